@@ -1,0 +1,9 @@
+"""skinterp: interpolating learners that fit noisy training data exactly and still generalise.
+
+The estimators follow M. Belkin, "Fit without fear: remarkable mathematical phenomena of deep
+learning through the prism of interpolation", Acta Numerica 30 (2021).
+"""
+
+__version__ = "0.1.0.dev0"
+
+__all__: list = []

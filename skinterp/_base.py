@@ -1,0 +1,138 @@
+"""What every estimator of the package shares.
+
+* :class:`SquareLossClassifierMixin`: the classifier twin of a multi-output regressor core. It
+  fits the core to one-hot targets with the square loss (as Belkin, 2021, Section 3.1 argues) and
+  predicts the class of largest output.
+* :func:`validate_features`: input canonicalisation (float64 or float32, C order, finite).
+* Memory budget helpers: the budget in bytes, rows per chunk, and a refusal *before* allocating.
+"""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.base import _fit_context
+from sklearn.utils import get_config
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def validate_features(estimator, X, y="no_validation", *, reset, **check_params):
+    """Validate ``X`` (and ``y``) the package's way: float64/float32, C-contiguous, finite.
+
+    A thin wrapper of :func:`sklearn.utils.validation.validate_data` so that every estimator
+    canonicalises the same way and numba compiles few specialisations.
+    """
+    params = dict(dtype=FLOAT_DTYPES, order="C", ensure_all_finite=True)
+    params.update(check_params)
+    return validate_data(estimator, X, y, reset=reset, **params)
+
+
+def as_2d_targets(y):
+    """Return ``(Y, single_output)``: ``y`` as a 2-D array and whether it was 1-D."""
+    y = np.asarray(y)
+    if y.ndim == 1:
+        return y.reshape(-1, 1), True
+    return y, False
+
+
+# --------------------------------------------------------------------------------------------
+# Memory budget
+# --------------------------------------------------------------------------------------------
+def memory_budget_bytes(memory_limit=None):
+    """The memory budget in bytes.
+
+    ``memory_limit`` is in MiB; ``None`` takes scikit-learn's ``working_memory`` setting
+    (``sklearn.set_config(working_memory=...)``, 1024 MiB by default).
+    """
+    if memory_limit is None:
+        memory_limit = get_config()["working_memory"]
+    return int(float(memory_limit) * 2**20)
+
+
+def rows_per_chunk(bytes_per_row, memory_limit=None, *, max_rows=None, min_rows=1):
+    """How many rows of ``bytes_per_row`` each fit in the budget (at least ``min_rows``)."""
+    rows = memory_budget_bytes(memory_limit) // max(int(bytes_per_row), 1)
+    rows = max(int(rows), min_rows)
+    if max_rows is not None:
+        rows = min(rows, max(int(max_rows), 1))
+    return rows
+
+
+def check_memory(n_bytes, memory_limit, *, what, advice):
+    """Refuse, before allocating, a request of ``n_bytes`` that exceeds the budget.
+
+    Raises ``MemoryError`` whose message says what needed the memory, how much, the budget and
+    ``advice`` (the parameter to change).
+    """
+    budget = memory_budget_bytes(memory_limit)
+    if n_bytes > budget:
+        raise MemoryError(
+            f"{what} needs {n_bytes / 2**20:,.0f} MiB, more than the memory budget of "
+            f"{budget / 2**20:,.0f} MiB. {advice}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The classifier twin
+# --------------------------------------------------------------------------------------------
+class SquareLossClassifierMixin(ClassifierMixin):
+    """Classifier twin of a multi-output regressor core, trained on one-hot targets.
+
+    A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_classes)``, of the
+    dtype of ``X``) and ``_predict_targets(X)`` returning ``(n_queries, n_classes)`` scores; it
+    may set ``_fit_validation`` (extra keyword arguments of :func:`validate_features`). The mixin
+    binarises the labels, stores ``classes_`` and predicts the class of largest score. Ties go to
+    the first class in ``classes_`` (numpy's ``argmax``).
+    """
+
+    _fit_validation: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the interpolating classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        X, y = validate_features(self, X, y, reset=True, **self._fit_validation)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        one_hot = np.zeros((X.shape[0], self.classes_.shape[0]), dtype=X.dtype)
+        one_hot[np.arange(X.shape[0]), encoded] = 1
+        self._fit_targets(X, one_hot)
+        return self
+
+    def _class_scores(self, X):
+        check_is_fitted(self)
+        X = validate_features(self, X, reset=False)
+        return self._predict_targets(X)
+
+    def predict(self, X):
+        """Predict class labels: the class of largest interpolated one-hot score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            Query inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,)
+            Predicted class labels.
+        """
+        return self.classes_[np.argmax(self._class_scores(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags

@@ -1,0 +1,69 @@
+"""scikit-learn's estimator checks on every public estimator of ``skinterp.__all__``.
+
+A new estimator is checked the day it is exported. Expected failures are listed per estimator in
+``EXPECTED_FAILED_CHECKS`` with a written reason; an empty list means every check passes.
+"""
+
+import inspect
+
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skinterp
+
+PUBLIC_ESTIMATORS = [
+    getattr(skinterp, name)
+    for name in skinterp.__all__
+    if inspect.isclass(getattr(skinterp, name))
+    and issubclass(getattr(skinterp, name), BaseEstimator)
+]
+
+# {estimator class name: {check name: reason}}
+EXPECTED_FAILED_CHECKS: dict = {}
+
+# Small, fast settings for estimators whose defaults are sized for real data.
+CHECK_PARAMS: dict = {}
+
+
+def _instances():
+    for cls in PUBLIC_ESTIMATORS:
+        yield cls(**CHECK_PARAMS.get(cls.__name__, {}))
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def test_every_public_name_is_exported():
+    for name in skinterp.__all__:
+        assert hasattr(skinterp, name), name
+    assert len(PUBLIC_ESTIMATORS) >= 2
+
+
+@parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", list(_instances()), ids=lambda est: type(est).__name__)
+def test_estimator_works_under_threaded_grid_search(estimator):
+    """numba kernels entered from two joblib threads at once must neither abort nor deadlock."""
+    from joblib import parallel_backend
+    from sklearn.datasets import make_classification, make_regression
+
+    from sklearn.base import is_classifier
+
+    if is_classifier(estimator):
+        X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+        scoring = "accuracy"
+    else:
+        X, y = make_regression(n_samples=60, n_features=4, random_state=0)
+        scoring = "r2"
+    param = next(iter(estimator.get_params()))
+    values = [estimator.get_params()[param]] * 2
+    with parallel_backend("threading", n_jobs=2):
+        search = GridSearchCV(estimator, {param: values}, cv=3, n_jobs=2, scoring=scoring)
+        search.fit(X, y)
+    assert search.best_score_ > (0.5 if is_classifier(estimator) else 0.0)
