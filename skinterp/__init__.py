@@ -4,6 +4,11 @@ The estimators follow M. Belkin, "Fit without fear: remarkable mathematical phen
 learning through the prism of interpolation", Acta Numerica 30 (2021).
 """
 
+from skinterp.neighbors import SingularKernelNN, SingularKernelNNClassifier
+
 __version__ = "0.1.0.dev0"
 
-__all__: list = []
+__all__ = [
+    "SingularKernelNN",
+    "SingularKernelNNClassifier",
+]

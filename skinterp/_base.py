@@ -10,7 +10,7 @@
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.base import _fit_context
-from sklearn.utils import get_config
+from sklearn import get_config
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
