@@ -130,7 +130,8 @@ class SquareLossClassifierMixin(ClassifierMixin):
         y_pred : ndarray of shape (n_queries,)
             Predicted class labels.
         """
-        return self.classes_[np.argmax(self._class_scores(X), axis=1)]
+        scores = self._class_scores(X)  # checks fitted before classes_ is read
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
