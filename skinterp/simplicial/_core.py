@@ -1,0 +1,388 @@
+"""The functional core of simplicial interpolation: fit arrays and locate queries.
+
+``fit_simplicial(X, Y, method, memory_limit)`` returns plain arrays; ``locate(model, X, outside,
+n_jobs)`` returns, for every query, the training points of the simplex used and their
+barycentric weights (``vertices`` padded with ``-1``, ``weights``), and which queries are outside
+the convex hull. The estimators combine the weights with the targets.
+
+Geometry of the fitted model
+----------------------------
+1. Exact duplicate inputs are merged; their targets are averaged.
+2. The unique points are expressed in coordinates of their affine hull (PCA of the centred
+   points, rank ``r``), so data in a lower-dimensional affine subspace, and fewer than ``d + 1``
+   points, are handled in dimension ``r``. A query is outside the hull when it is off that
+   subspace or outside the hull within it; its Euclidean projection onto the hull is the
+   projection onto the subspace followed by the projection within it.
+3. Dimension 0 (one point): constant. Dimension 1: sorted piecewise-linear interpolation.
+   Dimension >= 2: the Delaunay triangulation (``"triangulation"``) or the lifted linear program
+   (``"lifted"``).
+"""
+
+import numpy as np
+
+from .._base import memory_budget_bytes
+from .._parallel import run_in_chunks
+from . import _hull, _lifted, _triangulation, _walk
+
+# Barycentric tolerance of the walk, as scipy's LinearNDInterpolator (100 machine epsilons).
+WALK_EPS = 100 * np.finfo(np.float64).eps
+# Relative distance (to the data's radius) beyond which a query is outside the hull.
+OUTSIDE_RTOL = 1e-9
+# Rank tolerance of the affine hull, relative to the largest singular value.
+RANK_RTOL = 1e-10
+# Largest dimension for which "auto" considers the full triangulation.
+MAX_TRIANGULATION_DIM = 5
+# Largest predicted number of simplices for which "auto" builds the full triangulation.
+MAX_AUTO_SIMPLICES = 4_000_000
+
+QUERY_CHUNK = 4096
+LIFTED_CHUNK = 64
+
+
+def merge_duplicates(X, Y):
+    """Unique rows of ``X`` and the mean target of each; returns ``(points, targets, inverse)``."""
+    points, inverse = np.unique(X, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse, minlength=points.shape[0]).astype(np.float64)
+    targets = np.zeros((points.shape[0], Y.shape[1]), dtype=np.float64)
+    np.add.at(targets, inverse, Y)
+    targets /= counts[:, None]
+    return points, targets, inverse
+
+
+def choose_method(method, dim, n_points, memory_limit=None):
+    """The location method for ``n_points`` in affine dimension ``dim``."""
+    if dim == 0:
+        return "point"
+    if dim == 1:
+        return "interval"
+    if method != "auto":
+        return method
+    if dim > MAX_TRIANGULATION_DIM:
+        return "lifted"
+    n_simplices = _triangulation.predicted_n_simplices(n_points, dim)
+    fits = _triangulation.predicted_bytes(n_points, dim) <= memory_budget_bytes(memory_limit)
+    return "triangulation" if (n_simplices <= MAX_AUTO_SIMPLICES and fits) else "lifted"
+
+
+def fit_simplicial(X, Y, method="auto", memory_limit=None):
+    """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d)."""
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    n_features = X.shape[1]
+    points, targets, _ = merge_duplicates(X, Y)
+    offset = points.mean(axis=0)
+    centred = points - offset
+    if points.shape[0] > 1:
+        _, singular, Vt = np.linalg.svd(centred, full_matrices=False)
+        rank = int(np.sum(singular > RANK_RTOL * singular[0])) if singular[0] > 0 else 0
+    else:
+        Vt = np.zeros((0, n_features))
+        rank = 0
+    radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", centred, centred))))
+    radius = radius if radius > 0 else 1.0
+    chosen = choose_method(method, rank, points.shape[0], memory_limit)
+    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius)
+    while True:
+        if chosen == "triangulation" and rank == n_features:
+            # Full rank: Qhull sees the raw coordinates, exactly as LinearNDInterpolator does.
+            model["offset"] = np.zeros(n_features)
+            model["basis"] = np.eye(n_features)
+            model["subspace"] = np.eye(n_features)
+            model["scale"] = 1.0
+        else:
+            # Reduced, centred coordinates scaled to unit radius.
+            subspace = np.eye(n_features) if rank == n_features else Vt[:rank]
+            model["offset"] = offset
+            model["basis"] = np.ascontiguousarray(subspace / radius)
+            model["subspace"] = np.ascontiguousarray(subspace)
+            model["scale"] = radius
+        reduced = np.ascontiguousarray((points - model["offset"]) @ model["basis"].T)
+        empty_int = np.zeros((0, rank + 1), dtype=np.int32)
+        model.update(
+            points=reduced,
+            targets=targets,
+            simplices=empty_int,
+            neighbors=empty_int,
+            transform=np.zeros((0, rank + 1, rank)),
+            hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
+        )
+        if chosen == "interval":
+            order = np.argsort(reduced[:, 0], kind="stable")
+            model["points"] = np.ascontiguousarray(reduced[order])
+            model["targets"] = np.ascontiguousarray(targets[order])
+            model["hull_vertices"] = np.array([0, reduced.shape[0] - 1], dtype=np.int64)
+        if chosen == "triangulation":
+            try:
+                simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
+            except _triangulation.TriangulationError:
+                # Degenerate to working precision for Qhull: the lifted program needs no
+                # triangulation and handles such data exactly.
+                chosen = model["method"] = "lifted"
+                continue
+            model.update(
+                simplices=simplices, neighbors=neighbors, transform=transform,
+                hull_vertices=hull,
+            )
+        return model
+
+
+def reduce_queries(model, X):
+    """Reduced coordinates of queries and whether each is off the affine hull of the data."""
+    X = np.asarray(X, dtype=np.float64)
+    centred = X - model["offset"]
+    Z = np.ascontiguousarray(centred @ model["basis"].T)
+    if model["rank"] == model["n_features"]:
+        off_hull = np.zeros(X.shape[0], dtype=bool)
+    else:
+        residual = centred - (centred @ model["subspace"].T) @ model["subspace"]
+        distance = np.sqrt(np.einsum("ij,ij->i", residual, residual))
+        off_hull = distance > OUTSIDE_RTOL * model["radius"]
+    return Z, off_hull
+
+
+def _empty_result(n, width):
+    return np.full((n, width), -1, dtype=np.int64), np.zeros((n, width))
+
+
+def _nearest(points, Z):
+    from sklearn.metrics import pairwise_distances_argmin
+
+    if Z.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    return pairwise_distances_argmin(Z, points).astype(np.int64)
+
+
+def _project(points, Z, candidates, n_jobs):
+    """Wolfe projection of every row of ``Z`` onto ``conv(points[candidates])``."""
+    n, r = Z.shape
+    supports = np.full((n, r + 2), -1, dtype=np.int64)
+    weights = np.zeros((n, r + 2))
+    distance2 = np.zeros(n)
+
+    def work(start, stop):
+        _hull.project_batch(
+            points, Z[start:stop], candidates, 1e-12,
+            supports[start:stop], weights[start:stop], distance2[start:stop],
+        )
+
+    run_in_chunks(work, n, LIFTED_CHUNK if r > 10 else QUERY_CHUNK, n_jobs)
+    return supports, weights, distance2
+
+
+# --------------------------------------------------------------------------------------------
+# Location per method. Each returns (vertices, weights, outside) for reduced queries Z, where
+# rows of outside queries hold the projection's simplex (weights used only for "project").
+# --------------------------------------------------------------------------------------------
+def _locate_point(model, Z):
+    n = Z.shape[0]
+    vertices, weights = _empty_result(n, 1)
+    vertices[:, 0] = 0
+    weights[:, 0] = 1.0
+    return vertices, weights, np.zeros(n, dtype=bool)
+
+
+def _locate_interval(model, Z):
+    t = model["points"][:, 0]
+    z = Z[:, 0]
+    # Interval coordinates are centred and scaled to unit radius.
+    outside = (z < t[0] - OUTSIDE_RTOL) | (z > t[-1] + OUTSIDE_RTOL)
+    clipped = np.clip(z, t[0], t[-1])
+    left = np.clip(np.searchsorted(t, clipped, side="right") - 1, 0, t.shape[0] - 2)
+    right = left + 1
+    fraction = (clipped - t[left]) / (t[right] - t[left])
+    vertices = np.stack([left, right], axis=1).astype(np.int64)
+    weights = np.stack([1.0 - fraction, fraction], axis=1)
+    return vertices, weights, outside
+
+
+def _walk_all(model, Z, eps, n_jobs):
+    """Walk every query (in Morton order) and resolve the walk's failures by brute force."""
+    n, r = Z.shape
+    points = model["points"]
+    simplices, neighbors, transform = model["simplices"], model["neighbors"], model["transform"]
+    low, high = points.min(axis=0), points.max(axis=0)
+    order = np.argsort(_walk.morton_codes(Z, low, high), kind="stable")
+    Z_sorted = np.ascontiguousarray(Z[order])
+    located = np.empty(n, dtype=np.int64)
+    weights = np.zeros((n, r + 1))
+    n_simplices = simplices.shape[0]
+    max_steps = max(1000, 50 * int(round(n_simplices ** (1.0 / r))))
+
+    def work(start, stop):
+        _walk.walk_locate(
+            Z_sorted[start:stop], simplices, neighbors, transform, 0, eps, max_steps,
+            located[start:stop], weights[start:stop],
+        )
+
+    run_in_chunks(work, n, QUERY_CHUNK, n_jobs)
+    for i in np.flatnonzero(located == _walk.UNRESOLVED):
+        s = _walk.bruteforce_locate(Z_sorted[i], transform, eps)
+        if s < 0:
+            s = _walk.bruteforce_locate(Z_sorted[i], transform, np.sqrt(np.finfo(float).eps))
+        located[i] = s
+        if s >= 0:
+            _walk.simplex_weights(Z_sorted[i : i + 1], located[i : i + 1], transform,
+                                  weights[i : i + 1])
+    unsorted = np.empty(n, dtype=np.int64)
+    unsorted[order] = located
+    out_weights = np.empty_like(weights)
+    out_weights[order] = weights
+    return unsorted, out_weights
+
+
+def _locate_triangulation(model, Z, need_projection, n_jobs):
+    n, r = Z.shape
+    located, weights = _walk_all(model, Z, WALK_EPS, n_jobs)
+    vertices, _ = _empty_result(n, r + 1)
+    inside = located >= 0
+    vertices[inside] = model["simplices"][located[inside]]
+    outside = ~inside
+    if need_projection and outside.any():
+        rows = np.flatnonzero(outside)
+        supports, support_weights, _ = _project(
+            model["points"], Z[rows], model["hull_vertices"], n_jobs
+        )
+        projected = np.einsum("ik,ikj->ij", support_weights,
+                              model["points"][np.maximum(supports, 0)])
+        # The projection lies on the hull boundary: locate it with a broad tolerance, or keep the
+        # projection's own simplex (a hull face) when rounding puts it just outside.
+        p_located, p_weights = _walk_all(model, np.ascontiguousarray(projected), 1e-9, n_jobs)
+        for row, s, w, sup, sw in zip(rows, p_located, p_weights, supports, support_weights):
+            if s >= 0:
+                vertices[row] = model["simplices"][s]
+                w = np.maximum(w, 0.0)
+                weights[row] = w / w.sum()
+            else:
+                vertices[row] = -1
+                weights[row] = 0.0
+                k = min(np.count_nonzero(sup >= 0), r + 1)
+                vertices[row, :k] = sup[:k]
+                weights[row, :k] = sw[:k]
+    return vertices, weights, outside
+
+
+def _locate_lifted(model, Z, need_projection, n_jobs):
+    n, r = Z.shape
+    points = model["points"]
+    all_points = np.arange(points.shape[0], dtype=np.int64)
+    supports, support_weights, distance2 = _project(points, Z, all_points, n_jobs)
+    # Scaled coordinates: the data have unit radius.
+    outside = distance2 > OUTSIDE_RTOL**2
+    vertices, weights = _empty_result(n, r + 1)
+    inside_rows = np.flatnonzero(~outside)
+    n_support = np.count_nonzero(supports >= 0, axis=1).astype(np.int64)
+    if inside_rows.size:
+        exact = inside_rows[n_support[inside_rows] == 1]
+        vertices[exact, 0] = supports[exact, 0]
+        weights[exact, 0] = 1.0
+        rows = inside_rows[n_support[inside_rows] > 1]
+        if rows.size:
+            _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs)
+    if need_projection and outside.any():
+        rows = np.flatnonzero(outside)
+        k = np.minimum(n_support[rows], r + 1)
+        for row, kk in zip(rows, k):
+            vertices[row, :kk] = supports[row, :kk]
+            weights[row, :kk] = support_weights[row, :kk]
+        _resolve_degenerate_faces(model, Z, rows, vertices, weights)
+    return vertices, weights, outside
+
+
+def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs):
+    points = model["points"]
+    r = points.shape[1]
+    Q = np.ascontiguousarray(Z[rows])
+    starts = np.ascontiguousarray(supports[rows])
+    counts = np.ascontiguousarray(n_support[rows])
+    out_vertices = np.full((rows.size, r + 1), -1, dtype=np.int64)
+    out_weights = np.zeros((rows.size, r + 1))
+    status = np.zeros(rows.size, dtype=np.int64)
+    n_candidates = min(points.shape[0], 4 * (r + 1))
+    max_iter = 50 * (r + 1) + 200
+
+    def work(start, stop):
+        _lifted.lifted_batch(
+            points, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates, 1e-11,
+            max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
+        )
+
+    run_in_chunks(work, rows.size, LIFTED_CHUNK, n_jobs)
+    for i in np.flatnonzero(status != _lifted.LP_OK):
+        keep, lam = _lifted.delaunay_lp_reference(points, Q[i])
+        out_vertices[i] = -1
+        out_weights[i] = 0.0
+        k = min(keep.size, r + 1)
+        out_vertices[i, :k] = keep[:k]
+        out_weights[i, :k] = lam[:k]
+    vertices[rows] = out_vertices
+    weights[rows] = out_weights
+
+
+def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
+    """Projections onto hull faces holding more points than a simplex: solve the lifted program
+    on the face's points (the Delaunay triangulation restricted to a hull face is the Delaunay
+    triangulation of the face's points)."""
+    points = model["points"]
+    r = points.shape[1]
+    for start in range(0, rows.size, 1024):
+        block = rows[start : start + 1024]
+        support = vertices[block]
+        projected = np.einsum("ik,ikj->ij", weights[block], points[np.maximum(support, 0)])
+        normal = Z[block] - projected
+        norm = np.linalg.norm(normal, axis=1, keepdims=True)
+        normal /= np.maximum(norm, 1e-300)
+        heights = normal @ points.T - np.einsum("ij,ij->i", normal, projected)[:, None]
+        on_face = heights >= -1e-9
+        n_face = on_face.sum(axis=1)
+        n_support = (support >= 0).sum(axis=1)
+        for i in np.flatnonzero(n_face > n_support):
+            face = np.flatnonzero(on_face[i])
+            keep, lam = _lifted.delaunay_lp_reference(points[face], projected[i])
+            row = block[i]
+            k = min(keep.size, r + 1)
+            vertices[row] = -1
+            weights[row] = 0.0
+            vertices[row, :k] = face[keep[:k]]
+            weights[row, :k] = lam[:k]
+
+
+def locate(model, X, outside, n_jobs=None):
+    """Simplex vertices and barycentric weights of every query, and the outside mask.
+
+    ``outside`` (the estimator's policy) decides whether outside queries are projected onto the
+    hull (``"project"``) or answered by their nearest training point (``"nearest"``); for
+    ``"nan"`` and ``"raise"`` their rows are left empty (vertices ``-1``).
+    """
+    Z, off_hull = reduce_queries(model, X)
+    method = model["method"]
+    need_projection = outside == "project"
+    if method == "point":
+        vertices, weights, out = _locate_point(model, Z)
+    elif method == "interval":
+        vertices, weights, out = _locate_interval(model, Z)
+    elif method == "triangulation":
+        vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs)
+    else:
+        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs)
+    out = out | off_hull
+    if outside == "nearest" and out.any():
+        rows = np.flatnonzero(out)
+        vertices[rows] = -1
+        weights[rows] = 0.0
+        vertices[rows, 0] = _nearest(model["points"], Z[rows])
+        weights[rows, 0] = 1.0
+    elif outside in ("nan", "raise"):
+        vertices[out] = -1
+        weights[out] = 0.0
+    return vertices, weights, out
+
+
+def interpolate(vertices, weights, targets):
+    """``sum_k weights[:, k] * targets[vertices[:, k]]`` for each query (numba)."""
+    out = np.empty((vertices.shape[0], targets.shape[1]))
+    _walk.combine(
+        np.ascontiguousarray(vertices), np.ascontiguousarray(weights),
+        np.ascontiguousarray(targets, dtype=np.float64), out,
+    )
+    return out

@@ -1,0 +1,260 @@
+"""Euclidean projection of a query onto the convex hull of the training points (numba kernels).
+
+The projection ``p`` of ``q`` onto ``conv{x_1, ..., x_n}`` is the minimum-norm point of
+``conv{x_i - q}`` shifted back by ``q``. It is found by Wolfe's algorithm (Wolfe, 1976), the exact
+active-set method for this quadratic program: a *corral* ``S`` of affinely independent points
+carries the current point ``x = sum_{i in S} lambda_i (x_i - q)``; a *major* step adds the point
+``j`` minimising ``(x_j - q) . x`` (one pass over all points, the optimality certificate); *minor*
+steps move to the minimum-norm point of the affine hull of ``S`` and drop points whose weight
+reaches zero. The algorithm stops when ``x . x <= (x_j - q) . x`` up to rounding for all ``j``:
+then the hyperplane through ``p`` orthogonal to ``q - p`` supports the hull. It returns the
+support ``S`` and its convex weights ``lambda``, so ``p = sum lambda_i x_i``.
+
+The affine minimum-norm point of a corral is obtained from its Gram matrix ``G = V V^T`` by the
+Karush-Kuhn-Tucker system ``[G 1; 1^T 0][alpha; mu] = [0; 1]``, solved through the equivalent
+normal equations in the differences ``v_i - v_0`` with a small pivot-checked Cholesky
+factorisation; the Gram matrix is updated, not recomputed, when the corral changes.
+"""
+
+import numba
+import numpy as np
+
+from .._numba import NUMBA_CACHE
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _affine_min_norm(gram, k, alpha, work_a, work_b):
+    """Weights ``alpha`` (sum 1) of the minimum-norm point of the affine hull of the corral.
+
+    ``gram[:k, :k]`` holds ``(x_i - q) . (x_j - q)``. Returns False when the corral is affinely
+    dependent to working precision (a Cholesky pivot vanishes).
+    """
+    if k == 1:
+        alpha[0] = 1.0
+        return True
+    m = k - 1
+    # Normal equations of min || v_0 + sum_i beta_i (v_i - v_0) ||: H beta = -g.
+    H = work_a
+    g = work_b
+    g00 = gram[0, 0]
+    scale = 0.0
+    for i in range(m):
+        for j in range(m):
+            H[i, j] = gram[i + 1, j + 1] - gram[i + 1, 0] - gram[0, j + 1] + g00
+        g[i] = gram[i + 1, 0] - g00
+        if H[i, i] > scale:
+            scale = H[i, i]
+    # In-place Cholesky H = L L^T (lower triangle).
+    for j in range(m):
+        diag = H[j, j]
+        for p in range(j):
+            diag -= H[j, p] * H[j, p]
+        if not (diag > 1e-13 * scale):
+            return False
+        diag = np.sqrt(diag)
+        H[j, j] = diag
+        for i in range(j + 1, m):
+            value = H[i, j]
+            for p in range(j):
+                value -= H[i, p] * H[j, p]
+            H[i, j] = value / diag
+    # Solve L y = -g, then L^T beta = y (beta stored in g).
+    for i in range(m):
+        value = -g[i]
+        for p in range(i):
+            value -= H[i, p] * g[p]
+        g[i] = value / H[i, i]
+    for i in range(m - 1, -1, -1):
+        value = g[i]
+        for p in range(i + 1, m):
+            value -= H[p, i] * g[p]
+        g[i] = value / H[i, i]
+    total = 0.0
+    for i in range(m):
+        alpha[i + 1] = g[i]
+        total += g[i]
+    alpha[0] = 1.0 - total
+    return True
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _gram_row(points, q, support, k, row, gram):
+    """Fill row/column ``row`` of the corral Gram matrix."""
+    r = points.shape[1]
+    a = support[row]
+    for c in range(k):
+        b = support[c]
+        value = 0.0
+        for t in range(r):
+            value += (points[a, t] - q[t]) * (points[b, t] - q[t])
+        gram[row, c] = value
+        gram[c, row] = value
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _remove(support, lam, gram, k, index):
+    """Remove corral member ``index`` (keeps order of the others)."""
+    for i in range(index, k - 1):
+        support[i] = support[i + 1]
+        lam[i] = lam[i + 1]
+    for i in range(index, k - 1):
+        for c in range(k):
+            gram[i, c] = gram[i + 1, c]
+    for c in range(index, k - 1):
+        for i in range(k - 1):
+            gram[i, c] = gram[i, c + 1]
+    return k - 1
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def min_norm_point(points, q, candidates, tol, support, lam):
+    """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
+
+    Parameters
+    ----------
+    points : (n, r) float64
+    q : (r,) float64
+    candidates : (n_candidates,) int64, the points that may carry weight (all, or hull vertices).
+    tol : float, relative tolerance of the optimality test (e.g. 1e-12).
+    support, lam : (r + 2,) output arrays: support indices and their convex weights.
+
+    Returns
+    -------
+    k : int, the size of the support.
+    distance2 : float, the squared distance from ``q`` to the hull.
+    """
+    r = points.shape[1]
+    cap = r + 2
+    gram = np.zeros((cap, cap))
+    alpha = np.empty(cap)
+    work_a = np.empty((cap, cap))
+    work_b = np.empty(cap)
+    x = np.empty(r)
+    # Start at the candidate nearest to q.
+    best = np.inf
+    first = candidates[0]
+    scale2 = 0.0
+    for c in range(candidates.shape[0]):
+        j = candidates[c]
+        d2 = 0.0
+        for t in range(r):
+            diff = points[j, t] - q[t]
+            d2 += diff * diff
+        if d2 < best:
+            best = d2
+            first = j
+        if d2 > scale2:
+            scale2 = d2
+    support[0] = first
+    lam[0] = 1.0
+    k = 1
+    _gram_row(points, q, support, k, 0, gram)
+    for t in range(r):
+        x[t] = points[first, t] - q[t]
+    if best == 0.0:
+        return k, 0.0
+    max_major = 20 * (r + 2) + 100
+    for _major in range(max_major):
+        xx = 0.0
+        for t in range(r):
+            xx += x[t] * x[t]
+        if xx <= 1e-28 * scale2:
+            break
+        # Major step: the candidate minimising (x_j - q) . x (the certificate).
+        qx = 0.0
+        for t in range(r):
+            qx += q[t] * x[t]
+        best_value = np.inf
+        best_j = -1
+        for c in range(candidates.shape[0]):
+            j = candidates[c]
+            value = -qx
+            for t in range(r):
+                value += points[j, t] * x[t]
+            if value < best_value:
+                best_value = value
+                best_j = j
+        if xx - best_value <= tol * scale2:
+            break
+        already = False
+        for i in range(k):
+            if support[i] == best_j:
+                already = True
+        if already or k >= cap - 1:
+            break
+        support[k] = best_j
+        lam[k] = 0.0
+        k += 1
+        _gram_row(points, q, support, k, k - 1, gram)
+        # Minor steps.
+        for _minor in range(cap + 1):
+            ok = _affine_min_norm(gram, k, alpha, work_a, work_b)
+            if not ok:
+                # The new point is affinely dependent on the corral (rounding): drop it.
+                k = _remove(support, lam, gram, k, k - 1)
+                break
+            positive = True
+            for i in range(k):
+                if alpha[i] <= 1e-15:
+                    positive = False
+            if positive:
+                for i in range(k):
+                    lam[i] = alpha[i]
+                break
+            theta = 1.0
+            for i in range(k):
+                if alpha[i] <= 1e-15:
+                    denom = lam[i] - alpha[i]
+                    if denom > 0.0:
+                        ratio = lam[i] / denom
+                        if ratio < theta:
+                            theta = ratio
+            drop = -1
+            smallest = np.inf
+            for i in range(k):
+                lam[i] = (1.0 - theta) * lam[i] + theta * alpha[i]
+                if alpha[i] <= 1e-15 and lam[i] < smallest:
+                    smallest = lam[i]
+                    drop = i
+            # Drop the blocking point and any other weight that reached zero.
+            i = k - 1
+            while i >= 0:
+                if i == drop or lam[i] <= 1e-15:
+                    k = _remove(support, lam, gram, k, i)
+                i -= 1
+            if k == 0:  # pragma: no cover - cannot happen in exact arithmetic
+                support[0] = first
+                lam[0] = 1.0
+                k = 1
+                _gram_row(points, q, support, k, 0, gram)
+        total = 0.0
+        for i in range(k):
+            total += lam[i]
+        for t in range(r):
+            value = 0.0
+            for i in range(k):
+                value += lam[i] * (points[support[i], t] - q[t])
+            x[t] = value / total
+        for i in range(k):
+            lam[i] /= total
+    xx = 0.0
+    for t in range(r):
+        xx += x[t] * x[t]
+    return k, xx
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def project_batch(points, Q, candidates, tol, supports, weights, distance2):
+    """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
+    r = points.shape[1]
+    support = np.empty(r + 2, dtype=np.int64)
+    lam = np.empty(r + 2)
+    for i in range(Q.shape[0]):
+        k, d2 = min_norm_point(points, Q[i], candidates, tol, support, lam)
+        distance2[i] = d2
+        for c in range(supports.shape[1]):
+            supports[i, c] = -1
+            weights[i, c] = 0.0
+        for c in range(min(k, supports.shape[1])):
+            supports[i, c] = support[c]
+            weights[i, c] = lam[c]

@@ -1,0 +1,291 @@
+"""The Delaunay simplex of one query without a triangulation: the lifted linear program.
+
+Lift every training point onto the paraboloid, ``x_i -> (x_i, ||x_i - q||^2)``. The Delaunay
+simplex containing ``q`` is the lower facet of the lifted hull above ``q``, and its barycentric
+weights solve the linear program
+
+    min  sum_i lambda_i ||x_i - q||^2   s.t.  sum_i lambda_i x_i = q,  sum_i lambda_i = 1,
+    lambda >= 0
+
+(centring the paraboloid at ``q`` only adds a constant on the feasible set and keeps the numbers
+well scaled). Its dual variables ``(a, b)`` describe the lifted hyperplane through the simplex'
+vertices; the dual is feasible -- the answer is certified -- when no lifted point lies below it:
+``||x_j - q||^2 - a . (x_j - q) - b >= -tol`` for every ``j``, i.e. the circumsphere of the
+simplex is empty.
+
+:func:`delaunay_lp` is a dense revised simplex method on the ``(r + 1) x (r + 1)`` basis with
+*column generation*: it prices a candidate set (the ``n_candidates`` nearest points to ``q``) and,
+when the candidates are optimal, prices all points (one pass, the certificate) and adds the most
+violating ones. It starts from a feasible basis, the corral of Wolfe's projection of ``q``
+(which contains ``q``), completed with nearby points at zero weight. Dantzig's rule with
+lowest-index tie-breaking is used, and Bland's rule after a run of degenerate pivots, so the
+answer is deterministic and the method terminates; for co-spherical points, where several
+simplices are optimal, it returns one of them deterministically (the result depends only on the
+training set and the query). A step cap returns a failure code and the caller solves the full
+program with :func:`scipy.optimize.linprog` instead.
+"""
+
+import numba
+import numpy as np
+
+from .._numba import NUMBA_CACHE
+
+LP_OK = 0
+LP_FAILED = 1
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _refactor(points, q, basis, B, Binv):
+    n1 = basis.shape[0]
+    r = n1 - 1
+    for c in range(n1):
+        j = basis[c]
+        for t in range(r):
+            B[t, c] = points[j, t] - q[t]
+        B[r, c] = 1.0
+    Binv[:, :] = np.linalg.inv(B)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
+    """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
+
+    ``start`` must hold affinely independent points whose convex hull contains ``q``, with
+    weights... recomputed here. On success writes the ``r + 1`` basis indices into ``basis`` and
+    their weights into ``lam`` and returns ``LP_OK``.
+    """
+    m, r = points.shape
+    n1 = r + 1
+    cost = np.empty(m)
+    for j in range(m):
+        value = 0.0
+        for t in range(r):
+            diff = points[j, t] - q[t]
+            value += diff * diff
+        cost[j] = value
+    scale = 0.0
+    for j in range(m):
+        if cost[j] > scale:
+            scale = cost[j]
+    scale = max(scale, 1e-300)
+    order = np.argsort(cost)
+    in_basis = np.zeros(m, dtype=np.bool_)
+    # --- a full-rank basis: the start support, completed by nearby points (Gram-Schmidt) ---
+    ortho = np.zeros((n1, n1))
+    col = np.empty(n1)
+    n_basis = 0
+    for pass_ in range(2):
+        limit = n_start if pass_ == 0 else m
+        for c in range(limit):
+            if n_basis == n1:
+                break
+            j = start[c] if pass_ == 0 else order[c]
+            if in_basis[j]:
+                continue
+            for t in range(r):
+                col[t] = points[j, t] - q[t]
+            col[r] = 1.0
+            norm0 = 0.0
+            for t in range(n1):
+                norm0 += col[t] * col[t]
+            norm0 = np.sqrt(norm0)
+            for _ in range(2):  # twice is enough (Kahan)
+                for b in range(n_basis):
+                    dot = 0.0
+                    for t in range(n1):
+                        dot += ortho[b, t] * col[t]
+                    for t in range(n1):
+                        col[t] -= dot * ortho[b, t]
+            norm = 0.0
+            for t in range(n1):
+                norm += col[t] * col[t]
+            norm = np.sqrt(norm)
+            if norm <= 1e-9 * norm0:
+                continue
+            for t in range(n1):
+                ortho[n_basis, t] = col[t] / norm
+            basis[n_basis] = j
+            in_basis[j] = True
+            n_basis += 1
+    if n_basis < n1:
+        return LP_FAILED
+    B = np.empty((n1, n1))
+    Binv = np.empty((n1, n1))
+    _refactor(points, q, basis, B, Binv)
+    xB = Binv[:, r].copy()
+    for i in range(n1):
+        if xB[i] < -1e-9:
+            return LP_FAILED  # the start did not contain q
+        if xB[i] < 0.0:
+            xB[i] = 0.0
+    # --- candidate set for partial pricing ---
+    in_cand = np.zeros(m, dtype=np.bool_)
+    cand = np.empty(m, dtype=np.int64)
+    n_cand = 0
+    for c in range(min(n_candidates, m)):
+        j = order[c]
+        in_cand[j] = True
+        cand[n_cand] = j
+        n_cand += 1
+    for i in range(n1):
+        j = basis[i]
+        if not in_cand[j]:
+            in_cand[j] = True
+            cand[n_cand] = j
+            n_cand += 1
+    y = np.empty(n1)
+    u = np.empty(n1)
+    violators = np.empty(m, dtype=np.int64)
+    violation = np.empty(m)
+    degenerate_run = 0
+    since_refactor = 0
+    price_tol = tol * scale
+    status = LP_FAILED
+    for _it in range(max_iter):
+        # duals y^T = c_B^T B^{-1}
+        for t in range(n1):
+            value = 0.0
+            for i in range(n1):
+                value += cost[basis[i]] * Binv[i, t]
+            y[t] = value
+        bland = degenerate_run > 2 * n1
+        # price the candidates
+        entering = -1
+        best = -price_tol
+        for c in range(n_cand):
+            j = cand[c]
+            if in_basis[j]:
+                continue
+            reduced = cost[j] - y[r]
+            for t in range(r):
+                reduced -= y[t] * (points[j, t] - q[t])
+            if reduced < best:
+                if bland:
+                    if entering < 0 or j < entering:
+                        entering = j
+                else:
+                    best = reduced
+                    entering = j
+        if entering < 0:
+            # candidates optimal: certify against every point, add the violators
+            n_viol = 0
+            for j in range(m):
+                if in_basis[j] or in_cand[j]:
+                    continue
+                reduced = cost[j] - y[r]
+                for t in range(r):
+                    reduced -= y[t] * (points[j, t] - q[t])
+                if reduced < -price_tol:
+                    violators[n_viol] = j
+                    violation[n_viol] = reduced
+                    n_viol += 1
+            if n_viol == 0:
+                status = LP_OK
+                break
+            ranked = np.argsort(violation[:n_viol])
+            for c in range(min(n_viol, n1)):
+                j = violators[ranked[c]]
+                in_cand[j] = True
+                cand[n_cand] = j
+                n_cand += 1
+            entering = violators[ranked[0]]
+        # direction u = B^{-1} A_j
+        for i in range(n1):
+            value = Binv[i, r]
+            for t in range(r):
+                value += Binv[i, t] * (points[entering, t] - q[t])
+            u[i] = value
+        leave = -1
+        theta = np.inf
+        for i in range(n1):
+            if u[i] > 1e-11:
+                ratio = xB[i] / u[i]
+                if ratio < theta - 1e-14 or (
+                    ratio <= theta + 1e-14 and leave >= 0 and (
+                        basis[i] < basis[leave] if bland else u[i] > u[leave]
+                    )
+                ):
+                    theta = ratio
+                    leave = i
+        if leave < 0:
+            return LP_FAILED  # unbounded: impossible for a bounded feasible set
+        if theta <= 1e-14:
+            degenerate_run += 1
+        else:
+            degenerate_run = 0
+        # pivot
+        for i in range(n1):
+            xB[i] -= theta * u[i]
+        xB[leave] = theta
+        pivot = u[leave]
+        for t in range(n1):
+            Binv[leave, t] /= pivot
+        for i in range(n1):
+            if i != leave and u[i] != 0.0:
+                factor = u[i]
+                for t in range(n1):
+                    Binv[i, t] -= factor * Binv[leave, t]
+        in_basis[basis[leave]] = False
+        basis[leave] = entering
+        in_basis[entering] = True
+        for i in range(n1):
+            if xB[i] < 0.0:
+                xB[i] = 0.0
+        since_refactor += 1
+        if since_refactor >= 32:
+            _refactor(points, q, basis, B, Binv)
+            for i in range(n1):
+                xB[i] = max(Binv[i, r], 0.0)
+            since_refactor = 0
+    if status != LP_OK:
+        return LP_FAILED
+    # final weights from a fresh factorisation (accuracy)
+    _refactor(points, q, basis, B, Binv)
+    total = 0.0
+    for i in range(n1):
+        value = max(Binv[i, r], 0.0)
+        lam[i] = value
+        total += value
+    for i in range(n1):
+        lam[i] /= total
+    return LP_OK
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def lifted_batch(points, Q, starts, n_starts, n_candidates, tol, max_iter, vertices, weights,
+                 status):
+    """:func:`delaunay_lp` for every row of ``Q`` from ``starts[i, :n_starts[i]]``."""
+    r = points.shape[1]
+    basis = np.empty(r + 1, dtype=np.int64)
+    lam = np.empty(r + 1)
+    for i in range(Q.shape[0]):
+        code = delaunay_lp(points, Q[i], starts[i], n_starts[i], n_candidates, tol, max_iter,
+                           basis, lam)
+        status[i] = code
+        if code == LP_OK:
+            for c in range(r + 1):
+                vertices[i, c] = basis[c]
+                weights[i, c] = lam[c]
+
+
+def delaunay_lp_reference(points, q):
+    """The full lifted program solved by :func:`scipy.optimize.linprog` (HiGHS).
+
+    Returns ``(vertices, weights)`` of the positive weights. Used as the exact fallback of the
+    numba solver and as the slow reference in tests and benchmarks.
+    """
+    from scipy.optimize import linprog
+
+    m, r = points.shape
+    diff = points - q
+    cost = np.einsum("ij,ij->i", diff, diff)
+    A_eq = np.vstack([diff.T, np.ones((1, m))])
+    b_eq = np.zeros(r + 1)
+    b_eq[r] = 1.0
+    result = linprog(cost, A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"linprog failed on the lifted program: {result.message}")
+    lam = np.maximum(result.x, 0.0)
+    keep = np.flatnonzero(lam > 1e-12)
+    weights = lam[keep] / lam[keep].sum()
+    return keep, weights
