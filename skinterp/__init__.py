@@ -5,13 +5,10 @@ learning through the prism of interpolation", Acta Numerica 30 (2021).
 """
 
 from skinterp.neighbors import SingularKernelNN, SingularKernelNNClassifier
-from skinterp.simplicial import SimplicialClassifier, SimplicialInterpolator
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "SingularKernelNN",
     "SingularKernelNNClassifier",
-    "SimplicialInterpolator",
-    "SimplicialClassifier",
 ]
