@@ -193,10 +193,14 @@ _NOTES_DOC = """
     ``KNeighborsRegressor(n_neighbors=k, weights="distance")``.
 
     ``alpha="auto"``: ``alpha = d_hat / 2`` with ``d_hat`` the Levina–Bickel maximum-likelihood
-    intrinsic dimension (10 neighbours, at most 1000 points). On the MNIST 5000/5000 sample
-    (k = 10) ``d_hat`` is about 14 and the rule gives alpha = 7, at the top of the measured
-    plateau of test accuracy (alpha = 8-16 is best, alpha = 1 and 1-NN are worse); the ambient
-    dimension (784) would make the estimator 1-NN.
+    intrinsic dimension (10 neighbours, at most 1000 points), the edge of the theory's range.
+    Measured with k = 10: on the MNIST 5000/5000 sample ``d_hat = 11.6``, alpha = 5.8 gives 91.3%
+    test accuracy (alpha = 1: 90.4%, alpha = 8-16: 91.5-91.6%, 1-NN: 91.1%); on digits with 20%
+    label noise ``d_hat = 6.9`` and alpha = d_hat / 2 gives 96.7% where alpha = d_hat gives
+    91.1%; on California housing and on noisy synthetic regression in 2-10 dimensions
+    ``d_hat / 2`` is within 5% of the best test error of the grid {1, d/4, d/2, d, 2d}, while
+    ``d_hat`` is up to 2x worse. The ambient dimension (784 on MNIST) would make the estimator
+    1-NN.
 
     The first call compiles numba kernels (a few seconds, cached on disk afterwards).
 """
