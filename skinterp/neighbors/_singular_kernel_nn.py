@@ -41,7 +41,7 @@ def auto_alpha(dimension):
     dimension would be far too large on image data (alpha = 392 on MNIST turns the estimator into
     1-NN). See the class Notes for the measurements behind the rule.
     """
-    return max(dimension / 2.0, 1.0)
+    return dimension / 2.0
 
 
 class _SingularKernelNNBase(BaseEstimator):
