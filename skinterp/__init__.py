@@ -6,6 +6,12 @@ learning through the prism of interpolation", Acta Numerica 30 (2021).
 
 from skinterp.kernel_machine import KernelInterpolationClassifier, KernelInterpolator
 from skinterp.neighbors import SingularKernelNN, SingularKernelNNClassifier
+from skinterp.random_features import (
+    MinNormRFFClassifier,
+    MinNormRFFRegressor,
+    RandomFourierFeatures,
+    RandomReLUFeatures,
+)
 from skinterp.simplicial import SimplicialClassifier, SimplicialInterpolator
 
 __version__ = "0.1.0.dev0"
@@ -17,4 +23,8 @@ __all__ = [
     "SingularKernelNNClassifier",
     "SimplicialInterpolator",
     "SimplicialClassifier",
+    "MinNormRFFRegressor",
+    "MinNormRFFClassifier",
+    "RandomFourierFeatures",
+    "RandomReLUFeatures",
 ]

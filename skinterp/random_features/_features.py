@@ -1,0 +1,326 @@
+"""Random features: the weights, the blocks of features, and the two transformers.
+
+The weights of ``N`` features are drawn from two streams seeded once from ``random_state``: the
+directions ``v_1, ..., v_N`` (rows of a standard normal ``(N, d)`` array, divided by the
+bandwidth) and the offsets ``b_1, ..., b_N``. numpy's generators fill arrays in order, so the
+first ``N'`` features of a draw of ``N >= N'`` features *are* the draw of ``N'`` features: the
+feature sets of one seed are nested. The double-descent sweep relies on this to grow one feature
+set instead of drawing a new one per grid point, and a block of columns can be regenerated from
+the stored weights at any time.
+
+Inside the package the features are computed *unscaled* (``cos(<v, x> + b)`` or
+``max(<v, x> + b, 0)``); the factor ``sqrt(2 / N)`` is folded into the Gram matrix and the
+coefficients, which saves a pass over every block.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skinterp._base import validate_features
+from skinterp._parallel import run_in_chunks
+
+FOURIER = "fourier"
+RELU = "relu"
+FEATURE_KINDS = (FOURIER, RELU)
+_DRAW_CHUNK = 4096
+
+
+def resolve_bandwidth(bandwidth, X):
+    """The bandwidth ``sigma`` as a float; ``"scale"`` is ``sqrt(n_features * X.var() / 2)``.
+
+    ``"scale"`` is scikit-learn's ``gamma="scale"`` of :class:`~sklearn.svm.SVC` (``gamma =
+    1 / (n_features * X.var())``) written for ``exp(-||x - z||^2 / (2 sigma^2))``. Constant
+    ``X`` gives 1.0.
+    """
+    if isinstance(bandwidth, str):
+        variance = float(np.var(X, dtype=np.float64)) if X.size else 0.0
+        if not np.isfinite(variance) or variance <= 0.0:
+            return 1.0
+        return float(np.sqrt(X.shape[1] * variance / 2.0))
+    return float(bandwidth)
+
+
+def draw_weights(kind, n_features, n_components, bandwidth, random_state):
+    """Draw the weights of ``n_components`` random features of ``n_features`` inputs.
+
+    Returns ``weights`` of shape ``(n_features, n_components)`` (column ``k`` is
+    ``v_k ~ N(0, I / bandwidth**2)``) and ``offsets`` of shape ``(n_components,)``:
+    ``b_k ~ U[0, 2 pi)`` for Fourier features, ``b_k ~ N(0, 1)`` for ReLU features. The draws of
+    one ``random_state`` (an int) are nested: the first ``N'`` columns of a draw of ``N`` features
+    are the draw of ``N'`` features.
+    """
+    if kind not in FEATURE_KINDS:
+        raise ValueError(f"features must be one of {FEATURE_KINDS}, got {kind!r}.")
+    seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=2)
+    directions_rng = np.random.default_rng(seeds[0])
+    weights = np.empty((n_features, n_components))
+    # Row k of the stream is v_k; drawn in chunks (the stream does not depend on the chunking)
+    # and stored transposed, without a second full-size copy.
+    for start in range(0, n_components, _DRAW_CHUNK):
+        stop = min(start + _DRAW_CHUNK, n_components)
+        weights[:, start:stop] = directions_rng.standard_normal((stop - start, n_features)).T
+    weights /= bandwidth
+    offsets_rng = np.random.default_rng(seeds[1])
+    if kind == FOURIER:
+        offsets = offsets_rng.uniform(0.0, 2.0 * np.pi, size=n_components)
+    else:
+        offsets = offsets_rng.standard_normal(n_components)
+    return weights, offsets
+
+
+def feature_scale(n_components):
+    """The factor ``sqrt(2 / N)`` of the features (so that ``E[phi(x) . phi(z)]`` is the kernel)."""
+    return float(np.sqrt(2.0 / n_components))
+
+
+def unscaled_features(X, weights, offsets, kind, start=0, stop=None, *, n_jobs=None):
+    """The unscaled features ``start:stop`` of the rows of ``X``, in ``X``'s dtype.
+
+    ``cos(X @ W[:, start:stop] + b[start:stop])`` for Fourier features and
+    ``max(X @ W[:, start:stop] + b[start:stop], 0)`` for ReLU features. The product is one BLAS
+    call; the offset and the activation run in place over ``n_jobs`` threads (numpy's ufuncs
+    release the GIL).
+    """
+    stop = weights.shape[1] if stop is None else stop
+    block_weights = weights[:, start:stop]
+    block_offsets = offsets[start:stop]
+    if block_weights.dtype != X.dtype:
+        block_weights = block_weights.astype(X.dtype)
+        block_offsets = block_offsets.astype(X.dtype)
+    Z = X @ block_weights
+
+    def activate(lo, hi):
+        rows = Z[lo:hi]
+        rows += block_offsets
+        if kind == FOURIER:
+            np.cos(rows, out=rows)
+        else:
+            np.maximum(rows, 0.0, out=rows)
+
+    n_rows = Z.shape[0]
+    run_in_chunks(activate, n_rows, max(-(-n_rows // 8), 64), n_jobs)
+    return Z
+
+
+class _RandomFeaturesBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Fit draws the weights; transform maps ``X`` to ``sqrt(2 / N) * activation(X W + b)``."""
+
+    _kind: str = FOURIER
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, n_components=100, *, bandwidth="scale", random_state=None, n_jobs=None):
+        self.n_components = n_components
+        self.bandwidth = bandwidth
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the random weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (only their number of features, and their variance for
+            ``bandwidth="scale"``, are used).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        X = validate_features(self, X, reset=True)
+        self.bandwidth_ = resolve_bandwidth(self.bandwidth, X)
+        self.random_weights_, self.random_offset_ = draw_weights(
+            self._kind, X.shape[1], self.n_components, self.bandwidth_, self.random_state
+        )
+        self._n_features_out = self.n_components
+        return self
+
+    def transform(self, X):
+        """Map ``X`` to the random features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The features, of the dtype of ``X`` (float32 stays float32).
+        """
+        check_is_fitted(self)
+        X = validate_features(self, X, reset=False)
+        features = unscaled_features(
+            X, self.random_weights_, self.random_offset_, self._kind, n_jobs=self.n_jobs
+        )
+        features *= X.dtype.type(feature_scale(self.n_components))
+        return features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=100
+        Number ``N`` of random features.
+    bandwidth : float > 0 or "scale", default="scale"
+        The bandwidth ``sigma``: directions are drawn from ``N(0, I / sigma**2)``. ``"scale"``
+        uses ``sqrt(n_features * X.var() / 2)``, scikit-learn's ``gamma="scale"`` of
+        :class:`~sklearn.svm.SVC` (about 6 on MNIST scaled to [0, 1]).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weights. With an int, the first ``N'`` features of ``N >= N'`` features are
+        the features of ``n_components=N'``: feature sets of one seed are nested.
+    n_jobs : int or None, default=None
+        Threads applying the activation (joblib's convention); the product ``X W`` uses the
+        BLAS threads.
+
+    Attributes
+    ----------
+    bandwidth_ : float
+        The bandwidth used.
+    random_weights_ : ndarray of shape (n_features, n_components)
+        The directions ``v_k``, one per column (float64).
+    random_offset_ : ndarray of shape (n_components,)
+        The offsets ``b_k`` (float64).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+"""
+
+
+class RandomFourierFeatures(_RandomFeaturesBase):
+    __doc__ = (
+        """Random Fourier features of the Gaussian kernel (Rahimi & Recht, 2007).
+
+    ``phi_k(x) = sqrt(2 / N) cos(<v_k, x> + b_k)`` with ``v_k ~ N(0, I / sigma**2)`` and
+    ``b_k ~ U[0, 2 pi)``, so that ``E[phi(x) . phi(z)] = exp(-||x - z||^2 / (2 sigma^2))``.
+"""
+        + _PARAMETERS_DOC
+        + """
+    See Also
+    --------
+    RandomReLUFeatures : Random ReLU features.
+    MinNormRFFRegressor : Minimum-norm least squares on these features.
+    sklearn.kernel_approximation.RBFSampler : The same features with ``gamma = 1 / (2 sigma^2)``.
+
+    Notes
+    -----
+    The features of :class:`~sklearn.kernel_approximation.RBFSampler` with
+    ``gamma = 1 / (2 sigma**2)``, with two differences: the bandwidth is a length (as in
+    Belkin, 2021, Section 3.7) and one seed gives nested feature sets. float32 inputs give float32
+    features.
+
+    References
+    ----------
+    A. Rahimi and B. Recht, "Random features for large-scale kernel machines", NeurIPS 2007.
+
+    M. Belkin, D. Hsu, S. Ma and S. Mandal, "Reconciling modern machine-learning practice and the
+    classical bias-variance trade-off", PNAS 116 (2019).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinterp import RandomFourierFeatures
+    >>> X = np.array([[0.0, 0.0], [0.5, 0.0]])
+    >>> features = RandomFourierFeatures(n_components=20000, bandwidth=1.0, random_state=0)
+    >>> Phi = features.fit_transform(X)
+    >>> Phi.shape
+    (2, 20000)
+    >>> bool(abs(Phi[0] @ Phi[1] - np.exp(-0.5**2 / 2)) < 0.02)  # the Gaussian kernel
+    True
+"""
+    )
+
+    _kind = FOURIER
+
+
+class RandomReLUFeatures(_RandomFeaturesBase):
+    __doc__ = (
+        """Random ReLU features: one hidden layer of fixed random ReLU units.
+
+    ``phi_k(x) = sqrt(2 / N) max(<v_k, x> + b_k, 0)`` with ``v_k ~ N(0, I / sigma**2)`` and
+    ``b_k ~ N(0, 1)``: the random ReLU network of Belkin, Hsu, Ma & Mandal (2019), Fig. 6 of
+    Belkin (2021).
+"""
+        + _PARAMETERS_DOC
+        + """
+    See Also
+    --------
+    RandomFourierFeatures : Random Fourier features.
+    MinNormRFFRegressor : Minimum-norm least squares on these features (``features="relu"``).
+
+    Notes
+    -----
+    With ``x~ = (x / sigma, 1)``, ``<v_k, x> + b_k = <g_k, x~>`` with ``g_k ~ N(0, I)``, so
+    ``E[phi(x) . phi(z)]`` is the arc-cosine kernel of order 1 (Cho & Saul, 2009) of ``x~`` and
+    ``z~``:
+
+    .. math:: k(x, z) = \\frac{\\|\\tilde x\\| \\|\\tilde z\\|}{\\pi}
+              \\left(\\sin\\theta + (\\pi - \\theta)\\cos\\theta\\right),
+
+    ``theta`` the angle between ``x~`` and ``z~``. The fitted minimum-norm interpolant on these
+    features is piecewise linear in one dimension, with kinks at ``-b_k / v_k``.
+
+    References
+    ----------
+    Y. Cho and L. K. Saul, "Kernel methods for deep learning", NeurIPS 2009.
+
+    M. Belkin, D. Hsu, S. Ma and S. Mandal, "Reconciling modern machine-learning practice and the
+    classical bias-variance trade-off", PNAS 116 (2019).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinterp import RandomReLUFeatures
+    >>> X = np.linspace(-1, 1, 5).reshape(-1, 1).astype(np.float32)
+    >>> Phi = RandomReLUFeatures(n_components=3, bandwidth=1.0, random_state=0).fit_transform(X)
+    >>> Phi.shape, Phi.dtype
+    ((5, 3), dtype('float32'))
+    >>> bool((Phi >= 0).all())
+    True
+"""
+    )
+
+    _kind = RELU
+
+
+def limit_kernel(X, Z, kind, bandwidth):
+    """The kernel the features approximate as ``N`` grows, ``K[i, j] = k(X[i], Z[j])`` (float64).
+
+    Gaussian ``exp(-||x - z||^2 / (2 sigma^2))`` for Fourier features, the arc-cosine kernel of
+    order 1 of ``(x / sigma, 1)`` for ReLU features. Dense: for reference computations and the
+    kernel limit of the double-descent experiment.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Z = np.asarray(Z, dtype=np.float64)
+    if kind == FOURIER:
+        squared = (X * X).sum(axis=1)[:, None] + (Z * Z).sum(axis=1)[None, :] - 2.0 * (X @ Z.T)
+        np.maximum(squared, 0.0, out=squared)
+        return np.exp(-squared / (2.0 * bandwidth**2))
+    X_tilde = np.hstack([X / bandwidth, np.ones((X.shape[0], 1))])
+    Z_tilde = np.hstack([Z / bandwidth, np.ones((Z.shape[0], 1))])
+    norms = np.linalg.norm(X_tilde, axis=1)[:, None] * np.linalg.norm(Z_tilde, axis=1)[None, :]
+    cosine = np.clip((X_tilde @ Z_tilde.T) / norms, -1.0, 1.0)
+    theta = np.arccos(cosine)
+    return norms / np.pi * (np.sin(theta) + (np.pi - theta) * cosine)

@@ -1,0 +1,490 @@
+"""Minimum-norm least squares on random features, with the features generated block by block.
+
+The core is :func:`fit_min_norm`, a plain function of arrays. With ``C`` the ``n x N`` matrix of
+*unscaled* features (see :mod:`._features`) it solves, for the least-squares problem
+``min ||C w - Y||`` of minimum norm,
+
+* the **primal** system ``(C^T C) w = C^T Y`` (``N x N``), accumulated over chunks of rows, when
+  ``N < n``;
+* the **dual** system ``(C C^T) a = Y`` (``n x n``), accumulated over blocks of columns, when
+  ``N >= n``, and then ``w = C^T a``: the solution lies in the row space of ``C``, which is what
+  makes it the interpolant of minimum norm.
+
+Either way the ``n x N`` feature matrix is never held whole: only one block of it, the Gram
+matrix and the fitted coefficients. Both systems are solved by a symmetric eigendecomposition
+that drops the eigenvalues below ``cutoff**2`` times the largest one: the singular values of the
+feature matrix below ``cutoff`` times the largest, as the ``cond`` of :func:`scipy.linalg.lstsq`.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skinterp._base import (
+    SquareLossClassifierMixin,
+    as_2d_targets,
+    check_memory,
+    memory_budget_bytes,
+    validate_features,
+)
+from skinterp.random_features._features import (
+    FEATURE_KINDS,
+    draw_weights,
+    feature_scale,
+    resolve_bandwidth,
+    unscaled_features,
+)
+
+DEFAULT_CUTOFF = 1e-7
+"""Default relative cut-off on the singular values of the feature matrix.
+
+The Gram matrices square the singular values; their eigenvalues are accurate to about
+``1e-16`` times the largest, so ``1e-7`` (eigenvalues above ``1e-14`` of the largest) is about the
+smallest cut-off that is not rounding noise."""
+
+INTERPOLATION_TOLERANCE = 1e-6
+"""``interpolates_`` is true when ``||Y - Phi W||_F <= INTERPOLATION_TOLERANCE * ||Y||_F``."""
+
+_MAX_BLOCK = 2048  # columns per block: BLAS is at full speed well before this
+
+
+@dataclass
+class MinNormSolution:
+    """What :func:`fit_min_norm` returns.
+
+    ``coef`` (``N x m``) are the coefficients on the *scaled* features ``sqrt(2 / N) C``;
+    ``singular_values`` (descending, ``min(n, N)`` of them) are those of the scaled feature
+    matrix; ``rank`` is the number kept by the cut-off; ``residual`` is the relative training
+    residual ``||Y - Phi coef||_F / ||Y||_F``.
+    """
+
+    coef: np.ndarray
+    solver: str
+    singular_values: np.ndarray
+    rank: int
+    residual: float
+
+
+def min_norm_solve(gram, rhs, cutoff):
+    """Minimum-norm solution of ``gram @ x = rhs`` for a positive semi-definite ``gram``.
+
+    The eigenvalues at or below ``cutoff**2`` times the largest one (and all non-positive ones,
+    which are rounding) are dropped. Returns ``x``, the eigenvalues (ascending) and the rank kept.
+    ``gram`` is overwritten.
+    """
+    eigenvalues, eigenvectors = linalg.eigh(
+        gram, overwrite_a=True, check_finite=False, driver="evd"
+    )
+    top = eigenvalues[-1] if eigenvalues.size else 0.0
+    if not top > 0.0:
+        return np.zeros((gram.shape[0], rhs.shape[1])), eigenvalues, 0
+    keep = eigenvalues > max(cutoff**2 * top, 0.0)
+    kept = eigenvectors[:, keep]
+    x = kept @ ((kept.T @ rhs) / eigenvalues[keep][:, None])
+    return x, eigenvalues, int(keep.sum())
+
+
+def column_block_size(n_rows, memory_limit=None):
+    """Columns per block of features so that one block of ``n_rows`` rows takes 1/8 of the budget."""
+    columns = memory_budget_bytes(memory_limit) // (8 * 8 * max(n_rows, 1))
+    return int(min(max(columns, 32), _MAX_BLOCK))
+
+
+def row_chunk_size(n_columns, memory_limit=None):
+    """Rows per chunk so that ``n_columns`` features of a chunk take 1/8 of the budget."""
+    rows = memory_budget_bytes(memory_limit) // (8 * 8 * max(n_columns, 1))
+    return int(min(max(rows, 16), 16384))
+
+
+def _relative(residual_norm, targets_norm):
+    return float(residual_norm / targets_norm) if targets_norm > 0 else float(residual_norm)
+
+
+def fit_min_norm(
+    X, Y, weights, offsets, kind, *, solver="auto", cutoff=DEFAULT_CUTOFF, memory_limit=None,
+    n_jobs=None,
+):
+    """Minimum-norm least squares of ``Y`` on the random features of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float64
+    Y : ndarray of shape (n, m), float64
+    weights, offsets : the features' weights, shapes (d, N) and (N,)
+    kind : {"fourier", "relu"}
+    solver : {"auto", "primal", "dual"}
+        ``"auto"`` is ``"dual"`` when ``N >= n``, else ``"primal"``.
+    cutoff : float
+        Relative cut-off on the singular values of the feature matrix.
+    memory_limit : float or None
+        Memory budget in MiB (scikit-learn's ``working_memory`` when None).
+    n_jobs : int or None
+        Threads applying the activation.
+
+    Returns
+    -------
+    MinNormSolution
+    """
+    n_samples, n_components = X.shape[0], weights.shape[1]
+    if solver == "auto":
+        solver = "dual" if n_components >= n_samples else "primal"
+    scale = feature_scale(n_components)
+    targets_norm = np.linalg.norm(Y)
+    if solver == "dual":
+        check_memory(
+            3 * 8 * n_samples**2, memory_limit, what="The n_samples x n_samples Gram matrix of the "
+            "dual solver (and its eigenvectors)", advice="Use solver='primal' when n_components "
+            "is smaller than n_samples, fit on fewer samples, or raise memory_limit.",
+        )
+        block = column_block_size(n_samples, memory_limit)
+        gram = np.zeros((n_samples, n_samples))
+        for start in range(0, n_components, block):
+            features = unscaled_features(
+                X, weights, offsets, kind, start, start + block, n_jobs=n_jobs
+            )
+            gram += features @ features.T  # numpy calls syrk for this pattern
+        dual, eigenvalues, rank = min_norm_solve(gram.copy(), Y, cutoff)
+        residual = _relative(np.linalg.norm(Y - gram @ dual), targets_norm)
+        del gram
+        coef = np.empty((n_components, Y.shape[1]))
+        for start in range(0, n_components, block):
+            features = unscaled_features(
+                X, weights, offsets, kind, start, start + block, n_jobs=n_jobs
+            )
+            np.matmul(features.T, dual, out=coef[start : start + block])
+    else:
+        check_memory(
+            3 * 8 * n_components**2, memory_limit, what="The n_components x n_components Gram "
+            "matrix of the primal solver (and its eigenvectors)", advice="Use solver='dual' when "
+            "n_components is larger than n_samples, fewer n_components, or raise memory_limit.",
+        )
+        chunk = row_chunk_size(n_components, memory_limit)
+        gram = np.zeros((n_components, n_components))
+        moments = np.zeros((n_components, Y.shape[1]))
+        for start in range(0, n_samples, chunk):
+            features = unscaled_features(
+                X[start : start + chunk], weights, offsets, kind, n_jobs=n_jobs
+            )
+            gram += features.T @ features
+            moments += features.T @ Y[start : start + chunk]
+        coef, eigenvalues, rank = min_norm_solve(gram.copy(), moments, cutoff)
+        # ||Y - C w||^2 = ||Y||^2 - 2 <w, C^T Y> + <w, C^T C w>: exact enough to tell a clear
+        # misfit; a small value is confirmed by a pass over the features (it cancels badly).
+        squared = targets_norm**2 - 2.0 * np.vdot(coef, moments) + np.vdot(coef, gram @ coef)
+        residual = _relative(np.sqrt(max(squared, 0.0)), targets_norm)
+        if residual < 1e-3:
+            residual_squared = 0.0
+            for start in range(0, n_samples, chunk):
+                features = unscaled_features(
+                    X[start : start + chunk], weights, offsets, kind, n_jobs=n_jobs
+                )
+                residual_squared += np.sum((Y[start : start + chunk] - features @ coef) ** 2)
+            residual = _relative(np.sqrt(residual_squared), targets_norm)
+    coef /= scale
+    singular_values = scale * np.sqrt(np.maximum(eigenvalues[::-1], 0.0))
+    return MinNormSolution(
+        coef=coef, solver=solver, singular_values=singular_values, rank=rank, residual=residual
+    )
+
+
+def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jobs=None):
+    """``Phi(X) @ coef`` over chunks of rows and blocks of features, in bounded memory."""
+    n_components = weights.shape[1]
+    scale = feature_scale(n_components)
+    block = min(n_components, _MAX_BLOCK)
+    chunk = row_chunk_size(block, memory_limit)
+    out = np.zeros((X.shape[0], coef.shape[1]))
+    for row in range(0, X.shape[0], chunk):
+        rows = X[row : row + chunk]
+        for start in range(0, n_components, block):
+            features = unscaled_features(
+                rows, weights, offsets, kind, start, start + block, n_jobs=n_jobs
+            )
+            out[row : row + chunk] += features @ coef[start : start + block]
+    out *= scale
+    return out
+
+
+class _MinNormRFFBase(BaseEstimator):
+    """The maths shared by the regressor and the classifier: fit solves, predict sums blocks."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"scale"})],
+        "features": [StrOptions(set(FEATURE_KINDS))],
+        "solver": [StrOptions({"auto", "primal", "dual"})],
+        "cutoff": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
+        "memory_limit": [Interval(Real, 0, None, closed="neither"), None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_components=1000,
+        *,
+        bandwidth="scale",
+        features="fourier",
+        solver="auto",
+        cutoff=DEFAULT_CUTOFF,
+        random_state=None,
+        memory_limit=None,
+        n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.bandwidth = bandwidth
+        self.features = features
+        self.solver = solver
+        self.cutoff = cutoff
+        self.random_state = random_state
+        self.memory_limit = memory_limit
+        self.n_jobs = n_jobs
+
+    def _fit_targets(self, X, Y):
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        self.bandwidth_ = resolve_bandwidth(self.bandwidth, X)
+        self.random_weights_, self.random_offset_ = draw_weights(
+            self.features, X.shape[1], self.n_components, self.bandwidth_, self.random_state
+        )
+        solution = fit_min_norm(
+            X, Y, self.random_weights_, self.random_offset_, self.features,
+            solver=self.solver, cutoff=self.cutoff, memory_limit=self.memory_limit,
+            n_jobs=self.n_jobs,
+        )
+        self.coef_ = solution.coef
+        self.coef_norm_ = float(np.linalg.norm(solution.coef))
+        self.solver_ = solution.solver
+        self.rank_ = solution.rank
+        self.singular_values_ = solution.singular_values
+        self.train_residual_ = solution.residual
+        self.interpolates_ = bool(solution.residual <= INTERPOLATION_TOLERANCE)
+
+    def _predict_targets(self, X):
+        return predict_min_norm(
+            np.asarray(X, dtype=np.float64), self.coef_, self.random_weights_,
+            self.random_offset_, self.features, memory_limit=self.memory_limit,
+            n_jobs=self.n_jobs,
+        )
+
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=1000
+        Number ``N`` of random features (the number of parameters per output).
+    bandwidth : float > 0 or "scale", default="scale"
+        The bandwidth ``sigma`` (directions ``v_k ~ N(0, I / sigma**2)``). ``"scale"`` uses
+        ``sqrt(n_features * X.var() / 2)`` (scikit-learn's ``gamma="scale"``).
+    features : {"fourier", "relu"}, default="fourier"
+        ``sqrt(2 / N) cos(<v_k, x> + b_k)`` (:class:`RandomFourierFeatures`, the Gaussian
+        kernel) or ``sqrt(2 / N) max(<v_k, x> + b_k, 0)`` (:class:`RandomReLUFeatures`).
+    solver : {"auto", "primal", "dual"}, default="auto"
+        ``"primal"`` solves the ``N x N`` normal equations, ``"dual"`` the ``n x n`` Gram system
+        and maps it back; both give the minimum-norm least-squares solution. ``"auto"`` takes
+        the smaller: dual when ``N >= n_samples``.
+    cutoff : float in [0, 1), default=1e-7
+        Singular values of the (scaled) feature matrix below ``cutoff`` times the largest are
+        treated as zero, as the ``cond`` of :func:`scipy.linalg.lstsq`. The height of the
+        double-descent peak at ``N = n`` depends on it; values below about ``1e-8`` are rounding
+        noise (the Gram matrices square the singular values). ``0`` keeps every positive one.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the features. With an int, the features of ``n_components=N'`` are the first
+        ``N'`` of ``n_components=N >= N'``.
+    memory_limit : float or None, default=None
+        Memory budget in MiB for the blocks of features (scikit-learn's ``working_memory`` when
+        None, 1024 by default). The Gram matrix (``min(n, N)`` squared, three copies) must fit
+        in it, or fit raises ``MemoryError`` before allocating.
+    n_jobs : int or None, default=None
+        Threads applying the activation to each block (joblib's convention); the matrix
+        products use the BLAS threads.
+"""
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_components, n_outputs)
+        Coefficients ``W`` on the scaled features ``phi`` (always 2-D; one column per output):
+        ``predict(X) = phi(X) @ coef_``.
+    coef_norm_ : float
+        ``||coef_||_F``, the norm the paper plots. Because the features carry the factor
+        ``sqrt(2 / N)``, it tends to the RKHS norm of the kernel interpolant as ``N`` grows.
+    solver_ : str
+        The solver used, ``"primal"`` or ``"dual"``.
+    rank_ : int
+        Number of singular values kept by the cut-off.
+    singular_values_ : ndarray of shape (min(n_samples, n_components),)
+        Singular values of the scaled feature matrix, descending (from the Gram matrix, so
+        accurate to about ``1e-8`` times the largest).
+    train_residual_ : float
+        Relative training residual ``||Y - phi(X) W||_F / ||Y||_F``.
+    interpolates_ : bool
+        Whether ``train_residual_ <= 1e-6``.
+    bandwidth_ : float
+        The bandwidth used.
+    random_weights_ : ndarray of shape (n_features, n_components)
+        The directions ``v_k``, one per column.
+    random_offset_ : ndarray of shape (n_components,)
+        The offsets ``b_k``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string feature names.
+"""
+
+_NOTES_DOC = """
+    With ``Phi`` the ``n x N`` matrix of features of the training points, the fit is the
+    minimum-norm least-squares solution
+
+    .. math:: W = \\Phi^+ Y = \\begin{cases} (\\Phi^T \\Phi)^{+} \\Phi^T Y & N < n
+              \\text{ (least squares)} \\\\ \\Phi^T (\\Phi \\Phi^T)^{+} Y & N \\ge n
+              \\text{ (the interpolant of minimum norm)} \\end{cases}
+
+    Belkin, Hsu, Ma & Mandal (2019) and Belkin (2021, Section 3.7, Fig. 5-7) show that its test
+    risk and ``||W||`` peak at the interpolation threshold ``N = n`` and fall again beyond it,
+    towards the kernel interpolant (the Gaussian kernel of bandwidth ``sigma`` for Fourier
+    features, as ``N`` tends to infinity): *double descent*.
+
+    The ``n x N`` feature matrix is never held whole. The primal Gram ``Phi^T Phi`` is summed
+    over chunks of rows; the dual Gram ``Phi Phi^T`` over blocks of columns (``syrk``), whose
+    features are regenerated from the stored weights for ``W = Phi^T a``. Memory: the Gram
+    matrix (three copies of ``min(n, N)**2`` floats), the weights (``d x N``) and one block.
+    Time: ``n N d`` (features, twice for the dual) + ``min(n, N)**2 max(n, N)`` (Gram) +
+    ``min(n, N)**3`` (eigendecomposition). Computations are in float64 whatever the input dtype.
+
+    Matches ``LinearRegression(fit_intercept=False, tol=cutoff)`` on
+    ``RandomFourierFeatures(...).fit_transform(X)`` (same weights), which is much slower when
+    ``N`` is large (a dense SVD of the ``n x N`` matrix).
+"""
+
+_REFERENCES_DOC = """
+    M. Belkin, D. Hsu, S. Ma and S. Mandal, "Reconciling modern machine-learning practice and the
+    classical bias-variance trade-off", PNAS 116 (2019).
+
+    M. Belkin, "Fit without fear: remarkable mathematical phenomena of deep learning through the
+    prism of interpolation", Acta Numerica 30 (2021).
+
+    A. Rahimi and B. Recht, "Random features for large-scale kernel machines", NeurIPS 2007.
+"""
+
+
+class MinNormRFFRegressor(MultiOutputMixin, RegressorMixin, _MinNormRFFBase):
+    __doc__ = (
+        """Minimum-norm least squares on random features: interpolation beyond ``N = n``.
+"""
+        + _PARAMETERS_DOC
+        + _ATTRIBUTES_DOC
+        + """
+    See Also
+    --------
+    MinNormRFFClassifier : The classifier twin (one-hot targets, square loss).
+    RandomFourierFeatures : The features, as a transformer.
+    skinterp.experiments.double_descent : The sweep over ``N`` that shows double descent.
+
+    Notes
+    -----"""
+        + _NOTES_DOC
+        + """
+    References
+    ----------"""
+        + _REFERENCES_DOC
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinterp import MinNormRFFRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(100, 2))
+    >>> y = np.sin(3 * X[:, 0]) + 0.1 * rng.normal(size=100)
+    >>> model = MinNormRFFRegressor(n_components=2000, bandwidth=0.2, random_state=0).fit(X, y)
+    >>> model.solver_, model.interpolates_  # N >= n: the minimum-norm interpolant
+    ('dual', True)
+    >>> bool(np.allclose(model.predict(X), y, atol=1e-6))
+    True
+"""
+    )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the minimum-norm least-squares solution on the random features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
+        targets, self._single_output = as_2d_targets(y)
+        self._fit_targets(X, targets)
+        return self
+
+    def predict(self, X):
+        """Predict ``phi(X) @ coef_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            Query inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
+            Predictions (float64).
+        """
+        check_is_fitted(self)
+        X = validate_features(self, X, reset=False)
+        predictions = self._predict_targets(X)
+        return predictions[:, 0] if self._single_output else predictions
+
+
+class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
+    __doc__ = (
+        """Classification by minimum-norm least squares on random features (square loss).
+
+    :class:`MinNormRFFRegressor` fitted to one-hot class indicators, as in the experiments of
+    Belkin, Hsu, Ma & Mandal (2019); the predicted class has the largest output.
+"""
+        + _PARAMETERS_DOC
+        + _ATTRIBUTES_DOC
+        + """    classes_ : ndarray of shape (n_classes,)
+        Class labels (``coef_`` has one column per class).
+
+    See Also
+    --------
+    MinNormRFFRegressor : The regressor this classifier is built on.
+    skinterp.experiments.double_descent : The sweep over ``N`` that shows double descent.
+
+    Notes
+    -----"""
+        + _NOTES_DOC
+        + """
+    References
+    ----------"""
+        + _REFERENCES_DOC
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skinterp import MinNormRFFClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> model = MinNormRFFClassifier(n_components=10000, random_state=0).fit(X_train, y_train)
+    >>> model.interpolates_, model.score(X_train, y_train)
+    (True, 1.0)
+    >>> model.score(X_test, y_test) > 0.97
+    True
+"""
+    )
