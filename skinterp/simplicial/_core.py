@@ -129,7 +129,10 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
 
 def reduce_queries(model, X):
     """Reduced coordinates of queries and whether each is off the affine hull of the data."""
-    X = np.asarray(X, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    if model["method"] == "triangulation" and model["rank"] == model["n_features"]:
+        # Raw coordinates (offset 0, identity basis): nothing to compute.
+        return X, np.zeros(X.shape[0], dtype=bool)
     centred = X - model["offset"]
     Z = np.ascontiguousarray(centred @ model["basis"].T)
     if model["rank"] == model["n_features"]:
@@ -162,7 +165,7 @@ def _project(points, Z, candidates, n_jobs):
 
     def work(start, stop):
         _hull.project_batch(
-            points, Z[start:stop], candidates, 1e-12,
+            points, Z[start:stop], candidates, 4 * (r + 1), 1e-12,
             supports[start:stop], weights[start:stop], distance2[start:stop],
         )
 
@@ -196,48 +199,59 @@ def _locate_interval(model, Z):
     return vertices, weights, outside
 
 
+def _spatial_order(Z, low, high, n_cells_hint, n_jobs):
+    """A permutation of the rows of ``Z`` along a Morton curve (counting sort on coarse codes)."""
+    n, r = Z.shape
+    total_bits = int(np.clip(np.ceil(np.log2(max(n_cells_hint, 2))) + 2, r, 24))
+    bits = max(1, min(21, total_bits // r))
+    codes = np.empty(n, dtype=np.int64)
+
+    def work(start, stop):
+        _walk.morton_codes(Z[start:stop], low, high, bits, codes[start:stop])
+
+    run_in_chunks(work, n, 65536, n_jobs)
+    return _walk.counting_order(codes, 1 << (bits * r))
+
+
 def _walk_all(model, Z, eps, n_jobs):
-    """Walk every query (in Morton order) and resolve the walk's failures by brute force."""
+    """Walk every query (in Morton order) and resolve the walk's failures by brute force.
+
+    Returns ``located`` (simplex or ``-1`` outside), ``weights`` and ``vertices`` (``-1`` rows
+    outside), in the order of ``Z``.
+    """
     n, r = Z.shape
     points = model["points"]
     simplices, neighbors, transform = model["simplices"], model["neighbors"], model["transform"]
-    low, high = points.min(axis=0), points.max(axis=0)
-    order = np.argsort(_walk.morton_codes(Z, low, high), kind="stable")
-    Z_sorted = np.ascontiguousarray(Z[order])
-    located = np.empty(n, dtype=np.int64)
-    weights = np.zeros((n, r + 1))
     n_simplices = simplices.shape[0]
+    order = _spatial_order(Z, points.min(axis=0), points.max(axis=0),
+                           max(n, n_simplices), n_jobs)
+    located = np.empty(n, dtype=np.int64)
+    weights = np.empty((n, r + 1))
+    vertices = np.empty((n, r + 1), dtype=np.int64)
     max_steps = max(1000, 50 * int(round(n_simplices ** (1.0 / r))))
 
     def work(start, stop):
         _walk.walk_locate(
-            Z_sorted[start:stop], simplices, neighbors, transform, 0, eps, max_steps,
-            located[start:stop], weights[start:stop],
+            Z, order[start:stop], simplices, neighbors, transform, 0, eps, max_steps,
+            located, weights, vertices,
         )
 
-    run_in_chunks(work, n, QUERY_CHUNK, n_jobs)
+    run_in_chunks(work, n, max(QUERY_CHUNK, -(-n // 8)), n_jobs)
     for i in np.flatnonzero(located == _walk.UNRESOLVED):
-        s = _walk.bruteforce_locate(Z_sorted[i], transform, eps)
+        s = _walk.bruteforce_locate(Z[i], transform, eps)
         if s < 0:
-            s = _walk.bruteforce_locate(Z_sorted[i], transform, np.sqrt(np.finfo(float).eps))
+            s = _walk.bruteforce_locate(Z[i], transform, np.sqrt(np.finfo(float).eps))
         located[i] = s
         if s >= 0:
-            _walk.simplex_weights(Z_sorted[i : i + 1], located[i : i + 1], transform,
-                                  weights[i : i + 1])
-    unsorted = np.empty(n, dtype=np.int64)
-    unsorted[order] = located
-    out_weights = np.empty_like(weights)
-    out_weights[order] = weights
-    return unsorted, out_weights
+            _walk.simplex_weights(Z[i : i + 1], located[i : i + 1], transform, weights[i : i + 1])
+            vertices[i] = simplices[s]
+    return located, weights, vertices
 
 
 def _locate_triangulation(model, Z, need_projection, n_jobs):
     n, r = Z.shape
-    located, weights = _walk_all(model, Z, WALK_EPS, n_jobs)
-    vertices, _ = _empty_result(n, r + 1)
-    inside = located >= 0
-    vertices[inside] = model["simplices"][located[inside]]
-    outside = ~inside
+    located, weights, vertices = _walk_all(model, Z, WALK_EPS, n_jobs)
+    outside = located < 0
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         supports, support_weights, _ = _project(
@@ -247,10 +261,13 @@ def _locate_triangulation(model, Z, need_projection, n_jobs):
                               model["points"][np.maximum(supports, 0)])
         # The projection lies on the hull boundary: locate it with a broad tolerance, or keep the
         # projection's own simplex (a hull face) when rounding puts it just outside.
-        p_located, p_weights = _walk_all(model, np.ascontiguousarray(projected), 1e-9, n_jobs)
-        for row, s, w, sup, sw in zip(rows, p_located, p_weights, supports, support_weights):
+        p_located, p_weights, p_vertices = _walk_all(
+            model, np.ascontiguousarray(projected), 1e-9, n_jobs
+        )
+        for row, s, w, v, sup, sw in zip(rows, p_located, p_weights, p_vertices, supports,
+                                         support_weights):
             if s >= 0:
-                vertices[row] = model["simplices"][s]
+                vertices[row] = v
                 w = np.maximum(w, 0.0)
                 weights[row] = w / w.sum()
             else:

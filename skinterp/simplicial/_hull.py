@@ -107,14 +107,39 @@ def _remove(support, lam, gram, k, index):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def min_norm_point(points, q, candidates, tol, support, lam):
+def _price(points, q, x, pool, n_pool):
+    """The member of ``pool[:n_pool]`` minimising ``(x_j - q) . x``, and that value."""
+    r = points.shape[1]
+    qx = 0.0
+    for t in range(r):
+        qx += q[t] * x[t]
+    best_value = np.inf
+    best_j = -1
+    for c in range(n_pool):
+        j = pool[c]
+        value = -qx
+        for t in range(r):
+            value += points[j, t] * x[t]
+        if value < best_value:
+            best_value = value
+            best_j = j
+    return best_j, best_value
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
+
+    Major steps price a working set first (the ``n_working`` candidates nearest to ``q``) and
+    all candidates only when the working set is optimal (column generation): the answer is
+    certified against every candidate, and the corral is built from nearby points.
 
     Parameters
     ----------
     points : (n, r) float64
     q : (r,) float64
     candidates : (n_candidates,) int64, the points that may carry weight (all, or hull vertices).
+    n_working : int, size of the working set.
     tol : float, relative tolerance of the optimality test (e.g. 1e-12).
     support, lam : (r + 2,) output arrays: support indices and their convex weights.
 
@@ -124,27 +149,34 @@ def min_norm_point(points, q, candidates, tol, support, lam):
     distance2 : float, the squared distance from ``q`` to the hull.
     """
     r = points.shape[1]
+    n_cand = candidates.shape[0]
     cap = r + 2
     gram = np.zeros((cap, cap))
     alpha = np.empty(cap)
     work_a = np.empty((cap, cap))
     work_b = np.empty(cap)
     x = np.empty(r)
-    # Start at the candidate nearest to q.
-    best = np.inf
-    first = candidates[0]
+    distance2 = np.empty(n_cand)
     scale2 = 0.0
-    for c in range(candidates.shape[0]):
+    for c in range(n_cand):
         j = candidates[c]
         d2 = 0.0
         for t in range(r):
             diff = points[j, t] - q[t]
             d2 += diff * diff
-        if d2 < best:
-            best = d2
-            first = j
+        distance2[c] = d2
         if d2 > scale2:
             scale2 = d2
+    n_work = min(max(n_working, 1), n_cand)
+    if n_work < n_cand:
+        nearest = np.argsort(distance2)
+        working = np.empty(n_cand, dtype=np.int64)
+        for c in range(n_cand):
+            working[c] = candidates[nearest[c]]
+    else:
+        working = candidates.copy()
+    first = candidates[np.argmin(distance2)]
+    best = np.min(distance2)
     support[0] = first
     lam[0] = 1.0
     k = 1
@@ -160,22 +192,16 @@ def min_norm_point(points, q, candidates, tol, support, lam):
             xx += x[t] * x[t]
         if xx <= 1e-28 * scale2:
             break
-        # Major step: the candidate minimising (x_j - q) . x (the certificate).
-        qx = 0.0
-        for t in range(r):
-            qx += q[t] * x[t]
-        best_value = np.inf
-        best_j = -1
-        for c in range(candidates.shape[0]):
-            j = candidates[c]
-            value = -qx
-            for t in range(r):
-                value += points[j, t] * x[t]
-            if value < best_value:
-                best_value = value
-                best_j = j
+        # Major step: the working point minimising (x_j - q) . x, then the certificate.
+        best_j, best_value = _price(points, q, x, working, n_work)
         if xx - best_value <= tol * scale2:
-            break
+            if n_work == n_cand:
+                break
+            best_j, best_value = _price(points, q, x, candidates, n_cand)
+            if xx - best_value <= tol * scale2:
+                break
+            # Grow the working set by the next-nearest candidates (keeps it a nearest set).
+            n_work = min(n_cand, 2 * n_work)
         already = False
         for i in range(k):
             if support[i] == best_j:
@@ -244,13 +270,13 @@ def min_norm_point(points, q, candidates, tol, support, lam):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def project_batch(points, Q, candidates, tol, supports, weights, distance2):
+def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2):
     """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
     r = points.shape[1]
     support = np.empty(r + 2, dtype=np.int64)
     lam = np.empty(r + 2)
     for i in range(Q.shape[0]):
-        k, d2 = min_norm_point(points, Q[i], candidates, tol, support, lam)
+        k, d2 = min_norm_point(points, Q[i], candidates, n_working, tol, support, lam)
         distance2[i] = d2
         for c in range(supports.shape[1]):
             supports[i, c] = -1

@@ -29,30 +29,42 @@ UNRESOLVED = -2
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def morton_codes(Z, low, high):
-    """Morton (Z-order) code of every row of ``Z`` in the box ``[low, high]`` (uint64)."""
+def morton_codes(Z, low, high, bits, codes):
+    """Morton (Z-order) code of every row of ``Z`` in the box ``[low, high]``, ``bits`` per axis.
+
+    Rows with NaN get code 0 (they cannot occur after validation).
+    """
     n, r = Z.shape
-    bits = max(1, min(21, 63 // max(r, 1)))
     levels = (1 << bits) - 1
-    codes = np.zeros(n, dtype=np.uint64)
     for i in range(n):
-        code = np.uint64(0)
+        code = 0
         for k in range(r):
             width = high[k] - low[k]
-            if width > 0:
-                t = (Z[i, k] - low[k]) / width
-            else:
-                t = 0.0
+            t = (Z[i, k] - low[k]) / width if width > 0 else 0.0
             if not (t > 0.0):  # also catches NaN
                 t = 0.0
             if t > 1.0:
                 t = 1.0
-            cell = np.uint64(int(t * levels))
+            cell = int(t * levels)
             for b in range(bits):
-                if (cell >> np.uint64(b)) & np.uint64(1):
-                    code |= np.uint64(1) << np.uint64(b * r + k)
+                if (cell >> b) & 1:
+                    code |= 1 << (b * r + k)
         codes[i] = code
-    return codes
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def counting_order(codes, n_codes):
+    """A permutation sorting ``codes`` (integers in ``[0, n_codes)``), stable, in O(n + n_codes)."""
+    counts = np.zeros(n_codes + 1, dtype=np.int64)
+    for i in range(codes.shape[0]):
+        counts[codes[i] + 1] += 1
+    for c in range(n_codes):
+        counts[c + 1] += counts[c]
+    order = np.empty(codes.shape[0], dtype=np.int64)
+    for i in range(codes.shape[0]):
+        order[counts[codes[i]]] = i
+        counts[codes[i]] += 1
+    return order
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -70,16 +82,20 @@ def _barycentric(transform, s, z, out):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def walk_locate(Z, simplices, neighbors, transform, start, eps, max_steps, located, weights):
-    """Locate every row of ``Z`` (in order) by a visibility walk from the previous answer.
+def walk_locate(Z, order, simplices, neighbors, transform, start, eps, max_steps, located,
+                weights, vertices):
+    """Locate the rows ``order[0], order[1], ...`` of ``Z`` by visibility walks, each from the
+    previous answer.
 
-    Writes the simplex index, ``OUTSIDE`` or ``UNRESOLVED`` into ``located`` and the barycentric
-    coordinates into ``weights`` (rows of located queries only). Returns the last simplex.
+    For row ``i`` writes the simplex index, ``OUTSIDE`` or ``UNRESOLVED`` into ``located[i]``,
+    and for located rows the barycentric coordinates into ``weights[i]`` and the simplex'
+    vertices into ``vertices[i]`` (``-1`` otherwise). Returns the last simplex.
     """
-    n, r = Z.shape
+    r = Z.shape[1]
     coords = np.empty(r + 1)
     s = start
-    for i in range(n):
+    for position in range(order.shape[0]):
+        i = order[position]
         z = Z[i]
         result = UNRESOLVED
         for _ in range(max_steps):
@@ -107,8 +123,13 @@ def walk_locate(Z, simplices, neighbors, transform, start, eps, max_steps, locat
         if result >= 0:
             for k in range(r + 1):
                 weights[i, k] = coords[k]
-        elif result == UNRESOLVED:
-            s = start
+                vertices[i, k] = simplices[result, k]
+        else:
+            for k in range(r + 1):
+                weights[i, k] = 0.0
+                vertices[i, k] = -1
+            if result == UNRESOLVED:
+                s = start
     return s
 
 
