@@ -74,7 +74,11 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     )
     K_sub = kernel_matrix(X_sub, kernel=spec, n_jobs=n_jobs).astype(np.float64, copy=False)
     beta = float(np.max(np.diagonal(K_sub)))
-    n_eig = MAX_EIGENPAIRS if n_components is None else n_components + 1
+    if n_components is None:
+        # Nystrom estimates below the top quarter of the subsample's spectrum are unreliable.
+        n_eig = min(MAX_EIGENPAIRS, s // 4 + MIN_COMPONENTS + 1)
+    else:
+        n_eig = n_components + 1
     n_eig = max(1, min(n_eig, s))
     values, vectors = linalg.eigh(
         K_sub / s, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
@@ -164,7 +168,12 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     n, d = X.shape
     c = Y.shape[1]
 
-    s = default_subsample_size(n) if subsample_size is None else min(int(subsample_size), n)
+    if subsample_size is None:
+        # Shrink the default subsample to the budget (three s x s float64 matrices).
+        fitting = int(np.sqrt(memory_budget_bytes(memory_limit) / 24))
+        s = max(1, min(default_subsample_size(n), fitting))
+    else:
+        s = min(int(subsample_size), n)
     subsample = np.sort(rng.choice(n, size=s, replace=False))
     # A batch holds X_b, Y_b, g and two product outputs: (d + 3c) values per row.
     memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c) * dtype.itemsize)

@@ -17,10 +17,13 @@ import numpy as np
 from joblib import effective_n_jobs
 
 from .._parallel import chunk_bounds, run_in_chunks
-from ._functions import check_bandwidth, cross_to_kernel, kernel_code
+from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
 TILE_ROWS = 256
 TILE_COLS = 2048
+# Up to this many features, explicit squared distances in numba beat a BLAS cross product with
+# a short inner dimension (memory bound) and are exact for duplicates.
+DIRECT_MAX_FEATURES = 10
 
 _controller_lock = threading.Lock()
 _controller = None
@@ -68,8 +71,11 @@ class KernelSpec:
     def is_builtin(self):
         return self.code is not None
 
-    def block(self, X, Z, x_sq=None, z_sq=None, out=None):
-        """The kernel block ``K(X, Z)`` in the dtype of ``X`` (one tile; no tiling here)."""
+    def block(self, X, Z, x_sq=None, z_sq=None, out=None, ZT=None):
+        """The kernel block ``K(X, Z)`` in the dtype of ``X`` (one tile; no tiling here).
+
+        ``ZT`` (``Z`` transposed, C order) selects the explicit-distance path for few features.
+        """
         if not self.is_builtin:
             values = np.asarray(self.function(X, Z), dtype=X.dtype)
             if values.shape != (X.shape[0], Z.shape[0]):
@@ -80,6 +86,11 @@ class KernelSpec:
             if out is None:
                 return values
             out[...] = values
+            return out
+        if out is None:
+            out = np.empty((X.shape[0], Z.shape[0]), dtype=X.dtype)
+        if ZT is not None:
+            direct_kernel_tile(X, ZT, self.code, 1.0 / self.bandwidth**2, out)
             return out
         x_sq = squared_norms(X) if x_sq is None else x_sq
         z_sq = squared_norms(Z) if z_sq is None else z_sq
@@ -96,6 +107,12 @@ class KernelSpec:
 
 def _as_spec(kernel, bandwidth, nu):
     return kernel if isinstance(kernel, KernelSpec) else KernelSpec(kernel, bandwidth, nu)
+
+
+def _transposed_if_direct(spec, Z):
+    if spec.is_builtin and Z.shape[1] <= DIRECT_MAX_FEATURES:
+        return np.ascontiguousarray(Z.T)
+    return None
 
 
 def _threads(n_jobs, n_tasks):
@@ -132,11 +149,12 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
         out = np.empty((X.shape[0], Z.shape[0]), dtype=X.dtype)
     x_sq = squared_norms(X) if spec.is_builtin else None
     z_sq = x_sq if same else (squared_norms(Z) if spec.is_builtin else None)
+    ZT = _transposed_if_direct(spec, Z)
 
     def fill(start, stop):
         spec.block(
             X[start:stop], Z, None if x_sq is None else x_sq[start:stop], z_sq,
-            out=out[start:stop],
+            out=out[start:stop], ZT=ZT,
         )
 
     n_tasks = len(chunk_bounds(X.shape[0], TILE_ROWS))
@@ -189,18 +207,23 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     else:
         x_sq = z_sq = None
     col_bounds = chunk_bounds(n_z, tile_cols)
+    # Contiguous Z^T per column tile for the explicit-distance path (n_z * d values in all).
+    ZT_tiles = None
+    if _transposed_if_direct(spec, Z[:0]) is not None:
+        ZT_tiles = [np.ascontiguousarray(Z[c0:c1].T) for c0, c1 in col_bounds]
     row_bounds = chunk_bounds(n_x, tile_rows)
     n_threads = _threads(n_jobs, max(len(row_bounds), len(col_bounds)))
 
     def tile_sum(r0, r1, columns, out):
         """``out = K(X[r0:r1], Z[columns]) @ A[columns]`` summed over column tiles."""
-        buffer = np.empty((r1 - r0, min(tile_cols, n_z)), dtype=X.dtype)
+        buffer = np.empty((r1 - r0) * min(tile_cols, n_z), dtype=X.dtype)
         for c0, c1 in columns:
             tile = spec.block(
                 X[r0:r1], Z[c0:c1],
                 None if x_sq is None else x_sq[r0:r1],
                 None if z_sq is None else z_sq[c0:c1],
-                out=buffer[:, : c1 - c0],
+                out=buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0),
+                ZT=None if ZT_tiles is None else ZT_tiles[c0 // tile_cols],
             )
             out += tile @ A2[c0:c1]
 

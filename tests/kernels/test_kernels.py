@@ -1,0 +1,159 @@
+"""Kernel functions and tiles against scikit-learn's pairwise kernels and plain numpy."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.gaussian_process.kernels import Matern, RationalQuadratic
+from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
+
+from skinterp.kernels import KernelSpec, kernel_matrix, kernel_product
+from skinterp.kernels._functions import exp_nonpositive
+from skinterp.kernels._tiles import DIRECT_MAX_FEATURES
+
+
+def reference_kernel(name, X, Z, h, nu=None):
+    """The kernel from scikit-learn (Euclidean laplacian written out: sklearn's uses L1)."""
+    if name == "laplacian":
+        return np.exp(-euclidean_distances(X, Z) / h)
+    if name == "gaussian":
+        return rbf_kernel(X, Z, gamma=1.0 / (2.0 * h * h))
+    if name == "cauchy":
+        return RationalQuadratic(length_scale=h / np.sqrt(2.0), alpha=1.0)(X, Z)
+    return Matern(length_scale=h, nu=nu)(X, Z)
+
+
+KERNELS = [
+    ("laplacian", None), ("gaussian", None), ("cauchy", None),
+    ("matern", 0.5), ("matern", 1.5), ("matern", 2.5),
+]
+# Both tile paths: explicit distances (few features) and BLAS cross products.
+N_FEATURES = [3, DIRECT_MAX_FEATURES + 7]
+
+
+@pytest.mark.parametrize("name, nu", KERNELS)
+@pytest.mark.parametrize("n_features", N_FEATURES)
+@pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_kernel_matrix_matches_sklearn(name, nu, n_features, dtype, atol):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(70, n_features))
+    Z = rng.normal(size=(90, n_features))
+    expected = reference_kernel(name, X, Z, 2.5, nu)
+    K = kernel_matrix(X.astype(dtype), Z.astype(dtype), kernel=name, bandwidth=2.5, nu=nu)
+    assert K.dtype == dtype
+    np.testing.assert_allclose(K, expected, atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize("name, nu", KERNELS)
+@pytest.mark.parametrize("n_features", N_FEATURES)
+def test_square_kernel_matrix_is_symmetric_with_unit_diagonal(name, nu, n_features):
+    X = np.random.RandomState(1).normal(size=(50, n_features)) * 10
+    K = kernel_matrix(X, kernel=name, bandwidth=3.0, nu=nu, n_jobs=2)
+    np.testing.assert_array_equal(np.diagonal(K), 1.0)
+    np.testing.assert_allclose(K, K.T, atol=1e-12)
+    assert K.max() <= 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n_x=st.integers(1, 40),
+    n_z=st.integers(1, 60),
+    n_features=st.sampled_from([1, 4, 20]),
+    n_outputs=st.integers(1, 3),
+    tile_rows=st.integers(1, 17),
+    tile_cols=st.integers(1, 23),
+    n_jobs=st.sampled_from([1, 2]),
+    kernel=st.sampled_from(KERNELS),
+    bandwidth=st.floats(0.3, 30.0),
+    vector=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_tiled_product_matches_dense_product(
+    n_x, n_z, n_features, n_outputs, tile_rows, tile_cols, n_jobs, kernel, bandwidth, vector,
+    seed,
+):
+    rng = np.random.RandomState(seed)
+    X, Z = rng.normal(size=(n_x, n_features)), rng.normal(size=(n_z, n_features))
+    A = rng.normal(size=n_z) if vector else rng.normal(size=(n_z, n_outputs))
+    name, nu = kernel
+    expected = reference_kernel(name, X, Z, bandwidth, nu) @ A
+    result = kernel_product(
+        X, Z, A, kernel=name, bandwidth=bandwidth, nu=nu, n_jobs=n_jobs,
+        tile_rows=tile_rows, tile_cols=tile_cols,
+    )
+    assert result.shape == expected.shape
+    np.testing.assert_allclose(result, expected, atol=1e-10 * max(1, n_z), rtol=1e-10)
+
+
+def test_float32_product_is_close_to_float64():
+    rng = np.random.RandomState(2)
+    X, Z, A = rng.uniform(size=(300, 50)), rng.uniform(size=(500, 50)), rng.normal(size=(500, 4))
+    exact = kernel_product(X, Z, A, bandwidth=2.0)
+    single = kernel_product(X.astype(np.float32), Z.astype(np.float32), A, bandwidth=2.0)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, exact, atol=1e-3 * np.abs(A).sum(axis=0).max())
+
+
+def test_callable_kernel_is_the_slow_path_with_the_same_result():
+    rng = np.random.RandomState(3)
+    X, Z, A = rng.normal(size=(30, 4)), rng.normal(size=(45, 4)), rng.normal(size=(45, 2))
+
+    def gaussian(P, Q):
+        return rbf_kernel(P, Q, gamma=0.5)
+
+    np.testing.assert_allclose(
+        kernel_product(X, Z, A, kernel=gaussian, tile_rows=7, tile_cols=11, n_jobs=2),
+        kernel_product(X, Z, A, kernel="gaussian", bandwidth=1.0),
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(kernel_matrix(X, kernel=gaussian), rbf_kernel(X, gamma=0.5))
+
+
+def test_callable_kernel_of_wrong_shape_is_refused():
+    X = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="shape"):
+        kernel_matrix(X, X, kernel=lambda P, Q: np.zeros((2, 2)))
+
+
+def test_duplicates_get_kernel_value_one_not_nan():
+    # ||x||^2 - 2 x.z + ||z||^2 cancels to a tiny negative number for equal large rows.
+    X = np.full((5, 40), 1e3) + np.arange(5)[:, None] * 1e-9
+    K = kernel_matrix(X, X.copy(), kernel="laplacian", bandwidth=1.0)
+    assert np.all(np.isfinite(K))
+    np.testing.assert_allclose(K, 1.0, atol=1e-3)
+
+
+def test_product_memory_is_bounded_by_tiles_not_by_n_x_times_n_z():
+    rng = np.random.RandomState(4)
+    X, Z, A = rng.normal(size=(2000, 30)), rng.normal(size=(3000, 30)), rng.normal(size=(3000, 2))
+    kernel_product(X[:5], Z[:5], A[:5])  # compile outside the trace
+    tracemalloc.start()
+    kernel_product(X, Z, A, tile_rows=256, tile_cols=512, n_jobs=2)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    full = 2000 * 3000 * 8
+    assert peak < full / 8, f"peak {peak / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kernel="sigmoid"), "kernel must be"),
+        (dict(kernel="matern", nu=1.0), "nu must be"),
+        (dict(bandwidth=0.0), "bandwidth"),
+        (dict(bandwidth=np.inf), "bandwidth"),
+        (dict(bandwidth="wide"), "bandwidth"),
+    ],
+)
+def test_bad_kernel_parameters_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        KernelSpec(**kwargs)
+
+
+def test_vectorised_exp_matches_numpy_to_a_few_ulps():
+    x = -np.concatenate([np.linspace(0.0, 700.0, 200_001), np.geomspace(1e-300, 1.0, 1000)])
+    values = x.copy()
+    exp_nonpositive(values, np.empty(values.shape[0], dtype=np.int64))
+    np.testing.assert_allclose(values, np.exp(x), rtol=1e-15, atol=0)
