@@ -186,7 +186,7 @@ def fit_min_norm(
                 residual_squared += np.sum((Y[start : start + chunk] - features @ coef) ** 2)
             residual = _relative(np.sqrt(residual_squared), targets_norm)
     coef /= scale
-    singular_values = scale * np.sqrt(np.maximum(eigenvalues[::-1], 0.0))
+    singular_values = scale * np.sqrt(np.maximum(eigenvalues[::-1], 0.0))[: min(n_samples, n_components)]
     return MinNormSolution(
         coef=coef, solver=solver, singular_values=singular_values, rank=rank, residual=residual
     )

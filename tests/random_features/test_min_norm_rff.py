@@ -1,0 +1,271 @@
+"""MinNormRFFRegressor and MinNormRFFClassifier: minimum-norm least squares on random features."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LinearRegression
+
+from skinterp import MinNormRFFClassifier, MinNormRFFRegressor
+from skinterp.random_features import limit_kernel
+
+
+def features_of(model, X):
+    """The scaled features of ``model``'s stored weights, computed the obvious way."""
+    pre_activation = np.asarray(X, dtype=np.float64) @ model.random_weights_ + model.random_offset_
+    if model.features == "fourier":
+        activation = np.cos(pre_activation)
+    else:
+        activation = np.maximum(pre_activation, 0.0)
+    return np.sqrt(2.0 / model.random_weights_.shape[1]) * activation
+
+
+def relative_error(actual, expected):
+    return np.linalg.norm(actual - expected) / np.linalg.norm(expected)
+
+
+def regression_data(n_samples, n_features=3, n_outputs=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    Y = np.column_stack([np.sin(X @ rng.normal(size=n_features)) for _ in range(n_outputs)])
+    Y += 0.3 * rng.normal(size=Y.shape)  # noise: interpolating it is the point
+    X_test = rng.normal(size=(50, n_features))
+    return X, Y, X_test
+
+
+@pytest.mark.parametrize("features", ["fourier", "relu"])
+@pytest.mark.parametrize(
+    "n_samples, n_components, bandwidth",
+    [(300, 60, 1.0), (60, 600, 0.5)],
+    ids=["below-threshold", "above-threshold"],
+)
+def test_predictions_equal_linear_regression_on_the_same_features(
+    features, n_samples, n_components, bandwidth
+):
+    X, Y, X_test = regression_data(n_samples)
+    model = MinNormRFFRegressor(
+        n_components=n_components, bandwidth=bandwidth, features=features, random_state=0
+    ).fit(X, Y)
+    Phi = features_of(model, X)
+    assert np.linalg.cond(Phi) < 1e4  # well conditioned: the comparison is about the solver
+    peer = LinearRegression(fit_intercept=False, tol=0).fit(Phi, Y)
+    assert model.solver_ == ("primal" if n_components < n_samples else "dual")
+    assert relative_error(model.predict(X), peer.predict(Phi)) < 1e-6
+    assert relative_error(model.predict(X_test), peer.predict(features_of(model, X_test))) < 1e-6
+    assert relative_error(model.coef_, peer.coef_.T) < 1e-6  # the same minimum-norm solution
+    np.testing.assert_allclose(model.coef_norm_, np.linalg.norm(peer.coef_), rtol=1e-6)
+    np.testing.assert_allclose(
+        model.singular_values_, np.linalg.svd(Phi, compute_uv=False), rtol=1e-6
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_samples=st.integers(20, 80),
+    ratio=st.sampled_from([0.25, 0.5, 2.0, 4.0]),
+    features=st.sampled_from(["fourier", "relu"]),
+)
+def test_primal_and_dual_agree_away_from_the_threshold(seed, n_samples, ratio, features):
+    X, Y, X_test = regression_data(n_samples, seed=seed)
+    n_components = max(int(ratio * n_samples), 1)
+    params = dict(n_components=n_components, bandwidth=1.0, features=features, random_state=seed)
+    primal = MinNormRFFRegressor(solver="primal", **params).fit(X, Y)
+    dual = MinNormRFFRegressor(solver="dual", **params).fit(X, Y)
+    assert primal.solver_ == "primal" and dual.solver_ == "dual"
+    # Agreement is limited by the conditioning of Phi (the Gram matrices square it).
+    # (dead ReLU units or tiny N can make Phi rank deficient: those draws are skipped).
+    assume(primal.singular_values_[-1] * 1e4 > primal.singular_values_[0])
+    assert relative_error(dual.predict(X_test), primal.predict(X_test)) < 1e-6
+    assert relative_error(dual.coef_, primal.coef_) < 1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n_samples=st.integers(5, 40), ratio=st.integers(2, 6))
+def test_interpolant_has_minimum_norm_among_interpolants(seed, n_samples, ratio):
+    X, Y, _ = regression_data(n_samples, seed=seed)
+    model = MinNormRFFRegressor(
+        n_components=ratio * n_samples, bandwidth=0.5, random_state=seed
+    ).fit(X, Y)
+    Phi = features_of(model, X)
+    assert model.interpolates_
+    np.testing.assert_allclose(Phi @ model.coef_, Y, atol=1e-6 * np.abs(Y).max())
+    # Any other interpolant differs by a null-space vector z of Phi: the solution is orthogonal
+    # to z (it lies in the row space), so adding z can only increase the norm.
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=model.coef_.shape)
+    z = u - np.linalg.pinv(Phi) @ (Phi @ u)
+    assert np.linalg.norm(Phi @ z) < 1e-8 * np.linalg.norm(u)
+    assert abs(np.vdot(model.coef_, z)) < 1e-6 * np.linalg.norm(model.coef_) * np.linalg.norm(z)
+    for t in (-1.0, 0.01, 3.0):
+        assert np.linalg.norm(model.coef_ + t * z) > model.coef_norm_
+    row_space = np.linalg.pinv(Phi) @ (Phi @ model.coef_)
+    assert relative_error(row_space, model.coef_) < 1e-6
+
+
+def test_kernel_limit_approaches_the_gaussian_kernel_interpolant():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 2))
+    y = np.sin(4 * X[:, 0]) + X[:, 1]
+    X_test = rng.uniform(size=(200, 2))
+    sigma = 0.15  # the kernel matrix has condition number 5e4
+    kernel_prediction = limit_kernel(X_test, X, "fourier", sigma) @ np.linalg.solve(
+        limit_kernel(X, X, "fourier", sigma), y
+    )
+    errors = {}
+    for ratio in (5, 50, 500):
+        model = MinNormRFFRegressor(n_components=ratio * 40, bandwidth=sigma, random_state=0)
+        prediction = model.fit(X, y).predict(X_test)
+        errors[ratio] = np.abs(prediction - kernel_prediction).max() / np.abs(kernel_prediction).max()
+    # Stated tolerance at N = 50 n: 10% of the largest prediction (measured: 5%).
+    assert errors[50] < 0.1
+    assert errors[500] < errors[50] < errors[5]
+
+
+def digits_subset():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    return X[:300], y[:300], X[1000:1500], y[1000:1500]
+
+
+def test_test_loss_and_norm_peak_at_the_interpolation_threshold():
+    X, y, X_test, y_test = digits_subset()
+    one_hot = np.eye(10)[y_test]
+    losses, norms = {}, {}
+    for n_components in (150, 270, 300, 330, 3000):
+        model = MinNormRFFClassifier(n_components=n_components, bandwidth=3.0, random_state=0)
+        model.fit(X, y)
+        scores = model._predict_targets(X_test)
+        losses[n_components] = np.mean(np.sum((scores - one_hot) ** 2, axis=1))
+        norms[n_components] = model.coef_norm_
+    assert losses[300] > 10 * losses[3000]  # measured: 34 against 0.19
+    assert losses[300] > 10 * losses[150]
+    assert max(norms, key=norms.get) == 300
+    assert max(losses, key=losses.get) == 300
+
+
+def test_classifier_interpolates_string_labels_above_the_threshold():
+    X, y, X_test, _ = digits_subset()
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    model = MinNormRFFClassifier(n_components=3000, bandwidth=3.0, random_state=0).fit(X, names[y])
+    assert model.interpolates_ and model.train_residual_ < 1e-6
+    assert list(model.classes_) == sorted(names)
+    np.testing.assert_array_equal(model.predict(X), names[y])
+    assert model.coef_.shape == (3000, 10)
+    assert model.score(X_test, names[_]) > 0.9
+
+
+def test_below_the_threshold_the_fit_is_least_squares_and_does_not_interpolate():
+    X, Y, _ = regression_data(200)
+    model = MinNormRFFRegressor(n_components=50, bandwidth=1.0, random_state=0).fit(X, Y)
+    Phi = features_of(model, X)
+    residual = np.linalg.norm(Y - Phi @ model.coef_) / np.linalg.norm(Y)
+    assert not model.interpolates_
+    np.testing.assert_allclose(model.train_residual_, residual, rtol=1e-6)
+    np.testing.assert_allclose(Phi.T @ (Y - Phi @ model.coef_), 0, atol=1e-8)  # normal equations
+
+
+def test_primal_residual_of_an_exact_fit_is_measured_exactly():
+    # 8 distinct points repeated: 30 features are fewer than the 80 samples yet fit them exactly.
+    rng = np.random.default_rng(1)
+    X = np.repeat(rng.normal(size=(8, 2)), 10, axis=0)
+    y = np.repeat(rng.normal(size=8), 10)
+    model = MinNormRFFRegressor(n_components=30, bandwidth=0.5, random_state=0).fit(X, y)
+    assert model.solver_ == "primal"
+    assert model.interpolates_ and model.train_residual_ < 1e-8
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-7)
+
+
+def test_same_random_state_same_model_and_nested_features():
+    X, Y, X_test = regression_data(50)
+    first = MinNormRFFRegressor(n_components=120, random_state=3).fit(X, Y)
+    again = MinNormRFFRegressor(n_components=120, random_state=3).fit(X, Y)
+    other = MinNormRFFRegressor(n_components=120, random_state=4).fit(X, Y)
+    np.testing.assert_array_equal(first.coef_, again.coef_)
+    np.testing.assert_array_equal(first.predict(X_test), again.predict(X_test))
+    assert not np.allclose(first.predict(X_test), other.predict(X_test))
+    smaller = MinNormRFFRegressor(n_components=70, random_state=3).fit(X, Y)
+    np.testing.assert_array_equal(smaller.random_weights_, first.random_weights_[:, :70])
+
+
+def test_blockwise_computation_does_not_change_the_result():
+    # A tiny memory budget forces blocks of 32 features and chunks of 16 rows.
+    X, Y, X_test = regression_data(30)
+    for n_components in (20, 3000):
+        whole = MinNormRFFRegressor(n_components=n_components, bandwidth=0.5, random_state=0)
+        blocks = MinNormRFFRegressor(
+            n_components=n_components, bandwidth=0.5, random_state=0, memory_limit=0.05
+        )
+        whole.fit(X, Y)
+        blocks.fit(X, Y)
+        assert relative_error(blocks.coef_, whole.coef_) < 1e-10
+        assert relative_error(blocks.predict(X_test), whole.predict(X_test)) < 1e-10
+
+
+def test_threads_do_not_change_the_result():
+    X, Y, X_test = regression_data(40)
+    serial = MinNormRFFRegressor(n_components=500, random_state=0).fit(X, Y)
+    threaded = MinNormRFFRegressor(n_components=500, random_state=0, n_jobs=2).fit(X, Y)
+    np.testing.assert_array_equal(serial.predict(X_test), threaded.predict(X_test))
+
+
+def test_shapes_single_and_multi_output():
+    X, Y, X_test = regression_data(30)
+    single = MinNormRFFRegressor(n_components=100, random_state=0).fit(X, Y[:, 0])
+    multi = MinNormRFFRegressor(n_components=100, random_state=0).fit(X, Y)
+    assert single.predict(X_test).shape == (50,)
+    assert single.coef_.shape == (100, 1)
+    assert multi.predict(X_test).shape == (50, 2)
+    np.testing.assert_allclose(single.predict(X_test), multi.predict(X_test)[:, 0], rtol=1e-10)
+
+
+def test_float32_input_is_computed_in_float64():
+    X, Y, X_test = regression_data(30)
+    X32 = X.astype(np.float32)
+    single = MinNormRFFRegressor(n_components=100, random_state=0).fit(X32, Y)
+    double = MinNormRFFRegressor(n_components=100, random_state=0).fit(X32.astype(np.float64), Y)
+    prediction = single.predict(X_test.astype(np.float32))
+    assert prediction.dtype == np.float64
+    np.testing.assert_array_equal(prediction, double.predict(X_test.astype(np.float32).astype(float)))
+
+
+def test_cutoff_truncates_small_singular_values():
+    X, y, _, _ = digits_subset()
+    Y = np.eye(10)[y]
+    exact = MinNormRFFRegressor(n_components=300, bandwidth=3.0, random_state=0).fit(X, Y)
+    cut = MinNormRFFRegressor(n_components=300, bandwidth=3.0, random_state=0, cutoff=1e-2)
+    cut.fit(X, Y)
+    kept = int(np.sum(exact.singular_values_ > 1e-2 * exact.singular_values_[0]))
+    assert cut.rank_ == kept < exact.rank_
+    assert cut.coef_norm_ < exact.coef_norm_  # the peak is lower with a larger cut-off
+    assert not cut.interpolates_
+
+
+def test_memory_refusal_names_the_parameter_before_allocating():
+    X, Y, _ = regression_data(200)
+    with pytest.raises(MemoryError, match="memory_limit"):
+        MinNormRFFRegressor(n_components=1000, memory_limit=0.5).fit(X, Y)
+    with pytest.raises(MemoryError, match="solver='dual'"):
+        MinNormRFFRegressor(n_components=1000, solver="primal", memory_limit=10).fit(X, Y)
+
+
+def test_bad_input_raises_value_error():
+    X, Y, _ = regression_data(20)
+    bad = X.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        MinNormRFFRegressor().fit(bad, Y)
+    bad_y = Y.copy()
+    bad_y[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MinNormRFFRegressor().fit(X, bad_y)
+    with pytest.raises(ValueError, match="inconsistent"):
+        MinNormRFFRegressor().fit(X, Y[:10])
+    with pytest.raises(ValueError):
+        MinNormRFFRegressor(features="tanh").fit(X, Y)
+    with pytest.raises(ValueError):
+        MinNormRFFRegressor(cutoff=1.5).fit(X, Y)
+    model = MinNormRFFRegressor(n_components=30).fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X[:, :2])
