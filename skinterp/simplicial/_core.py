@@ -20,7 +20,7 @@ Geometry of the fitted model
 
 import numpy as np
 
-from .._base import memory_budget_bytes
+from .._base import check_memory, memory_budget_bytes
 from .._parallel import run_in_chunks
 from . import _hull, _lifted, _triangulation, _walk
 
@@ -33,7 +33,7 @@ RANK_RTOL = 1e-10
 # Largest dimension for which "auto" considers the full triangulation.
 MAX_TRIANGULATION_DIM = 5
 # Largest predicted number of simplices for which "auto" builds the full triangulation.
-MAX_AUTO_SIMPLICES = 4_000_000
+MAX_AUTO_SIMPLICES = 1_000_000
 
 QUERY_CHUNK = 4096
 LIFTED_CHUNK = 64
@@ -113,6 +113,14 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
             model["targets"] = np.ascontiguousarray(targets[order])
             model["hull_vertices"] = np.array([0, reduced.shape[0] - 1], dtype=np.int64)
         if chosen == "triangulation":
+            if method == "triangulation":
+                check_memory(
+                    _triangulation.predicted_bytes(points.shape[0], rank), memory_limit,
+                    what=(f"The Delaunay triangulation of {points.shape[0]} points in dimension "
+                          f"{rank} (about {_triangulation.predicted_n_simplices(points.shape[0], rank):,.0f} "
+                          "simplices)"),
+                    advice="Use method='lifted' (no triangulation) or raise memory_limit.",
+                )
             try:
                 simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
             except _triangulation.TriangulationError:

@@ -127,7 +127,7 @@ _NOTES = r"""
       lifted facet: an empty circumsphere), adding violators until certified, so the answer is
       exact. It costs :math:`O(n d)` per pivot and a few dozen pivots per query.
     * ``"auto"``: ``"triangulation"`` up to dimension 5 when the predicted triangulation
-      (at most 4 million simplices) fits in ``memory_limit``, else ``"lifted"``. The choice is
+      (at most a million simplices) fits in ``memory_limit``, else ``"lifted"``. The choice is
       in ``method_``.
 
     Outside the convex hull (in dimension 20 and more, almost every test point), ``outside``
@@ -173,8 +173,10 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
     n_jobs : int, default=None
         Threads for prediction (joblib's meaning: ``None`` is 1, ``-1`` all cores).
     memory_limit : float, default=None
-        Memory budget in MiB that ``method="auto"`` allows the triangulation; ``None`` takes
-        scikit-learn's ``working_memory``.
+        Memory budget in MiB of the triangulation's arrays: ``method="auto"`` builds a
+        triangulation only within it, ``method="triangulation"`` raises ``MemoryError`` before
+        calling Qhull when the predicted size exceeds it. ``None`` takes scikit-learn's
+        ``working_memory`` (1024 MiB by default).
 
     Attributes
     ----------
@@ -311,7 +313,8 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
     n_jobs : int, default=None
         Threads for prediction.
     memory_limit : float, default=None
-        Memory budget in MiB that ``method="auto"`` allows the triangulation.
+        Memory budget in MiB of the triangulation's arrays (see
+        :class:`SimplicialInterpolator`).
 
     Attributes
     ----------

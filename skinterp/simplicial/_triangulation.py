@@ -23,8 +23,7 @@ def predicted_n_simplices(n_points, dim):
 def predicted_bytes(n_points, dim):
     """Predicted memory of the fitted arrays (simplices, neighbours, transform) in bytes."""
     per_simplex = 2 * 4 * (dim + 1) + 8 * (dim + 1) * dim
-    # Qhull itself holds a few times more while it works.
-    return 3 * predicted_n_simplices(n_points, dim) * per_simplex
+    return predicted_n_simplices(n_points, dim) * per_simplex
 
 
 class TriangulationError(ValueError):

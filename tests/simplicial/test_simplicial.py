@@ -305,3 +305,9 @@ def test_classifier_is_argmax_of_interpolated_one_hot(method):
     predicted = SimplicialClassifier(method=method).fit(X, binary).predict(Q)
     keep = sign != 0
     np.testing.assert_array_equal(predicted[keep], sign[keep])
+
+
+def test_triangulation_beyond_the_memory_budget_is_refused_before_qhull():
+    X, y, _ = _data(300, 5, 0)
+    with pytest.raises(MemoryError, match="method='lifted'"):
+        SimplicialInterpolator(method="triangulation", memory_limit=1).fit(X, y)
