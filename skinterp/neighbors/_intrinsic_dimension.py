@@ -56,8 +56,8 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
         queries = X[np.sort(rng.choice(n_samples, size=max_samples, replace=False))]
     else:
         queries = X
-    tree = build_index(X, choose_algorithm("auto", X.shape[1]))
-    distances, _ = kneighbors(X, queries, k + 1, tree=tree)
+    index = build_index(X, choose_algorithm("auto", X.shape[1]))
+    distances, _ = kneighbors(X, queries, k + 1, index=index)
     distances = distances[:, 1:]  # drop the query itself
     distances = distances[distances[:, 0] > 0]
     if distances.shape[0] == 0:

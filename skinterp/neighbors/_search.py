@@ -1,23 +1,52 @@
-"""Exact k-nearest-neighbour search, chunked over queries so that memory stays bounded.
+"""Exact k-nearest-neighbour search, tiled over queries and points so that memory stays bounded.
 
 Two methods, chosen by :func:`choose_algorithm` when ``algorithm="auto"``:
 
-* ``"kd_tree"``: scipy's ``cKDTree`` (fast in low dimension; its ``workers`` use all threads);
-* ``"brute"``: blocked BLAS scores ``|x|^2 - 2 q.x`` per chunk of queries, a numba heap selection
-  of the k+1 smallest per row, then exact distances recomputed on those candidates.
+* ``"kd_tree"``: scipy's ``cKDTree`` (fast in low dimension; ``workers`` threads);
+* ``"brute"``: float32 BLAS scores ``|x|^2 - 2 q.x`` tile by tile, merged into per-row numba
+  heaps of the ``k + margin`` smallest, exact float64 distances recomputed on those candidates,
+  and a certificate (the rounding error of the scores cannot have hidden a closer point) with an
+  exact fallback for the rows that fail it. The result is exact, at float32 BLAS speed.
 """
 
 import numpy as np
 from joblib import effective_n_jobs
 from scipy.spatial import cKDTree
+from threadpoolctl import threadpool_limits
 
 from skinterp._base import rows_per_chunk
 from skinterp._parallel import run_in_chunks
-from skinterp.neighbors._select import all_distances, exact_sorted_distances, select_smallest
+from skinterp.neighbors._select import (
+    all_distances,
+    exact_search_rows,
+    push_smallest,
+    refine_candidates,
+)
 
-# Above this dimension a KD-tree visits most leaves and blocked BLAS wins (see
-# benchmarks/bench_neighbors.py, which measures both at d = 10, 50 and 784).
-KD_TREE_MAX_FEATURES = 15
+# Above this dimension a KD-tree visits most of its leaves and blocked BLAS wins (measured by
+# benchmarks/bench_neighbors.py at n = 100,000: brute force is already faster at d = 10).
+KD_TREE_MAX_FEATURES = 8
+# Extra candidates selected on float32 scores, so that the certificate rarely fails.
+SELECTION_MARGIN = 8
+POINT_BLOCK = 8192
+QUERY_BLOCK = 512
+
+
+class BruteForceIndex:
+    """The points, a float32 (or float64) working copy and squared norms for BLAS scores."""
+
+    def __init__(self, points):
+        self.points = points
+        sq_norms = np.einsum("ij,ij->i", points, points, dtype=np.float64)
+        self.max_sq_norm = float(sq_norms.max())
+        # float32 scores lose too much for data near float32's range limits: use float64 there.
+        in_range = 1e-30 < self.max_sq_norm < 1e30
+        self.work_dtype = np.dtype(np.float32 if in_range else np.float64)
+        self.work_points = np.ascontiguousarray(points, dtype=self.work_dtype)
+        self.work_sq_norms = sq_norms.astype(self.work_dtype)
+        # |fl(|x|^2 - 2 q.x) - (|x|^2 - 2 q.x)| <= (2 d + 8) eps (|q|^2 + |x|^2) / ... : the dot
+        # product's gamma_d bound, doubled, plus the roundings of q, |x|^2 and the sum.
+        self.relative_rounding = (2 * points.shape[1] + 8) * float(np.finfo(self.work_dtype).eps)
 
 
 def choose_algorithm(algorithm, n_features):
@@ -28,15 +57,13 @@ def choose_algorithm(algorithm, n_features):
 
 
 def build_index(points, algorithm):
-    """The search structure of ``points``: a ``cKDTree`` or ``None`` for brute force."""
+    """The search structure of ``points``: a ``cKDTree`` or a :class:`BruteForceIndex`."""
     if algorithm == "kd_tree":
         return cKDTree(points, copy_data=True, balanced_tree=False)
-    return None
+    return BruteForceIndex(points)
 
 
-def kneighbors(
-    points, queries, n_neighbors, *, tree=None, n_jobs=None, memory_limit=None, sort=True
-):
+def kneighbors(points, queries, n_neighbors, *, index, n_jobs=None, memory_limit=None, sort=True):
     """Distances and indices of the ``n_neighbors`` nearest points of each query, sorted.
 
     Parameters
@@ -44,60 +71,83 @@ def kneighbors(
     points : ndarray of shape (n_points, n_features)
         Training points (C-contiguous float64 or float32).
     queries : ndarray of shape (n_queries, n_features)
-        Query points, same dtype.
+        Query points.
     n_neighbors : int
         How many neighbours, at most ``n_points``.
-    tree : cKDTree or None
-        The KD-tree of ``points``; ``None`` selects brute force.
+    index : cKDTree or BruteForceIndex
+        The index of ``points`` from :func:`build_index`.
     n_jobs : int or None
         Threads (joblib's convention).
     memory_limit : float or None
-        Working memory in MiB for one chunk of brute-force scores (scikit-learn's
-        ``working_memory`` when None).
+        Working memory in MiB (scikit-learn's ``working_memory`` when None).
     sort : bool, default=True
-        With ``sort=False`` and ``n_neighbors == n_points`` (brute force), every point is
-        returned in training order, without selection: the Hilbert-kernel case.
+        With ``sort=False`` and ``n_neighbors == n_points``, every point is returned in training
+        order, without selection: the Hilbert-kernel case.
 
     Returns
     -------
     distances : ndarray of shape (n_queries, n_neighbors), float64
+        Exact Euclidean distances (0 exactly for a query equal to a point), ascending; equal
+        distances are ordered by index.
     indices : ndarray of shape (n_queries, n_neighbors), intp
     """
-    n_points = points.shape[0]
-    n_queries = queries.shape[0]
-    if tree is not None:
-        return _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit)
-    if n_neighbors >= n_points and not sort:
+    if isinstance(index, cKDTree):
+        return _kd_tree_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit)
+    if n_neighbors >= points.shape[0] and not sort:
         return _all_points(points, queries, n_jobs, memory_limit)
+    return _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit)
 
+
+def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
+    points = index.points
+    n_points, n_queries = points.shape[0], queries.shape[0]
+    n_select = min(n_neighbors + SELECTION_MARGIN, n_points)
+    work_queries = np.ascontiguousarray(queries, dtype=index.work_dtype)
+    query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
     distances = np.empty((n_queries, n_neighbors), dtype=np.float64)
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
-    point_sq_norms = np.einsum("ij,ij->i", points, points)
-    chunk = rows_per_chunk(n_points * points.itemsize * 2, memory_limit)
-    for start in range(0, n_queries, chunk):
-        stop = min(start + chunk, n_queries)
-        block = queries[start:stop]
-        scores = block @ points.T  # BLAS, all its threads
-        scores *= -2
-        scores += point_sq_norms
-        candidates = np.empty((stop - start, n_neighbors), dtype=np.intp)
+    n_threads = min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK))
+    tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * max(n_threads, 1)
+    query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=QUERY_BLOCK)
 
-        def select(lo, hi, scores=scores, candidates=candidates, block=block, start=start):
-            select_smallest(scores[lo:hi], n_neighbors, candidates[lo:hi])
-            exact_sorted_distances(
-                block[lo:hi],
-                points,
-                candidates[lo:hi],
-                distances[start + lo : start + hi],
-                indices[start + lo : start + hi],
-            )
+    def search(start, stop):
+        heap_values = np.full((stop - start, n_select), np.inf, dtype=index.work_dtype)
+        heap_indices = np.full((stop - start, n_select), -1, dtype=np.intp)
+        block = work_queries[start:stop]
+        for first in range(0, n_points, POINT_BLOCK):
+            last = min(first + POINT_BLOCK, n_points)
+            scores = block @ index.work_points[first:last].T
+            scores *= -2
+            scores += index.work_sq_norms[first:last]
+            push_smallest(scores, first, heap_values, heap_indices)
+        certified = refine_candidates(
+            queries[start:stop],
+            points,
+            heap_indices,
+            heap_values[:, 0],
+            query_sq_norms[start:stop],
+            index.max_sq_norm,
+            index.relative_rounding,
+            distances[start:stop],
+            indices[start:stop],
+        )
+        if n_select == n_points:
+            return
+        failed = start + np.flatnonzero(~certified)
+        if failed.size:
+            fallback_distances = np.empty((failed.size, n_neighbors), dtype=np.float64)
+            fallback_indices = np.empty((failed.size, n_neighbors), dtype=np.intp)
+            exact_search_rows(queries[failed], points, fallback_distances, fallback_indices)
+            distances[failed] = fallback_distances
+            indices[failed] = fallback_indices
 
-        run_in_chunks(select, stop - start, _rows_per_thread(stop - start, n_jobs), n_jobs)
+    if n_threads > 1:
+        # Threads over query blocks, one BLAS thread each: no oversubscription.
+        with threadpool_limits(limits=1, user_api="blas"):
+            run_in_chunks(search, n_queries, query_block, n_threads)
+    else:
+        run_in_chunks(search, n_queries, query_block, 1)
     return distances, indices
-
-
-def _rows_per_thread(n_rows, n_jobs):
-    return max(-(-n_rows // (4 * effective_n_jobs(n_jobs))), 64)
 
 
 def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
@@ -113,12 +163,16 @@ def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
     return distances, indices
 
 
+def _rows_per_thread(n_rows, n_jobs):
+    return max(-(-n_rows // (4 * effective_n_jobs(n_jobs))), 64)
+
+
 def _all_points(points, queries, n_jobs, memory_limit):
     n_points, n_queries = points.shape[0], queries.shape[0]
     distances = np.empty((n_queries, n_points), dtype=np.float64)
     indices = np.broadcast_to(np.arange(n_points, dtype=np.intp), (n_queries, n_points))
     point_sq_norms = np.einsum("ij,ij->i", points, points)
-    query_sq_norms = np.einsum("ij,ij->i", queries, queries).astype(np.float64)
+    query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
     chunk = rows_per_chunk(n_points * points.itemsize, memory_limit)
     for start in range(0, n_queries, chunk):
         stop = min(start + chunk, n_queries)

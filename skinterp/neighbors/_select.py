@@ -1,4 +1,9 @@
-"""Numba kernels of the brute-force neighbour search: k smallest entries per row, exact distances."""
+"""Numba kernels of the brute-force neighbour search.
+
+Candidates are selected on float32 BLAS scores ``|x|^2 - 2 q.x`` (twice the speed of float64),
+their distances recomputed exactly in float64, and the selection certified against a rounding
+bound of the scores; rows that fail the certificate are searched again exactly.
+"""
 
 import numba
 import numpy as np
@@ -7,8 +12,9 @@ from skinterp._numba import NUMBA_CACHE
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _sift_down(heap_values, heap_indices, size):
+def _sift_down(heap_values, heap_indices):
     # Restore a max-heap whose root was just replaced.
+    size = heap_values.shape[0]
     parent = 0
     while True:
         child = 2 * parent + 1
@@ -24,60 +30,102 @@ def _sift_down(heap_values, heap_indices, size):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def select_smallest(scores, n_select, out_indices):
-    """Indices of the ``n_select`` smallest entries of each row of ``scores`` (unordered).
+def push_smallest(scores, column_offset, heap_values, heap_indices):
+    """Merge a tile of scores into per-row bounded max-heaps of the smallest scores.
 
-    A bounded max-heap per row: O(n log k) per row, no allocation of the row's size.
+    ``heap_values[r, 0]`` is the largest kept score of row ``r``; a score enters only if it is
+    smaller, so the threshold only decreases and a rejected score is never below the final root.
     """
     n_rows, n_columns = scores.shape
-    heap_values = np.empty(n_select, dtype=scores.dtype)
-    heap_indices = np.empty(n_select, dtype=np.intp)
     for row in range(n_rows):
-        for j in range(n_select):
-            heap_values[j] = np.inf
-            heap_indices[j] = -1
+        values = heap_values[row]
+        indices = heap_indices[row]
+        threshold = values[0]
         for column in range(n_columns):
-            value = scores[row, column]
-            if value < heap_values[0]:
-                heap_values[0] = value
-                heap_indices[0] = column
-                _sift_down(heap_values, heap_indices, n_select)
-        out_indices[row, :] = heap_indices
+            score = scores[row, column]
+            if score < threshold:
+                values[0] = score
+                indices[0] = column_offset + column
+                _sift_down(values, indices)
+                threshold = values[0]
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def exact_sorted_distances(queries, points, candidates, out_distances, out_indices):
-    """Euclidean distances from each query to its candidate points, recomputed directly, sorted.
-
-    The blocked BLAS identity ``|q|^2 - 2 q.x + |x|^2`` loses the exact zero of a query equal to a
-    training point; recomputing ``sqrt(sum (q - x)^2)`` on the few candidates restores it, which
-    the interpolation property needs.
-    """
-    n_queries, n_candidates = candidates.shape
-    n_features = queries.shape[1]
+def _sorted_exact(query, points, candidates, out_distances, out_indices):
+    # Exact float64 distances to the candidates, sorted by (distance, index).
+    n_candidates = candidates.shape[0]
+    n_features = query.shape[0]
     distances = np.empty(n_candidates, dtype=np.float64)
+    for j in range(n_candidates):
+        index = candidates[j]
+        total = 0.0
+        for f in range(n_features):
+            diff = np.float64(query[f]) - np.float64(points[index, f])
+            total += diff * diff
+        distances[j] = total
+    keys = np.empty(n_candidates, dtype=np.float64)
+    # mergesort is stable: sort candidates by index first so ties end up ordered by index.
+    by_index = np.argsort(candidates, kind="mergesort")
+    for j in range(n_candidates):
+        keys[j] = distances[by_index[j]]
+    order = by_index[np.argsort(keys, kind="mergesort")]
+    n_out = out_distances.shape[0]
+    for j in range(n_out):
+        out_distances[j] = np.sqrt(distances[order[j]])
+        out_indices[j] = candidates[order[j]]
+    return distances[order[n_out - 1]]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def refine_candidates(
+    queries,
+    points,
+    candidates,
+    heap_roots,
+    query_sq_norms,
+    max_point_sq_norm,
+    relative_rounding,
+    out_distances,
+    out_indices,
+):
+    """Exact sorted distances of the selected candidates, and whether each row is certified.
+
+    A point not selected has a float32 score of at least the heap root, so its true squared
+    distance is at least ``root + |q|^2 - bound`` with ``bound = relative_rounding * (|q|^2 +
+    max |x|^2)`` a bound on the rounding error of the score; the row is certified when the last
+    distance returned is strictly below that.
+    """
+    n_queries = queries.shape[0]
+    certified = np.empty(n_queries, dtype=np.bool_)
     for row in range(n_queries):
-        for j in range(n_candidates):
-            index = candidates[row, j]
+        last_sq = _sorted_exact(
+            queries[row], points, candidates[row], out_distances[row], out_indices[row]
+        )
+        bound = relative_rounding * (query_sq_norms[row] + max_point_sq_norm)
+        certified[row] = last_sq < np.float64(heap_roots[row]) + query_sq_norms[row] - bound
+    return certified
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def exact_search_rows(queries, points, out_distances, out_indices):
+    """Exact k-nearest neighbours by direct float64 distances to every point (the fallback)."""
+    n_queries = queries.shape[0]
+    n_points, n_features = points.shape
+    n_select = out_distances.shape[1]
+    heap_values = np.empty(n_select, dtype=np.float64)
+    heap_indices = np.empty(n_select, dtype=np.intp)
+    distances = np.empty((1, n_points), dtype=np.float64)
+    for row in range(n_queries):
+        for j in range(n_points):
             total = 0.0
             for f in range(n_features):
-                diff = np.float64(queries[row, f]) - np.float64(points[index, f])
+                diff = np.float64(queries[row, f]) - np.float64(points[j, f])
                 total += diff * diff
-            distances[j] = np.sqrt(total)
-        # Sort by (distance, index) so that ties resolve deterministically.
-        order = np.argsort(distances, kind="mergesort")
-        for j in range(n_candidates):
-            out_distances[row, j] = distances[order[j]]
-            out_indices[row, j] = candidates[row, order[j]]
-        # Stable ordering of equal distances by training index.
-        j = 0
-        while j < n_candidates:
-            end = j + 1
-            while end < n_candidates and out_distances[row, end] == out_distances[row, j]:
-                end += 1
-            if end - j > 1:
-                out_indices[row, j:end] = np.sort(out_indices[row, j:end])
-            j = end
+            distances[0, j] = total
+        heap_values[:] = np.inf
+        heap_indices[:] = -1
+        push_smallest(distances, 0, heap_values.reshape(1, -1), heap_indices.reshape(1, -1))
+        _sorted_exact(queries[row], points, heap_indices, out_distances[row], out_indices[row])
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)

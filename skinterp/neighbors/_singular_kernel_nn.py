@@ -97,7 +97,7 @@ class _SingularKernelNNBase(BaseEstimator):
         self.n_samples_fit_ = n_distinct
         self._fit_X = points
         self._fit_y = targets
-        self._tree = build_index(points, self.algorithm_)
+        self._index = build_index(points, self.algorithm_)
 
     def _predict_targets(self, X):
         points, targets = self._fit_X, self._fit_y
@@ -106,13 +106,13 @@ class _SingularKernelNNBase(BaseEstimator):
         # The log weight needs the distance to the (k+1)-th neighbour as its scale.
         n_search = n_neighbors + 1 if self.weight == "log" else n_neighbors
         weight_kind = LOG if self.weight == "log" else POWER
-        per_query = n_search * 16 + (points.shape[0] * points.itemsize * 2 if self._tree is None else 0)
+        per_query = n_search * 16 + (points.shape[0] * points.itemsize * 2 if self.algorithm_ == "brute" else 0)
         chunk = rows_per_chunk(per_query, None)
         out = np.empty((X.shape[0], targets.shape[1]), dtype=np.float64)
         for start in range(0, X.shape[0], chunk):
             stop = min(start + chunk, X.shape[0])
             distances, indices = kneighbors(
-                points, X[start:stop], n_search, tree=self._tree, n_jobs=self.n_jobs, sort=not use_all
+                points, X[start:stop], n_search, index=self._index, n_jobs=self.n_jobs, sort=not use_all
             )
             scales = distances[:, -1] if weight_kind == LOG else distances[:, 0]
             if weight_kind == LOG:
@@ -149,7 +149,7 @@ _PARAMETERS_DOC = """
         to a neighbour divided by the distance to the ``(k+1)``-th neighbour.
     algorithm : {"auto", "kd_tree", "brute"}, default="auto"
         Exact neighbour search: scipy's KD-tree (low dimension) or blocked BLAS distances with a
-        numba selection (high dimension). ``"auto"`` picks the KD-tree up to 15 features.
+        numba selection (high dimension). ``"auto"`` picks the KD-tree up to 8 features.
     n_jobs : int or None, default=None
         Threads used by the search and the averaging (joblib's convention: ``None`` is 1 unless
         in a ``joblib.parallel_config`` context, ``-1`` is all cores). Brute force also uses the

@@ -23,7 +23,7 @@ def test_distances_equal_scikit_learn_nearest_neighbors(n_points, n_features, da
     n_exact = min(5, n_points)
     queries = np.vstack([rng.normal(size=(30, n_features)), points[:n_exact]])
     k = data.draw(st.integers(1, n_points))
-    distances, indices = kneighbors(points, queries, k, tree=build_index(points, algorithm))
+    distances, indices = kneighbors(points, queries, k, index=build_index(points, algorithm))
     expected = NearestNeighbors(n_neighbors=k).fit(points).kneighbors(queries)[0]
     # scikit-learn's own brute force can miss an exact zero by ~1e-7 (the |q|^2 - 2 q.x + |x|^2
     # identity); ours recomputes the distances of the selected neighbours exactly.
@@ -39,3 +39,35 @@ def test_intrinsic_dimension_of_an_embedded_cube(dimension):
     X = rng.uniform(size=(3000, dimension)) @ rng.normal(size=(dimension, 50))
     estimate = intrinsic_dimension(X)
     assert abs(estimate - dimension) < 0.25 * dimension + 0.3
+
+
+def _exact_reference(points, queries, k):
+    squared = ((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
+    order = np.lexsort((np.broadcast_to(np.arange(points.shape[0]), squared.shape), squared), axis=1)[:, :k]
+    return np.sqrt(np.take_along_axis(squared, order, axis=1)), order
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_brute_force_is_exact_where_float32_scores_cannot_separate_points(n_jobs):
+    # A far-away cloud: |x|^2 ~ 1e10 while neighbour gaps are ~1e-3, so float32 scores are
+    # useless; the certificate must fail and the exact fallback must give the true neighbours.
+    rng = np.random.default_rng(5)
+    points = 1e5 + rng.uniform(size=(300, 12))
+    queries = 1e5 + rng.uniform(size=(40, 12))
+    distances, indices = kneighbors(points, queries, 6, index=build_index(points, "brute"), n_jobs=n_jobs)
+    expected_distances, expected_indices = _exact_reference(points, queries, 6)
+    np.testing.assert_array_equal(indices, expected_indices)
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
+
+
+def test_brute_force_orders_exact_ties_by_index_and_handles_extreme_scales():
+    grid = np.array([[i, j] for i in range(6) for j in range(6)], dtype=float)  # many equal distances
+    # Powers of two keep every distance exact (so ties stay ties); squares stay within float64
+    # range, the float32 scores do not (the float64 working copy is used).
+    for scale in [1.0, 2.0**-300, 2.0**300]:
+        points = np.repeat(grid, 10, axis=1) * scale
+        queries = points[[0, 7, 14]] + 0.5 * scale
+        distances, indices = kneighbors(points, queries, 9, index=build_index(points, "brute"))
+        expected_distances, expected_indices = _exact_reference(points / scale, queries / scale, 9)
+        np.testing.assert_array_equal(indices, expected_indices)
+        np.testing.assert_allclose(distances / scale, expected_distances, rtol=1e-12)
