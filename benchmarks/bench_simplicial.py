@@ -51,8 +51,8 @@ def bench_low_dimension(quick=False):
             peer(Q[:10])  # computes its transforms
         fit_peer = time.perf_counter() - start
         t_ours = time_call("ours", lambda: ours.predict(Q), repeat=2)
-        ours_2 = SimplicialInterpolator(method="triangulation", outside="nan", n_jobs=2).fit(X, y)
-        t_ours2 = time_call("ours2", lambda: ours_2.predict(Q), repeat=2, memory=False)
+        ours.set_params(n_jobs=2)  # n_jobs only affects predict
+        t_ours2 = time_call("ours2", lambda: ours.predict(Q), repeat=2, memory=False)
         t_peer = time_call("peer", lambda: peer(Q), repeat=2)
         a, b = t_ours.result, t_peer.result
         same_nan = bool(np.array_equal(np.isnan(a), np.isnan(b)))
@@ -83,7 +83,7 @@ def _lifted_rows(label, X, y, queries, n_reference):
     model = SimplicialInterpolator(method="lifted", outside="project").fit(X, y)
     model.predict(queries[0][1][:2])  # compile / load the cache
     for kind, Q in queries:
-        timing = time_call(kind, lambda: model.predict(Q, return_outside=True), repeat=1)
+        timing = time_call(kind, lambda: model.predict(Q, return_outside=True), repeat=2)
         values, outside = timing.result
         # The point where the program is solved: q inside, its projection outside.
         vertices, weights, _ = _core.locate(model._model(), Q, "project")

@@ -287,7 +287,7 @@ def _locate_triangulation(model, Z, need_projection, n_jobs):
     return vertices, weights, outside
 
 
-def _locate_lifted(model, Z, need_projection, n_jobs):
+def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True):
     n, r = Z.shape
     points = model["points"]
     all_points = np.arange(points.shape[0], dtype=np.int64)
@@ -302,7 +302,7 @@ def _locate_lifted(model, Z, need_projection, n_jobs):
         vertices[exact, 0] = supports[exact, 0]
         weights[exact, 0] = 1.0
         rows = inside_rows[n_support[inside_rows] > 1]
-        if rows.size:
+        if rows.size and need_weights:
             _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs)
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
@@ -372,12 +372,13 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
             weights[row, :k] = lam[:k]
 
 
-def locate(model, X, outside, n_jobs=None):
+def locate(model, X, outside, n_jobs=None, need_weights=True):
     """Simplex vertices and barycentric weights of every query, and the outside mask.
 
     ``outside`` (the estimator's policy) decides whether outside queries are projected onto the
     hull (``"project"``) or answered by their nearest training point (``"nearest"``); for
-    ``"nan"`` and ``"raise"`` their rows are left empty (vertices ``-1``).
+    ``"nan"`` and ``"raise"`` their rows are left empty (vertices ``-1``). With
+    ``need_weights=False`` only the outside mask is meaningful (the lifted program is skipped).
     """
     Z, off_hull = reduce_queries(model, X)
     method = model["method"]
@@ -389,7 +390,7 @@ def locate(model, X, outside, n_jobs=None):
     elif method == "triangulation":
         vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs)
     else:
-        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs)
+        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs, need_weights)
     out = out | off_hull
     if outside == "nearest" and out.any():
         rows = np.flatnonzero(out)

@@ -50,9 +50,13 @@ def _refactor(points, q, basis, B, Binv):
 def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
     """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
 
-    ``start`` must hold affinely independent points whose convex hull contains ``q``, with
-    weights... recomputed here. On success writes the ``r + 1`` basis indices into ``basis`` and
-    their weights into ``lam`` and returns ``LP_OK``.
+    ``start[:n_start]`` must be affinely independent points whose convex hull contains ``q``
+    (Wolfe's corral); the basis is completed with the nearest points that keep it of full rank
+    (at zero weight, so it stays feasible). ``n_candidates`` nearest points are priced first;
+    ``tol`` is the relative tolerance of the reduced costs (the certificate), ``max_iter`` the
+    pivot cap. On success writes the ``r + 1`` basis indices into ``basis`` and their weights
+    into ``lam`` and returns ``LP_OK``; otherwise returns ``LP_FAILED`` (infeasible start,
+    rank-deficient points or the pivot cap) and the caller falls back to the full program.
     """
     m, r = points.shape
     n1 = r + 1

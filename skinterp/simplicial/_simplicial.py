@@ -93,7 +93,7 @@ class _SimplicialBase(BaseEstimator):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         model = self._model()
-        return _core.locate(model, X, "nan", self.n_jobs)[2]
+        return _core.locate(model, X, "nan", self.n_jobs, need_weights=False)[2]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
