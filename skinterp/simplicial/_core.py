@@ -272,18 +272,13 @@ def _locate_triangulation(model, Z, need_projection, n_jobs):
         p_located, p_weights, p_vertices = _walk_all(
             model, np.ascontiguousarray(projected), 1e-9, n_jobs
         )
-        for row, s, w, v, sup, sw in zip(rows, p_located, p_weights, p_vertices, supports,
-                                         support_weights):
-            if s >= 0:
-                vertices[row] = v
-                w = np.maximum(w, 0.0)
-                weights[row] = w / w.sum()
-            else:
-                vertices[row] = -1
-                weights[row] = 0.0
-                k = min(np.count_nonzero(sup >= 0), r + 1)
-                vertices[row, :k] = sup[:k]
-                weights[row, :k] = sw[:k]
+        found = p_located >= 0
+        clipped = np.maximum(p_weights[found], 0.0)
+        vertices[rows[found]] = p_vertices[found]
+        weights[rows[found]] = clipped / clipped.sum(axis=1, keepdims=True)
+        lost = ~found
+        vertices[rows[lost]] = supports[lost, : r + 1]
+        weights[rows[lost]] = support_weights[lost, : r + 1]
     return vertices, weights, outside
 
 
@@ -306,10 +301,9 @@ def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True):
             _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs)
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
-        k = np.minimum(n_support[rows], r + 1)
-        for row, kk in zip(rows, k):
-            vertices[row, :kk] = supports[row, :kk]
-            weights[row, :kk] = support_weights[row, :kk]
+        # Wolfe's corral has at most r + 1 points: it is the projection's simplex on the hull.
+        vertices[rows] = supports[rows, : r + 1]
+        weights[rows] = support_weights[rows, : r + 1]
         _resolve_degenerate_faces(model, Z, rows, vertices, weights)
     return vertices, weights, outside
 
@@ -350,8 +344,9 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
     triangulation of the face's points)."""
     points = model["points"]
     r = points.shape[1]
-    for start in range(0, rows.size, 1024):
-        block = rows[start : start + 1024]
+    block_size = max(1, min(1024, 2**22 // max(points.shape[0], 1)))  # <= 32 MiB of heights
+    for start in range(0, rows.size, block_size):
+        block = rows[start : start + block_size]
         support = vertices[block]
         projected = np.einsum("ik,ikj->ij", weights[block], points[np.maximum(support, 0)])
         normal = Z[block] - projected
