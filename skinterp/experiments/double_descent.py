@@ -36,7 +36,7 @@ from skinterp.random_features._features import (
 from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
     column_block_size,
-    min_norm_solve,
+    min_norm_solve_fast,
 )
 
 
@@ -137,6 +137,8 @@ class DoubleDescentResult:
             ax.set_ylabel(label)
             if key != "test_error":
                 ax.set_yscale("log")
+            if key == "test_loss":  # the training loss drops to rounding beyond n: cut it off
+                ax.set_ylim(bottom=0.3 * np.min(test), top=3 * np.max(test))
             ax.legend(fontsize="small")
         axes[-1].set_xlabel(f"number of random features N (n = {self.n_train})")
         return axes
@@ -226,10 +228,11 @@ def double_descent(
     Notes
     -----
     Cost: each feature of the largest ``N`` is computed once for the ``n + n_test`` points;
-    ``n^2 N_max / 2 + n n_test N_max`` flops for the Gram matrices; one eigendecomposition
-    (at most ``n x n``) per grid point. Memory: two ``n x n`` matrices, one ``n_test x n``, the
-    weights (``d x N_max``) and the features of the points below the threshold
-    (``(n + n_test) x N`` with ``N < n``).
+    ``n^2 N_max / 2 + n n_test N_max`` flops for the Gram matrices; one Cholesky factorisation
+    per grid point, or an eigendecomposition (at most ``n x n``) where the cut-off could matter
+    (near the threshold). Memory: two ``n x n`` matrices, one ``n_test x n``, the weights
+    (``d x N_max``) and the features of the points below the threshold (``(n + n_test) x N``
+    with ``N < n``).
 
     References
     ----------
@@ -288,7 +291,7 @@ def double_descent(
         moments = train_features.T @ Y_train
         for n_components_ in below:
             N = int(n_components_)
-            coef, _, rank = min_norm_solve(gram[:N, :N].copy(), moments[:N], cutoff)
+            coef, rank = min_norm_solve_fast(gram[:N, :N], moments[:N], cutoff)
             train_pred = train_features[:, :N] @ coef
             test_pred = test_features[:, :N] @ coef
             norm = np.linalg.norm(coef) / feature_scale(N)
@@ -313,7 +316,7 @@ def double_descent(
             gram += train_block @ train_block.T
             cross += test_block @ train_block.T
             if stop in targets:
-                dual, _, rank = min_norm_solve(gram.copy(), Y_train, cutoff)
+                dual, rank = min_norm_solve_fast(gram, Y_train, cutoff)
                 train_pred = gram @ dual
                 test_pred = cross @ dual
                 norm = np.sqrt(max(np.vdot(dual, train_pred), 0.0)) / feature_scale(stop)
@@ -324,7 +327,7 @@ def double_descent(
     limit = None
     if kernel_limit:
         kernel = limit_kernel(X_train, X_train, features, sigma)
-        dual, _, rank = min_norm_solve(kernel.copy(), Y_train, cutoff)
+        dual, rank = min_norm_solve_fast(kernel, Y_train, cutoff)
         train_pred = kernel @ dual
         test_pred = limit_kernel(X_test, X_train, features, sigma) @ dual
         train_loss, test_loss, train_error, test_error = _scores(

@@ -89,6 +89,28 @@ def min_norm_solve(gram, rhs, cutoff):
     return x, eigenvalues, int(keep.sum())
 
 
+def min_norm_solve_fast(gram, rhs, cutoff):
+    """:func:`min_norm_solve`, through a Cholesky factorisation when that gives the same result.
+
+    When ``gram`` is positive definite and LAPACK's estimate of its condition number is 100
+    times below ``1 / cutoff**2``, no eigenvalue would be dropped and the Cholesky solve is the
+    same solution, about ten times faster than the eigendecomposition, which is used otherwise.
+    Returns ``x`` and the rank kept. ``gram`` is not modified.
+    """
+    if cutoff > 0:
+        one_norm = float(np.abs(gram).sum(axis=0).max())
+        try:
+            factor = linalg.cho_factor(gram, lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            factor = None
+        if factor is not None:
+            reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
+            if info == 0 and reciprocal_condition > 100 * cutoff**2:
+                return linalg.cho_solve(factor, rhs, check_finite=False), gram.shape[0]
+    x, _, rank = min_norm_solve(gram.copy(), rhs, cutoff)
+    return x, rank
+
+
 def column_block_size(n_rows, memory_limit=None):
     """Columns per block of features so that one block of ``n_rows`` rows takes 1/8 of the budget."""
     columns = memory_budget_bytes(memory_limit) // (8 * 8 * max(n_rows, 1))
