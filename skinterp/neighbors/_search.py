@@ -106,8 +106,8 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
     distances = np.empty((n_queries, n_neighbors), dtype=np.float64)
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
-    n_threads = min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK))
-    tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * max(n_threads, 1)
+    n_threads = max(min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK)), 1)
+    tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * n_threads
     query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=QUERY_BLOCK)
 
     def search(start, stop):
@@ -141,12 +141,11 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
             distances[failed] = fallback_distances
             indices[failed] = fallback_indices
 
-    if n_threads > 1:
-        # Threads over query blocks, one BLAS thread each: no oversubscription.
-        with threadpool_limits(limits=1, user_api="blas"):
-            run_in_chunks(search, n_queries, query_block, n_threads)
-    else:
-        run_in_chunks(search, n_queries, query_block, 1)
+    # Threads over query blocks, one BLAS thread each. The tiles' products are skinny (few
+    # features) or small; a multi-threaded BLAS on them is up to 3x slower than one thread, and
+    # far worse when the cores are shared.
+    with threadpool_limits(limits=1, user_api="blas"):
+        run_in_chunks(search, n_queries, query_block, n_threads)
     return distances, indices
 
 
