@@ -106,7 +106,8 @@ class _SingularKernelNNBase(BaseEstimator):
         # The log weight needs the distance to the (k+1)-th neighbour as its scale.
         n_search = n_neighbors + 1 if self.weight == "log" else n_neighbors
         weight_kind = LOG if self.weight == "log" else POWER
-        per_query = n_search * 16 + (points.shape[0] * points.itemsize * 2 if self.algorithm_ == "brute" else 0)
+        # Memory per query row: its neighbours, or every distance and score in the all-points case.
+        per_query = (points.shape[0] * (16 + points.itemsize)) if use_all else n_search * 32
         chunk = rows_per_chunk(per_query, None)
         out = np.empty((X.shape[0], targets.shape[1]), dtype=np.float64)
         for start in range(0, X.shape[0], chunk):
