@@ -19,10 +19,14 @@ factorisation; the Gram matrix is updated, not recomputed, when the corral chang
 import numba
 import numpy as np
 
-from .._numba import NUMBA_CACHE
+from .._numba import NUMBA_CACHE, SAFE_FASTMATH
+
+# numba wants a set, not the frozenset of _numba.SAFE_FASTMATH (reassociation lets the dot
+# products of the pricing loops vectorise; no NaN/inf flags, so the guards keep working).
+_FASTMATH = set(SAFE_FASTMATH)
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _affine_min_norm(gram, k, alpha, work_a, work_b):
     """Weights ``alpha`` (sum 1) of the minimum-norm point of the affine hull of the corral.
 
@@ -77,7 +81,7 @@ def _affine_min_norm(gram, k, alpha, work_a, work_b):
     return True
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _gram_row(points, q, support, k, row, gram):
     """Fill row/column ``row`` of the corral Gram matrix."""
     r = points.shape[1]
@@ -91,7 +95,7 @@ def _gram_row(points, q, support, k, row, gram):
         gram[c, row] = value
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _remove(support, lam, gram, k, index):
     """Remove corral member ``index`` (keeps order of the others)."""
     for i in range(index, k - 1):
@@ -106,7 +110,7 @@ def _remove(support, lam, gram, k, index):
     return k - 1
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _price(points, q, x, pool, n_pool):
     """The member of ``pool[:n_pool]`` minimising ``(x_j - q) . x``, and that value."""
     r = points.shape[1]
@@ -126,7 +130,7 @@ def _price(points, q, x, pool, n_pool):
     return best_j, best_value
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
 
@@ -269,7 +273,7 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     return k, xx
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2):
     """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
     r = points.shape[1]

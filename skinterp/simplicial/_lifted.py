@@ -28,13 +28,17 @@ program with :func:`scipy.optimize.linprog` instead.
 import numba
 import numpy as np
 
-from .._numba import NUMBA_CACHE
+from .._numba import NUMBA_CACHE, SAFE_FASTMATH
+
+# numba wants a set, not the frozenset of _numba.SAFE_FASTMATH (reassociation lets the dot
+# products of the pricing loops vectorise; no NaN/inf flags, so the guards keep working).
+_FASTMATH = set(SAFE_FASTMATH)
 
 LP_OK = 0
 LP_FAILED = 1
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _refactor(points, q, basis, B, Binv):
     n1 = basis.shape[0]
     r = n1 - 1
@@ -46,7 +50,7 @@ def _refactor(points, q, basis, B, Binv):
     Binv[:, :] = np.linalg.inv(B)
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
     """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
 
@@ -146,12 +150,16 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
     price_tol = tol * scale
     status = LP_FAILED
     for _it in range(max_iter):
-        # duals y^T = c_B^T B^{-1}
+        # duals y^T = c_B^T B^{-1} (row-wise, contiguous); shift = y_r - y[:r] . q
         for t in range(n1):
-            value = 0.0
-            for i in range(n1):
-                value += cost[basis[i]] * Binv[i, t]
-            y[t] = value
+            y[t] = 0.0
+        for i in range(n1):
+            weight = cost[basis[i]]
+            for t in range(n1):
+                y[t] += weight * Binv[i, t]
+        shift = y[r]
+        for t in range(r):
+            shift -= y[t] * q[t]
         bland = degenerate_run > 2 * n1
         # price the candidates
         entering = -1
@@ -160,9 +168,10 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
             j = cand[c]
             if in_basis[j]:
                 continue
-            reduced = cost[j] - y[r]
+            dot = 0.0
             for t in range(r):
-                reduced -= y[t] * (points[j, t] - q[t])
+                dot += y[t] * points[j, t]
+            reduced = cost[j] - shift - dot
             if reduced < best:
                 if bland:
                     if entering < 0 or j < entering:
@@ -176,9 +185,10 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
             for j in range(m):
                 if in_basis[j] or in_cand[j]:
                     continue
-                reduced = cost[j] - y[r]
+                dot = 0.0
                 for t in range(r):
-                    reduced -= y[t] * (points[j, t] - q[t])
+                    dot += y[t] * points[j, t]
+                reduced = cost[j] - shift - dot
                 if reduced < -price_tol:
                     violators[n_viol] = j
                     violation[n_viol] = reduced
@@ -194,10 +204,13 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
                 n_cand += 1
             entering = violators[ranked[0]]
         # direction u = B^{-1} A_j
+        for t in range(r):
+            col[t] = points[entering, t] - q[t]
+        col[r] = 1.0
         for i in range(n1):
-            value = Binv[i, r]
-            for t in range(r):
-                value += Binv[i, t] * (points[entering, t] - q[t])
+            value = 0.0
+            for t in range(n1):
+                value += Binv[i, t] * col[t]
             u[i] = value
         leave = -1
         theta = np.inf
@@ -255,7 +268,7 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
     return LP_OK
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def lifted_batch(points, Q, starts, n_starts, n_candidates, tol, max_iter, vertices, weights,
                  status):
     """:func:`delaunay_lp` for every row of ``Q`` from ``starts[i, :n_starts[i]]``."""
