@@ -39,7 +39,6 @@ from sklearn.utils import check_random_state
 
 from .._base import check_memory, memory_budget_bytes
 from ..kernels import kernel_matrix, kernel_product, squared_norms
-from ..kernels._tiles import _single_threaded_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
@@ -81,13 +80,9 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     else:
         n_eig = n_components + 1
     n_eig = max(1, min(n_eig, s))
-    # Single-threaded: the tridiagonal reduction scales poorly over threads, and measured 6x
-    # slower with two OpenBLAS threads than with one when the cores are shared.
-    with _single_threaded_blas():
-        values, vectors = linalg.eigh(
-            K_sub / s, subset_by_index=(s - n_eig, s - 1), overwrite_a=True,
-            check_finite=False,
-        )
+    values, vectors = linalg.eigh(
+        K_sub / s, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
+    )
     del K_sub
     values, vectors = values[::-1], vectors[:, ::-1]
     values = np.maximum(values, np.finfo(np.float64).tiny)

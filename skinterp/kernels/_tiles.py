@@ -1,45 +1,36 @@
 """``K(X, Z)`` and ``K(X, Z) @ A`` computed tile by tile, in bounded memory.
 
-For a tile of ``X`` rows and ``Z`` rows the cross products ``X_t @ Z_t.T`` come from BLAS (which
-releases the GIL), :func:`~skinterp.kernels._functions.cross_to_kernel` (a ``nogil`` numba
-kernel) turns them into kernel values in place, and, for the product, a second BLAS call adds
-``K_t @ A_t`` to the output rows. No more than one tile per thread is ever stored.
+One tile of ``tile_rows x tile_cols`` kernel values is computed at a time and, for the product,
+immediately multiplied into the output (``out[rows] += K_t @ A_t``); nothing larger than a tile
+is ever stored. A tile is computed in two phases:
 
-Tiles run on ``n_jobs`` threads (:func:`skinterp._parallel.run_in_chunks`), each with a
-single-threaded BLAS; with ``n_jobs=None`` (one thread) BLAS keeps its own threads. The
-benchmark ``benchmarks/bench_kernels.py`` compares the two.
+1. the cross products ``X_t @ Z_t.T`` by BLAS (with BLAS's own threads), then
+   :func:`~skinterp.kernels._functions.cross_to_kernel` (a ``nogil`` numba kernel) turns them
+   into kernel values in place, its rows split over ``n_jobs`` threads
+   (:func:`skinterp._parallel.run_in_chunks`);
+2. for few features (``d <= DIRECT_MAX_FEATURES``) the numba kernel
+   :func:`~skinterp.kernels._functions.direct_kernel_tile` computes explicit distances and
+   kernel values at once, rows split over ``n_jobs`` threads.
+
+Why not one tile per thread with a single-threaded BLAS each? It was measured 5-15% faster,
+but it needs the process-wide BLAS thread count lowered during the call (threadpoolctl), and
+restoring that count from worker threads proved unreliable with OpenBLAS (under a threaded
+``GridSearchCV`` it could stay at 1 for the rest of the process). The design here changes no
+global state. One thread with a multi-threaded BLAS and a serial transform was 2-4x slower
+(``benchmarks/bench_kernels.py`` times the variants).
 """
-
-import contextlib
-import threading
 
 import numpy as np
 from joblib import effective_n_jobs
 
-from .._parallel import chunk_bounds, run_in_chunks
+from .._parallel import run_in_chunks
 from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
-TILE_ROWS = 256
-TILE_COLS = 2048
+TILE_ROWS = 1024
+TILE_COLS = 4096
 # Up to this many features, explicit squared distances in numba beat a BLAS cross product with
 # a short inner dimension (memory bound) and are exact for duplicates.
 DIRECT_MAX_FEATURES = 10
-
-_controller_lock = threading.Lock()
-_controller = None
-
-
-def _single_threaded_blas():
-    """A context in which BLAS uses one thread (threadpoolctl), or a no-op without it."""
-    global _controller
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a scikit-learn dependency
-        return contextlib.nullcontext()
-    with _controller_lock:
-        if _controller is None:
-            _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 def squared_norms(X):
@@ -109,19 +100,58 @@ def _as_spec(kernel, bandwidth, nu):
     return kernel if isinstance(kernel, KernelSpec) else KernelSpec(kernel, bandwidth, nu)
 
 
-def _transposed_if_direct(spec, Z):
-    if spec.is_builtin and Z.shape[1] <= DIRECT_MAX_FEATURES:
-        return np.ascontiguousarray(Z.T)
-    return None
+def _n_threads(n_jobs):
+    """Threads for the numba phase: joblib's meaning, ``None`` is one thread."""
+    return max(1, effective_n_jobs(n_jobs))
 
 
-def _threads(n_jobs, n_tasks):
-    return max(1, min(effective_n_jobs(n_jobs), n_tasks))
+class _TileComputer:
+    """Computes kernel tiles ``K(X[r0:r1], Z[c0:c1])`` into a given buffer."""
+
+    def __init__(self, spec, X, Z, n_jobs, tile_cols, z_sq=None):
+        self.spec, self.X, self.Z = spec, X, Z
+        self.n_threads = _n_threads(n_jobs)
+        self.direct = spec.is_builtin and X.shape[1] <= DIRECT_MAX_FEATURES
+        self.inv_h2 = 1.0 / spec.bandwidth**2 if spec.is_builtin else None
+        if spec.is_builtin and not self.direct:
+            self.x_sq = squared_norms(X)
+            self.z_sq = squared_norms(Z) if z_sq is None else z_sq
+        self.ZT_tiles = {}
+        if self.direct:
+            # Contiguous Z^T per column tile (n_z * d values in all): the inner loop runs
+            # over Z's rows with unit stride and vectorises.
+            for c0 in range(0, Z.shape[0], tile_cols):
+                self.ZT_tiles[c0] = np.ascontiguousarray(Z[c0 : c0 + tile_cols].T)
+
+    def _split_rows(self, function, n_rows):
+        """Run ``function(a, b)`` over row ranges of the tile on the numba threads."""
+        threads = min(self.n_threads, max(1, n_rows // 8))
+        run_in_chunks(function, n_rows, -(-n_rows // threads), n_jobs=threads)
+
+    def tile(self, r0, r1, c0, c1, out):
+        spec, X = self.spec, self.X
+        if not spec.is_builtin:
+            return spec.block(X[r0:r1], self.Z[c0:c1], out=out)
+        if self.direct:
+            ZT = self.ZT_tiles[c0]
+            self._split_rows(
+                lambda a, b: direct_kernel_tile(X[r0 + a : r0 + b], ZT, spec.code,
+                                                self.inv_h2, out[a:b]),
+                r1 - r0,
+            )
+            return out
+        np.matmul(X[r0:r1], self.Z[c0:c1].T, out=out)
+        x_sq, z_sq = self.x_sq[r0:r1], self.z_sq[c0:c1]
+        self._split_rows(
+            lambda a, b: cross_to_kernel(out[a:b], x_sq[a:b], z_sq, spec.code, self.inv_h2),
+            r1 - r0,
+        )
+        return out
 
 
 def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                  out=None):
-    """The kernel matrix ``K(X, Z)``, computed tile by tile.
+                  out=None, tile_rows=TILE_ROWS):
+    """The kernel matrix ``K(X, Z)``, computed by blocks of rows.
 
     Parameters
     ----------
@@ -133,9 +163,11 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     kernel, bandwidth, nu :
         See :class:`KernelSpec`.
     n_jobs : int or None
-        Threads over tiles (joblib's meaning: ``None`` is one thread with multi-threaded BLAS).
+        Threads of the numba phase (joblib's meaning: ``None`` is one thread).
     out : ndarray of shape (n_x, n_z) or None
         Where to write the result (dtype of ``X``).
+    tile_rows : int
+        Rows per block.
 
     Returns
     -------
@@ -145,23 +177,14 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     X = np.ascontiguousarray(X)
     same = Z is None
     Z = X if same else np.ascontiguousarray(Z, dtype=X.dtype)
+    n_x, n_z = X.shape[0], Z.shape[0]
     if out is None:
-        out = np.empty((X.shape[0], Z.shape[0]), dtype=X.dtype)
-    x_sq = squared_norms(X) if spec.is_builtin else None
-    z_sq = x_sq if same else (squared_norms(Z) if spec.is_builtin else None)
-    ZT = _transposed_if_direct(spec, Z)
-
-    def fill(start, stop):
-        spec.block(
-            X[start:stop], Z, None if x_sq is None else x_sq[start:stop], z_sq,
-            out=out[start:stop], ZT=ZT,
-        )
-
-    n_tasks = len(chunk_bounds(X.shape[0], TILE_ROWS))
-    n_threads = _threads(n_jobs, n_tasks)
-    context = _single_threaded_blas() if n_threads > 1 else contextlib.nullcontext()
-    with context:
-        run_in_chunks(fill, X.shape[0], TILE_ROWS, n_jobs=n_threads)
+        out = np.empty((n_x, n_z), dtype=X.dtype)
+    # One column tile spanning Z: each block of rows is written in place into ``out``.
+    computer = _TileComputer(spec, X, Z, n_jobs, tile_cols=max(n_z, 1))
+    for r0 in range(0, n_x, tile_rows):
+        r1 = min(r0 + tile_rows, n_x)
+        computer.tile(r0, r1, 0, n_z, out[r0:r1])
     if same:
         np.fill_diagonal(out, spec.diagonal(X))
     return out
@@ -169,7 +192,7 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
 
 def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
                    z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS):
-    """``K(X, Z) @ A`` without storing ``K``: at most one ``tile_rows x tile_cols`` tile per thread.
+    """``K(X, Z) @ A`` without storing ``K``: one ``tile_rows x tile_cols`` tile at a time.
 
     Parameters
     ----------
@@ -182,11 +205,12 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     kernel, bandwidth, nu :
         See :class:`KernelSpec`.
     n_jobs : int or None
-        Threads over tiles (joblib's meaning).
+        Threads of the numba phase (joblib's meaning: ``None`` is one thread); BLAS uses its
+        own threads.
     z_sq : ndarray of shape (n_z,) or None
         Precomputed squared norms of ``Z`` (saves ``n_z * n_features`` work per call).
     tile_rows, tile_cols : int
-        Tile shape.
+        Tile shape; the working memory is one tile (32 MiB in float64 by default).
 
     Returns
     -------
@@ -201,55 +225,15 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     if A2.shape[0] != Z.shape[0]:
         raise ValueError(f"A has {A2.shape[0]} rows, Z has {Z.shape[0]}.")
     n_x, n_z = X.shape[0], Z.shape[0]
-    if spec.is_builtin:
-        x_sq = squared_norms(X)
-        z_sq = squared_norms(Z) if z_sq is None else z_sq
-    else:
-        x_sq = z_sq = None
-    col_bounds = chunk_bounds(n_z, tile_cols)
-    # Contiguous Z^T per column tile for the explicit-distance path (n_z * d values in all).
-    ZT_tiles = None
-    if _transposed_if_direct(spec, Z[:0]) is not None:
-        ZT_tiles = [np.ascontiguousarray(Z[c0:c1].T) for c0, c1 in col_bounds]
-    row_bounds = chunk_bounds(n_x, tile_rows)
-    n_threads = _threads(n_jobs, max(len(row_bounds), len(col_bounds)))
-
-    def tile_sum(r0, r1, columns, out):
-        """``out = K(X[r0:r1], Z[columns]) @ A[columns]`` summed over column tiles."""
-        buffer = np.empty((r1 - r0) * min(tile_cols, n_z), dtype=X.dtype)
-        for c0, c1 in columns:
-            tile = spec.block(
-                X[r0:r1], Z[c0:c1],
-                None if x_sq is None else x_sq[r0:r1],
-                None if z_sq is None else z_sq[c0:c1],
-                out=buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0),
-                ZT=None if ZT_tiles is None else ZT_tiles[c0 // tile_cols],
-            )
-            out += tile @ A2[c0:c1]
-
-    if len(row_bounds) >= n_threads:
-        # Threads own disjoint output rows: no reduction needed.
-        result = np.zeros((n_x, A2.shape[1]), dtype=X.dtype)
-
-        def rows(start, stop):
-            for r0, r1 in chunk_bounds(stop - start, tile_rows):
-                tile_sum(start + r0, start + r1, col_bounds, result[start + r0 : start + r1])
-
-        per_thread = -(-len(row_bounds) // n_threads) * tile_rows
-        context = _single_threaded_blas() if n_threads > 1 else contextlib.nullcontext()
-        with context:
-            run_in_chunks(rows, n_x, per_thread, n_jobs=n_threads)
-    else:
-        # Few rows (e.g. one query): threads take column groups and the partial sums are added.
-        groups = [col_bounds[g::n_threads] for g in range(n_threads)]
-        partial = np.zeros((n_threads, n_x, A2.shape[1]), dtype=X.dtype)
-
-        def columns(start, stop):
-            for g in range(start, stop):
-                for r0, r1 in row_bounds:
-                    tile_sum(r0, r1, groups[g], partial[g, r0:r1])
-
-        with _single_threaded_blas():
-            run_in_chunks(columns, n_threads, 1, n_jobs=n_threads)
-        result = partial.sum(axis=0)
+    tile_rows, tile_cols = max(1, min(tile_rows, n_x)), max(1, min(tile_cols, n_z))
+    computer = _TileComputer(spec, X, Z, n_jobs, tile_cols, z_sq=z_sq)
+    buffer = np.empty(tile_rows * tile_cols, dtype=X.dtype)
+    result = np.zeros((n_x, A2.shape[1]), dtype=X.dtype)
+    for r0 in range(0, n_x, tile_rows):
+        r1 = min(r0 + tile_rows, n_x)
+        for c0 in range(0, n_z, tile_cols):
+            c1 = min(c0 + tile_cols, n_z)
+            tile = buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+            tile = computer.tile(r0, r1, c0, c1, tile)
+            result[r0:r1] += tile @ A2[c0:c1]
     return result.ravel() if vector else result

@@ -157,3 +157,21 @@ def test_vectorised_exp_matches_numpy_to_a_few_ulps():
     values = x.copy()
     exp_nonpositive(values, np.empty(values.shape[0], dtype=np.int64))
     np.testing.assert_allclose(values, np.exp(x), rtol=1e-15, atol=0)
+
+
+def test_threaded_calls_leave_the_blas_thread_count_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    rng = np.random.RandomState(5)
+    X, A = rng.normal(size=(1500, 30)), rng.normal(size=(1500, 2))
+    before = blas_threads()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(
+            lambda i: kernel_product(X[i * 50 : i * 50 + 300], X, A, n_jobs=2), range(8)))
+    assert blas_threads() == before
+    np.testing.assert_allclose(results[1], kernel_product(X[50:350], X, A), rtol=1e-12)
