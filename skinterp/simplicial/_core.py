@@ -159,8 +159,8 @@ def _empty_result(n, width):
 def _nearest(points, Z):
     from sklearn.metrics import pairwise_distances_argmin
 
-    if Z.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
+    if Z.shape[0] == 0 or points.shape[1] == 0:  # no query, or a single distinct point
+        return np.zeros(Z.shape[0], dtype=np.int64)
     return pairwise_distances_argmin(Z, points).astype(np.int64)
 
 

@@ -311,3 +311,24 @@ def test_triangulation_beyond_the_memory_budget_is_refused_before_qhull():
     X, y, _ = _data(300, 5, 0)
     with pytest.raises(MemoryError, match="method='lifted'"):
         SimplicialInterpolator(method="triangulation", memory_limit=1).fit(X, y)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    d=st.integers(2, 4),
+    n=st.integers(2, 60),
+    method=st.sampled_from(METHODS),
+    outside=st.sampled_from(["project", "nearest"]),
+    seed=st.integers(0, 2**31),
+)
+def test_degenerate_lattice_data_reproduce_affine_functions(d, n, method, outside, seed):
+    """Small-integer inputs: duplicates, co-spherical and co-planar points, flat hulls."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n, d)).astype(float)
+    slope = rng.standard_normal(d)
+    model = SimplicialInterpolator(method=method, outside=outside).fit(X, X @ slope + 1.0)
+    np.testing.assert_allclose(model.predict(X), X @ slope + 1.0, atol=1e-9)
+    Q = rng.random((100, d)) * 2
+    values, is_out = model.predict(Q, return_outside=True)
+    np.testing.assert_allclose(values[~is_out], Q[~is_out] @ slope + 1.0, atol=1e-9)
+    assert np.all(np.isfinite(values))
