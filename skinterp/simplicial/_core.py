@@ -19,6 +19,7 @@ Geometry of the fitted model
 """
 
 import numpy as np
+import scipy.linalg
 
 from .._base import check_memory, memory_budget_bytes
 from .._parallel import run_in_chunks
@@ -74,7 +75,11 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
     offset = points.mean(axis=0)
     centred = points - offset
     if points.shape[0] > 1:
-        _, singular, Vt = np.linalg.svd(centred, full_matrices=False)
+        # Right singular vectors through a QR factorisation first: no n x d matrix U is formed.
+        small = centred
+        if centred.shape[0] > centred.shape[1]:
+            small = scipy.linalg.qr(centred, mode="r", check_finite=False)[0][: n_features]
+        _, singular, Vt = np.linalg.svd(small, full_matrices=False)
         rank = int(np.sum(singular > RANK_RTOL * singular[0])) if singular[0] > 0 else 0
     else:
         Vt = np.zeros((0, n_features))
@@ -114,11 +119,11 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
             model["hull_vertices"] = np.array([0, reduced.shape[0] - 1], dtype=np.int64)
         if chosen == "triangulation":
             if method == "triangulation":
+                n_simplices = _triangulation.predicted_n_simplices(points.shape[0], rank)
                 check_memory(
                     _triangulation.predicted_bytes(points.shape[0], rank), memory_limit,
                     what=(f"The Delaunay triangulation of {points.shape[0]} points in dimension "
-                          f"{rank} (about {_triangulation.predicted_n_simplices(points.shape[0], rank):,.0f} "
-                          "simplices)"),
+                          f"{rank} (about {n_simplices:,.0f} simplices)"),
                     advice="Use method='lifted' (no triangulation) or raise memory_limit.",
                 )
             try:

@@ -54,7 +54,7 @@ def morton_codes(Z, low, high, bits, codes):
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def counting_order(codes, n_codes):
-    """A permutation sorting ``codes`` (integers in ``[0, n_codes)``), stable, in O(n + n_codes)."""
+    """A stable permutation sorting ``codes`` (integers in ``[0, n_codes)``): O(n + n_codes)."""
     counts = np.zeros(n_codes + 1, dtype=np.int64)
     for i in range(codes.shape[0]):
         counts[codes[i] + 1] += 1
