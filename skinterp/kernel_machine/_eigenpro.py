@@ -45,6 +45,14 @@ MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
 MIN_COMPONENTS = 5
 
 
+def tile_shape(memory_limit, itemsize):
+    """Kernel tile ``(rows, cols)`` taking at most 1/8 of the budget (at most 1024 x 4096)."""
+    cells = max(memory_budget_bytes(memory_limit) // (8 * itemsize), 64 * 64)
+    cols = int(min(4096, max(64, cells // 1024)))
+    rows = int(min(1024, max(16, cells // cols)))
+    return rows, cols
+
+
 def default_subsample_size(n_samples):
     """Nystrom subsample size: all points up to 2000, then 2000 (n < 100k) or 4000."""
     return min(n_samples, 2000 if n_samples < 100_000 else 4000)
@@ -80,8 +88,9 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     else:
         n_eig = n_components + 1
     n_eig = max(1, min(n_eig, s))
+    K_sub /= s
     values, vectors = linalg.eigh(
-        K_sub / s, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
+        K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
     )
     del K_sub
     values, vectors = values[::-1], vectors[:, ::-1]
@@ -205,6 +214,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
 
     x_sq = squared_norms(X)
     X_sub = np.ascontiguousarray(X[subsample])
+    rows, cols = tile_shape(memory_limit, dtype.itemsize)
+    tiles = dict(kernel=spec, n_jobs=n_jobs, tile_rows=rows, tile_cols=cols)
     E = pre["eigenvectors"].astype(dtype)
     ED = (pre["eigenvectors"] * pre["weights"]).astype(dtype)
     coef = np.zeros((n, c), dtype=dtype)
@@ -220,7 +231,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         for start in range(0, n, m):
             batch = np.sort(order[start : start + m])
             X_b = X[batch]
-            g = kernel_product(X_b, X, coef, kernel=spec, n_jobs=n_jobs, z_sq=x_sq)
+            g = kernel_product(X_b, X, coef, z_sq=x_sq, **tiles)
             g -= Y[batch]
             total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
             total_count += g.size
@@ -231,7 +242,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             scale = eta / batch.shape[0]
             coef[batch] -= scale * g
             if pre["q"] > 0:
-                h = kernel_product(X_sub, X_b, g, kernel=spec, n_jobs=n_jobs, z_sq=x_sq[batch])
+                h = kernel_product(X_sub, X_b, g, z_sq=x_sq[batch], **tiles)
                 coef[subsample] += (scale / s) * (ED @ (E.T @ h))
             batches_run += 1
             if max_batches is not None and batches_run >= max_batches:
@@ -241,7 +252,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         message = f"[EigenPro] epoch {epochs_run}: train mse~{loss_curve[-1]:.3g}"
         stop = loss_curve[-1] <= tol
         if early_stopping:
-            val_pred = kernel_product(X_val, X, coef, kernel=spec, n_jobs=n_jobs, z_sq=x_sq)
+            val_pred = kernel_product(X_val, X, coef, z_sq=x_sq, **tiles)
             val_curve.append(float(np.mean((val_pred - Y_val) ** 2)))
             message += f" val mse={val_curve[-1]:.3g}"
             if val_curve[-1] < best_val:

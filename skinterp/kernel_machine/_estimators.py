@@ -15,7 +15,7 @@ from .._base import (
 )
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ._direct import direct_fit
-from ._eigenpro import eigenpro_fit
+from ._eigenpro import eigenpro_fit, tile_shape
 
 AUTO_DIRECT_MAX_SAMPLES = 10_000
 
@@ -220,7 +220,8 @@ class _KernelMachine:
             self.n_components_ = result.n_components
             # One more pass (an epoch's worth of kernel work) for the RKHS norm.
             fitted_values = kernel_product(
-                self.centers_, self.centers_, coef, kernel=spec, n_jobs=n_threads
+                self.centers_, self.centers_, coef, kernel=spec, n_jobs=n_threads,
+                **self._tile_shape(),
             )
         self.norm_ = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted_values,
                                                  dtype=np.float64), 0.0)))
@@ -230,8 +231,14 @@ class _KernelMachine:
     def _predict_targets(self, X):
         X = np.ascontiguousarray(X, dtype=self.centers_.dtype)
         return kernel_product(
-            X, self.centers_, self._dual_coef_2d, kernel=self._spec(), n_jobs=self._n_threads()
+            X, self.centers_, self._dual_coef_2d, kernel=self._spec(), n_jobs=self._n_threads(),
+            **self._tile_shape(),
         )
+
+    def _tile_shape(self):
+        itemsize = self.centers_.dtype.itemsize if hasattr(self, "centers_") else 8
+        rows, cols = tile_shape(self.memory_limit, itemsize)
+        return dict(tile_rows=rows, tile_cols=cols)
 
 
 class KernelInterpolator(MultiOutputMixin, RegressorMixin, _KernelMachine, BaseEstimator):

@@ -248,3 +248,18 @@ def test_bad_input_raises_value_error(params, X_bad, error):
 )
 def test_eigenpro_estimators_pass_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_eigenpro_peak_memory_stays_within_the_budget():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(3000, 20))
+    y = np.sin(X[:, 0])
+    KernelInterpolator(solver="eigenpro", n_epochs=1, random_state=0).fit(X[:200], y[:200])
+    model = KernelInterpolator(solver="eigenpro", n_epochs=2, memory_limit=4, random_state=0)
+    tracemalloc.start()
+    model.fit(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    fitted_model = model.centers_.nbytes + model.dual_coef_.nbytes + X.nbytes  # + validated copy
+    # A dense solve would need 3000^2 doubles = 69 MiB.
+    assert peak - fitted_model < 4 * 2**20 * 1.25, f"{(peak - fitted_model) / 2**20:.1f} MiB"
