@@ -7,7 +7,12 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_c
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import SquareLossClassifierMixin, as_2d_targets, validate_features
+from .._base import (
+    SquareLossClassifierMixin,
+    as_2d_targets,
+    rows_per_chunk,
+    validate_features,
+)
 from . import _core
 
 _FITTED_ARRAYS = {
@@ -58,22 +63,34 @@ class _SimplicialBase(BaseEstimator):
         )
         return model
 
-    def _locate(self, X):
-        vertices, weights, outside = _core.locate(self._model(), X, self.outside, self.n_jobs)
+    def _values_and_outside(self, X):
+        """Interpolated targets and the outside mask, over chunks of rows within the budget."""
+        r = self.affine_dim_
+        n_outputs = self.targets_.shape[1]
+        # work arrays per query: vertices, weights, the projection's corral, coordinates, output
+        bytes_per_row = 8 * (4 * (r + 2) + 2 * self.n_features_in_ + n_outputs + 4)
+        chunk = rows_per_chunk(bytes_per_row, self.memory_limit, min_rows=4096)
+        values = np.empty((X.shape[0], n_outputs))
+        outside = np.empty(X.shape[0], dtype=bool)
+        model = self._model()
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, min(start + chunk, X.shape[0]))
+            vertices, weights, outside[rows] = _core.locate(
+                model, X[rows], self.outside, self.n_jobs
+            )
+            values[rows] = _core.interpolate(vertices, weights, self.targets_)
         if self.outside == "raise" and outside.any():
             raise ValueError(
                 f"{int(outside.sum())} of {outside.shape[0]} queries are outside the convex hull "
                 f"of the training points (the first is row {int(np.flatnonzero(outside)[0])}); "
                 "use outside='project', 'nearest' or 'nan' to predict there."
             )
-        return vertices, weights, outside
-
-    def _predict_targets(self, X):
-        vertices, weights, outside = self._locate(X)
-        values = _core.interpolate(vertices, weights, self.targets_)
         if self.outside == "nan":
             values[outside] = np.nan
-        return values
+        return values, outside
+
+    def _predict_targets(self, X):
+        return self._values_and_outside(X)[0]
 
     def is_outside(self, X):
         """Which queries lie outside the convex hull of the training points.
@@ -93,7 +110,13 @@ class _SimplicialBase(BaseEstimator):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         model = self._model()
-        return _core.locate(model, X, "nan", self.n_jobs, need_weights=False)[2]
+        bytes_per_row = 8 * (4 * (self.affine_dim_ + 2) + 2 * self.n_features_in_ + 4)
+        chunk = rows_per_chunk(bytes_per_row, self.memory_limit, min_rows=4096)
+        outside = np.empty(X.shape[0], dtype=bool)
+        for start in range(0, X.shape[0], chunk):
+            rows = slice(start, min(start + chunk, X.shape[0]))
+            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False)[2]
+        return outside
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -173,10 +196,11 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
     n_jobs : int, default=None
         Threads for prediction (joblib's meaning: ``None`` is 1, ``-1`` all cores).
     memory_limit : float, default=None
-        Memory budget in MiB of the triangulation's arrays: ``method="auto"`` builds a
+        Memory budget in MiB. The triangulation's arrays: ``method="auto"`` builds a
         triangulation only within it, ``method="triangulation"`` raises ``MemoryError`` before
-        calling Qhull when the predicted size exceeds it. ``None`` takes scikit-learn's
-        ``working_memory`` (1024 MiB by default).
+        calling Qhull when the predicted size exceeds it. Prediction works through chunks of
+        queries whose work arrays fit in it. ``None`` takes scikit-learn's ``working_memory``
+        (1024 MiB by default).
 
     Attributes
     ----------
@@ -285,10 +309,7 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
         """
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
-        vertices, weights, outside = self._locate(X)
-        values = _core.interpolate(vertices, weights, self.targets_)
-        if self.outside == "nan":
-            values[outside] = np.nan
+        values, outside = self._values_and_outside(X)
         if self._single_output:
             values = values[:, 0]
         return (values, outside) if return_outside else values

@@ -332,3 +332,13 @@ def test_degenerate_lattice_data_reproduce_affine_functions(d, n, method, outsid
     values, is_out = model.predict(Q, return_outside=True)
     np.testing.assert_allclose(values[~is_out], Q[~is_out] @ slope + 1.0, atol=1e-9)
     assert np.all(np.isfinite(values))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_prediction_in_chunks_within_the_memory_budget_is_the_same(method):
+    X, y, rng = _data(100, 2, 8)
+    Q = rng.random((10_000, 2)) * 1.2 - 0.1
+    whole = SimplicialInterpolator(method=method).fit(X, y)
+    chunked = SimplicialInterpolator(method=method, memory_limit=0.05).fit(X, y)  # 4096 rows
+    np.testing.assert_allclose(chunked.predict(Q), whole.predict(Q), atol=1e-12)
+    np.testing.assert_array_equal(chunked.is_outside(Q), whole.is_outside(Q))
