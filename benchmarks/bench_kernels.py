@@ -1,8 +1,11 @@
 """Throughput of the fused kernel tiles ``K(X, Z) @ A`` against plain numpy and the GEMM limit.
 
-For each shape the tiles (BLAS with its own threads for the cross products, the numba kernel
-transform on two threads -- the estimators' default -- or on one) are timed against the numpy
-expression a user would write, which stores the whole ``m x n`` kernel matrix::
+For each shape three tile strategies (see ``skinterp/kernels/_tiles.py``) are timed against
+the numpy expression a user would write, which stores the whole ``m x n`` kernel matrix:
+two threads each owning whole tiles with a single-threaded BLAS (what a call from the main
+thread does, the estimators' default); the same call from a worker thread (BLAS keeps its
+threads, the numba phase of each tile is split over two threads); and one thread (BLAS with its
+own threads, serial numba phase). The numpy expression is::
 
     np.exp(-np.sqrt(np.maximum(x_sq[:, None] - 2 * X @ Z.T + z_sq[None, :], 0)) / h) @ A
 
@@ -16,6 +19,7 @@ Run: ``python benchmarks/bench_kernels.py [--quick]``
 import argparse
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -68,13 +72,18 @@ def main(argv=None):
             blas = time_call(
                 "tiles-1", lambda: kernel_product(X, Z, A, bandwidth=h, n_jobs=1), repeat=2
             )
+            with ThreadPoolExecutor(1) as worker:
+                in_worker = time_call("tiles-worker", lambda: worker.submit(
+                    kernel_product, X, Z, A, bandwidth=h, n_jobs=-1).result(), repeat=2)
             error = np.abs(threads.result - reference.result).max() / np.abs(
                 reference.result).max()
-            for timing in (reference, threads, blas):
+            for timing in (reference, threads, in_worker, blas):
                 rows.append({
                     "d": d, "dtype": np.dtype(dtype).name,
-                    "code": {"numpy": "numpy expression", "tiles": "tiles, numba on 2 threads",
-                             "tiles-1": "tiles, numba on 1 thread"}[timing.name],
+                    "code": {"numpy": "numpy expression",
+                             "tiles": "tiles: 2 threads x 1-thread BLAS",
+                             "tiles-worker": "tiles from a worker thread",
+                             "tiles-1": "tiles: 1 thread"}[timing.name],
                     "seconds": timing.best,
                     "GFLOP/s": flops / timing.best / 1e9,
                     "of GEMM": flops / timing.best / 1e9 / rates[dtype],

@@ -201,6 +201,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     else:
         m = int(min(batch_size, n))
     if step_size is None:
+        # Linear scaling up to the critical batch size, then the optimal step of Ma, Bassily and
+        # Belkin (2018); the damping alpha keeps m* conservative (the reference's choice).
         eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
     else:
         eta = float(step_size)
@@ -239,7 +241,9 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
                 raise FloatingPointError(
                     "EigenPro diverged (non-finite loss); set a smaller step_size or batch_size."
                 )
-            scale = eta / batch.shape[0]
+            # The same per-sample step for the last, smaller batch: eta / m is stable for any
+            # batch of at most m points (eta / b would overshoot by m / b).
+            scale = eta / m
             coef[batch] -= scale * g
             if pre["q"] > 0:
                 h = kernel_product(X_sub, X_b, g, z_sq=x_sq[batch], **tiles)
@@ -250,6 +254,11 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         epochs_run = epoch + 1
         loss_curve.append(total_sq / total_count)
         message = f"[EigenPro] epoch {epochs_run}: train mse~{loss_curve[-1]:.3g}"
+        if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
+            # The loss of an interpolation problem falls every epoch at a stable step: a
+            # doubling means the Nystrom estimate of the spectrum was too optimistic.
+            eta /= 2
+            message += f" (diverging: step halved to {eta:.3g})"
         stop = loss_curve[-1] <= tol
         if early_stopping:
             val_pred = kernel_product(X_val, X, coef, z_sq=x_sq, **tiles)

@@ -1,33 +1,43 @@
 """``K(X, Z)`` and ``K(X, Z) @ A`` computed tile by tile, in bounded memory.
 
-One tile of ``tile_rows x tile_cols`` kernel values is computed at a time and, for the product,
-immediately multiplied into the output (``out[rows] += K_t @ A_t``); nothing larger than a tile
-is ever stored. A tile is computed in two phases:
+One tile of kernel values is computed at a time and, for the product, immediately multiplied
+into the output (``out[rows] += K_t @ A_t``); nothing larger than a tile per thread is stored.
+A tile is either
 
-1. the cross products ``X_t @ Z_t.T`` by BLAS (with BLAS's own threads), then
-   :func:`~skinterp.kernels._functions.cross_to_kernel` (a ``nogil`` numba kernel) turns them
-   into kernel values in place, its rows split over ``n_jobs`` threads
-   (:func:`skinterp._parallel.run_in_chunks`);
-2. for few features (``d <= DIRECT_MAX_FEATURES``) the numba kernel
-   :func:`~skinterp.kernels._functions.direct_kernel_tile` computes explicit distances and
-   kernel values at once, rows split over ``n_jobs`` threads.
+* BLAS cross products ``X_t @ Z_t.T`` turned into kernel values in place by
+  :func:`~skinterp.kernels._functions.cross_to_kernel` (a ``nogil`` numba kernel), or
+* for few features (``d <= DIRECT_MAX_FEATURES``) explicit distances and kernel values at once
+  by :func:`~skinterp.kernels._functions.direct_kernel_tile`.
 
-Why not one tile per thread with a single-threaded BLAS each? It was measured 5-15% faster,
-but it needs the process-wide BLAS thread count lowered during the call (threadpoolctl), and
-restoring that count from worker threads proved unreliable with OpenBLAS (under a threaded
-``GridSearchCV`` it could stay at 1 for the rest of the process). The design here changes no
-global state. One thread with a multi-threaded BLAS and a serial transform was 2-4x slower
-(``benchmarks/bench_kernels.py`` times the variants).
+Parallelism (``n_jobs`` threads, :func:`skinterp._parallel.run_in_chunks`) takes one of two
+forms, both measured in ``benchmarks/bench_kernels.py``:
+
+* called from the main thread: **one tile per thread, each with a single-threaded BLAS**
+  (threadpoolctl lowers the process-wide BLAS thread count for the call and restores it). This
+  is 1.2-2x faster than the alternative below: OpenBLAS's idle workers spin after each call and
+  steal the cores from the numba phase.
+* called from any other thread (a threaded ``GridSearchCV``, a user's pool): BLAS keeps its
+  threads and the numba phase of each tile is split over ``n_jobs`` threads. No global state
+  changes: restoring OpenBLAS's thread count from worker threads proved unreliable (it could
+  stay at 1 for the rest of the process).
+
+One thread with a multi-threaded BLAS and a serial numba phase was 2-4x slower than either.
 """
+
+import contextlib
+import threading
 
 import numpy as np
 from joblib import effective_n_jobs
 
-from .._parallel import run_in_chunks
+from .._parallel import chunk_bounds, run_in_chunks
 from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
 TILE_ROWS = 1024
 TILE_COLS = 4096
+# Tiles per thread when each thread owns whole tiles (one tile per thread at a time).
+THREAD_TILE_ROWS = 256
+THREAD_TILE_COLS = 2048
 # Up to this many features, explicit squared distances in numba beat a BLAS cross product with
 # a short inner dimension (memory bound) and are exact for duplicates.
 DIRECT_MAX_FEATURES = 10
@@ -96,6 +106,25 @@ class KernelSpec:
         return np.array([self.function(X[i : i + 1], X[i : i + 1])[0, 0] for i in range(len(X))])
 
 
+_controller = None
+
+
+def _single_threaded_blas():
+    """A context in which BLAS uses one thread; only ever entered from the main thread."""
+    global _controller
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a scikit-learn dependency
+        return contextlib.nullcontext()
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def _tile_per_thread(n_threads):
+    return n_threads > 1 and threading.current_thread() is threading.main_thread()
+
+
 def _as_spec(kernel, bandwidth, nu):
     return kernel if isinstance(kernel, KernelSpec) else KernelSpec(kernel, bandwidth, nu)
 
@@ -109,6 +138,7 @@ class _TileComputer:
     """Computes kernel tiles ``K(X[r0:r1], Z[c0:c1])`` into a given buffer."""
 
     def __init__(self, spec, X, Z, n_jobs, tile_cols, z_sq=None):
+        """``n_jobs`` threads split each tile's numba phase (1 when threads own whole tiles)."""
         self.spec, self.X, self.Z = spec, X, Z
         self.n_threads = _n_threads(n_jobs)
         self.direct = spec.is_builtin and X.shape[1] <= DIRECT_MAX_FEATURES
@@ -180,11 +210,23 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     n_x, n_z = X.shape[0], Z.shape[0]
     if out is None:
         out = np.empty((n_x, n_z), dtype=X.dtype)
-    # One column tile spanning Z: each block of rows is written in place into ``out``.
-    computer = _TileComputer(spec, X, Z, n_jobs, tile_cols=max(n_z, 1))
-    for r0 in range(0, n_x, tile_rows):
-        r1 = min(r0 + tile_rows, n_x)
-        computer.tile(r0, r1, 0, n_z, out[r0:r1])
+    n_threads = _n_threads(n_jobs)
+    if _tile_per_thread(n_threads):
+        # Threads own blocks of rows of ``out``, each with a single-threaded BLAS.
+        computer = _TileComputer(spec, X, Z, 1, tile_cols=max(n_z, 1))
+        rows = min(tile_rows, THREAD_TILE_ROWS)
+
+        def fill(start, stop):
+            computer.tile(start, stop, 0, n_z, out[start:stop])
+
+        with _single_threaded_blas():
+            run_in_chunks(fill, n_x, rows, n_jobs=n_threads)
+    else:
+        # Each block of rows is written in place; its numba phase is split over the threads.
+        computer = _TileComputer(spec, X, Z, n_jobs, tile_cols=max(n_z, 1))
+        for r0 in range(0, n_x, tile_rows):
+            r1 = min(r0 + tile_rows, n_x)
+            computer.tile(r0, r1, 0, n_z, out[r0:r1])
     if same:
         np.fill_diagonal(out, spec.diagonal(X))
     return out
@@ -225,15 +267,46 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     if A2.shape[0] != Z.shape[0]:
         raise ValueError(f"A has {A2.shape[0]} rows, Z has {Z.shape[0]}.")
     n_x, n_z = X.shape[0], Z.shape[0]
-    tile_rows, tile_cols = max(1, min(tile_rows, n_x)), max(1, min(tile_cols, n_z))
-    computer = _TileComputer(spec, X, Z, n_jobs, tile_cols, z_sq=z_sq)
-    buffer = np.empty(tile_rows * tile_cols, dtype=X.dtype)
+    n_threads = _n_threads(n_jobs)
     result = np.zeros((n_x, A2.shape[1]), dtype=X.dtype)
-    for r0 in range(0, n_x, tile_rows):
-        r1 = min(r0 + tile_rows, n_x)
-        for c0 in range(0, n_z, tile_cols):
-            c1 = min(c0 + tile_cols, n_z)
-            tile = buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-            tile = computer.tile(r0, r1, c0, c1, tile)
-            result[r0:r1] += tile @ A2[c0:c1]
+    per_thread = _tile_per_thread(n_threads)
+    if per_thread:
+        tile_rows, tile_cols = min(tile_rows, THREAD_TILE_ROWS), min(tile_cols, THREAD_TILE_COLS)
+    tile_rows, tile_cols = max(1, min(tile_rows, n_x)), max(1, min(tile_cols, n_z))
+    computer = _TileComputer(spec, X, Z, 1 if per_thread else n_jobs, tile_cols, z_sq=z_sq)
+
+    def accumulate(row_blocks, col_blocks, out):
+        """``out[rows] += K(X[rows], Z[cols]) @ A[cols]`` over the given blocks."""
+        buffer = np.empty(tile_rows * tile_cols, dtype=X.dtype)
+        for r0, r1 in row_blocks:
+            for c0, c1 in col_blocks:
+                tile = buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+                tile = computer.tile(r0, r1, c0, c1, tile)
+                out[r0:r1] += tile @ A2[c0:c1]
+
+    row_blocks = chunk_bounds(n_x, tile_rows)
+    col_blocks = chunk_bounds(n_z, tile_cols)
+    if not per_thread:
+        accumulate(row_blocks, col_blocks, result)
+    elif len(row_blocks) >= n_threads:
+        # Threads own disjoint blocks of output rows: no reduction.
+        def rows(start, stop):
+            accumulate(chunk_bounds(stop, tile_rows)[start // tile_rows :], col_blocks, result)
+
+        with _single_threaded_blas():
+            run_in_chunks(rows, n_x, -(-len(row_blocks) // n_threads) * tile_rows,
+                          n_jobs=n_threads)
+    else:
+        # Few rows (e.g. one query): threads take groups of column tiles; partial sums added
+        # in a fixed order, so the result does not depend on scheduling.
+        groups = [col_blocks[g::n_threads] for g in range(n_threads)]
+        partial = np.zeros((n_threads, n_x, A2.shape[1]), dtype=X.dtype)
+
+        def columns(start, stop):
+            for g in range(start, stop):
+                accumulate(row_blocks, groups[g], partial[g])
+
+        with _single_threaded_blas():
+            run_in_chunks(columns, n_threads, 1, n_jobs=n_threads)
+        result = partial.sum(axis=0)
     return result.ravel() if vector else result
