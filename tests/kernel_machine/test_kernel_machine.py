@@ -263,3 +263,13 @@ def test_eigenpro_peak_memory_stays_within_the_budget():
     fitted_model = model.centers_.nbytes + model.dual_coef_.nbytes + X.nbytes  # + validated copy
     # A dense solve would need 3000^2 doubles = 69 MiB.
     assert peak - fitted_model < 4 * 2**20 * 1.25, f"{(peak - fitted_model) / 2**20:.1f} MiB"
+
+
+def test_a_small_last_batch_does_not_make_eigenpro_diverge(digits):
+    # 600 points in batches of 590: the last batch of 10 must take the same per-sample step
+    # (eta / m), not eta / 10, which overshoots 59 times.
+    X, y, _, _ = digits
+    model = KernelInterpolationClassifier(bandwidth=0.6, solver="eigenpro", batch_size=590,
+                                          n_epochs=6, random_state=0).fit(X, y)
+    assert np.all(np.diff(model.loss_curve_) < 0), model.loss_curve_
+    assert model.score(X, y) == 1.0
