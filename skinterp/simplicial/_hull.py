@@ -111,6 +111,17 @@ def _remove(support, lam, gram, k, index):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def nearest_order(values, k):
+    """Indices of the ``k`` smallest ``values`` in increasing order: O(n + k log k)."""
+    n = values.shape[0]
+    k = min(max(k, 1), n)
+    if k == n:
+        return np.argsort(values)
+    chosen = np.argpartition(values, k - 1)[:k]
+    return chosen[np.argsort(values[chosen])]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _price(points, q, x, pool, n_pool):
     """The member of ``pool[:n_pool]`` minimising ``(x_j - q) . x``, and that value."""
     r = points.shape[1]
@@ -134,9 +145,10 @@ def _price(points, q, x, pool, n_pool):
 def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
 
-    Major steps price a working set first (the ``n_working`` candidates nearest to ``q``) and
-    all candidates only when the working set is optimal (column generation): the answer is
-    certified against every candidate, and the corral is built from nearby points.
+    Major steps price a working set first (initially the ``n_working`` candidates nearest to
+    ``q``) and all candidates only when the working set is optimal (column generation: the
+    ``r + 1`` most violating candidates join the working set); the answer is certified against
+    every candidate, and the corral is built from nearby points.
 
     Parameters
     ----------
@@ -172,13 +184,12 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
         if d2 > scale2:
             scale2 = d2
     n_work = min(max(n_working, 1), n_cand)
-    if n_work < n_cand:
-        nearest = np.argsort(distance2)
-        working = np.empty(n_cand, dtype=np.int64)
-        for c in range(n_cand):
-            working[c] = candidates[nearest[c]]
-    else:
-        working = candidates.copy()
+    working = np.empty(n_cand, dtype=np.int64)
+    working[:n_work] = candidates[nearest_order(distance2, n_work)]
+    in_work = np.zeros(points.shape[0], dtype=np.bool_)
+    for c in range(n_work):
+        in_work[working[c]] = True
+    values = np.empty(n_cand)
     first = candidates[np.argmin(distance2)]
     best = np.min(distance2)
     support[0] = first
@@ -201,11 +212,28 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
         if xx - best_value <= tol * scale2:
             if n_work == n_cand:
                 break
-            best_j, best_value = _price(points, q, x, candidates, n_cand)
+            # The certificate over all candidates; its most violating ones join the working set.
+            qx = 0.0
+            for t in range(r):
+                qx += q[t] * x[t]
+            best_value = np.inf
+            for c in range(n_cand):
+                j = candidates[c]
+                value = -qx
+                for t in range(r):
+                    value += points[j, t] * x[t]
+                values[c] = value
+                if value < best_value:
+                    best_value = value
+                    best_j = j
             if xx - best_value <= tol * scale2:
                 break
-            # Grow the working set by the next-nearest candidates (keeps it a nearest set).
-            n_work = min(n_cand, 2 * n_work)
+            for c in nearest_order(values, r + 1):
+                j = candidates[c]
+                if xx - values[c] > tol * scale2 and not in_work[j]:
+                    in_work[j] = True
+                    working[n_work] = j
+                    n_work += 1
         already = False
         for i in range(k):
             if support[i] == best_j:

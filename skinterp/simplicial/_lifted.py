@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from .._numba import NUMBA_CACHE, SAFE_FASTMATH
+from ._hull import nearest_order
 
 # numba wants a set, not the frozenset of _numba.SAFE_FASTMATH (reassociation lets the dot
 # products of the pricing loops vectorise; no NaN/inf flags, so the guards keep working).
@@ -76,14 +77,19 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
         if cost[j] > scale:
             scale = cost[j]
     scale = max(scale, 1e-300)
-    order = np.argsort(cost)
+    n_near = min(m, max(n_candidates, 2 * n1))
+    order = nearest_order(cost, n_near)
     in_basis = np.zeros(m, dtype=np.bool_)
     # --- a full-rank basis: the start support, completed by nearby points (Gram-Schmidt) ---
     ortho = np.zeros((n1, n1))
     col = np.empty(n1)
     n_basis = 0
-    for pass_ in range(2):
-        limit = n_start if pass_ == 0 else m
+    for pass_ in range(3):
+        if pass_ == 2:
+            if n_basis == n1:
+                break
+            order = np.argsort(cost)  # rarely needed: the nearest points were rank-deficient
+        limit = n_start if pass_ == 0 else order.shape[0]
         for c in range(limit):
             if n_basis == n1:
                 break
@@ -130,7 +136,7 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
     in_cand = np.zeros(m, dtype=np.bool_)
     cand = np.empty(m, dtype=np.int64)
     n_cand = 0
-    for c in range(min(n_candidates, m)):
+    for c in range(min(n_candidates, order.shape[0])):
         j = order[c]
         in_cand[j] = True
         cand[n_cand] = j
