@@ -63,8 +63,9 @@ _SHARED_PARAMETERS_DOC = """
         Working-memory budget in MiB (``None``: scikit-learn's ``working_memory``). The direct
         solver refuses, before allocating, an ``n x n`` matrix above it.
     n_jobs : int, default=None
-        Threads over kernel tiles, each with a single-threaded BLAS; ``None`` uses all cores
-        (like BLAS itself), ``1`` one thread.
+        Threads over kernel tiles, each with a single-threaded BLAS (from a worker thread BLAS
+        keeps its threads and only the kernel evaluation is split); ``None`` uses all cores,
+        like BLAS itself, ``1`` one thread.
     random_state : int, RandomState instance or None, default=None
         Seeds EigenPro's subsample, batches and validation split: equal seeds, equal fits.
     verbose : int, default=0
