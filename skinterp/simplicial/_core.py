@@ -175,15 +175,40 @@ def _project(points, Z, candidates, n_jobs):
     supports = np.full((n, r + 2), -1, dtype=np.int64)
     weights = np.zeros((n, r + 2))
     distance2 = np.zeros(n)
+    certified = np.zeros(n, dtype=bool)
 
     def work(start, stop):
         _hull.project_batch(
             points, Z[start:stop], candidates, 4 * (r + 1), 1e-12,
             supports[start:stop], weights[start:stop], distance2[start:stop],
+            certified[start:stop],
         )
 
     run_in_chunks(work, n, LIFTED_CHUNK if r > 10 else QUERY_CHUNK, n_jobs)
+    for i in np.flatnonzero(~certified):
+        # Rounding stalled Wolfe's algorithm: the slow exact active-set solver instead.
+        keep, lam = _projection_reference(points[candidates], Z[i])
+        supports[i] = -1
+        weights[i] = 0.0
+        k = min(keep.size, r + 2)
+        supports[i, :k] = candidates[keep[:k]]
+        weights[i, :k] = lam[:k]
+        projected = lam @ points[candidates[keep]]
+        distance2[i] = float(np.sum((projected - Z[i]) ** 2))
     return supports, weights, distance2
+
+
+def _projection_reference(points, q):
+    """Projection of ``q`` onto ``conv(points)`` by non-negative least squares with the
+    sum-to-one row weighted heavily (Lawson-Hanson active set); returns support and weights."""
+    from scipy.optimize import nnls
+
+    weight = 1e6 * max(1.0, float(np.abs(points).max()), float(np.abs(q).max()))
+    A = np.vstack([points.T, np.full((1, points.shape[0]), weight)])
+    b = np.append(q, weight)
+    lam = nnls(A, b, maxiter=50 * points.shape[0])[0]
+    keep = np.flatnonzero(lam > 1e-12)
+    return keep, lam[keep] / lam[keep].sum()
 
 
 # --------------------------------------------------------------------------------------------

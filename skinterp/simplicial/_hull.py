@@ -161,7 +161,8 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
 
     Returns
     -------
-    k : int, the size of the support.
+    k : int, the size of the support; negative (``-k``) when rounding stalled the algorithm
+        before the optimality certificate held (the caller solves that query otherwise).
     distance2 : float, the squared distance from ``q`` to the hull.
     """
     r = points.shape[1]
@@ -201,16 +202,19 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     if best == 0.0:
         return k, 0.0
     max_major = 20 * (r + 2) + 100
+    certified = False
     for _major in range(max_major):
         xx = 0.0
         for t in range(r):
             xx += x[t] * x[t]
         if xx <= 1e-28 * scale2:
+            certified = True
             break
         # Major step: the working point minimising (x_j - q) . x, then the certificate.
         best_j, best_value = _price(points, q, x, working, n_work)
         if xx - best_value <= tol * scale2:
             if n_work == n_cand:
+                certified = True
                 break
             # The certificate over all candidates; its most violating ones join the working set.
             qx = 0.0
@@ -227,6 +231,7 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
                     best_value = value
                     best_j = j
             if xx - best_value <= tol * scale2:
+                certified = True
                 break
             for c in nearest_order(values, r + 1):
                 j = candidates[c]
@@ -298,17 +303,20 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     xx = 0.0
     for t in range(r):
         xx += x[t] * x[t]
-    return k, xx
+    return (k if certified else -k), xx
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2):
+def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2,
+                  certified):
     """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
     r = points.shape[1]
     support = np.empty(r + 2, dtype=np.int64)
     lam = np.empty(r + 2)
     for i in range(Q.shape[0]):
         k, d2 = min_norm_point(points, Q[i], candidates, n_working, tol, support, lam)
+        certified[i] = k > 0
+        k = abs(k)
         distance2[i] = d2
         for c in range(supports.shape[1]):
             supports[i, c] = -1

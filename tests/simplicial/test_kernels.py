@@ -86,6 +86,7 @@ def test_wolfe_projection_is_the_nearest_point_of_the_hull(d, n, seed):
     lam = np.empty(d + 2)
     for q in rng.standard_normal((5, d)) * 2:
         k, distance2 = _hull.min_norm_point(points, q, candidates, 8, 1e-12, support, lam)
+        assert k > 0  # certified
         assert lam[:k].min() >= 0 and abs(lam[:k].sum() - 1) < 1e-12
         p = lam[:k] @ points[support[:k]]
         assert abs(np.sum((p - q) ** 2) - distance2) < 1e-9 * (1 + distance2)
@@ -130,3 +131,17 @@ def test_lifted_solver_reports_failure_on_an_infeasible_start():
     lam = np.empty(4)
     code = _lifted.delaunay_lp(points, q + 100.0, start, 4, 8, 1e-11, 500, basis, lam)
     assert code == _lifted.LP_FAILED
+
+
+def test_projection_fallback_agrees_with_wolfe():
+    """The slow active-set projection used when rounding stalls Wolfe's algorithm."""
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((50, 4))
+    support = np.empty(6, dtype=np.int64)
+    lam = np.empty(6)
+    for q in rng.standard_normal((10, 4)) * 3:
+        keep, weights = _core._projection_reference(points, q)
+        k, _ = _hull.min_norm_point(points, q, np.arange(50), 20, 1e-12, support, lam)
+        assert set(keep.tolist()) == set(support[:k].tolist())
+        np.testing.assert_allclose(weights @ points[keep], lam[:k] @ points[support[:k]],
+                                   atol=1e-8)
