@@ -256,16 +256,16 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
     --------
     >>> import numpy as np
     >>> from skinterp import SimplicialInterpolator
-    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.5]])
     >>> y = np.array([0.0, 1.0, 2.0, 4.0])
     >>> model = SimplicialInterpolator().fit(X, y)
     >>> model.method_
     'triangulation'
     >>> model.predict(X).tolist()
     [0.0, 1.0, 2.0, 4.0]
-    >>> model.predict([[0.25, 0.25], [3.0, 0.0]]).round(6).tolist()
+    >>> model.predict([[0.25, 0.25], [3.0, -1.0]]).round(6).tolist()
     [0.75, 1.0]
-    >>> model.is_outside([[0.25, 0.25], [3.0, 0.0]]).tolist()
+    >>> model.is_outside([[0.25, 0.25], [3.0, -1.0]]).tolist()
     [False, True]
     """
     )
@@ -390,9 +390,9 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
     --------
     >>> import numpy as np
     >>> from skinterp import SimplicialClassifier
-    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> clf = SimplicialClassifier().fit(X, ["a", "b", "b", "a"])
-    >>> clf.predict([[0.1, 0.1], [0.9, 0.2]]).tolist()
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> clf = SimplicialClassifier().fit(X, ["a", "b", "b"])
+    >>> clf.predict([[0.1, 0.1], [0.5, 0.3]]).tolist()
     ['a', 'b']
     >>> clf.predict_proba([[0.1, 0.1]]).round(2).tolist()
     [[0.8, 0.2]]
