@@ -168,7 +168,9 @@ _NOTES = r"""
     including fewer than ``d + 1`` points, are interpolated in the coordinates of their affine
     hull (``affine_dim_``); one distinct point gives a constant, a line gives piecewise-linear
     interpolation along it. Co-spherical points (several Delaunay triangulations) resolve
-    deterministically: the triangulation is Qhull's; the lifted program uses lowest-index rules.
+    deterministically: the distinct points are sorted first, then the triangulation is Qhull's
+    and the lifted program's pivoting rules are deterministic, so the answer depends only on
+    the set of training points and the query, not on the order of the training rows.
 
     The first call compiles numba kernels (a few seconds, cached on disk afterwards).
 """

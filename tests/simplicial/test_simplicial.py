@@ -342,3 +342,20 @@ def test_prediction_in_chunks_within_the_memory_budget_is_the_same(method):
     chunked = SimplicialInterpolator(method=method, memory_limit=0.05).fit(X, y)  # 4096 rows
     np.testing.assert_allclose(chunked.predict(Q), whole.predict(Q), atol=1e-12)
     np.testing.assert_array_equal(chunked.is_outside(Q), whole.is_outside(Q))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_ties_on_cospherical_data_do_not_depend_on_the_training_order(method):
+    # A grid: every unit square is co-circular, so the Delaunay triangulation is not unique and
+    # a non-affine target shows which triangles were chosen. Points are sorted (np.unique)
+    # before anything else, so the choice cannot depend on the order of the training rows.
+    g = np.linspace(0, 1, 5)
+    X = np.array(np.meshgrid(g, g)).reshape(2, -1).T
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(X.shape[0])
+    Q = rng.random((500, 2))
+    base = SimplicialInterpolator(method=method).fit(X, y).predict(Q)
+    for seed in range(3):
+        perm = np.random.default_rng(seed).permutation(X.shape[0])
+        shuffled = SimplicialInterpolator(method=method).fit(X[perm], y[perm]).predict(Q)
+        np.testing.assert_array_equal(shuffled, base)
