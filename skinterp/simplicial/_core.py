@@ -190,7 +190,7 @@ def _project(points, Z, candidates, n_jobs):
 
     run_in_chunks(work, n, LIFTED_CHUNK if r > 10 else QUERY_CHUNK, n_jobs)
     for i in np.flatnonzero(~certified):
-        # Rounding stalled Wolfe's algorithm: the slow exact active-set solver instead.
+        # Rounding stalled Wolfe's algorithm: the slow active-set (nnls) solver instead.
         keep, lam = _projection_reference(points[candidates], Z[i])
         supports[i] = -1
         weights[i] = 0.0
