@@ -31,6 +31,8 @@ References: S. Ma and M. Belkin, "Diving into the shallows" (NeurIPS 2017); "Ker
 that adapt to GPUs for effective large batch training" (MLSys 2019).
 """
 
+import contextlib
+import threading
 import time
 
 import numpy as np
@@ -39,6 +41,7 @@ from sklearn.utils import check_random_state
 
 from .._base import check_memory, memory_budget_bytes
 from ..kernels import kernel_matrix, kernel_product, squared_norms
+from ..kernels._tiles import _single_threaded_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
@@ -89,9 +92,14 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
         n_eig = n_components + 1
     n_eig = max(1, min(n_eig, s))
     K_sub /= s
-    values, vectors = linalg.eigh(
-        K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
-    )
+    # From the main thread, with one BLAS thread: the tridiagonal reduction gains little from
+    # threads and measured 3-6x slower with two OpenBLAS threads on shared cores. (Worker
+    # threads leave the process-wide setting alone; see skinterp.kernels._tiles.)
+    single = threading.current_thread() is threading.main_thread()
+    with _single_threaded_blas() if single else contextlib.nullcontext():
+        values, vectors = linalg.eigh(
+            K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
+        )
     del K_sub
     values, vectors = values[::-1], vectors[:, ::-1]
     values = np.maximum(values, np.finfo(np.float64).tiny)
