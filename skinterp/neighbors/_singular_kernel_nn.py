@@ -248,8 +248,8 @@ class SingularKernelNN(MultiOutputMixin, RegressorMixin, _SingularKernelNNBase):
     >>> model = SingularKernelNN(n_neighbors=10, alpha=1.0).fit(X, y)
     >>> bool(np.allclose(model.predict(X), y))  # it interpolates the noisy targets
     True
-    >>> round(float(model.predict([[0.5, 0.5]])[0]), 1)
-    1.0
+    >>> bool(abs(model.predict([[0.5, 0.5]])[0] - 1.0) < 0.2)  # yet close to x1 + x2 between them
+    True
 """
     )
 
