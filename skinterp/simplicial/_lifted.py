@@ -155,14 +155,17 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
     since_refactor = 0
     price_tol = tol * scale
     status = LP_FAILED
+    fresh_duals = True
     for _it in range(max_iter):
-        # duals y^T = c_B^T B^{-1} (row-wise, contiguous); shift = y_r - y[:r] . q
-        for t in range(n1):
-            y[t] = 0.0
-        for i in range(n1):
-            weight = cost[basis[i]]
+        if fresh_duals:
+            # duals y^T = c_B^T B^{-1} (row-wise, contiguous); after a pivot they are updated
             for t in range(n1):
-                y[t] += weight * Binv[i, t]
+                y[t] = 0.0
+            for i in range(n1):
+                weight = cost[basis[i]]
+                for t in range(n1):
+                    y[t] += weight * Binv[i, t]
+            fresh_duals = False
         shift = y[r]
         for t in range(r):
             shift -= y[t] * q[t]
@@ -237,6 +240,9 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
         else:
             degenerate_run = 0
         # pivot
+        entering_reduced = cost[entering] - shift
+        for t in range(r):
+            entering_reduced -= y[t] * points[entering, t]
         for i in range(n1):
             xB[i] -= theta * u[i]
         xB[leave] = theta
@@ -248,6 +254,9 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
                 factor = u[i]
                 for t in range(n1):
                     Binv[i, t] -= factor * Binv[leave, t]
+        # y' = y + d_q B'^{-1}[l, :] zeroes the entering reduced cost, keeps the others basic
+        for t in range(n1):
+            y[t] += entering_reduced * Binv[leave, t]
         in_basis[basis[leave]] = False
         basis[leave] = entering
         in_basis[entering] = True
@@ -260,6 +269,7 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
             for i in range(n1):
                 xB[i] = max(Binv[i, r], 0.0)
             since_refactor = 0
+            fresh_duals = True
     if status != LP_OK:
         return LP_FAILED
     # final weights from a fresh factorisation (accuracy)
