@@ -217,7 +217,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     if verbose:
         print(
             f"[EigenPro] n={n} s={s} q={pre['q']} beta={beta:.3g} "
-            f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} m*={critical:.0f} batch={m} step={eta:.3g} "
+            f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} "
+            f"m*={critical:.0f} batch={m} step={eta:.3g} "
             f"setup={time.perf_counter() - start_time:.2f}s",
             flush=True,
         )
