@@ -30,6 +30,7 @@ from skinterp.random_features._features import (
     draw_weights,
     feature_scale,
     limit_kernel,
+    nonzero_inputs,
     resolve_bandwidth,
     unscaled_features,
 )
@@ -275,8 +276,13 @@ def double_descent(
     sigma = resolve_bandwidth(bandwidth, X_train)
     weights, offsets = draw_weights(features, X_train.shape[1], int(grid[-1]), sigma, random_state)
 
-    def columns(X, start, stop):
-        return unscaled_features(X, weights, offsets, features, start, stop, n_jobs=n_jobs)
+    reduced = {"train": nonzero_inputs(X_train), "test": nonzero_inputs(X_test)}
+
+    def columns(which, start, stop):
+        X, inputs = reduced[which]
+        return unscaled_features(
+            X, weights, offsets, features, start, stop, inputs=inputs, n_jobs=n_jobs
+        )
 
     rows = []
     below = grid[grid < n_train]
@@ -284,8 +290,8 @@ def double_descent(
 
     # Below the threshold: least squares on the leading block of one C^T C.
     stored = int(below[-1]) if below.size else 0
-    train_features = columns(X_train, 0, stored)
-    test_features = columns(X_test, 0, stored)
+    train_features = columns("train", 0, stored)
+    test_features = columns("test", 0, stored)
     if below.size:
         gram = train_features.T @ train_features
         moments = train_features.T @ Y_train
@@ -311,8 +317,8 @@ def double_descent(
                 train_block = train_features[:, start:stop]
                 test_block = test_features[:, start:stop]
             else:
-                train_block = columns(X_train, start, stop)
-                test_block = columns(X_test, start, stop)
+                train_block = columns("train", start, stop)
+                test_block = columns("test", start, stop)
             gram += train_block @ train_block.T
             cross += test_block @ train_block.T
             if stop in targets:

@@ -79,16 +79,33 @@ def feature_scale(n_components):
     return float(np.sqrt(2.0 / n_components))
 
 
-def unscaled_features(X, weights, offsets, kind, start=0, stop=None, *, n_jobs=None):
+def nonzero_inputs(X):
+    """``(X[:, inputs], inputs)`` without the input columns that are zero in every row of ``X``.
+
+    Those columns add nothing to ``X @ W``; on images (a fifth of MNIST's pixels are blank in
+    every image of a sample of 2000) dropping them saves that share of the product. Returns
+    ``(X, None)`` when fewer than a tenth of the columns would go.
+    """
+    inputs = np.flatnonzero(np.any(X != 0, axis=0))
+    if inputs.size > 0.9 * X.shape[1]:
+        return X, None
+    return np.ascontiguousarray(X[:, inputs]), inputs
+
+
+def unscaled_features(X, weights, offsets, kind, start=0, stop=None, *, inputs=None, n_jobs=None):
     """The unscaled features ``start:stop`` of the rows of ``X``, in ``X``'s dtype.
 
     ``cos(X @ W[:, start:stop] + b[start:stop])`` for Fourier features and
     ``max(X @ W[:, start:stop] + b[start:stop], 0)`` for ReLU features. The product is one BLAS
     call; the offset and the activation run in place over ``n_jobs`` threads (numpy's ufuncs
-    release the GIL).
+    release the GIL). ``inputs``: the input columns ``X`` holds (see :func:`nonzero_inputs`),
+    all when None.
     """
     stop = weights.shape[1] if stop is None else stop
-    block_weights = weights[:, start:stop]
+    if inputs is None:
+        block_weights = weights[:, start:stop]
+    else:
+        block_weights = weights[inputs, start:stop]
     block_offsets = offsets[start:stop]
     if block_weights.dtype != X.dtype:
         block_weights = block_weights.astype(X.dtype)

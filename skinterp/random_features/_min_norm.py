@@ -10,8 +10,9 @@ The core is :func:`fit_min_norm`, a plain function of arrays. With ``C`` the ``n
   ``N >= n``, and then ``w = C^T a``: the solution lies in the row space of ``C``, which is what
   makes it the interpolant of minimum norm.
 
-Either way the ``n x N`` feature matrix is never held whole: only one block of it, the Gram
-matrix and the fitted coefficients. Both systems are solved as by a symmetric eigendecomposition
+Either way the ``n x N`` feature matrix is not held whole: only one block of it (plus, in the
+dual, the first blocks while they fit in half the memory budget), the Gram matrix and the fitted
+coefficients. Both systems are solved as by a symmetric eigendecomposition
 that drops the eigenvalues below ``cutoff**2`` times the largest one: the singular values of the
 feature matrix below ``cutoff`` times the largest, as the ``cond`` of :func:`scipy.linalg.lstsq`.
 When the Gram matrix is far better conditioned than that (nothing would be dropped), a Cholesky
@@ -39,6 +40,7 @@ from skinterp.random_features._features import (
     FEATURE_KINDS,
     draw_weights,
     feature_scale,
+    nonzero_inputs,
     resolve_bandwidth,
     unscaled_features,
 )
@@ -161,6 +163,13 @@ def fit_min_norm(
         solver = "dual" if n_components >= n_samples else "primal"
     scale = feature_scale(n_components)
     targets_norm = np.linalg.norm(Y)
+    X, inputs = nonzero_inputs(X)
+
+    def features_of(rows, start=0, stop=None):
+        return unscaled_features(
+            rows, weights, offsets, kind, start, stop, inputs=inputs, n_jobs=n_jobs
+        )
+
     if solver == "dual":
         check_memory(
             3 * 8 * n_samples**2, memory_limit, what="The n_samples x n_samples Gram matrix of the "
@@ -168,20 +177,25 @@ def fit_min_norm(
             "is smaller than n_samples, fit on fewer samples, or raise memory_limit.",
         )
         block = column_block_size(n_samples, memory_limit)
+        # The first blocks are kept for the second pass, up to half the budget less the Gram
+        # matrices, so that the second pass regenerates fewer features.
+        cache_bytes = memory_budget_bytes(memory_limit) // 2 - 3 * 8 * n_samples**2
+        cached = []
         gram = np.zeros((n_samples, n_samples))
         for start in range(0, n_components, block):
-            features = unscaled_features(
-                X, weights, offsets, kind, start, start + block, n_jobs=n_jobs
-            )
+            features = features_of(X, start, start + block)
             gram += features @ features.T  # numpy calls syrk for this pattern
+            if len(cached) * block == start and (len(cached) + 1) * features.nbytes <= cache_bytes:
+                cached.append(features)
         dual, rank = min_norm_solve_fast(gram, Y, cutoff)
         residual = _relative(np.linalg.norm(Y - gram @ dual), targets_norm)
         del gram
         coef = np.empty((n_components, Y.shape[1]))
-        for start in range(0, n_components, block):
-            features = unscaled_features(
-                X, weights, offsets, kind, start, start + block, n_jobs=n_jobs
-            )
+        for index, start in enumerate(range(0, n_components, block)):
+            if index < len(cached):
+                features, cached[index] = cached[index], None
+            else:
+                features = features_of(X, start, start + block)
             np.matmul(features.T, dual, out=coef[start : start + block])
     else:
         check_memory(
@@ -193,9 +207,7 @@ def fit_min_norm(
         gram = np.zeros((n_components, n_components))
         moments = np.zeros((n_components, Y.shape[1]))
         for start in range(0, n_samples, chunk):
-            features = unscaled_features(
-                X[start : start + chunk], weights, offsets, kind, n_jobs=n_jobs
-            )
+            features = features_of(X[start : start + chunk])
             gram += features.T @ features
             moments += features.T @ Y[start : start + chunk]
         coef, rank = min_norm_solve_fast(gram, moments, cutoff)
@@ -206,15 +218,11 @@ def fit_min_norm(
         if residual < 1e-3:
             residual_squared = 0.0
             for start in range(0, n_samples, chunk):
-                features = unscaled_features(
-                    X[start : start + chunk], weights, offsets, kind, n_jobs=n_jobs
-                )
+                features = features_of(X[start : start + chunk])
                 residual_squared += np.sum((Y[start : start + chunk] - features @ coef) ** 2)
             residual = _relative(np.sqrt(residual_squared), targets_norm)
     coef /= scale
-    return MinNormSolution(
-        coef=coef, solver=solver, rank=rank, residual=residual
-    )
+    return MinNormSolution(coef=coef, solver=solver, rank=rank, residual=residual)
 
 
 def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jobs=None):
@@ -225,10 +233,10 @@ def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jo
     chunk = row_chunk_size(block, memory_limit)
     out = np.zeros((X.shape[0], coef.shape[1]))
     for row in range(0, X.shape[0], chunk):
-        rows = X[row : row + chunk]
+        rows, inputs = nonzero_inputs(X[row : row + chunk])
         for start in range(0, n_components, block):
             features = unscaled_features(
-                rows, weights, offsets, kind, start, start + block, n_jobs=n_jobs
+                rows, weights, offsets, kind, start, start + block, inputs=inputs, n_jobs=n_jobs
             )
             out[row : row + chunk] += features @ coef[start : start + block]
     out *= scale
@@ -371,10 +379,14 @@ _NOTES_DOC = """
     towards the kernel interpolant (the Gaussian kernel of bandwidth ``sigma`` for Fourier
     features, as ``N`` tends to infinity): *double descent*.
 
-    The ``n x N`` feature matrix is never held whole. The primal Gram ``Phi^T Phi`` is summed
+    The ``n x N`` feature matrix is not held whole unless it fits in half the memory budget
+    (``memory_limit``). The primal Gram ``Phi^T Phi`` is summed
     over chunks of rows; the dual Gram ``Phi Phi^T`` over blocks of columns (``syrk``), whose
-    features are regenerated from the stored weights for ``W = Phi^T a``. Memory: the Gram
-    matrix (three copies of ``min(n, N)**2`` floats), the weights (``d x N``) and one block.
+    features are regenerated from the stored weights for ``W = Phi^T a`` (except the first
+    blocks, kept while they fit in half the memory budget). Memory: the Gram matrix (three
+    copies of ``min(n, N)**2`` floats), the weights (``d x N``), one block, and in the dual
+    solver the kept blocks. Input columns that are zero in every row (blank pixels) are left
+    out of the products.
     Time: ``n N d`` (features, twice for the dual) + ``min(n, N)**2 max(n, N)`` (Gram) +
     ``min(n, N)**3`` (Cholesky, or eigendecomposition near the threshold, where the cut-off
     can matter). Computations are in float64 whatever the input dtype.

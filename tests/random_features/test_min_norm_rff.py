@@ -294,3 +294,14 @@ def test_cholesky_fast_path_agrees_with_the_eigendecomposition(seed, size, log_c
     elif cutoff > 0 and log_condition > -2 * np.log10(cutoff) + 1:  # the cut-off must act
         assert fast_rank == rank < size
         np.testing.assert_array_equal(fast, reference)
+
+
+def test_blank_input_columns_are_left_out_without_changing_the_result():
+    X, Y, X_test = regression_data(40, n_features=8)
+    X[:, [1, 4, 6]] = 0.0  # blank "pixels" in every training row
+    X_test[:5, [1, 4, 6]] = 0.0
+    model = MinNormRFFRegressor(n_components=400, bandwidth=1.0, random_state=0).fit(X, Y)
+    Phi = features_of(model, X)
+    peer = LinearRegression(fit_intercept=False, tol=0).fit(Phi, Y)
+    assert relative_error(model.coef_, peer.coef_.T) < 1e-6
+    assert relative_error(model.predict(X_test), peer.predict(features_of(model, X_test))) < 1e-6
