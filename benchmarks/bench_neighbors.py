@@ -46,12 +46,15 @@ def main():
         size = f"{name} n={X.shape[0]} m={queries.shape[0]}"
         for n_jobs in [None, -1]:
             ours = time_call(
-                "ours", fit_predict(SingularKernelNN(args.k, alpha=1.0, n_jobs=n_jobs), X, y, queries), repeat=1
+                "ours", fit_predict(SingularKernelNN(args.k, alpha=1.0, n_jobs=n_jobs), X, y, queries),
+                repeat=1,
+                trace_last_call=True,  # few, large allocations: tracing costs nothing here
             )
             peer = time_call(
                 "sklearn",
                 fit_predict(KNeighborsRegressor(n_neighbors=args.k, weights="distance", n_jobs=n_jobs), X, y, queries),
                 repeat=1,
+                trace_last_call=True,
             )
             max_diff = float(np.max(np.abs(ours.result - peer.result)))
             rows.append(

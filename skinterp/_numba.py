@@ -18,4 +18,5 @@ import os
 
 NUMBA_CACHE = os.getenv("SKINTERP_NUMBA_CACHE", "true").strip().lower() in {"1", "true", "yes", "on"}
 
-SAFE_FASTMATH = frozenset({"reassoc", "contract", "nsz"})
+# A set, not a frozenset: numba.njit(fastmath=...) accepts only bool, set or dict.
+SAFE_FASTMATH = {"reassoc", "contract", "nsz"}

@@ -21,9 +21,9 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE, SAFE_FASTMATH
 
-# numba wants a set, not the frozenset of _numba.SAFE_FASTMATH (reassociation lets the dot
-# products of the pricing loops vectorise; no NaN/inf flags, so the guards keep working).
-_FASTMATH = set(SAFE_FASTMATH)
+# Reassociation lets the dot products of the pricing loops vectorise; no NaN/inf flags, so the
+# guards keep working.
+_FASTMATH = SAFE_FASTMATH
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
