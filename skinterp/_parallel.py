@@ -1,8 +1,11 @@
 """Threaded execution of ``nogil`` numba kernels over chunks of rows."""
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from joblib import effective_n_jobs
+from threadpoolctl import threadpool_limits
 
 
 def chunk_bounds(n_items, chunk_size):
@@ -24,3 +27,32 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None):
         return [function(start, stop) for start, stop in bounds]
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         return list(pool.map(lambda bound: function(*bound), bounds))
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextmanager
+def single_threaded_blas():
+    """Run the block with one BLAS thread; safe when entered from several threads at once.
+
+    ``threadpoolctl.threadpool_limits`` is process-wide: two threads that each save and restore
+    the limits can interleave so that the last restore writes back the *limited* value, leaving
+    BLAS single-threaded for the rest of the process. Here the first thread in saves the limits
+    and the last thread out restores them.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None

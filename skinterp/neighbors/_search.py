@@ -12,10 +12,9 @@ Two methods, chosen by :func:`choose_algorithm` when ``algorithm="auto"``:
 import numpy as np
 from joblib import effective_n_jobs
 from scipy.spatial import cKDTree
-from threadpoolctl import threadpool_limits
 
 from skinterp._base import rows_per_chunk
-from skinterp._parallel import run_in_chunks
+from skinterp._parallel import run_in_chunks, single_threaded_blas
 from skinterp.neighbors._select import (
     all_distances,
     exact_search_rows,
@@ -144,7 +143,7 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     # Threads over query blocks, one BLAS thread each. The tiles' products are skinny (few
     # features) or small; a multi-threaded BLAS on them is up to 3x slower than one thread, and
     # far worse when the cores are shared.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         run_in_chunks(search, n_queries, query_block, n_threads)
     return distances, indices
 

@@ -71,3 +71,23 @@ def test_brute_force_orders_exact_ties_by_index_and_handles_extreme_scales():
         expected_distances, expected_indices = _exact_reference(points / scale, queries / scale, 9)
         np.testing.assert_array_equal(indices, expected_indices)
         np.testing.assert_allclose(distances / scale, expected_distances, rtol=1e-12)
+
+
+def test_threaded_searches_leave_the_blas_thread_count_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    rng = np.random.default_rng(6)
+    points, queries = rng.normal(size=(2000, 30)), rng.normal(size=(400, 30))
+    index = build_index(points, "brute")
+    before = blas_threads()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(lambda i: kneighbors(points, queries[i * 50 :], 5, index=index, n_jobs=2), range(8))
+        )
+    assert blas_threads() == before
+    np.testing.assert_array_equal(results[3][1], kneighbors(points, queries[150:], 5, index=index)[1])
