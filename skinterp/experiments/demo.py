@@ -16,7 +16,9 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
 from skinterp.datasets import corrupt_labels
+from skinterp.kernel_machine import KernelInterpolationClassifier
 from skinterp.neighbors import SingularKernelNNClassifier
+from skinterp.simplicial import SimplicialClassifier
 
 
 def demo_estimators():
@@ -24,6 +26,13 @@ def demo_estimators():
     return [
         ("SingularKernelNN (k=10, alpha=auto)", SingularKernelNNClassifier(n_neighbors=10), True),
         ("SingularKernelNN (k=10, log weight)", SingularKernelNNClassifier(n_neighbors=10, weight="log"), True),
+        ("Simplicial (Delaunay, lifted LP)", SimplicialClassifier(), True),
+        ("Kernel interp. (Laplacian, direct)", KernelInterpolationClassifier(bandwidth=2.0), True),
+        (
+            "Kernel interp. (Laplacian, EigenPro)",
+            KernelInterpolationClassifier(bandwidth=2.0, solver="eigenpro", random_state=0),
+            True,
+        ),
         ("sklearn 1-NN", KNeighborsClassifier(n_neighbors=1), True),
         (
             "sklearn k-NN (k by 5-fold CV)",
