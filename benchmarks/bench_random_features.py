@@ -11,6 +11,7 @@ when ``$SKINTERP_DATA`` holds the MNIST sample, else on synthetic 784-d data. Us
 
     python benchmarks/bench_random_features.py            # d = 64 and 784, N = 1000 ... 40000
     python benchmarks/bench_random_features.py --quick    # small sizes, a smoke run
+    python benchmarks/bench_random_features.py --sizes 40000 --skip-sweep
 """
 
 import argparse
@@ -65,11 +66,13 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--n-jobs", type=int, default=-1, help="our activation threads")
+    parser.add_argument("--sizes", type=int, nargs="*", help="the values of N (default: all)")
     args = parser.parse_args()
     print(machine_summary())
     rng = np.random.default_rng(0)
     n_train = 500 if args.quick else 2000
     grid = [250, 500, 1000, 4000] if args.quick else [1000, 2000, 5000, 10000, 20000, 40000]
+    grid = args.sizes or grid
     rows = []
     for name, X, Y, X_test, bandwidth in problems(n_train, rng):
         for n_components in grid:
