@@ -14,23 +14,10 @@ from skinterp._base import (
     validate_features,
 )
 from skinterp._parallel import run_in_chunks
+from skinterp.neighbors._duplicates import merge_duplicate_points
 from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension
 from skinterp.neighbors._search import build_index, choose_algorithm, kneighbors
 from skinterp.neighbors._weights import LOG, POWER, singular_kernel_average
-
-
-def merge_duplicate_points(X, Y):
-    """Merge exact duplicate rows of ``X``, averaging their targets ``Y`` (2-D).
-
-    Returns the distinct points (in lexicographic order, which makes the fitted state independent
-    of the order of the training set) and their averaged targets.
-    """
-    points, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    targets = np.zeros((points.shape[0], Y.shape[1]), dtype=np.float64)
-    np.add.at(targets, inverse, Y)
-    targets /= counts[:, None]
-    return np.ascontiguousarray(points), targets
 
 
 def auto_alpha(dimension):
