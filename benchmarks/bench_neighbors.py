@@ -17,14 +17,16 @@ from sklearn.neighbors import KNeighborsRegressor
 from skinterp import SingularKernelNN
 
 
-def problems(quick):
+def problems(quick, dims):
     rng = np.random.default_rng(0)
     scale = 10 if quick else 1
     for n_train, n_query, dim in [(100_000, 100_000, 10), (100_000, 10_000, 50), (50_000, 5_000, 784)]:
+        if dim not in dims:
+            continue
         n_train, n_query = n_train // scale, n_query // scale
         X = rng.standard_normal((n_train, dim))
         yield f"gaussian d={dim}", X, X.sum(axis=1), rng.standard_normal((n_query, dim))
-    if os.environ.get("SKINTERP_DATA"):
+    if os.environ.get("SKINTERP_DATA") and 784 in dims:
         from skinterp.datasets import load_mnist_sample
 
         X_train, y_train, X_test, _ = load_mnist_sample()
@@ -39,10 +41,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--dims", type=int, nargs="+", default=[10, 50, 784], help="which problems")
     args = parser.parse_args()
     print(machine_summary())
     rows = []
-    for name, X, y, queries in problems(args.quick):
+    for name, X, y, queries in problems(args.quick, args.dims):
         size = f"{name} n={X.shape[0]} m={queries.shape[0]}"
         for n_jobs in [None, -1]:
             ours = time_call(
