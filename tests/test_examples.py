@@ -9,7 +9,7 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # Examples cheap enough to run in the test suite; the others run when the docs are built.
-FAST_EXAMPLES = ["plot_singular_kernel_1d.py"]
+FAST_EXAMPLES = ["plot_singular_kernel_1d.py", "plot_random_relu_1d.py"]
 
 
 @pytest.mark.parametrize("name", FAST_EXAMPLES)

@@ -18,6 +18,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from skinterp.datasets import corrupt_labels
 from skinterp.kernel_machine import KernelInterpolationClassifier
 from skinterp.neighbors import SingularKernelNNClassifier
+from skinterp.random_features import MinNormRFFClassifier
 from skinterp.simplicial import SimplicialClassifier
 
 
@@ -31,6 +32,11 @@ def demo_estimators():
         (
             "Kernel interp. (Laplacian, EigenPro)",
             KernelInterpolationClassifier(bandwidth=2.0, solver="eigenpro", random_state=0),
+            True,
+        ),
+        (
+            "Min-norm random Fourier (N=20000)",
+            MinNormRFFClassifier(n_components=20_000, random_state=0),
             True,
         ),
         ("sklearn 1-NN", KNeighborsClassifier(n_neighbors=1), True),

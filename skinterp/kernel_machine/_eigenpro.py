@@ -41,7 +41,7 @@ from sklearn.utils import check_random_state
 
 from .._base import check_memory, memory_budget_bytes
 from ..kernels import kernel_matrix, kernel_product, squared_norms
-from ..kernels._tiles import _single_threaded_blas
+from .._parallel import single_threaded_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
@@ -96,7 +96,7 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     # threads and measured 3-6x slower with two OpenBLAS threads on shared cores. (Worker
     # threads leave the process-wide setting alone; see skinterp.kernels._tiles.)
     single = threading.current_thread() is threading.main_thread()
-    with _single_threaded_blas() if single else contextlib.nullcontext():
+    with single_threaded_blas() if single else contextlib.nullcontext():
         values, vectors = linalg.eigh(
             K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
         )

@@ -24,13 +24,12 @@ forms, both measured in ``benchmarks/bench_kernels.py``:
 One thread with a multi-threaded BLAS and a serial numba phase was 2-4x slower than either.
 """
 
-import contextlib
 import threading
 
 import numpy as np
 from joblib import effective_n_jobs
 
-from .._parallel import chunk_bounds, run_in_chunks
+from .._parallel import chunk_bounds, run_in_chunks, single_threaded_blas
 from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
 TILE_ROWS = 1024
@@ -104,21 +103,6 @@ class KernelSpec:
         if self.is_builtin:
             return np.ones(X.shape[0], dtype=np.float64)
         return np.array([self.function(X[i : i + 1], X[i : i + 1])[0, 0] for i in range(len(X))])
-
-
-_controller = None
-
-
-def _single_threaded_blas():
-    """A context in which BLAS uses one thread; only ever entered from the main thread."""
-    global _controller
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a scikit-learn dependency
-        return contextlib.nullcontext()
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 def _tile_per_thread(n_threads):
@@ -219,7 +203,7 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
         def fill(start, stop):
             computer.tile(start, stop, 0, n_z, out[start:stop])
 
-        with _single_threaded_blas():
+        with single_threaded_blas():
             run_in_chunks(fill, n_x, rows, n_jobs=n_threads)
     else:
         # Each block of rows is written in place; its numba phase is split over the threads.
@@ -293,7 +277,7 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
         def rows(start, stop):
             accumulate(chunk_bounds(stop, tile_rows)[start // tile_rows :], col_blocks, result)
 
-        with _single_threaded_blas():
+        with single_threaded_blas():
             run_in_chunks(rows, n_x, -(-len(row_blocks) // n_threads) * tile_rows,
                           n_jobs=n_threads)
     else:
@@ -306,7 +290,7 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
             for g in range(start, stop):
                 accumulate(row_blocks, groups[g], partial[g])
 
-        with _single_threaded_blas():
+        with single_threaded_blas():
             run_in_chunks(columns, n_threads, 1, n_jobs=n_threads)
         result = partial.sum(axis=0)
     return result.ravel() if vector else result

@@ -7,7 +7,7 @@ magnitude slower (scipy issue gh-23854).
 """
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from skinterp._parallel import single_threaded_blas
 
 # Average number of Delaunay simplices per point for uniform random points (measured with Qhull,
 # n = 2000); it grows about five-fold per dimension. Used to predict the size of a triangulation.
@@ -39,7 +39,7 @@ def delaunay_arrays(points):
     """
     from scipy.spatial import Delaunay, QhullError
 
-    with threadpool_limits(limits=1):
+    with single_threaded_blas():
         try:
             tri = Delaunay(points)
         except QhullError as error:
