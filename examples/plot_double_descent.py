@@ -21,7 +21,7 @@ With the MNIST sample (``$SKINTERP_DATA``) this uses 1000 training images, pixel
 
 # %%
 # Data: MNIST when available, else scikit-learn's digits
-# -----------------------------------------------------
+# ------------------------------------------------------
 import os
 
 import matplotlib.pyplot as plt
@@ -47,7 +47,7 @@ except FileNotFoundError:
 
 # %%
 # The sweep: 30 values of N from n / 20 to 20 n
-# --------------------------------------------
+# ---------------------------------------------
 # The features of the largest model are drawn once; each grid point grows the Gram matrices of
 # the previous one by the new blocks of features.
 result = double_descent(X_train, y_train, X_test, y_test, bandwidth=bandwidth, random_state=0)
@@ -56,7 +56,7 @@ print(f"{result.elapsed:.1f} s")
 
 # %%
 # Fig. 7: zero-one loss, squared loss and norm against N
-# -----------------------------------------------------
+# ------------------------------------------------------
 axes = result.plot()
 axes[0].set_title(f"random Fourier features on {name}, n = {result.n_train}, sigma = {bandwidth:g}")
 plt.tight_layout()

@@ -15,7 +15,7 @@ training and test error and the RKHS norm of the fitted function, next to the di
 
 # %%
 # Data: the MNIST sample if available, else scikit-learn's digits
-# ----------------------------------------------------------------
+# ---------------------------------------------------------------
 import matplotlib
 
 matplotlib.use("Agg")  # no display needed; harmless under sphinx-gallery

@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Random ReLU features: 3, 30 and 3000 parameters in 1-D
-=====================================================
+======================================================
 
 The picture of Belkin (2021, Fig. 6) and Belkin, Hsu, Ma & Mandal (2019): the same 15 noisy
 points fitted by a one-hidden-layer network of random ReLU units ``max(v_k x + b_k, 0)`` whose
@@ -21,7 +21,7 @@ first 30 units of the draw just do (most draws of 30 units do not).
 
 # %%
 # The data: 15 noisy samples of a smooth function
-# ----------------------------------------------
+# -----------------------------------------------
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -35,7 +35,7 @@ grid = np.linspace(-1.1, 1.1, 2000)[:, None]
 
 # %%
 # Fit the same random ReLU family with 3, 30 and 3000 features
-# -----------------------------------------------------------
+# ------------------------------------------------------------
 # One ``random_state`` gives nested features: the 30 units are the first 30 of the 3000.
 fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
 for ax, n_components in zip(axes, [3, 30, 3000]):
@@ -55,7 +55,7 @@ fig.tight_layout()
 
 # %%
 # The norm of the coefficients peaks at the interpolation threshold
-# ----------------------------------------------------------------
+# -----------------------------------------------------------------
 sizes = np.unique(np.geomspace(2, 3000, 40).astype(int))
 norms = [
     MinNormRFFRegressor(n_components=int(N), features="relu", bandwidth=0.7, random_state=7)

@@ -1,7 +1,7 @@
 """
-==============================================================
+===========================================================
 Simplicial interpolation and the blessing of dimensionality
-==============================================================
+===========================================================
 
 Simplicial interpolation (Belkin, 2021, Section 3.5.2; Belkin, Hsu & Mitra, 2018) is linear on
 every simplex of the Delaunay triangulation of the training points and passes through every
