@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 from joblib import effective_n_jobs
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 
 def chunk_bounds(n_items, chunk_size):
@@ -32,6 +32,7 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None):
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limiter = None
+_controller = None  # scanning the loaded libraries costs ~4 ms: do it once per process
 
 
 @contextmanager
@@ -43,10 +44,12 @@ def single_threaded_blas():
     BLAS single-threaded for the rest of the process. Here the first thread in saves the limits
     and the last thread out restores them.
     """
-    global _blas_users, _blas_limiter
+    global _blas_users, _blas_limiter, _controller
     with _blas_lock:
         if _blas_users == 0:
-            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+            if _controller is None:
+                _controller = ThreadpoolController()
+            _blas_limiter = _controller.limit(limits=1, user_api="blas")
         _blas_users += 1
     try:
         yield
