@@ -27,8 +27,8 @@ from skinterp.neighbors._select import (
 KD_TREE_MAX_FEATURES = 8
 # Extra candidates selected on float32 scores, so that the certificate rarely fails.
 SELECTION_MARGIN = 8
-POINT_BLOCK = 8192
-QUERY_BLOCK = 512
+POINT_BLOCK = 512  # a 1024 x 512 float32 score tile (2 MiB) stays in cache for the heaps
+QUERY_BLOCK = 1024
 
 
 class BruteForceIndex:
