@@ -26,10 +26,13 @@ def test_merge_equals_numpy_unique_with_averaged_targets(n_samples, n_features, 
     # Same set of rows; each row's target is the mean of its duplicates' targets.
     order = np.lexsort(points.T[::-1])
     np.testing.assert_array_equal(points[order], expected_points)
+    # Means summed in a different order: rounding is relative to the terms, not to the mean
+    # (which may cancel to near zero), hence the absolute tolerance.
+    atol = 1e-14 * n_samples * np.abs(Y).max()
     for row, point in enumerate(expected_points):
-        np.testing.assert_allclose(targets[order][row], Y[inverse == row].mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(targets[order][row], Y[inverse == row].mean(axis=0), rtol=1e-12, atol=atol)
     # The output does not depend on the order of the input rows.
     permutation = rng.permutation(n_samples)
     permuted_points, permuted_targets = merge_duplicate_points(X[permutation], Y[permutation])
     np.testing.assert_array_equal(permuted_points, points)
-    np.testing.assert_allclose(permuted_targets, targets, rtol=1e-12)
+    np.testing.assert_allclose(permuted_targets, targets, rtol=1e-12, atol=atol)
