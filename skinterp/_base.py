@@ -1,5 +1,7 @@
 """What every estimator of the package shares.
 
+* :class:`InterpolatingRegressorMixin`: ``fit``/``predict`` of a regressor around the same
+  multi-output core, 1-D targets in and out.
 * :class:`SquareLossClassifierMixin`: the classifier twin of a multi-output regressor core. It
   fits the core to one-hot targets with the square loss (as Belkin, 2021, Section 3.1 argues) and
   predicts the class of largest output.
@@ -8,7 +10,7 @@
 """
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.base import _fit_context
 from sklearn import get_config
 from sklearn.utils.multiclass import check_classification_targets
@@ -74,19 +76,76 @@ def check_memory(n_bytes, memory_limit, *, what, advice):
 
 
 # --------------------------------------------------------------------------------------------
-# The classifier twin
+# The regressor and its classifier twin
 # --------------------------------------------------------------------------------------------
+class InterpolatingRegressorMixin(MultiOutputMixin, RegressorMixin):
+    """Multi-output regressor around a core shared with the classifier twin.
+
+    A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_outputs)``) and
+    ``_predict_targets(X)`` returning ``(n_queries, n_outputs)``; its core class may set
+    ``_fit_validation`` (extra keyword arguments of :func:`validate_features`; the mixins define
+    no default, which would shadow the core's since they come first in the MRO). 1-D targets
+    give 1-D predictions; ``_single_output`` is set before ``_fit_targets`` runs.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the interpolant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        extra = getattr(self, "_fit_validation", {})
+        X, y = validate_features(
+            self, X, y, reset=True, multi_output=True, y_numeric=True, **extra
+        )
+        targets, self._single_output = as_2d_targets(y)
+        self._fit_targets(X, targets)
+        return self
+
+    def _predict_outputs(self, X):
+        """Validated 2-D predictions of ``X`` (``(n_queries, n_outputs)``)."""
+        check_is_fitted(self)
+        X = validate_features(self, X, reset=False)
+        return self._predict_targets(X)
+
+    def _as_fitted_shape(self, predictions):
+        return predictions[:, 0] if self._single_output else predictions
+
+    def predict(self, X):
+        """Evaluate the interpolant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            Query inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
+            Predictions; at a training point, its target.
+        """
+        return self._as_fitted_shape(self._predict_outputs(X))
+
+
 class SquareLossClassifierMixin(ClassifierMixin):
     """Classifier twin of a multi-output regressor core, trained on one-hot targets.
 
     A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_classes)``, of the
     dtype of ``X``) and ``_predict_targets(X)`` returning ``(n_queries, n_classes)`` scores; it
-    may set ``_fit_validation`` (extra keyword arguments of :func:`validate_features`). The mixin
+    may set ``_fit_validation`` (as for :class:`InterpolatingRegressorMixin`). The mixin
     binarises the labels, stores ``classes_`` and predicts the class of largest score. Ties go to
     the first class in ``classes_`` (numpy's ``argmax``).
     """
-
-    _fit_validation: dict = {}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -104,7 +163,7 @@ class SquareLossClassifierMixin(ClassifierMixin):
         self : object
             The fitted classifier.
         """
-        X, y = validate_features(self, X, y, reset=True, **self._fit_validation)
+        X, y = validate_features(self, X, y, reset=True, **getattr(self, "_fit_validation", {}))
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         one_hot = np.zeros((X.shape[0], self.classes_.shape[0]), dtype=X.dtype)
@@ -116,6 +175,14 @@ class SquareLossClassifierMixin(ClassifierMixin):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         return self._predict_targets(X)
+
+    def _normalised_class_scores(self, X):
+        """``predict_proba`` for cores whose scores are convex weights of one-hot labels.
+
+        Negative scores (rounding) are clipped to 0 and each row is divided by its sum.
+        """
+        scores = np.clip(self._class_scores(X), 0.0, None)
+        return scores / scores.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         """Predict class labels: the class of largest interpolated one-hot score.

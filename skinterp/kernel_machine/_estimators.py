@@ -3,15 +3,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
+    InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
-    as_2d_targets,
     memory_budget_bytes,
-    validate_features,
 )
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ._direct import direct_fit
@@ -242,7 +240,7 @@ class _KernelMachine:
         return dict(tile_rows=rows, tile_cols=cols)
 
 
-class KernelInterpolator(MultiOutputMixin, RegressorMixin, _KernelMachine, BaseEstimator):
+class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstimator):
     __doc__ = f"""Kernel machine that interpolates: the minimum-RKHS-norm interpolant.
 
     ``f(x) = sum_i a_i k(x_i, x)`` with ``K a = y`` (``K_ij = k(x_i, x_j)``), solved directly
@@ -293,46 +291,10 @@ class KernelInterpolator(MultiOutputMixin, RegressorMixin, _KernelMachine, BaseE
     True
     """
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the interpolant.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
-        Y, single_output = as_2d_targets(y)
-        coef = self._fit_targets(X, Y)
-        self.dual_coef_ = coef.ravel() if single_output else coef
-        self._single_output = single_output
-        return self
-
-    def predict(self, X):
-        """Evaluate the interpolant.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features)
-            Query inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
-            Predictions (the training targets at the training points).
-        """
-        check_is_fitted(self)
-        X = validate_features(self, X, reset=False)
-        prediction = self._predict_targets(X)
-        return prediction.ravel() if self._single_output else prediction
+    def _fit_targets(self, X, Y):
+        coef = super()._fit_targets(X, Y)
+        self.dual_coef_ = coef[:, 0] if self._single_output else coef
+        return coef
 
 
 class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, BaseEstimator):

@@ -3,15 +3,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from skinterp._base import (
+    InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
-    as_2d_targets,
     rows_per_chunk,
-    validate_features,
 )
 from skinterp._parallel import run_in_chunks
 from skinterp.neighbors._duplicates import merge_duplicate_points
@@ -44,7 +42,9 @@ class _SingularKernelNNBase(BaseEstimator):
 
     _fit_validation = {"ensure_min_samples": 2}
 
-    def __init__(self, n_neighbors=10, *, alpha="auto", weight="power", algorithm="auto", n_jobs=None):
+    def __init__(
+        self, n_neighbors=10, *, alpha="auto", weight="power", algorithm="auto", n_jobs=None
+    ):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.weight = weight
@@ -100,7 +100,12 @@ class _SingularKernelNNBase(BaseEstimator):
         for start in range(0, X.shape[0], chunk):
             stop = min(start + chunk, X.shape[0])
             distances, indices = kneighbors(
-                points, X[start:stop], n_search, index=self._index, n_jobs=self.n_jobs, sort=not use_all
+                points,
+                X[start:stop],
+                n_search,
+                index=self._index,
+                n_jobs=self.n_jobs,
+                sort=not use_all,
             )
             scales = distances[:, -1] if weight_kind == LOG else distances[:, 0]
             if weight_kind == LOG:
@@ -205,7 +210,7 @@ _REFERENCES_DOC = """
 """
 
 
-class SingularKernelNN(MultiOutputMixin, RegressorMixin, _SingularKernelNNBase):
+class SingularKernelNN(InterpolatingRegressorMixin, _SingularKernelNNBase):
     __doc__ = (
         """Regression by weighted interpolating nearest neighbours (a singular kernel).
 """
@@ -239,48 +244,6 @@ class SingularKernelNN(MultiOutputMixin, RegressorMixin, _SingularKernelNNBase):
     True
 """
     )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Store the training data (duplicates merged) and build the neighbour index.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs, at least 2 samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y = validate_features(
-            self, X, y, reset=True, multi_output=True, y_numeric=True, **self._fit_validation
-        )
-        targets, self._single_output = as_2d_targets(y)
-        self._fit_targets(X, targets.astype(np.float64, copy=False))
-        return self
-
-    def predict(self, X):
-        """Predict by the singular-kernel weighted average over the nearest neighbours.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features)
-            Query inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
-            Predictions; a query equal to a training point gets its target.
-        """
-        check_is_fitted(self)
-        X = validate_features(self, X, reset=False)
-        predictions = self._predict_targets(X)
-        return predictions[:, 0] if self._single_output else predictions
-
 
 class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBase):
     __doc__ = (
@@ -336,7 +299,4 @@ class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBas
         proba : ndarray of shape (n_queries, n_classes)
             Rows sum to 1; columns follow ``classes_``.
         """
-        scores = self._class_scores(X)
-        np.clip(scores, 0.0, 1.0, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+        return self._normalised_class_scores(X)

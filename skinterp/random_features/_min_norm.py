@@ -25,16 +25,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from skinterp._base import (
+    InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
-    as_2d_targets,
     check_memory,
     memory_budget_bytes,
-    validate_features,
 )
 from skinterp._parallel import single_threaded_blas
 from skinterp.random_features._features import (
@@ -411,7 +409,7 @@ _REFERENCES_DOC = """
 """
 
 
-class MinNormRFFRegressor(MultiOutputMixin, RegressorMixin, _MinNormRFFBase):
+class MinNormRFFRegressor(InterpolatingRegressorMixin, _MinNormRFFBase):
     __doc__ = (
         """Minimum-norm least squares on random features: interpolation beyond ``N = n``.
 """
@@ -446,46 +444,6 @@ class MinNormRFFRegressor(MultiOutputMixin, RegressorMixin, _MinNormRFFBase):
     True
 """
     )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the minimum-norm least-squares solution on the random features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
-        targets, self._single_output = as_2d_targets(y)
-        self._fit_targets(X, targets)
-        return self
-
-    def predict(self, X):
-        """Predict ``phi(X) @ coef_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_queries, n_features)
-            Query inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
-            Predictions (float64).
-        """
-        check_is_fitted(self)
-        X = validate_features(self, X, reset=False)
-        predictions = self._predict_targets(X)
-        return predictions[:, 0] if self._single_output else predictions
-
 
 class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
     __doc__ = (

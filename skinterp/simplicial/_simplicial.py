@@ -3,13 +3,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
+    InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
-    as_2d_targets,
     rows_per_chunk,
     validate_features,
 )
@@ -186,7 +186,7 @@ _REFERENCES = """
 """
 
 
-class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
+class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
     __doc__ = (
         r"""Simplicial (Delaunay) interpolation: piecewise-linear on the Delaunay triangulation.
 
@@ -276,26 +276,6 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
     """
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit the simplicial interpolant.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Training targets.
-
-        Returns
-        -------
-        self : object
-            The fitted interpolator.
-        """
-        X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
-        Y, self._single_output = as_2d_targets(y)
-        return self._fit_targets(X, Y)
-
     def predict(self, X, return_outside=False):
         """Interpolate at ``X``.
 
@@ -316,8 +296,7 @@ class SimplicialInterpolator(MultiOutputMixin, RegressorMixin, _SimplicialBase):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         values, outside = self._values_and_outside(X)
-        if self._single_output:
-            values = values[:, 0]
+        values = self._as_fitted_shape(values)
         return (values, outside) if return_outside else values
 
 
@@ -423,5 +402,4 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         proba : ndarray of shape (n_queries, n_classes)
             Non-negative scores summing to one, in the order of ``classes_``.
         """
-        scores = np.clip(self._class_scores(X), 0.0, None)
-        return scores / scores.sum(axis=1, keepdims=True)
+        return self._normalised_class_scores(X)

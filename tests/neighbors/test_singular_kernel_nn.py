@@ -215,6 +215,8 @@ def test_classifier_proba_equals_scikit_learn_distance_weighted_knn():
 def test_bad_training_input_raises_a_clear_value_error(X, message):
     with pytest.raises(ValueError, match=message):
         SingularKernelNN(1).fit(X, np.arange(X.shape[0], dtype=float))
+    with pytest.raises(ValueError, match=message):
+        SingularKernelNNClassifier(1).fit(X, np.arange(X.shape[0]) % 2)
 
 
 def test_bad_parameters_and_queries_raise_clear_errors():
