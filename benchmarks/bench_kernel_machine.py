@@ -122,7 +122,8 @@ def bench_mnist(rows):
     curve = []
 
     def record(epoch, centers, coef):
-        train = np.argmax(kernel_product(centers, centers, coef, kernel=spec, n_jobs=-1), 1)
+        # centers are in EigenPro's working order; predict at X_train to compare with y_train.
+        train = np.argmax(kernel_product(X_train, centers, coef, kernel=spec, n_jobs=-1), 1)
         test = np.argmax(kernel_product(X_test, centers, coef, kernel=spec, n_jobs=-1), 1)
         curve.append({"epoch": epoch, "train acc %": 100 * np.mean(train == y_train),
                       "test acc %": 100 * np.mean(test == y_test)})

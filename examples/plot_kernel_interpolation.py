@@ -59,12 +59,14 @@ history = {"epoch": [], "train": [], "test": [], "norm": []}
 
 
 def record(epoch, centers, coef):
-    fitted = kernel_product(centers, centers, coef, kernel=spec, n_jobs=-1)
+    # ``centers`` are the training points in EigenPro's working order (the order of ``coef``).
+    at_centers = kernel_product(centers, centers, coef, kernel=spec, n_jobs=-1)
+    fitted = kernel_product(X_train, centers, coef, kernel=spec, n_jobs=-1)
     scores = kernel_product(X_test, centers, coef, kernel=spec, n_jobs=-1)
     history["epoch"].append(epoch)
     history["train"].append(100 * np.mean(fitted.argmax(axis=1) != y_train))
     history["test"].append(100 * np.mean(scores.argmax(axis=1) != y_test))
-    history["norm"].append(np.sqrt(np.sum(coef * fitted)))
+    history["norm"].append(np.sqrt(np.sum(coef * at_centers)))
 
 
 result = eigenpro_fit(X_train, one_hot, spec, n_epochs=10, n_jobs=-1, random_state=0,

@@ -165,14 +165,16 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         Print one line per epoch when > 0.
     callback : callable or None
         ``callback(epoch, centers, coef)`` after every epoch (for learning curves); it must not
-        modify its arguments.
+        modify its arguments. ``centers`` holds the training points in the solver's order
+        (the Nystrom subsample first), the order of ``coef``.
     max_batches : int or None
         Stop after this many batches in all (a fraction of an epoch; for timing large fits).
 
     Returns
     -------
     EigenProResult
-        ``coef``, ``centers``, ``loss_curve``, ``validation_loss_curve``, ``n_epochs``,
+        ``coef`` and ``centers`` (a reordered copy of the training points, the subsample
+        first), ``loss_curve``, ``validation_loss_curve``, ``n_epochs``,
         ``batch_size``, ``step_size``, ``critical_batch_size``, ``n_components``,
         ``subsample_size``.
     """
@@ -200,13 +202,18 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         s = max(1, min(default_subsample_size(n), fitting))
     else:
         s = min(int(subsample_size), n)
-    subsample = np.sort(rng.choice(n, size=s, replace=False))
-    # A batch holds X_b, Y_b, g and two product outputs: (d + 3c) values per row.
-    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c) * dtype.itemsize)
+    in_subsample = np.zeros(n, dtype=bool)
+    in_subsample[rng.choice(n, size=s, replace=False)] = True
+    # The centres in working order, the Nystrom subsample first: K(X_b, X_S) is then the first
+    # s columns of every K(X_b, X) and is copied out of its tiles as contiguous slices.
+    work_order = np.concatenate([np.flatnonzero(in_subsample), np.flatnonzero(~in_subsample)])
+    X, Y = np.ascontiguousarray(X[work_order]), np.ascontiguousarray(Y[work_order])
+    # A batch holds X_b, Y_b, g, the product output and K(X_b, X_S): d + 3c + s values per row.
+    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
     batch_cap = int(max(1, min(n, s, memory_rows)))
     start_time = time.perf_counter()
     pre = nystrom_preconditioner(
-        X[subsample], spec, n_components, memory_limit=memory_limit, n_jobs=n_jobs,
+        X[:s], spec, n_components, memory_limit=memory_limit, n_jobs=n_jobs,
         batch_cap=batch_cap,
     )
     beta, lambda_top = pre["beta"], pre["preconditioned_top"]
@@ -231,7 +238,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         )
 
     x_sq = squared_norms(X)
-    X_sub = np.ascontiguousarray(X[subsample])
+    main_thread = threading.current_thread() is threading.main_thread()
+    blas_context = single_threaded_blas if main_thread else contextlib.nullcontext
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
     tiles = dict(kernel=spec, n_jobs=n_jobs, tile_rows=rows, tile_cols=cols)
     E = pre["eigenvectors"].astype(dtype)
@@ -249,7 +257,12 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         for start in range(0, n, m):
             batch = np.sort(order[start : start + m])
             X_b = X[batch]
-            g = kernel_product(X_b, X, coef, z_sq=x_sq, **tiles)
+            if pre["q"] > 0:
+                # K(X_b, X_S) is copied out of the tiles of K(X_b, X) as they pass: the
+                # preconditioner's K(X_S, X_b) g then costs no kernel evaluations.
+                g, K_bS = kernel_product(X_b, X, coef, z_sq=x_sq, keep_first=s, **tiles)
+            else:
+                g = kernel_product(X_b, X, coef, z_sq=x_sq, **tiles)
             g -= Y[batch]
             total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
             total_count += g.size
@@ -262,8 +275,11 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             scale = eta / m
             coef[batch] -= scale * g
             if pre["q"] > 0:
-                h = kernel_product(X_sub, X_b, g, z_sq=x_sq[batch], **tiles)
-                coef[subsample] += (scale / s) * (ED @ (E.T @ h))
+                # One BLAS thread: OpenBLAS workers woken by this product would keep spinning
+                # and slow the numba threads of the next batch's tiles by up to 2x.
+                with blas_context():
+                    h = K_bS.T @ g
+                    coef[:s] += (scale / s) * (ED @ (E.T @ h))
             batches_run += 1
             if max_batches is not None and batches_run >= max_batches:
                 break

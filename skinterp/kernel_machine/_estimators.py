@@ -73,8 +73,9 @@ _SHARED_ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during fit.
     centers_ : ndarray of shape (n_centers, n_features)
-        The centres ``x_i`` (the training points, less the validation points of
-        ``early_stopping``).
+        The centres ``x_i``: the training points (less the validation points of
+        ``early_stopping``), in the order of ``dual_coef_``; EigenPro reorders them, its
+        Nystrom subsample first.
     dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs)
         The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x)``.
     solver_ : str

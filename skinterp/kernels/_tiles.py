@@ -217,7 +217,7 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
 
 
 def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                   z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS):
+                   z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS, keep_first=0):
     """``K(X, Z) @ A`` without storing ``K``: one ``tile_rows x tile_cols`` tile at a time.
 
     Parameters
@@ -237,10 +237,16 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
         Precomputed squared norms of ``Z`` (saves ``n_z * n_features`` work per call).
     tile_rows, tile_cols : int
         Tile shape; the working memory is one tile (32 MiB in float64 by default).
+    keep_first : int
+        When positive, the first columns ``K(X, Z[:keep_first])`` are copied out of the tiles
+        as they pass and returned as well (EigenPro reuses them instead of evaluating the
+        kernel a second time).
 
     Returns
     -------
     KA : ndarray of shape (n_x,) or (n_x, n_outputs), dtype of ``X``
+    K_kept : ndarray of shape (n_x, keep_first)
+        Only when ``keep_first > 0``.
     """
     spec = _as_spec(kernel, bandwidth, nu)
     X = np.ascontiguousarray(X)
@@ -258,6 +264,8 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
         tile_rows, tile_cols = min(tile_rows, THREAD_TILE_ROWS), min(tile_cols, THREAD_TILE_COLS)
     tile_rows, tile_cols = max(1, min(tile_rows, n_x)), max(1, min(tile_cols, n_z))
     computer = _TileComputer(spec, X, Z, 1 if per_thread else n_jobs, tile_cols, z_sq=z_sq)
+    keep_first = min(int(keep_first), n_z)
+    kept = np.empty((n_x, keep_first), dtype=X.dtype) if keep_first > 0 else None
 
     def accumulate(row_blocks, col_blocks, out):
         """``out[rows] += K(X[rows], Z[cols]) @ A[cols]`` over the given blocks."""
@@ -267,6 +275,8 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
                 tile = buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
                 tile = computer.tile(r0, r1, c0, c1, tile)
                 out[r0:r1] += tile @ A2[c0:c1]
+                if c0 < keep_first:
+                    kept[r0:r1, c0 : min(c1, keep_first)] = tile[:, : keep_first - c0]
 
     row_blocks = chunk_bounds(n_x, tile_rows)
     col_blocks = chunk_bounds(n_z, tile_cols)
@@ -293,4 +303,5 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
         with single_threaded_blas():
             run_in_chunks(columns, n_threads, 1, n_jobs=n_threads)
         result = partial.sum(axis=0)
-    return result.ravel() if vector else result
+    result = result.ravel() if vector else result
+    return result if kept is None else (result, kept)

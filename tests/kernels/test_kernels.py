@@ -68,21 +68,28 @@ def test_square_kernel_matrix_is_symmetric_with_unit_diagonal(name, nu, n_featur
     kernel=st.sampled_from(KERNELS),
     bandwidth=st.floats(0.3, 30.0),
     vector=st.booleans(),
+    keep_first=st.integers(0, 70),
     seed=st.integers(0, 2**16),
 )
 def test_tiled_product_matches_dense_product(
     n_x, n_z, n_features, n_outputs, tile_rows, tile_cols, n_jobs, kernel, bandwidth, vector,
-    seed,
+    keep_first, seed,
 ):
     rng = np.random.RandomState(seed)
     X, Z = rng.normal(size=(n_x, n_features)), rng.normal(size=(n_z, n_features))
     A = rng.normal(size=n_z) if vector else rng.normal(size=(n_z, n_outputs))
     name, nu = kernel
-    expected = reference_kernel(name, X, Z, bandwidth, nu) @ A
+    K = reference_kernel(name, X, Z, bandwidth, nu)
+    expected = K @ A
     result = kernel_product(
         X, Z, A, kernel=name, bandwidth=bandwidth, nu=nu, n_jobs=n_jobs,
-        tile_rows=tile_rows, tile_cols=tile_cols,
+        tile_rows=tile_rows, tile_cols=tile_cols, keep_first=keep_first,
     )
+    if keep_first > 0:
+        # The first columns of K, copied out of the tiles on the way.
+        result, kept = result
+        assert kept.shape == (n_x, min(keep_first, n_z))
+        np.testing.assert_allclose(kept, K[:, :keep_first], atol=1e-12, rtol=0)
     assert result.shape == expected.shape
     np.testing.assert_allclose(result, expected, atol=1e-10 * max(1, n_z), rtol=1e-10)
 
