@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from .._numba import NUMBA_CACHE
+from ._exp import exp_nonpositive
 
 KERNEL_NAMES = ("laplacian", "gaussian", "cauchy", "matern")
 MATERN_NUS = (0.5, 1.5, 2.5)
@@ -80,75 +81,38 @@ def radial_profile(code, r):
     raise ValueError(f"unknown kernel code {code!r}")
 
 
-# exp(x) for x <= 0 in a form LLVM vectorises (no SVML here): x = k ln2 + r with |r| <= ln2/2,
-# exp(r) by a degree-12 Taylor polynomial (relative error < 2e-16) and 2**k built in the exponent
-# bits. k is read from the bits of x / ln2 + 1.5 * 2**52 (whose unit in the last place is 1).
-_LOG2E = 1.4426950408889634
-_LN2_HI = 0.6931471803691238  # ln 2 split so that k * _LN2_HI is exact
-_LN2_LO = 1.9082149292705877e-10
-_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52
-_ROUND_MAGIC_BITS = 4843621399236968448  # bits of _ROUND_MAGIC
-_EXP_MIN_ARG = -708.0  # exp(-708) ~ 3e-308, the smallest normal double is 2.2e-308
-
-
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
-def exp_nonpositive(values, bits):
-    """``values[:] = exp(values)`` for ``values <= 0`` (float64), ``bits`` an int64 workspace."""
-    scale = bits.view(np.float64)
-    n = values.shape[0]
-    for j in range(n):
-        x = max(values[j], _EXP_MIN_ARG)
-        shifted = x * _LOG2E + _ROUND_MAGIC
-        k = shifted - _ROUND_MAGIC
-        r = (x - k * _LN2_HI) - k * _LN2_LO
-        p = 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        values[j] = p
-        scale[j] = shifted
-    for j in range(n):
-        bits[j] = (bits[j] - _ROUND_MAGIC_BITS + 1023) << 52
-    for j in range(n):
-        values[j] *= scale[j]
-
-
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _distances_to_kernel(d2, out, code, exponent, prefactor, bits):
-    """``out[j] = phi(d2[j])`` for scaled squared distances ``d2 >= 0`` (float64 workspace).
+    """``out[j] = phi(d2[j])`` for scaled squared distances ``d2 >= 0``.
 
-    Three simple loops (exponent, exp, prefactor) that LLVM vectorises.
+    Arithmetic in the precision of the workspaces ``d2``, ``exponent`` and ``prefactor`` (that
+    of ``out``); ``bits`` is an int64 workspace. Three simple loops (exponent, exp, prefactor)
+    that LLVM vectorises.
     """
+    real = d2.dtype.type
+    one, half, sqrt3, sqrt5 = real(1.0), real(0.5), real(SQRT3), real(SQRT5)
+    five_thirds = real(5.0 / 3.0)
     n = d2.shape[0]
     if code == CAUCHY:
         for j in range(n):
-            out[j] = 1.0 / (1.0 + d2[j])
+            out[j] = one / (one + d2[j])
         return
     if code == LAPLACIAN:
         for j in range(n):
             exponent[j] = -math.sqrt(d2[j])
     elif code == GAUSSIAN:
         for j in range(n):
-            exponent[j] = -0.5 * d2[j]
+            exponent[j] = -half * d2[j]
     elif code == MATERN32:
         for j in range(n):
-            s = SQRT3 * math.sqrt(d2[j])
+            s = sqrt3 * math.sqrt(d2[j])
             exponent[j] = -s
-            prefactor[j] = 1.0 + s
+            prefactor[j] = one + s
     else:  # MATERN52
         for j in range(n):
-            s = SQRT5 * math.sqrt(d2[j])
+            s = sqrt5 * math.sqrt(d2[j])
             exponent[j] = -s
-            prefactor[j] = 1.0 + s + (5.0 / 3.0) * d2[j]
+            prefactor[j] = one + s + five_thirds * d2[j]
     exp_nonpositive(exponent, bits)
     if code == MATERN32 or code == MATERN52:
         for j in range(n):
@@ -162,13 +126,14 @@ def _distances_to_kernel(d2, out, code, exponent, prefactor, bits):
 def cross_to_kernel(tile, x_sq, z_sq, code, inv_h2):
     """Overwrite ``tile`` (cross products ``x_i . z_j``) with ``k(x_i, z_j)``, in place.
 
-    ``x_sq``, ``z_sq`` are the squared row norms and ``inv_h2 = 1 / h**2``. Arithmetic is in
-    float64 whatever the tile's dtype; the result is stored in the tile's dtype.
+    ``x_sq``, ``z_sq`` are the squared row norms (float64) and ``inv_h2 = 1 / h**2``. The
+    squared distances are formed in float64 (the identity cancels); the kernel is evaluated in
+    the tile's precision, float32 tiles at twice the SIMD width.
     """
     n_rows, n_cols = tile.shape
-    d2 = np.empty(n_cols, dtype=np.float64)
-    exponent = np.empty(n_cols, dtype=np.float64)
-    prefactor = np.empty(n_cols, dtype=np.float64)
+    d2 = np.empty(n_cols, dtype=tile.dtype)
+    exponent = np.empty(n_cols, dtype=tile.dtype)
+    prefactor = np.empty(n_cols, dtype=tile.dtype)
     bits = np.empty(n_cols, dtype=np.int64)
     for i in range(n_rows):
         xi = np.float64(x_sq[i])
@@ -184,21 +149,23 @@ def direct_kernel_tile(X, ZT, code, inv_h2, out):
 
     ``ZT`` is ``Z`` transposed (``n_features x n_z``, C order) so that the loop over ``j`` is
     contiguous and vectorises. Exact for duplicates (no cancellation), unlike the BLAS path.
+    Arithmetic in the precision of ``X``, ``ZT`` and ``out`` (one dtype).
     """
     n_rows, n_features = X.shape
     n_cols = ZT.shape[1]
-    d2 = np.empty(n_cols, dtype=np.float64)
-    exponent = np.empty(n_cols, dtype=np.float64)
-    prefactor = np.empty(n_cols, dtype=np.float64)
+    d2 = np.empty(n_cols, dtype=out.dtype)
+    exponent = np.empty(n_cols, dtype=out.dtype)
+    prefactor = np.empty(n_cols, dtype=out.dtype)
     bits = np.empty(n_cols, dtype=np.int64)
+    scale = out.dtype.type(inv_h2)
     for i in range(n_rows):
         d2[:] = 0.0
         for k in range(n_features):
-            xik = np.float64(X[i, k])
+            xik = X[i, k]
             zk = ZT[k]
             for j in range(n_cols):
                 diff = xik - zk[j]
                 d2[j] += diff * diff
         for j in range(n_cols):
-            d2[j] *= inv_h2
+            d2[j] *= scale
         _distances_to_kernel(d2, out[i], code, exponent, prefactor, bits)

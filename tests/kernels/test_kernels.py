@@ -10,7 +10,7 @@ from sklearn.gaussian_process.kernels import Matern, RationalQuadratic
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 
 from skinterp.kernels import KernelSpec, kernel_matrix, kernel_product
-from skinterp.kernels._functions import exp_nonpositive
+from skinterp.kernels._exp import exp_nonpositive
 from skinterp.kernels._tiles import DIRECT_MAX_FEATURES
 
 
@@ -164,6 +164,24 @@ def test_vectorised_exp_matches_numpy_to_a_few_ulps():
     values = x.copy()
     exp_nonpositive(values, np.empty(values.shape[0], dtype=np.int64))
     np.testing.assert_allclose(values, np.exp(x), rtol=1e-15, atol=0)
+
+
+def test_vectorised_float32_exp_is_within_one_ulp_of_the_exact_value():
+    x = -np.concatenate([np.linspace(0.0, 86.9, 200_001), np.geomspace(1e-30, 1.0, 1000)])
+    x = x.astype(np.float32)
+    values = x.copy()
+    exp_nonpositive(values, np.empty(values.shape[0], dtype=np.int64))
+    assert values.dtype == np.float32
+    exact = np.exp(x.astype(np.float64))
+    np.testing.assert_allclose(values, exact, rtol=np.finfo(np.float32).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype, smallest", [(np.float64, 708.0), (np.float32, 87.0)])
+def test_vectorised_exp_clamps_far_arguments_to_a_tiny_positive_value(dtype, smallest):
+    values = np.array([-1e4, -smallest - 1.0, -0.0], dtype=dtype)
+    exp_nonpositive(values, np.empty(3, dtype=np.int64))
+    np.testing.assert_allclose(values, [np.exp(-smallest)] * 2 + [1.0], rtol=1e-6)
+    assert np.all(values > 0) and np.all(np.isfinite(values))
 
 
 def test_threaded_calls_leave_the_blas_thread_count_alone():
