@@ -29,7 +29,6 @@ from skinterp.random_features._cos import add_offsets_cos
 FOURIER = "fourier"
 RELU = "relu"
 FEATURE_KINDS = (FOURIER, RELU)
-_DRAW_CHUNK = 4096
 
 
 def resolve_bandwidth(bandwidth, X):
@@ -50,8 +49,8 @@ def resolve_bandwidth(bandwidth, X):
 def draw_weights(kind, n_features, n_components, bandwidth, random_state):
     """Draw the weights of ``n_components`` random features of ``n_features`` inputs.
 
-    Returns ``weights`` of shape ``(n_features, n_components)`` (column ``k`` is
-    ``v_k ~ N(0, I / bandwidth**2)``) and ``offsets`` of shape ``(n_components,)``:
+    Returns ``weights`` of shape ``(n_features, n_components)``, Fortran-ordered (column ``k``
+    is ``v_k ~ N(0, I / bandwidth**2)``) and ``offsets`` of shape ``(n_components,)``:
     ``b_k ~ U[0, 2 pi)`` for Fourier features, ``b_k ~ N(0, 1)`` for ReLU features. The draws of
     one ``random_state`` (an int) are nested: the first ``N'`` columns of a draw of ``N`` features
     are the draw of ``N'`` features.
@@ -60,13 +59,12 @@ def draw_weights(kind, n_features, n_components, bandwidth, random_state):
         raise ValueError(f"features must be one of {FEATURE_KINDS}, got {kind!r}.")
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=2)
     directions_rng = np.random.default_rng(seeds[0])
-    weights = np.empty((n_features, n_components))
-    # Row k of the stream is v_k; drawn in chunks (the stream does not depend on the chunking)
-    # and stored transposed, without a second full-size copy.
-    for start in range(0, n_components, _DRAW_CHUNK):
-        stop = min(start + _DRAW_CHUNK, n_components)
-        weights[:, start:stop] = directions_rng.standard_normal((stop - start, n_features)).T
-    weights /= bandwidth
+    # Row k of the stream is v_k, so the draws are nested. The (N, d) array of rows is returned
+    # as its transpose, a Fortran-ordered (d, N) view: no transposed copy (0.4 s at d = 784,
+    # N = 40,000), and a block of columns is still one contiguous piece.
+    directions = directions_rng.standard_normal((n_components, n_features))
+    directions /= bandwidth
+    weights = directions.T
     offsets_rng = np.random.default_rng(seeds[1])
     if kind == FOURIER:
         offsets = offsets_rng.uniform(0.0, 2.0 * np.pi, size=n_components)

@@ -18,6 +18,15 @@ feature matrix below ``cutoff`` times the largest, as the ``cond`` of :func:`sci
 When the Gram matrix is far better conditioned than that (nothing would be dropped), a Cholesky
 factorisation gives the same solution several times faster; the eigendecomposition is used
 otherwise (near the interpolation threshold).
+
+Far above the threshold (``N >= 2n``) and when the whole feature matrix fits in the memory
+budget, the dual Gram matrix, the ``n**2 N`` flops that dominate, is accumulated in float32
+(twice the speed of float64 here) and the float64 solution is recovered by mixed-precision
+iterative refinement: solve with the float32 Gram's Cholesky factor, compute the residual
+``Y - C (C^T a)`` with the stored float64 features, correct, repeat. Each step shrinks the error
+by about ``cond(G) * 6e-8``; it stops at a relative residual of ``1e-12``, as a float64 solve
+would give. When the float32 Gram is too ill-conditioned for that (``cond > 1e7``) or the
+refinement stalls, the float64 Gram is formed from the stored features and solved as above.
 """
 
 from dataclasses import dataclass
@@ -55,6 +64,20 @@ INTERPOLATION_TOLERANCE = 1e-6
 """``interpolates_`` is true when ``||Y - Phi W||_F <= INTERPOLATION_TOLERANCE * ||Y||_F``."""
 
 _MAX_BLOCK = 2048  # columns per block: BLAS is at full speed well before this
+
+MIXED_PRECISION_MIN_RATIO = 2.0
+"""The float32 Gram matrix is tried only for ``N >= 2 n``, where it is well conditioned."""
+
+MIXED_PRECISION_MIN_RCOND = 1e-7
+"""Smallest reciprocal condition number (LAPACK's 1-norm estimate) of the float32 Gram matrix
+for which refinement is tried. Each step shrinks the error by about ``cond * 6e-8``: measured
+on MNIST at ``N = 20 n`` (estimate 1.4e5, 2-norm condition 2.5e4), the relative residual went
+8e-7, 1e-11, 5e-16. A refinement that stops shrinking the residual falls back to float64."""
+
+REFINEMENT_TOLERANCE = 1e-12
+"""Relative residual ``||Y - G a|| / ||Y||`` at which the iterative refinement stops."""
+
+_MAX_REFINEMENTS = 10
 
 
 @dataclass
@@ -135,6 +158,91 @@ def _relative(residual_norm, targets_norm):
     return float(residual_norm / targets_norm) if targets_norm > 0 else float(residual_norm)
 
 
+def _gram(blocks, dtype):
+    """``C C^T`` accumulated over the column blocks of ``C`` in ``dtype`` (float64 result)."""
+    n_samples = blocks[0].shape[0]
+    gram = np.zeros((n_samples, n_samples), dtype=dtype)
+    for features in blocks:
+        features = features.astype(dtype, copy=False)
+        gram += features @ features.T  # numpy calls syrk for this pattern
+    return gram.astype(np.float64, copy=False)
+
+
+def _gram_product(blocks, dual):
+    """``(C^T a, C C^T a)`` in float64, ``C^T a`` as a list of per-block pieces."""
+    projections = [features.T @ dual for features in blocks]
+    fitted = np.zeros_like(dual)
+    for features, projection in zip(blocks, projections):
+        fitted += features @ projection
+    return projections, fitted
+
+
+def refined_dual_solve(blocks, Y, cutoff):
+    """Dual solve with a float32 Gram matrix and float64 iterative refinement.
+
+    ``blocks`` are the column blocks of the float64 feature matrix ``C``. Returns
+    ``(C^T a, relative residual)`` with ``(C C^T) a = Y`` solved to ``REFINEMENT_TOLERANCE``, or
+    ``None`` when the float32 Gram matrix is too ill-conditioned (or its condition number is
+    within the cut-off, which would drop singular values) or the refinement stalls.
+    """
+    gram = _gram(blocks, np.float32)
+    one_norm = float(np.abs(gram).sum(axis=0).max())
+    try:
+        factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
+    if info != 0 or reciprocal_condition < max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2):
+        return None
+    targets_norm = np.linalg.norm(Y)
+    dual = linalg.cho_solve(factor, Y, check_finite=False)
+    previous = np.inf
+    for _ in range(_MAX_REFINEMENTS):
+        projections, fitted = _gram_product(blocks, dual)
+        residual = Y - fitted
+        relative = _relative(np.linalg.norm(residual), targets_norm)
+        if relative <= REFINEMENT_TOLERANCE:
+            break
+        if relative > 0.5 * previous:
+            # Stalled at the rounding floor of the float64 residual (accept when that floor is
+            # low), or diverging (the estimate of the condition number was too optimistic).
+            if relative <= 1e3 * REFINEMENT_TOLERANCE:
+                break
+            return None
+        previous = relative
+        dual += linalg.cho_solve(factor, residual, check_finite=False)
+    else:
+        return None
+    return np.concatenate(projections), relative
+
+
+def _streamed_dual_solve(features_of, X, Y, n_components, block, cutoff, cache_bytes):
+    """The dual solve when the feature matrix does not fit: two passes over its blocks.
+
+    The first blocks are kept for the second pass while they fit in ``cache_bytes``, so that
+    the second pass regenerates fewer features. Returns ``(coef, rank, residual)``.
+    """
+    n_samples = X.shape[0]
+    cached = []
+    gram = np.zeros((n_samples, n_samples))
+    for start in range(0, n_components, block):
+        features = features_of(X, start, start + block)
+        gram += features @ features.T  # numpy calls syrk for this pattern
+        if len(cached) * block == start and (len(cached) + 1) * features.nbytes <= cache_bytes:
+            cached.append(features)
+    dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+    residual = _relative(np.linalg.norm(Y - gram @ dual), np.linalg.norm(Y))
+    del gram
+    coef = np.empty((n_components, Y.shape[1]))
+    for index, start in enumerate(range(0, n_components, block)):
+        if index < len(cached):
+            features, cached[index] = cached[index], None
+        else:
+            features = features_of(X, start, start + block)
+        np.matmul(features.T, dual, out=coef[start : start + block])
+    return coef, rank, residual
+
+
 def fit_min_norm(
     X, Y, weights, offsets, kind, *, solver="auto", cutoff=DEFAULT_CUTOFF, memory_limit=None,
     n_jobs=None,
@@ -179,26 +287,29 @@ def fit_min_norm(
             "is smaller than n_samples, fit on fewer samples, or raise memory_limit.",
         )
         block = column_block_size(n_samples, memory_limit)
-        # The first blocks are kept for the second pass, up to half the budget less the Gram
-        # matrices, so that the second pass regenerates fewer features.
-        cache_bytes = memory_budget_bytes(memory_limit) // 2 - 3 * 8 * n_samples**2
-        cached = []
-        gram = np.zeros((n_samples, n_samples))
-        for start in range(0, n_components, block):
-            features = features_of(X, start, start + block)
-            gram += features @ features.T  # numpy calls syrk for this pattern
-            if len(cached) * block == start and (len(cached) + 1) * features.nbytes <= cache_bytes:
-                cached.append(features)
-        dual, rank = min_norm_solve_fast(gram, Y, cutoff)
-        residual = _relative(np.linalg.norm(Y - gram @ dual), targets_norm)
-        del gram
-        coef = np.empty((n_components, Y.shape[1]))
-        for index, start in enumerate(range(0, n_components, block)):
-            if index < len(cached):
-                features, cached[index] = cached[index], None
+        gram_bytes = 3 * 8 * n_samples**2
+        stored = 8 * n_samples * n_components + gram_bytes <= memory_budget_bytes(memory_limit)
+        if stored:
+            blocks = [features_of(X, start, start + block)
+                      for start in range(0, n_components, block)]
+            solution = None
+            if n_components >= MIXED_PRECISION_MIN_RATIO * n_samples:
+                solution = refined_dual_solve(blocks, Y, cutoff)
+            if solution is None:
+                gram = _gram(blocks, np.float64)
+                dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+                residual = _relative(np.linalg.norm(Y - gram @ dual), targets_norm)
+                del gram
+                coef = np.concatenate([features.T @ dual for features in blocks])
             else:
-                features = features_of(X, start, start + block)
-            np.matmul(features.T, dual, out=coef[start : start + block])
+                coef, residual = solution
+                rank = n_samples
+            del blocks
+        else:
+            coef, rank, residual = _streamed_dual_solve(
+                features_of, X, Y, n_components, block, cutoff,
+                cache_bytes=memory_budget_bytes(memory_limit) // 2 - gram_bytes,
+            )
     else:
         check_memory(
             3 * 8 * n_components**2, memory_limit, what="The n_components x n_components Gram "
@@ -381,17 +492,20 @@ _NOTES_DOC = """
     towards the kernel interpolant (the Gaussian kernel of bandwidth ``sigma`` for Fourier
     features, as ``N`` tends to infinity): *double descent*.
 
-    The ``n x N`` feature matrix is not held whole unless it fits in half the memory budget
-    (``memory_limit``). The primal Gram ``Phi^T Phi`` is summed
-    over chunks of rows; the dual Gram ``Phi Phi^T`` over blocks of columns (``syrk``), whose
-    features are regenerated from the stored weights for ``W = Phi^T a`` (except the first
-    blocks, kept while they fit in half the memory budget). Memory: the Gram matrix (three
-    copies of ``min(n, N)**2`` floats), the weights (``d x N``), one block, and in the dual
-    solver the kept blocks. Input columns that are zero in every row (blank pixels) are left
-    out of the products.
-    Time: ``n N d`` (features, twice for the dual) + ``min(n, N)**2 max(n, N)`` (Gram) +
-    ``min(n, N)**3`` (Cholesky, or eigendecomposition near the threshold, where the cut-off
-    can matter). Computations are in float64 whatever the input dtype.
+    Dual solver (``N >= n``): when the ``n x N`` feature matrix fits in the memory budget
+    (``memory_limit``, with the Gram matrices) its blocks are kept; otherwise they are
+    generated twice, for the Gram matrix and for ``W = Phi^T a`` (the first blocks kept while
+    they fit in half the budget). For ``N >= 2n`` with the blocks kept, the Gram matrix
+    ``Phi Phi^T`` is summed in float32 (``syrk``, twice the float64 speed) and the float64
+    solution is recovered by iterative refinement against the kept float64 features, to a
+    relative residual of ``1e-12``; an ill-conditioned float32 Gram matrix, or a refinement
+    that stalls, falls back to the float64 Gram matrix. The primal Gram ``Phi^T Phi``
+    (``N < n``) is summed over chunks of rows. Memory: the Gram matrix (three copies of
+    ``min(n, N)**2`` floats), the weights (``d x N``), and the kept blocks. Input columns that
+    are zero in every row (blank pixels) are left out of the products.
+    Time: ``n N d`` (features) + ``min(n, N)**2 max(n, N)`` (Gram) + ``min(n, N)**3``
+    (Cholesky, or eigendecomposition near the threshold, where the cut-off can matter).
+    Features and solutions are float64 whatever the input dtype.
 
     Matches ``LinearRegression(fit_intercept=False, tol=cutoff)`` on
     ``RandomFourierFeatures(...).fit_transform(X)`` (same weights), which is much slower when

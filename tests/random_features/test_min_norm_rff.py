@@ -307,3 +307,50 @@ def test_blank_input_columns_are_left_out_without_changing_the_result():
     peer = LinearRegression(fit_intercept=False, tol=0).fit(Phi, Y)
     assert relative_error(model.coef_, peer.coef_.T) < 1e-6
     assert relative_error(model.predict(X_test), peer.predict(features_of(model, X_test))) < 1e-6
+
+
+def _feature_blocks(X, n_components, bandwidth, seed, width=64):
+    from skinterp.random_features._features import draw_weights, unscaled_features
+
+    weights, offsets = draw_weights("fourier", X.shape[1], n_components, bandwidth, seed)
+    return [unscaled_features(X, weights, offsets, "fourier", start, start + width)
+            for start in range(0, n_components, width)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_samples=st.integers(10, 80),
+    ratio=st.integers(2, 30),
+    bandwidth=st.floats(0.3, 3.0),
+)
+def test_float32_gram_with_refinement_gives_the_float64_solution(seed, n_samples, ratio, bandwidth):
+    from skinterp.random_features._min_norm import REFINEMENT_TOLERANCE, refined_dual_solve
+
+    X, Y, _ = regression_data(n_samples, seed=seed)
+    blocks = _feature_blocks(X, ratio * n_samples, bandwidth, seed)
+    C = np.hstack(blocks)
+    condition = np.linalg.cond(C) ** 2
+    solution = refined_dual_solve(blocks, Y, cutoff=1e-7)
+    if condition < 1e4:  # far inside the range where refinement must work
+        assert solution is not None
+    if solution is not None:
+        coef, residual = solution
+        reference = np.linalg.lstsq(C, Y, rcond=None)[0]  # the minimum-norm solution
+        assert residual <= 1e3 * REFINEMENT_TOLERANCE
+        assert relative_error(coef, reference) < 1e-9 * max(1.0, condition / 1e4)
+        assert relative_error(C @ coef, Y) < 1e-9
+
+
+def test_refinement_gives_way_to_float64_on_a_singular_gram_matrix():
+    from skinterp.random_features._min_norm import refined_dual_solve
+
+    X, Y, X_test = regression_data(40)
+    X[20:] = X[:20]  # duplicated points with different targets: no interpolant exists
+    assert refined_dual_solve(_feature_blocks(X, 800, 1.0, 0), Y, cutoff=1e-7) is None
+    model = MinNormRFFRegressor(n_components=800, bandwidth=1.0, random_state=0).fit(X, Y)
+    # The float64 path with the cut-off: lstsq dropping singular values below 1e-7 of the top.
+    coef = np.linalg.lstsq(features_of(model, X), Y, rcond=model.cutoff)[0]
+    assert not model.interpolates_ and model.rank_ == 20
+    expected = features_of(model, X_test) @ coef
+    assert relative_error(model.predict(X_test), expected) < 1e-6
