@@ -50,6 +50,7 @@ from skinterp.random_features._features import (
     feature_scale,
     nonzero_inputs,
     resolve_bandwidth,
+    sparse_if_mostly_zero,
     unscaled_features,
 )
 
@@ -274,6 +275,7 @@ def fit_min_norm(
     scale = feature_scale(n_components)
     targets_norm = np.linalg.norm(Y)
     X, inputs = nonzero_inputs(X)
+    X = sparse_if_mostly_zero(X)
 
     def features_of(rows, start=0, stop=None):
         return unscaled_features(
@@ -347,6 +349,7 @@ def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jo
     out = np.zeros((X.shape[0], coef.shape[1]))
     for row in range(0, X.shape[0], chunk):
         rows, inputs = nonzero_inputs(X[row : row + chunk])
+        rows = sparse_if_mostly_zero(rows)
         for start in range(0, n_components, block):
             features = unscaled_features(
                 rows, weights, offsets, kind, start, start + block, inputs=inputs, n_jobs=n_jobs
