@@ -29,6 +29,7 @@ would give. When the float32 Gram is too ill-conditioned for that (``cond > 1e7`
 refinement stalls, the float64 Gram is formed from the stored features and solved as above.
 """
 
+import contextlib
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -118,6 +119,16 @@ def min_norm_solve(gram, rhs, cutoff):
     return x, eigenvalues, int(keep.sum())
 
 
+def _small_lapack(size):
+    """One BLAS thread for LAPACK on a ``size x size`` matrix up to 3000 (a Cholesky then costs
+    at most ~0.2 s on one thread).
+
+    scipy links its own OpenBLAS: its workers, once woken, keep spinning after the call and
+    halved the speed of numpy's next products (0.06 -> 0.12 s per pass over the features).
+    """
+    return single_threaded_blas() if size <= 3000 else contextlib.nullcontext()
+
+
 def min_norm_solve_fast(gram, rhs, cutoff):
     """:func:`min_norm_solve`, through a Cholesky factorisation when that gives the same result.
 
@@ -130,14 +141,15 @@ def min_norm_solve_fast(gram, rhs, cutoff):
     """
     if cutoff > 0:
         one_norm = float(np.abs(gram).sum(axis=0).max())
-        try:
-            factor = linalg.cho_factor(gram, lower=True, check_finite=False)
-        except linalg.LinAlgError:
-            factor = None
-        if factor is not None:
-            reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
-            if info == 0 and reciprocal_condition > 100 * cutoff**2:
-                return linalg.cho_solve(factor, rhs, check_finite=False), gram.shape[0]
+        with _small_lapack(gram.shape[0]):
+            try:
+                factor = linalg.cho_factor(gram, lower=True, check_finite=False)
+            except linalg.LinAlgError:
+                factor = None
+            if factor is not None:
+                reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
+                if info == 0 and reciprocal_condition > 100 * cutoff**2:
+                    return linalg.cho_solve(factor, rhs, check_finite=False), gram.shape[0]
         del factor  # free it before the eigendecomposition
     x, _, rank = min_norm_solve(gram.copy(), rhs, cutoff)
     return x, rank
@@ -188,15 +200,16 @@ def refined_dual_solve(blocks, Y, cutoff):
     """
     gram = _gram(blocks, np.float32)
     one_norm = float(np.abs(gram).sum(axis=0).max())
-    try:
-        factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
-    except linalg.LinAlgError:
-        return None
-    reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
+    with _small_lapack(gram.shape[0]):
+        try:
+            factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
+        except linalg.LinAlgError:
+            return None
+        reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
+        dual = linalg.cho_solve(factor, Y, check_finite=False)
     if info != 0 or reciprocal_condition < max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2):
         return None
     targets_norm = np.linalg.norm(Y)
-    dual = linalg.cho_solve(factor, Y, check_finite=False)
     previous = np.inf
     for _ in range(_MAX_REFINEMENTS):
         projections, fitted = _gram_product(blocks, dual)
@@ -211,7 +224,8 @@ def refined_dual_solve(blocks, Y, cutoff):
                 break
             return None
         previous = relative
-        dual += linalg.cho_solve(factor, residual, check_finite=False)
+        with _small_lapack(gram.shape[0]):
+            dual += linalg.cho_solve(factor, residual, check_finite=False)
     else:
         return None
     return np.concatenate(projections), relative
