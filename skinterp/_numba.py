@@ -4,7 +4,11 @@
   in small topic modules (never jitted inside methods).
 * ``NUMBA_CACHE`` is the one caching switch, read from the environment variable
   ``SKINTERP_NUMBA_CACHE`` (default on). Caching removes the first-call compile cost from every
-  process after the first one.
+  process after the first one. Numba checks a cached function against its own file only: after
+  editing a jitted helper, delete the ``__pycache__/*.nbi`` and ``*.nbc`` files of the modules
+  that call it, or they keep running the old helper compiled into them.
+* Fused multiply-adds (``fastmath={"contract"}``) are not the default either; the polynomial
+  kernels (``kernels/_exp.py``, ``random_features/_cos.py``) enable them alone, measured 2x.
 * No blanket ``fastmath=True``: kernels that divide by a distance or test for inf/NaN would lose
   their guards. Where reassociation helps a reduction, use ``SAFE_FASTMATH``.
 * Parallelism comes from ``nogil`` kernels run over chunks of rows by
