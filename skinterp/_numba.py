@@ -8,7 +8,8 @@
   editing a jitted helper, delete the ``__pycache__/*.nbi`` and ``*.nbc`` files of the modules
   that call it, or they keep running the old helper compiled into them.
 * Fused multiply-adds (``fastmath={"contract"}``) are not the default either; the polynomial
-  kernels (``kernels/_exp.py``, ``random_features/_cos.py``) enable them alone, measured 2x.
+  kernels (``kernels/_exp.py``, ``random_features/_cos.py``; 2x measured) and the sparse
+  projection (``random_features/_projection.py``) enable them alone.
 * No blanket ``fastmath=True``: kernels that divide by a distance or test for inf/NaN would lose
   their guards. Where reassociation helps a reduction, use ``SAFE_FASTMATH``.
 * Parallelism comes from ``nogil`` kernels run over chunks of rows by
