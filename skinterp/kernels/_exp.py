@@ -17,10 +17,13 @@ Arguments below the smallest one return its ``exp``, a value below every kernel 
 matters, instead of a denormal or zero.
 """
 
+import math
+
 import numba
 import numpy as np
 
 from .._numba import NUMBA_CACHE
+from .._polynomial import horner
 
 # Fused multiply-adds only ("contract"): they halve the polynomial's instructions (2.0 -> 1.1
 # ns per float64 entry here) and keep every rounding step of the reduction exact or improved.
@@ -41,65 +44,33 @@ _LN2_LO_32 = np.float32(-2.1219444005469057e-4)
 _ROUND_MAGIC_32 = np.float32(12582912.0)  # 1.5 * 2**23
 _ROUND_MAGIC_BITS_32 = 1262485504  # bits of _ROUND_MAGIC_32
 _MIN_ARG_32 = np.float32(-87.0)
-_INV_FACTORIALS_32 = tuple(np.float32(1.0 / f) for f in (5040.0, 720.0, 120.0, 24.0, 6.0, 2.0))
-_ONE_32 = np.float32(1.0)
+
+_CONSTANTS = (_LOG2E, _LN2_HI, _LN2_LO, _ROUND_MAGIC, _MIN_ARG)
+_CONSTANTS_32 = (_LOG2E_32, _LN2_HI_32, _LN2_LO_32, _ROUND_MAGIC_32, _MIN_ARG_32)
+
+# Taylor coefficients 1 / k!, highest degree first: 12 in float64, 7 in float32.
+_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(12, -1, -1))
+_TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(k)) for k in range(7, -1, -1))
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=EXP_FASTMATH)
-def _exp_double(values, bits):
-    scale = bits.view(np.float64)
+def _exp_in_place(values, int_bits, float_bits, constants, taylor, exponent_shift, bias,
+                  magic_bits):
+    """``exp`` for one precision: ``int_bits`` and ``float_bits`` view one workspace of the
+    width of ``values``; ``constants`` are ``(log2 e, ln2 hi, ln2 lo, magic, smallest x)``."""
+    log2e, ln2_hi, ln2_lo, magic, min_arg = constants
     n = values.shape[0]
     for j in range(n):
-        x = max(values[j], _MIN_ARG)
-        shifted = x * _LOG2E + _ROUND_MAGIC
-        k = shifted - _ROUND_MAGIC
-        r = (x - k * _LN2_HI) - k * _LN2_LO
-        p = 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        values[j] = p
-        scale[j] = shifted
+        x = max(values[j], min_arg)
+        shifted = x * log2e + magic
+        k = shifted - magic
+        r = (x - k * ln2_hi) - k * ln2_lo
+        values[j] = horner(taylor, r)
+        float_bits[j] = shifted
     for j in range(n):
-        bits[j] = (bits[j] - _ROUND_MAGIC_BITS + 1023) << 52
+        int_bits[j] = (int_bits[j] - magic_bits + bias) << exponent_shift
     for j in range(n):
-        values[j] *= scale[j]
-
-
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=EXP_FASTMATH)
-def _exp_single(values, bits):
-    bits32 = bits.view(np.int32)
-    scale = bits32.view(np.float32)
-    c7, c6, c5, c4, c3, c2 = _INV_FACTORIALS_32
-    n = values.shape[0]
-    for j in range(n):
-        x = max(values[j], _MIN_ARG_32)
-        shifted = x * _LOG2E_32 + _ROUND_MAGIC_32
-        k = shifted - _ROUND_MAGIC_32
-        r = (x - k * _LN2_HI_32) - k * _LN2_LO_32
-        p = c7
-        p = p * r + c6
-        p = p * r + c5
-        p = p * r + c4
-        p = p * r + c3
-        p = p * r + c2
-        p = p * r + _ONE_32
-        p = p * r + _ONE_32
-        values[j] = p
-        scale[j] = shifted
-    for j in range(n):
-        bits32[j] = (bits32[j] - _ROUND_MAGIC_BITS_32 + 127) << 23
-    for j in range(n):
-        values[j] *= scale[j]
+        values[j] *= float_bits[j]
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -110,6 +81,9 @@ def exp_nonpositive(values, bits):
     long (float32 uses its first half).
     """
     if values.itemsize == 4:
-        _exp_single(values, bits)
+        single = bits.view(np.int32)
+        _exp_in_place(values, single, single.view(np.float32), _CONSTANTS_32, _TAYLOR_32, 23,
+                      127, _ROUND_MAGIC_BITS_32)
     else:
-        _exp_double(values, bits)
+        _exp_in_place(values, bits, bits.view(np.float64), _CONSTANTS, _TAYLOR, 52, 1023,
+                      _ROUND_MAGIC_BITS)

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from .._numba import NUMBA_CACHE
+from .._polynomial import horner
 
 # Fused multiply-adds only: they shorten the polynomials; the reduction's products by the
 # 33-bit parts stay exact. "reassoc" could undo the round-to-integer trick.
@@ -31,16 +32,15 @@ _PIO2_2 = 6.077100506303966e-11  # next 33 bits
 _PIO2_3 = 2.0222662487959506e-21  # the rest
 _ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2**52: x + M - M rounds x to an integer
 
-# 1 / k! with alternating signs: cos r = sum C[i] r**(2i), sin r = r * sum S[i] r**(2i).
-_C = tuple((-1.0) ** i / math.factorial(2 * i) for i in range(9))
-_S = tuple((-1.0) ** i / math.factorial(2 * i + 1) for i in range(9))
+# Taylor coefficients in r**2, highest degree first: cos r = sum (-1)**i r**(2i) / (2i)!,
+# sin r = r * sum (-1)**i r**(2i) / (2i + 1)!, i = 0 ... 8.
+_COS_TAYLOR = tuple((-1.0) ** i / math.factorial(2 * i) for i in range(8, -1, -1))
+_SIN_TAYLOR = tuple((-1.0) ** i / math.factorial(2 * i + 1) for i in range(8, -1, -1))
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=COS_FASTMATH)
 def _cos_row(row, offsets, work):
     """``row[j] = cos(row[j] + offsets[j])``; ``work`` keeps the arguments (float64)."""
-    c0, c1, c2, c3, c4, c5, c6, c7, c8 = _C
-    s0, s1, s2, s3, s4, s5, s6, s7, s8 = _S
     n = row.shape[0]
     far = False
     for j in range(n):
@@ -49,24 +49,8 @@ def _cos_row(row, offsets, work):
         k = (x * _TWO_OVER_PI + _ROUND_MAGIC) - _ROUND_MAGIC
         r = ((x - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
         r2 = r * r
-        c = c8
-        c = c * r2 + c7
-        c = c * r2 + c6
-        c = c * r2 + c5
-        c = c * r2 + c4
-        c = c * r2 + c3
-        c = c * r2 + c2
-        c = c * r2 + c1
-        c = c * r2 + c0
-        s = s8
-        s = s * r2 + s7
-        s = s * r2 + s6
-        s = s * r2 + s5
-        s = s * r2 + s4
-        s = s * r2 + s3
-        s = s * r2 + s2
-        s = s * r2 + s1
-        s = (s * r2 + s0) * r
+        c = horner(_COS_TAYLOR, r2)
+        s = horner(_SIN_TAYLOR, r2) * r
         quadrant = k - 4.0 * math.floor(0.25 * k)  # k mod 4, exactly
         value = s if (quadrant == 1.0 or quadrant == 3.0) else c
         row[j] = -value if (quadrant == 1.0 or quadrant == 2.0) else value
