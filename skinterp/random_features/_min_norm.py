@@ -231,17 +231,19 @@ def refined_dual_solve(blocks, Y, cutoff):
     return np.concatenate(projections), relative
 
 
-def _streamed_dual_solve(features_of, X, Y, n_components, block, cutoff, cache_bytes):
-    """The dual solve when the feature matrix does not fit: two passes over its blocks.
+def _float64_dual_solve(block_of, n_samples, n_components, block, Y, cutoff, cache_bytes):
+    """The float64 dual solve: the Gram matrix over the blocks, then ``coef = C^T a``.
 
-    The first blocks are kept for the second pass while they fit in ``cache_bytes``, so that
-    the second pass regenerates fewer features. Returns ``(coef, rank, residual)``.
+    ``block_of(start)`` gives the block of features ``start:start + block``, generated or
+    stored. Blocks are kept for the second pass while they fit in ``cache_bytes`` (all of them
+    when they are stored anyway), so that it regenerates fewer. Returns ``(coef, rank,
+    residual)``.
     """
-    n_samples = X.shape[0]
+    starts = range(0, n_components, block)
     cached = []
     gram = np.zeros((n_samples, n_samples))
-    for start in range(0, n_components, block):
-        features = features_of(X, start, start + block)
+    for start in starts:
+        features = block_of(start)
         gram += features @ features.T  # numpy calls syrk for this pattern
         if len(cached) * block == start and (len(cached) + 1) * features.nbytes <= cache_bytes:
             cached.append(features)
@@ -249,11 +251,11 @@ def _streamed_dual_solve(features_of, X, Y, n_components, block, cutoff, cache_b
     residual = _relative(np.linalg.norm(Y - gram @ dual), np.linalg.norm(Y))
     del gram
     coef = np.empty((n_components, Y.shape[1]))
-    for index, start in enumerate(range(0, n_components, block)):
+    for index, start in enumerate(starts):
         if index < len(cached):
             features, cached[index] = cached[index], None
         else:
-            features = features_of(X, start, start + block)
+            features = block_of(start)
         np.matmul(features.T, dual, out=coef[start : start + block])
     return coef, rank, residual
 
@@ -305,27 +307,25 @@ def fit_min_norm(
         block = column_block_size(n_samples, memory_limit)
         gram_bytes = 3 * 8 * n_samples**2
         stored = 8 * n_samples * n_components + gram_bytes <= memory_budget_bytes(memory_limit)
+        blocks, solution = None, None
         if stored:
             blocks = [features_of(X, start, start + block)
                       for start in range(0, n_components, block)]
-            solution = None
             if n_components >= MIXED_PRECISION_MIN_RATIO * n_samples:
                 solution = refined_dual_solve(blocks, Y, cutoff)
-            if solution is None:
-                gram = _gram(blocks, np.float64)
-                dual, rank = min_norm_solve_fast(gram, Y, cutoff)
-                residual = _relative(np.linalg.norm(Y - gram @ dual), targets_norm)
-                del gram
-                coef = np.concatenate([features.T @ dual for features in blocks])
-            else:
-                coef, residual = solution
-                rank = n_samples
-            del blocks
-        else:
-            coef, rank, residual = _streamed_dual_solve(
-                features_of, X, Y, n_components, block, cutoff,
-                cache_bytes=memory_budget_bytes(memory_limit) // 2 - gram_bytes,
+
+        def block_of(start):
+            return blocks[start // block] if stored else features_of(X, start, start + block)
+
+        if solution is None:
+            # Stored blocks are all kept; generated ones while they fit in half the budget.
+            cache_bytes = np.inf if stored else memory_budget_bytes(memory_limit) // 2 - gram_bytes
+            coef, rank, residual = _float64_dual_solve(
+                block_of, n_samples, n_components, block, Y, cutoff, cache_bytes
             )
+        else:
+            (coef, residual), rank = solution, n_samples
+        del blocks
     else:
         check_memory(
             3 * 8 * n_components**2, memory_limit, what="The n_components x n_components Gram "
