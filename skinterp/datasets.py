@@ -1,16 +1,27 @@
-"""Data for experiments: label corruption and loaders for the optional real data samples.
+"""Data for experiments: label corruption and loaders of real data that work offline too.
 
-The real samples (an MNIST subset and California housing) are *not* shipped with the package.
-Loaders find them in a folder given as an argument or through the environment variable
-``SKINTERP_DATA``; without either they raise ``FileNotFoundError`` so that callers can fall back
-to scikit-learn's bundled data (``sklearn.datasets.load_digits``).
+:func:`load_mnist` and :func:`load_california` give the data the paper's experiments use, from
+the first source that has it:
+
+1. the sample files (``mnist_train_5k.npz``, ``mnist_test_5k.npz``,
+   ``california_housing_15k.npz``) in ``data_home`` or the folder named by the environment
+   variable ``SKINTERP_DATA``;
+2. otherwise scikit-learn's fetchers (``fetch_openml("mnist_784")``,
+   ``fetch_california_housing``), which download once and cache in scikit-learn's data home;
+3. otherwise (offline) a data set bundled with scikit-learn (digits for MNIST, diabetes for
+   California housing), with a warning that says so.
+
+The result says which source it came from (``source``), so that an experiment can print it
+beside its numbers. :func:`load_mnist_sample` and :func:`load_california_sample` read the sample
+files alone and raise ``FileNotFoundError`` without them.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 
 DATA_ENV_VAR = "SKINTERP_DATA"
 
@@ -75,12 +86,16 @@ def data_folder(data_home=None):
     return folder
 
 
+def _read_npz(path):
+    with np.load(path) as archive:
+        return archive["X"], archive["y"]
+
+
 def _load_npz(name, data_home):
     path = data_folder(data_home) / name
     if not path.is_file():
         raise FileNotFoundError(f"{str(path)!r} not found.")
-    with np.load(path) as archive:
-        return archive["X"], archive["y"]
+    return _read_npz(path)
 
 
 def load_mnist_sample(data_home=None, *, scale=True):
@@ -99,3 +114,249 @@ def load_mnist_sample(data_home=None, *, scale=True):
 def load_california_sample(data_home=None):
     """Load the 15,000 row California housing sample: ``X`` (15000, 8) and ``y`` (100k USD)."""
     return _load_npz("california_housing_15k.npz", data_home)
+
+
+# A fetch that failed (offline) is not tried again in the same process: each attempt costs
+# seconds of retries, and a gallery build or ``reproduce all`` loads the same data many times.
+_failed_fetches = {}
+
+
+def _fetch(name, fetcher, download):
+    """``fetcher()``, or None (with the reason remembered) when offline or not allowed."""
+    if not download:
+        _failed_fetches.setdefault(name, "downloads are disabled (download=False)")
+        return None
+    if name in _failed_fetches:
+        return None
+    try:
+        return fetcher()
+    except Exception as error:  # URLError, HTTPError, OSError, a corrupted cache: all offline
+        _failed_fetches[name] = f"{type(error).__name__}: {error}"
+        return None
+
+
+def _sample_files(names, data_home):
+    """The paths of ``names`` in the data folder, or None when the folder or a file is missing."""
+    try:
+        folder = data_folder(data_home)
+    except FileNotFoundError:
+        if data_home is not None:
+            warnings.warn(f"The data folder {str(data_home)!r} does not exist.", stacklevel=3)
+        return None
+    paths = [folder / name for name in names]
+    if not all(path.is_file() for path in paths):
+        return None
+    return paths
+
+
+def _split(X, y, n_train, n_test, random_state, *, stratify):
+    """Disjoint random training and test subsets of sizes ``n_train`` and ``n_test``."""
+    from sklearn.model_selection import train_test_split
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=n_train, test_size=n_test, random_state=random_state,
+        stratify=y if stratify else None,
+    )
+    return X_train, y_train, X_test, y_test
+
+
+def _subset(X, y, size, rng, what):
+    if size > X.shape[0]:
+        raise ValueError(f"{what} asks for {size} rows, but the source has {X.shape[0]}.")
+    if size == X.shape[0]:
+        return X, y
+    chosen = rng.choice(X.shape[0], size=size, replace=False)  # random order: shuffled too
+    return X[chosen], y[chosen]
+
+
+def _check_sizes(n_train, n_test):
+    for name, size in [("n_train", n_train), ("n_test", n_test)]:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}.")
+
+
+def _fallback_sizes(n_train, n_test, n_available, dataset, bundled, reason):
+    """Sizes capped to a bundled data set of ``n_available`` rows, with the warning that says so."""
+    if n_train + n_test > n_available:
+        share = n_train / (n_train + n_test)
+        n_train = max(1, min(n_available - 1, int(share * n_available)))
+        n_test = n_available - n_train
+    warnings.warn(
+        f"{dataset} could not be loaded ({reason}); using scikit-learn's bundled {bundled} "
+        f"instead ({n_train} training and {n_test} test rows). Numbers will differ from the "
+        f"paper's. Set {DATA_ENV_VAR} to a folder with the sample files, or connect to the "
+        "internet once so that scikit-learn can download and cache the data.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return n_train, n_test
+
+
+def load_mnist(
+    n_train=5000,
+    n_test=5000,
+    *,
+    data_home=None,
+    download=True,
+    scikit_learn_data_home=None,
+    random_state=0,
+):
+    """MNIST digits with pixels in [0, 1], from sample files, a download, or offline digits.
+
+    Parameters
+    ----------
+    n_train, n_test : int, default=5000
+        Numbers of training and test images, drawn at random (``random_state``) from the
+        source's training and test sets.
+    data_home : str, path or None, default=None
+        Folder of ``mnist_train_5k.npz`` and ``mnist_test_5k.npz``; ``$SKINTERP_DATA`` when
+        None. Used when both files are there and hold enough images.
+    download : bool, default=True
+        Whether :func:`sklearn.datasets.fetch_openml` may be called (it downloads ~15 MB once
+        and then reads scikit-learn's cache).
+    scikit_learn_data_home : str, path or None, default=None
+        scikit-learn's cache folder, passed to the fetcher.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the choice of images.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train`` (n_train, 784) float64, ``y_train`` (n_train,) int, ``X_test``, ``y_test``,
+        and ``source``: ``"files"``, ``"openml"`` or ``"digits"``. With digits (8 x 8 images,
+        64 features, 1797 in all) the sizes are capped, and a warning says so.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skinterp.datasets import load_mnist
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     data = load_mnist(100, 50, download=False)
+    >>> data.X_train.shape[0], data.X_test.shape[0], float(data.X_train.max()) <= 1.0
+    (100, 50, True)
+    """
+    _check_sizes(n_train, n_test)
+    rng = check_random_state(random_state)
+    paths = _sample_files(["mnist_train_5k.npz", "mnist_test_5k.npz"], data_home)
+    if paths is not None:
+        (X_train, y_train), (X_test, y_test) = (_read_npz(path) for path in paths)
+        if n_train <= X_train.shape[0] and n_test <= X_test.shape[0]:
+            X_train, y_train = _subset(X_train, y_train, n_train, rng, "n_train")
+            X_test, y_test = _subset(X_test, y_test, n_test, rng, "n_test")
+            return _mnist_bunch(X_train / 255.0, y_train, X_test / 255.0, y_test, "files")
+
+    def fetch():
+        from sklearn.datasets import fetch_openml
+
+        return fetch_openml(
+            "mnist_784", version=1, as_frame=False, data_home=scikit_learn_data_home
+        )
+
+    fetched = _fetch("mnist_784", fetch, download)
+    if fetched is not None:
+        X, y = np.asarray(fetched.data, dtype=np.float64), np.asarray(fetched.target).astype(int)
+        # OpenML's mnist_784 keeps the official order: 60,000 training images, then 10,000 test.
+        X_train, y_train = _subset(X[:60000], y[:60000], n_train, rng, "n_train")
+        X_test, y_test = _subset(X[60000:], y[60000:], n_test, rng, "n_test")
+        return _mnist_bunch(X_train / 255.0, y_train, X_test / 255.0, y_test, "openml")
+
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    n_train, n_test = _fallback_sizes(
+        n_train, n_test, X.shape[0], "MNIST", "digits", _failed_fetches["mnist_784"]
+    )
+    X_train, y_train, X_test, y_test = _split(X / 16.0, y, n_train, n_test, rng, stratify=True)
+    return _mnist_bunch(X_train, y_train, X_test, y_test, "digits")
+
+
+def _mnist_bunch(X_train, y_train, X_test, y_test, source):
+    return Bunch(
+        X_train=np.ascontiguousarray(X_train, dtype=np.float64),
+        y_train=np.asarray(y_train).astype(int),
+        X_test=np.ascontiguousarray(X_test, dtype=np.float64),
+        y_test=np.asarray(y_test).astype(int),
+        source=source,
+    )
+
+
+def load_california(
+    n_train=12000,
+    n_test=3000,
+    *,
+    data_home=None,
+    download=True,
+    scikit_learn_data_home=None,
+    random_state=0,
+):
+    """California housing (median house value, 100k USD), from sample file, download or offline.
+
+    Parameters
+    ----------
+    n_train, n_test : int, default=12000 and 3000
+        Numbers of disjoint training and test rows, drawn at random.
+    data_home : str, path or None, default=None
+        Folder of ``california_housing_15k.npz``; ``$SKINTERP_DATA`` when None.
+    download : bool, default=True
+        Whether :func:`sklearn.datasets.fetch_california_housing` may be called.
+    scikit_learn_data_home : str, path or None, default=None
+        scikit-learn's cache folder, passed to the fetcher.
+    random_state : int, RandomState instance or None, default=0
+        Seed of the split.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``X_train`` (n_train, 8), ``y_train``, ``X_test``, ``y_test`` (float64), ``source``
+        (``"files"``, ``"fetch"`` or ``"diabetes"``: scikit-learn's 442-row diabetes data,
+        10 features, when offline, with a warning and capped sizes).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skinterp.datasets import load_california
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     data = load_california(200, 100, download=False)
+    >>> data.X_train.shape[0] + data.X_test.shape[0] <= 300
+    True
+    """
+    _check_sizes(n_train, n_test)
+    rng = check_random_state(random_state)
+    X = y = None
+    source = "files"
+    paths = _sample_files(["california_housing_15k.npz"], data_home)
+    if paths is not None:
+        X, y = _read_npz(paths[0])
+    if X is None or n_train + n_test > X.shape[0]:
+
+        def fetch():
+            from sklearn.datasets import fetch_california_housing
+
+            return fetch_california_housing(data_home=scikit_learn_data_home)
+
+        fetched = _fetch("california_housing", fetch, download)
+        if fetched is not None:
+            X, y, source = fetched.data, fetched.target, "fetch"
+        else:
+            from sklearn.datasets import load_diabetes
+
+            X, y = load_diabetes(return_X_y=True)
+            n_train, n_test = _fallback_sizes(
+                n_train, n_test, X.shape[0], "California housing", "diabetes data",
+                _failed_fetches["california_housing"],
+            )
+            source = "diabetes"
+    if n_train + n_test > X.shape[0]:
+        raise ValueError(
+            f"n_train + n_test = {n_train + n_test} rows asked for, the source has {X.shape[0]}."
+        )
+    X_train, y_train, X_test, y_test = _split(X, y, n_train, n_test, rng, stratify=False)
+    return Bunch(
+        X_train=np.ascontiguousarray(X_train, dtype=np.float64),
+        y_train=np.asarray(y_train, dtype=np.float64),
+        X_test=np.ascontiguousarray(X_test, dtype=np.float64),
+        y_test=np.asarray(y_test, dtype=np.float64),
+        source=source,
+    )

@@ -1,0 +1,56 @@
+"""Progress of long calls: one line per step on stderr, with the time spent and the time left.
+
+One line per step (not a redrawn bar) reads the same in a terminal, a log file, a CI run and a
+sphinx-gallery page.
+"""
+
+import sys
+import time
+
+
+def _duration(seconds):
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def progress(items, description, *, verbose=True, total=None, stream=None):
+    """Yield ``items``, writing ``description [i/n] spent ..., left ~...`` after each one.
+
+    Parameters
+    ----------
+    items : iterable
+        What to iterate over.
+    description : str
+        What is being done, at the start of every line.
+    verbose : bool or int, default=True
+        Write nothing when false.
+    total : int or None
+        The number of items, when ``items`` has no ``len``.
+    stream : file or None
+        Where to write; ``sys.stderr`` when None.
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> [item for item in progress([1, 2], "squaring", stream=stream)]
+    [1, 2]
+    >>> stream.getvalue().splitlines()[1].startswith("squaring [2/2]")
+    True
+    """
+    if not verbose:
+        yield from items
+        return
+    stream = sys.stderr if stream is None else stream
+    if total is None:
+        total = len(items) if hasattr(items, "__len__") else None
+    start = time.perf_counter()
+    for done, item in enumerate(items, start=1):
+        yield item
+        spent = time.perf_counter() - start
+        line = f"{description} [{done}/{total if total is not None else '?'}] spent {_duration(spent)}"
+        if total is not None and done < total:
+            line += f", left ~{_duration(spent / done * (total - done))}"
+        print(line, file=stream, flush=True)
