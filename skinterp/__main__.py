@@ -46,8 +46,10 @@ def _save_figure(result, path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print(f"matplotlib is not installed: no {path.name} (pip install skinterp[plot])",
-              file=sys.stderr)
+        print(
+            f"matplotlib is not installed: no {path.name} (pip install skinterp[plot])",
+            file=sys.stderr,
+        )
         return False
     axes = result.plot()
     figure = axes[0].figure if isinstance(axes, (list, tuple)) else axes.figure
@@ -61,8 +63,10 @@ def _reproduce(args):
 
     names = list(EXPERIMENTS) if args.name == "all" else [args.name]
     if args.name != "all" and args.name not in EXPERIMENTS:
-        print(f"unknown experiment {args.name!r}; `python -m skinterp list` names them",
-              file=sys.stderr)
+        print(
+            f"unknown experiment {args.name!r}; `python -m skinterp list` names them",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,8 +76,11 @@ def _reproduce(args):
         options = {"quick": args.quick, "random_state": args.seed, "verbose": True}
         if "data_home" in inspect.signature(function).parameters:
             options["data_home"] = args.data
-        print(f"== {name} ({'quick' if args.quick else 'full'} settings) ==", file=sys.stderr,
-              flush=True)
+        print(
+            f"== {name} ({'quick' if args.quick else 'full'} settings) ==",
+            file=sys.stderr,
+            flush=True,
+        )
         result = function(**options)
         print(result.report(), flush=True)
         result.to_json(out / f"{name}.json")
@@ -91,13 +98,16 @@ def main(argv=None):
     import skinterp
 
     parser = argparse.ArgumentParser(
-        prog="python -m skinterp", description=__doc__,
+        prog="python -m skinterp",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"skinterp {skinterp.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="interpolating learners vs baselines on noisy digits")
-    demo.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.1, 0.2], help="label noise levels")
+    demo.add_argument(
+        "--noise", type=float, nargs="+", default=[0.0, 0.1, 0.2], help="label noise levels"
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--quick", action="store_true", help="one noise level (10%%), for CI")
     demo.set_defaults(run=_demo)
@@ -107,8 +117,9 @@ def main(argv=None):
     reproduce.add_argument("name", help="an experiment named by `list`, or `all`")
     reproduce.add_argument("--quick", action="store_true", help="small settings (< 60 s each)")
     reproduce.add_argument("--out", default=".", help="folder for NAME.json and NAME.png")
-    reproduce.add_argument("--data", default=None,
-                           help="folder of the sample data files (default: $SKINTERP_DATA)")
+    reproduce.add_argument(
+        "--data", default=None, help="folder of the sample data files (default: $SKINTERP_DATA)"
+    )
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
     reproduce.set_defaults(run=_reproduce)
     args = parser.parse_args(argv)

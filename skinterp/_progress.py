@@ -50,7 +50,8 @@ def progress(items, description, *, verbose=True, total=None, stream=None):
     for done, item in enumerate(items, start=1):
         yield item
         spent = time.perf_counter() - start
-        line = f"{description} [{done}/{total if total is not None else '?'}] spent {_duration(spent)}"
+        count = f"{done}/{total if total is not None else '?'}"
+        line = f"{description} [{count}] spent {_duration(spent)}"
         if total is not None and done < total:
             line += f", left ~{_duration(spent / done * (total - done))}"
         print(line, file=stream, flush=True)

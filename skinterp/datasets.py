@@ -154,7 +154,11 @@ def _split(X, y, n_train, n_test, random_state, *, stratify):
     from sklearn.model_selection import train_test_split
 
     X_train, X_test, y_train, y_test = train_test_split(
-        X, y, train_size=n_train, test_size=n_test, random_state=random_state,
+        X,
+        y,
+        train_size=n_train,
+        test_size=n_test,
+        random_state=random_state,
         stratify=y if stratify else None,
     )
     return X_train, y_train, X_test, y_test
@@ -176,7 +180,7 @@ def _check_sizes(n_train, n_test):
 
 
 def _fallback_sizes(n_train, n_test, n_available, dataset, bundled, reason):
-    """Sizes capped to a bundled data set of ``n_available`` rows, with the warning that says so."""
+    """Sizes capped to a bundled data set of ``n_available`` rows, and a warning saying so."""
     if n_train + n_test > n_available:
         share = n_train / (n_train + n_test)
         n_train = max(1, min(n_available - 1, int(share * n_available)))
@@ -344,7 +348,11 @@ def load_california(
 
             X, y = load_diabetes(return_X_y=True)
             n_train, n_test = _fallback_sizes(
-                n_train, n_test, X.shape[0], "California housing", "diabetes data",
+                n_train,
+                n_test,
+                X.shape[0],
+                "California housing",
+                "diabetes data",
                 _failed_fetches["california_housing"],
             )
             source = "diabetes"

@@ -56,18 +56,32 @@ def _format(value, width):
 
 
 def format_table(rows, columns=None):
-    """An aligned text table of ``rows`` (dicts) with the given ``columns`` (all, by default)."""
+    """An aligned text table of ``rows`` (dicts) with the given ``columns`` (all, by default).
+
+    Text columns are aligned left, numbers right; NaN and None show as ``-``.
+    """
     if not rows:
         return "(no rows)"
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
     cells = [[_format(row.get(column), 0).strip() for column in columns] for row in rows]
     widths = [
-        max(len(str(column)), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)
+        max(len(str(column)), *(len(line[i]) for line in cells))
+        for i, column in enumerate(columns)
     ]
-    header = "  ".join(str(column).rjust(width) for column, width in zip(columns, widths))
-    lines = [header, "-" * len(header)]
-    lines += ["  ".join(cell.rjust(width) for cell, width in zip(line, widths)) for line in cells]
+    textual = [
+        all(isinstance(row.get(column), (str, type(None))) for row in rows) for column in columns
+    ]
+
+    def line_of(texts):
+        return "  ".join(
+            text.ljust(width) if left else text.rjust(width)
+            for text, width, left in zip(texts, widths, textual)
+        )
+
+    header = line_of([str(column) for column in columns])
+    lines = [header, "-" * len(line_of(["-" * width for width in widths]))]
+    lines += [line_of(line) for line in cells]
     return "\n".join(lines)
 
 
@@ -107,7 +121,7 @@ class ExperimentResult:
     ...     summary={"final error": 0.25}, reference={"final error": 0.2})
     >>> print(result.table())
       n  error
-    ---------
+    ----------
      10    0.5
     100   0.25
     >>> print(result.summary_table())
@@ -196,9 +210,7 @@ class ExperimentResult:
             raise ValueError(f"The experiment {self.name!r} declares no plot.")
         columns = spec["y"] if isinstance(spec["y"], (list, tuple)) else [spec["y"]]
         if ax is None:
-            _, ax = plt.subplots(
-                1, len(columns), figsize=(4.2 * len(columns), 3.4), squeeze=False
-            )
+            _, ax = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.4), squeeze=False)
             ax = ax[0]
         axes = list(np.atleast_1d(ax))
         if len(axes) != len(columns):

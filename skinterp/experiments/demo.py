@@ -8,7 +8,6 @@ noisy labels), test error and times. Interpolation does not prevent good test er
 """
 
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -16,6 +15,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 
 from skinterp.datasets import corrupt_labels
+from skinterp.experiments._result import ExperimentResult
 from skinterp.kernel_machine import KernelInterpolationClassifier
 from skinterp.neighbors import SingularKernelNNClassifier
 from skinterp.random_features import MinNormRFFClassifier
@@ -26,7 +26,11 @@ def demo_estimators():
     """``[(name, estimator, interpolates), ...]``: what the demo fits, ours first."""
     return [
         ("SingularKernelNN (k=10, alpha=auto)", SingularKernelNNClassifier(n_neighbors=10), True),
-        ("SingularKernelNN (k=10, log weight)", SingularKernelNNClassifier(n_neighbors=10, weight="log"), True),
+        (
+            "SingularKernelNN (k=10, log weight)",
+            SingularKernelNNClassifier(n_neighbors=10, weight="log"),
+            True,
+        ),
         ("Simplicial (Delaunay, lifted LP)", SimplicialClassifier(), True),
         ("Kernel interp. (Laplacian, direct)", KernelInterpolationClassifier(bandwidth=2.0), True),
         (
@@ -48,24 +52,6 @@ def demo_estimators():
     ]
 
 
-@dataclass
-class DemoResult:
-    """Rows of the demo: one per (noise level, method)."""
-
-    rows: list = field(default_factory=list)
-
-    def table(self):
-        """The result as an aligned text table."""
-        header = f"{'noise':>5}  {'method':<40} {'train err':>9} {'test err':>8} {'fit s':>7} {'predict s':>9}"
-        lines = [header, "-" * len(header)]
-        for row in self.rows:
-            lines.append(
-                f"{row['noise']:>5.0%}  {row['method']:<40} {row['train_error']:>9.3f} "
-                f"{row['test_error']:>8.3f} {row['fit_time']:>7.2f} {row['predict_time']:>9.2f}"
-            )
-        return "\n".join(lines)
-
-
 def run_demo(noise_levels=(0.0, 0.1, 0.2), *, estimators=None, random_state=0):
     """Fit each estimator on digits with corrupted training labels and measure its errors.
 
@@ -80,8 +66,9 @@ def run_demo(noise_levels=(0.0, 0.1, 0.2), *, estimators=None, random_state=0):
 
     Returns
     -------
-    result : DemoResult
-        One row per noise level and method.
+    result : ExperimentResult
+        One row per noise level and method: ``noise``, ``method``, ``train_error``,
+        ``test_error``, ``fit_time`` and ``predict_time`` (seconds).
 
     Examples
     --------
@@ -98,7 +85,13 @@ def run_demo(noise_levels=(0.0, 0.1, 0.2), *, estimators=None, random_state=0):
     )
     if estimators is None:
         estimators = demo_estimators()
-    result = DemoResult()
+    start_time = time.perf_counter()
+    result = ExperimentResult(
+        "demo",
+        params={"data": "digits (899 train / 898 test)", "random_state": random_state},
+        description="interpolating learners vs baselines on digits with noisy labels",
+        plot_spec={"x": "noise", "y": ["test_error"], "hue": "method"},
+    )
     for noise in noise_levels:
         y_noisy, _ = corrupt_labels(y_train, noise, random_state=random_state)
         for name, estimator, _ in estimators:
@@ -118,4 +111,5 @@ def run_demo(noise_levels=(0.0, 0.1, 0.2), *, estimators=None, random_state=0):
                     "predict_time": predict_time,
                 }
             )
+    result.elapsed = time.perf_counter() - start_time
     return result
