@@ -4,6 +4,7 @@
 ``python -m skinterp list``                 the paper's experiments, one line each
 ``python -m skinterp reproduce NAME|all``   run experiments, print their tables and headline
                                             numbers beside the paper's, write NAME.json/.png
+``python -m skinterp warmup``               compile every numba kernel once (into the cache)
 """
 
 import argparse
@@ -93,6 +94,17 @@ def _reproduce(args):
     return 0
 
 
+def _warmup(args):
+    from skinterp._numba import NUMBA_CACHE
+    from skinterp._warmup import warmup
+
+    result = warmup(verbose=True)
+    print(result.table())
+    where = "cached on disk" if NUMBA_CACHE else "NOT cached (SKINTERP_NUMBA_CACHE is off)"
+    print(f"\n{result.summary['total seconds']:.1f} s in all; the kernels are {where}.")
+    return 0
+
+
 def main(argv=None):
     """Parse ``argv`` and run the chosen command; returns the exit status."""
     import skinterp
@@ -122,6 +134,8 @@ def main(argv=None):
     )
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
     reproduce.set_defaults(run=_reproduce)
+    warm = commands.add_parser("warmup", help="compile every numba kernel once (into the cache)")
+    warm.set_defaults(run=_warmup)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -95,3 +95,23 @@ def test_reproduce_rejects_an_unknown_name(capsys):
 def test_reproduce_needs_a_name():
     with pytest.raises(SystemExit):
         main(["reproduce"])
+
+
+def test_warmup_times_every_configuration(monkeypatch, capsys):
+    import skinterp._warmup as warmup_module
+
+    everything = warmup_module.warmup_configurations()
+    assert len({label for label, _, _ in everything}) == len(everything)
+    # The command runs all of them; here two, to keep the suite fast.
+    chosen = [entry for entry in everything if entry[0].startswith("SingularKernelNN")][:2]
+    monkeypatch.setattr(warmup_module, "warmup_configurations", lambda: chosen)
+    assert main(["warmup"]) == 0
+    output = capsys.readouterr().out
+    assert chosen[0][0] in output and chosen[1][0] in output and "s in all" in output
+
+
+def test_warmup_rejects_unknown_labels():
+    from skinterp._warmup import warmup
+
+    with pytest.raises(ValueError, match="Unknown warmup configurations"):
+        warmup(["no such estimator"])
