@@ -1,0 +1,279 @@
+"""The client side shared by the distributed paths: the client, worker threads, shipped models.
+
+* :func:`configure_workers` registers a worker plugin that keeps each worker process at its own
+  thread count: joblib's ``n_jobs=-1`` (what our estimators use when ``n_jobs=None``) then means
+  the worker's threads, not the machine's cores, and BLAS runs one thread per task (dask's
+  nanny already sets ``OPENBLAS_NUM_THREADS=1`` and friends before a worker starts).
+* :func:`ship_model` sends a fitted estimator to every worker once and returns a
+  :class:`ShippedModel`, a handle that pickles as the key of that copy: a task graph of a
+  million chunks carries a few bytes per chunk, not the model.
+* :func:`predict` maps a shipped model's method over the chunks of a ``dask.array``.
+* :func:`result_of` waits for futures with a timeout, cancels them on Ctrl-C or timeout, and
+  turns a lost worker into a clear error.
+"""
+
+import os
+import pickle
+import threading
+import warnings
+from collections import OrderedDict
+
+import dask.array as da
+import numpy as np
+from distributed import Future, WorkerPlugin, get_client, get_worker, wait
+from distributed.client import FutureCancelledError
+
+PLUGIN_NAME = "skinterp-thread-limits"
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a distributed call waits for one round of tasks before it gives up and cancels."""
+
+
+class WorkerLostError(RuntimeError):
+    """A worker holding part of a distributed fit died or became unreachable."""
+
+
+def active_client(client=None):
+    """``client``, or the active :class:`distributed.Client`; a clear error when there is none."""
+    if client is not None:
+        return client
+    try:
+        return get_client()
+    except ValueError as error:
+        raise ValueError(
+            "No dask.distributed client is active: create one (`distributed.Client(...)`, "
+            "a LocalCluster or a scheduler address) or pass client=."
+        ) from error
+
+
+def result_of(futures, *, timeout=DEFAULT_TIMEOUT, what="the distributed step"):
+    """Gather ``futures`` (a list, or one future); cancel them on timeout or Ctrl-C.
+
+    A worker that dies while holding state of the fit surfaces as :class:`WorkerLostError`
+    naming ``what``, never as a hang: every wait has a timeout.
+    """
+    single = isinstance(futures, Future)
+    items = [futures] if single else list(futures)
+    client = items[0].client if items else None
+    try:
+        wait(items, timeout=timeout)
+        results = client.gather(items) if items else []
+    except KeyboardInterrupt:
+        client.cancel(items)
+        raise
+    except TimeoutError as error:
+        client.cancel(items)
+        raise TimeoutError(
+            f"{what} did not finish within {timeout:.0f} s (timeout=); its tasks were cancelled."
+        ) from error
+    except (FutureCancelledError, OSError) as error:
+        client.cancel(items)
+        raise WorkerLostError(
+            f"A worker was lost during {what}: its shard of the data is gone, so the fit cannot "
+            f"continue. Refit (the data's dask graph is recomputed on the remaining workers). "
+            f"Cause: {type(error).__name__}: {error}"
+        ) from error
+    except Exception as error:
+        if type(error).__name__ == "KilledWorker":
+            client.cancel(items)
+            raise WorkerLostError(
+                f"A worker died during {what} (dask gave up retrying the task: {error}). Refit."
+            ) from error
+        raise
+    return results[0] if single else results
+
+
+class ThreadLimits(WorkerPlugin):
+    """Worker plugin: joblib's ``-1`` is the worker's thread count; BLAS gets one thread.
+
+    ``LOKY_MAX_CPU_COUNT`` is what joblib's ``cpu_count`` (hence ``effective_n_jobs(-1)``)
+    reads; our tiles and feature blocks size their thread pools with it.
+    """
+
+    name = PLUGIN_NAME
+
+    def setup(self, worker):
+        # joblib already runs n_jobs=-1 as one thread in a daemonic worker, but warns on every
+        # call of our kernels; the thread count is the point here, so the warning is dropped.
+        warnings.filterwarnings("ignore", message="Inside a Dask worker with daemon=True")
+        warnings.filterwarnings("ignore", message="Loky-backed parallel loops cannot")
+        os.environ["LOKY_MAX_CPU_COUNT"] = str(max(1, int(worker.state.nthreads)))
+        from threadpoolctl import threadpool_limits
+
+        self._limits = threadpool_limits(limits=1, user_api="blas")
+
+
+def worker_threads():
+    """What a worker process uses: joblib's ``n_jobs=-1``, BLAS threads, numba's threads."""
+    import numba
+    from joblib import effective_n_jobs
+    from threadpoolctl import threadpool_info
+
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return dict(n_jobs_all=effective_n_jobs(-1), blas_threads=blas,
+                numba_threads=numba.get_num_threads())
+
+
+def configure_workers(client=None):
+    """Register :class:`ThreadLimits` on every worker (now and later ones) and report threads.
+
+    Returns ``{worker address: worker_threads()}``.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> from skinterp.distributed import configure_workers
+    >>> client = Client(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
+    >>> configure_workers(client)  # doctest: +SKIP
+    {'tcp://127.0.0.1:...': {'n_jobs_all': 1, 'blas_threads': [1], 'numba_threads': ...}, ...}
+    """
+    client = active_client(client)
+    client.register_plugin(ThreadLimits(), name=PLUGIN_NAME)
+    return client.run(worker_threads)
+
+
+# --------------------------------------------------------------------------------------------
+# Shipped models
+# --------------------------------------------------------------------------------------------
+
+_worker_models = OrderedDict()  # key -> estimator, in a worker process (a few recent models)
+_worker_models_lock = threading.Lock()
+_MAX_CACHED_MODELS = 8
+
+
+def _model_on_worker(key):
+    """The estimator stored under ``key``, from this worker's memory (or fetched once)."""
+    with _worker_models_lock:
+        if key in _worker_models:
+            _worker_models.move_to_end(key)
+            return _worker_models[key]
+    try:
+        worker = get_worker()
+    except ValueError:
+        worker = None
+    if worker is not None and key in worker.data:
+        model = worker.data[key]
+    else:
+        # A worker that joined after the broadcast (or a process outside the cluster with a
+        # client): fetch the copy once.
+        model = Future(key, client=get_client()).result()
+    with _worker_models_lock:
+        _worker_models[key] = model
+        while len(_worker_models) > _MAX_CACHED_MODELS:
+            _worker_models.popitem(last=False)
+    return model
+
+
+def _unpickle_shipped(key):
+    handle = ShippedModel.__new__(ShippedModel)
+    handle._key, handle._future, handle._local = key, None, None
+    return handle
+
+
+class ShippedModel:
+    """A fitted estimator held by every worker; pickles as its key (a few dozen bytes).
+
+    Its public methods are the estimator's: on the client they run the client's copy, in a
+    task on a worker the worker's copy (sent once by :func:`ship_model`). Use it wherever a
+    task graph would otherwise embed the model once per chunk, e.g.
+    ``dask_ml.wrappers.ParallelPostFit(ShippedModel)``.
+    """
+
+    def __init__(self, estimator, future):
+        self._local, self._future, self._key = estimator, future, future.key
+
+    @property
+    def estimator(self):
+        """The estimator (the local copy on the client, the worker's copy in a task)."""
+        return self._local if self._local is not None else _model_on_worker(self._key)
+
+    def __reduce__(self):
+        return _unpickle_shipped, (self._key,)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.estimator, name)
+
+    def __repr__(self):
+        return f"ShippedModel({self.estimator!r})"
+
+
+def model_nbytes(estimator):
+    """Bytes of the pickled estimator: what :func:`ship_model` sends to each worker once."""
+    return len(pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def ship_model(estimator, client=None):
+    """Send a fitted estimator to every worker once; return its :class:`ShippedModel`.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any picklable fitted estimator (all of skinterp's are).
+    client : distributed.Client or None
+        The client (``None``: the active one).
+
+    Returns
+    -------
+    ShippedModel
+        The handle; keep it alive while tasks use it (it holds the cluster's copy).
+
+    Examples
+    --------
+    >>> from dask_ml.wrappers import ParallelPostFit
+    >>> from skinterp.distributed import ship_model
+    >>> model = ParallelPostFit(ship_model(fitted_estimator))  # doctest: +SKIP
+    >>> model.predict(X_dask).compute()  # doctest: +SKIP
+    """
+    if isinstance(estimator, ShippedModel):
+        return estimator
+    client = active_client(client)
+    configure_workers(client)
+    future = client.scatter(estimator, broadcast=True, hash=False)
+    return ShippedModel(estimator, future)
+
+
+def _apply(block, model, method):
+    return np.asarray(getattr(model.estimator, method)(block))
+
+
+def predict(estimator, X, method="predict", client=None):
+    """``estimator.<method>`` over the chunks of a dask array, the model sent once per worker.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or ShippedModel
+        The model (shipped first when it is not a handle already).
+    X : dask.array.Array of shape (n_queries, n_features)
+        Queries, chunked by rows (feature chunks are merged).
+    method : {"predict", "predict_proba", "transform", "decision_function"}
+        The method to map.
+    client : distributed.Client or None
+        The client (``None``: the active one).
+
+    Returns
+    -------
+    dask.array.Array
+        The lazy result, chunked as ``X``'s rows; ``.compute()`` runs it.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from skinterp.distributed import predict
+    >>> y = predict(fitted_estimator, da.random.random((10**6, 10), chunks=10**5))  # doctest: +SKIP
+    >>> y.compute()  # doctest: +SKIP
+    """
+    model = ship_model(estimator, client)
+    if not hasattr(model.estimator, method):
+        raise AttributeError(f"{type(model.estimator).__name__} has no method {method!r}.")
+    X = da.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_queries, n_features), got shape {X.shape}.")
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    probe = _apply(np.zeros((1, X.shape[1]), dtype=X.dtype), model, method)
+    if probe.ndim == 1:
+        return X.map_blocks(_apply, model, method, drop_axis=1, dtype=probe.dtype,
+                            meta=np.empty((0,), dtype=probe.dtype))
+    return X.map_blocks(_apply, model, method, chunks=(X.chunks[0], (probe.shape[1],)),
+                        dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype))
