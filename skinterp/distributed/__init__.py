@@ -25,11 +25,22 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
         "extra with `pip install skinterp[dask]` (dask[array,distributed] and dask-ml)."
     ) from error
 
-from ._client import ShippedModel, configure_workers, model_nbytes, predict, ship_model
+from ._client import (
+    ShippedModel,
+    WorkerLostError,
+    configure_workers,
+    model_nbytes,
+    predict,
+    ship_model,
+)
+from ._random_features import fit_min_norm, fit_min_norm_rff
 
 __all__ = [
     "ShippedModel",
+    "WorkerLostError",
     "configure_workers",
+    "fit_min_norm",
+    "fit_min_norm_rff",
     "model_nbytes",
     "predict",
     "ship_model",

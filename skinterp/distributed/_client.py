@@ -109,8 +109,9 @@ def worker_threads():
     from threadpoolctl import threadpool_info
 
     blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-    return dict(n_jobs_all=effective_n_jobs(-1), blas_threads=blas,
-                numba_threads=numba.get_num_threads())
+    return dict(
+        n_jobs_all=effective_n_jobs(-1), blas_threads=blas, numba_threads=numba.get_num_threads()
+    )
 
 
 def configure_workers(client=None):
@@ -260,7 +261,8 @@ def predict(estimator, X, method="predict", client=None):
     --------
     >>> import dask.array as da
     >>> from skinterp.distributed import predict
-    >>> y = predict(fitted_estimator, da.random.random((10**6, 10), chunks=10**5))  # doctest: +SKIP
+    >>> queries = da.random.random((10**6, 10), chunks=10**5)
+    >>> y = predict(fitted_estimator, queries)  # doctest: +SKIP
     >>> y.compute()  # doctest: +SKIP
     """
     model = ship_model(estimator, client)
@@ -273,7 +275,19 @@ def predict(estimator, X, method="predict", client=None):
         X = X.rechunk({1: -1})
     probe = _apply(np.zeros((1, X.shape[1]), dtype=X.dtype), model, method)
     if probe.ndim == 1:
-        return X.map_blocks(_apply, model, method, drop_axis=1, dtype=probe.dtype,
-                            meta=np.empty((0,), dtype=probe.dtype))
-    return X.map_blocks(_apply, model, method, chunks=(X.chunks[0], (probe.shape[1],)),
-                        dtype=probe.dtype, meta=np.empty((0, 0), dtype=probe.dtype))
+        return X.map_blocks(
+            _apply,
+            model,
+            method,
+            drop_axis=1,
+            dtype=probe.dtype,
+            meta=np.empty((0,), dtype=probe.dtype),
+        )
+    return X.map_blocks(
+        _apply,
+        model,
+        method,
+        chunks=(X.chunks[0], (probe.shape[1],)),
+        dtype=probe.dtype,
+        meta=np.empty((0, 0), dtype=probe.dtype),
+    )

@@ -24,8 +24,10 @@ X_QUERY = RNG.uniform(size=(1000, 3))
 
 ESTIMATORS = [
     (skinterp.KernelInterpolator(bandwidth=0.5), "regressor"),
-    (skinterp.KernelInterpolator(bandwidth=0.5, solver="eigenpro", n_epochs=2,
-                                 random_state=0), "regressor"),
+    (
+        skinterp.KernelInterpolator(bandwidth=0.5, solver="eigenpro", n_epochs=2, random_state=0),
+        "regressor",
+    ),
     (skinterp.KernelInterpolationClassifier(bandwidth=0.5), "classifier"),
     (skinterp.SingularKernelNN(n_neighbors=5), "regressor"),
     (skinterp.SingularKernelNNClassifier(n_neighbors=5), "classifier"),

@@ -1,0 +1,344 @@
+"""Minimum-norm random features above the threshold, the Gram matrix summed over workers.
+
+The dual system ``(C C^T) a = Y`` of :func:`skinterp.random_features._min_norm.fit_min_norm`
+(``C`` the ``n x N`` unscaled features, ``N >= n``) is a sum over the columns of ``C``:
+``C C^T = sum_k c_k c_k^T``. The columns are split into one contiguous range per worker; each
+worker draws the same weights from the seed (:func:`draw_weights`; the ``n x N`` matrix is
+never shipped, only ``X`` and the seed), generates its range's feature blocks
+(:func:`unscaled_features`) and returns its partial ``C C^T`` (and ``C_test C^T`` for test
+points). The partial sums are added on the workers, pairwise; the client solves with the package's
+min-norm solve (:func:`min_norm_solve_fast`, the same cut-off) and sends ``a`` back; each worker
+returns its rows of ``coef = C^T a`` (regenerating its blocks: ``n N d`` flops, ``d / n`` of
+the Gram's).
+
+Per fit, the network carries ``X`` to every worker, one ``n x n`` float64 partial Gram per
+worker (plus ``n_test x n``), ``a`` to every worker and ``N x n_outputs`` coefficients back.
+"""
+
+import copy
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from skinterp._base import as_2d_targets, check_memory, validate_features
+from skinterp.random_features._features import (
+    FEATURE_KINDS,
+    draw_weights,
+    feature_scale,
+    nonzero_inputs,
+    resolve_bandwidth,
+    unscaled_features,
+)
+from skinterp.random_features._min_norm import (
+    DEFAULT_CUTOFF,
+    INTERPOLATION_TOLERANCE,
+    MinNormSolution,
+    column_block_size,
+    min_norm_solve_fast,
+)
+
+from ._client import DEFAULT_TIMEOUT, active_client, configure_workers, result_of
+
+_weights_cache = OrderedDict()  # on a worker: token of the draw -> (weights, offsets)
+_weights_lock = threading.Lock()
+
+
+def _worker_weights(kind, n_features, n_components, bandwidth, random_state, token):
+    """The weights of the fit, drawn once per worker process from the seed."""
+    with _weights_lock:
+        if token in _weights_cache:
+            return _weights_cache[token]
+        drawn = draw_weights(
+            kind, n_features, n_components, bandwidth, copy.deepcopy(random_state)
+        )
+        _weights_cache[token] = drawn
+        while len(_weights_cache) > 2:
+            _weights_cache.popitem(last=False)
+        return drawn
+
+
+def _column_pieces(n_components, n_pieces):
+    """``n_pieces`` contiguous column ranges ``(start, stop)`` covering ``range(N)``."""
+    edges = np.linspace(0, n_components, n_pieces + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _partial_gram(X, X_test, draw, start, stop, block):
+    """``sum C_k C_k^T`` (and ``C_test,k C_k^T``) over the feature blocks ``start:stop``."""
+    weights, offsets = _worker_weights(*draw)
+    kind = draw[0]
+    train, train_inputs = nonzero_inputs(X)
+    gram = np.zeros((X.shape[0], X.shape[0]))
+    cross = None if X_test is None else np.zeros((X_test.shape[0], X.shape[0]))
+    for first in range(start, stop, block):
+        last = min(first + block, stop)
+        features = unscaled_features(
+            train, weights, offsets, kind, first, last, inputs=train_inputs, n_jobs=1
+        )
+        gram += features @ features.T
+        if X_test is not None:
+            test_features = unscaled_features(
+                X_test, weights, offsets, kind, first, last, n_jobs=1
+            )
+            cross += test_features @ features.T
+    return gram, cross
+
+
+def _add(left, right):
+    gram = left[0] + right[0]
+    cross = None if left[1] is None else left[1] + right[1]
+    return gram, cross
+
+
+def _projection(X, dual, draw, start, stop, block):
+    """Rows ``start:stop`` of ``C^T a``."""
+    weights, offsets = _worker_weights(*draw)
+    train, inputs = nonzero_inputs(X)
+    out = np.empty((stop - start, dual.shape[1]))
+    for first in range(start, stop, block):
+        last = min(first + block, stop)
+        features = unscaled_features(
+            train, weights, offsets, draw[0], first, last, inputs=inputs, n_jobs=1
+        )
+        np.matmul(features.T, dual, out=out[first - start : last - start])
+    return out
+
+
+def _token(draw):
+    """A key for the weights of ``draw``: everything they depend on, the seed's state too."""
+    from dask.base import tokenize
+
+    kind, n_features, n_components, bandwidth, state = draw
+    seed = state.get_state() if hasattr(state, "get_state") else state
+    return tokenize(kind, n_features, n_components, bandwidth, seed)
+
+
+def fit_min_norm(
+    X,
+    Y,
+    kind,
+    n_components,
+    bandwidth,
+    random_state,
+    *,
+    cutoff=DEFAULT_CUTOFF,
+    X_test=None,
+    memory_limit=None,
+    client=None,
+    timeout=DEFAULT_TIMEOUT,
+    verbose=0,
+):
+    """Minimum-norm interpolation on ``N >= n`` random features, the Gram summed by workers.
+
+    The distributed twin of the dual solver of
+    :func:`skinterp.random_features._min_norm.fit_min_norm`: same weights (drawn from
+    ``random_state`` on every worker), same solve, the float64 Gram matrix (the local solver may
+    take its float32 Gram with iterative refinement: both reach a relative residual ~1e-12).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Training inputs (sent to every worker).
+    Y : ndarray of shape (n, n_outputs)
+        Targets.
+    kind : {"fourier", "relu"}
+        The features.
+    n_components : int
+        ``N``, at least ``n``.
+    bandwidth : float
+        The resolved bandwidth.
+    random_state : int or RandomState
+        The seed, in the state :func:`draw_weights` receives it (a copy is sent).
+    cutoff : float
+        Relative cut-off on the singular values.
+    X_test : ndarray of shape (n_test, d) or None
+        Also return ``C_test C^T a``, the predictions at ``X_test``.
+    memory_limit : float or None
+        Budget in MiB of each worker's feature blocks and of the client's solve.
+    client : distributed.Client or None
+        The client (``None``: the active one).
+    timeout : float
+        Seconds to wait for the workers' Gram matrices.
+    verbose : int
+        Print the stages when > 0.
+
+    Returns
+    -------
+    solution : MinNormSolution
+        As the local solver's (``solver="dual"``).
+    test_predictions : ndarray of shape (n_test, n_outputs) or None
+
+    Examples
+    --------
+    >>> from skinterp.distributed import fit_min_norm
+    >>> solution, _ = fit_min_norm(X, Y, "fourier", 20000, 1.0, 0)  # doctest: +SKIP
+    """
+    if kind not in FEATURE_KINDS:
+        raise ValueError(f"features must be one of {FEATURE_KINDS}, got {kind!r}.")
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    n_samples = X.shape[0]
+    if n_components < n_samples:
+        raise ValueError(
+            f"The distributed solver sums the dual Gram matrix: it needs n_components >= "
+            f"n_samples, got {n_components} < {n_samples}. Fit below the threshold locally."
+        )
+    check_memory(
+        3 * 8 * n_samples**2,
+        memory_limit,
+        what="The n_samples x n_samples Gram matrix of the dual solver (and its eigenvectors)",
+        advice="Fit on fewer samples or raise memory_limit.",
+    )
+    client = active_client(client)
+    configure_workers(client)
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:
+        raise ValueError("The dask cluster has no workers.")
+    n_test = 0 if X_test is None else X_test.shape[0]
+    block = column_block_size(n_samples + n_test, memory_limit)
+    state = (
+        copy.deepcopy(random_state)
+        if not isinstance(random_state, (int, np.integer))
+        else int(random_state)
+    )
+    draw = (kind, X.shape[1], int(n_components), float(bandwidth), state)
+    draw = draw + (_token(draw),)
+    X_future = client.scatter(X, broadcast=True, hash=False)
+    X_test_future = (
+        None
+        if X_test is None
+        else client.scatter(
+            np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+        )
+    )
+    pieces = _column_pieces(int(n_components), len(workers))
+    partials = [
+        client.submit(
+            _partial_gram,
+            X_future,
+            X_test_future,
+            draw,
+            start,
+            stop,
+            block,
+            workers=[workers[i % len(workers)]],
+            allow_other_workers=True,
+            pure=False,
+        )
+        for i, (start, stop) in enumerate(pieces)
+    ]
+    while len(partials) > 1:  # pairwise sums on the workers
+        pairs = [
+            client.submit(_add, a, b, pure=False) for a, b in zip(partials[0::2], partials[1::2])
+        ]
+        partials = pairs + ([partials[-1]] if len(partials) % 2 else [])
+    if verbose:
+        print(
+            f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
+            f"{len(pieces)} Gram pieces",
+            flush=True,
+        )
+    gram, cross = result_of(partials[0], timeout=timeout, what="the distributed RFF Gram")
+    dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+    targets_norm = np.linalg.norm(Y)
+    residual_norm = np.linalg.norm(Y - gram @ dual)
+    residual = float(residual_norm / targets_norm) if targets_norm > 0 else float(residual_norm)
+    del gram
+    dual_future = client.scatter(dual, broadcast=True, hash=False)
+    projections = [
+        client.submit(
+            _projection,
+            X_future,
+            dual_future,
+            draw,
+            start,
+            stop,
+            block,
+            workers=[workers[i % len(workers)]],
+            allow_other_workers=True,
+            pure=False,
+        )
+        for i, (start, stop) in enumerate(pieces)
+    ]
+    coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+    coef /= feature_scale(n_components)
+    test_predictions = None if cross is None else cross @ dual
+    solution = MinNormSolution(coef=coef, solver="dual", rank=rank, residual=residual)
+    return solution, test_predictions
+
+
+def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
+    """Fit a :class:`~skinterp.MinNormRFFRegressor` or ``Classifier`` with the Gram on workers.
+
+    Validates and encodes as the estimator's ``fit`` does, then solves with
+    :func:`fit_min_norm` and sets the same fitted attributes; the result predicts as a local
+    fit (to rounding). Needs ``n_components >= n_samples``.
+
+    Parameters
+    ----------
+    estimator : MinNormRFFRegressor or MinNormRFFClassifier
+        Unfitted (its parameters are used); fitted in place.
+    X : array-like or dask array of shape (n_samples, n_features)
+    y : array-like or dask array of shape (n_samples,) or (n_samples, n_outputs)
+    client : distributed.Client or None
+    timeout : float
+        Seconds to wait for each distributed stage.
+
+    Returns
+    -------
+    estimator
+        The fitted estimator.
+
+    Examples
+    --------
+    >>> from skinterp import MinNormRFFRegressor
+    >>> from skinterp.distributed import fit_min_norm_rff
+    >>> model = fit_min_norm_rff(MinNormRFFRegressor(n_components=10**5), X, y)  # doctest: +SKIP
+    """
+    from sklearn.base import is_classifier
+
+    X = np.asarray(X.compute() if hasattr(X, "compute") else X)
+    y = np.asarray(y.compute() if hasattr(y, "compute") else y)
+    estimator._validate_params()
+    if is_classifier(estimator):
+        from sklearn.utils.multiclass import check_classification_targets
+
+        X, y = validate_features(estimator, X, y, reset=True)
+        check_classification_targets(y)
+        estimator.classes_, encoded = np.unique(y, return_inverse=True)
+        Y = np.zeros((X.shape[0], estimator.classes_.shape[0]), dtype=X.dtype)
+        Y[np.arange(X.shape[0]), encoded] = 1
+    else:
+        X, y = validate_features(estimator, X, y, reset=True, multi_output=True, y_numeric=True)
+        Y, estimator._single_output = as_2d_targets(y)
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    rng = check_random_state(estimator.random_state)
+    state = copy.deepcopy(rng)  # what the workers draw from: the weights the client draws
+    estimator.bandwidth_ = resolve_bandwidth(estimator.bandwidth, X)
+    estimator.random_weights_, estimator.random_offset_ = draw_weights(
+        estimator.features, X.shape[1], estimator.n_components, estimator.bandwidth_, rng
+    )
+    if isinstance(estimator.random_state, (int, np.integer)):
+        state = int(estimator.random_state)
+    solution, _ = fit_min_norm(
+        X,
+        Y,
+        estimator.features,
+        estimator.n_components,
+        estimator.bandwidth_,
+        state,
+        cutoff=estimator.cutoff,
+        memory_limit=estimator.memory_limit,
+        client=client,
+        timeout=timeout,
+    )
+    estimator.coef_ = solution.coef
+    estimator.coef_norm_ = float(np.linalg.norm(solution.coef))
+    estimator.solver_ = solution.solver
+    estimator.rank_ = solution.rank
+    estimator.train_residual_ = solution.residual
+    estimator.interpolates_ = bool(solution.residual <= INTERPOLATION_TOLERANCE)
+    return estimator

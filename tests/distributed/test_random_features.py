@@ -1,0 +1,70 @@
+"""The distributed min-norm random-feature fit equals the local dual solve."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "distributed", reason="the optional `skinterp[dask]` extra (dask.distributed) is not installed"
+)
+
+import dask.array as da  # noqa: E402
+
+from skinterp import MinNormRFFClassifier, MinNormRFFRegressor  # noqa: E402
+from skinterp.distributed import fit_min_norm, fit_min_norm_rff  # noqa: E402
+from skinterp.random_features._features import draw_weights  # noqa: E402
+
+RNG = np.random.RandomState(3)
+X = RNG.uniform(-1, 1, size=(150, 4))
+Y = np.sin(3 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * RNG.normal(size=150)
+X_TEST = RNG.uniform(-1, 1, size=(60, 4))
+
+
+@pytest.mark.parametrize("features, n_components", [("fourier", 1500), ("relu", 450)])
+def test_distributed_regressor_equals_local_above_the_threshold(client, features, n_components):
+    params = dict(n_components=n_components, bandwidth=0.7, features=features, random_state=4)
+    local = MinNormRFFRegressor(**params).fit(X, Y)
+    remote = fit_min_norm_rff(
+        MinNormRFFRegressor(**params),
+        da.from_array(X, chunks=50),
+        da.from_array(Y, chunks=50),
+        client,
+    )
+    np.testing.assert_array_equal(remote.random_weights_, local.random_weights_)
+    assert remote.solver_ == "dual" and remote.interpolates_ == local.interpolates_
+    assert remote.rank_ == local.rank_
+    scale = np.abs(local.predict(X_TEST)).max()
+    np.testing.assert_allclose(remote.predict(X_TEST), local.predict(X_TEST), atol=1e-7 * scale)
+    np.testing.assert_allclose(remote.predict(X), Y, atol=1e-6)
+    np.testing.assert_allclose(remote.coef_norm_, local.coef_norm_, rtol=1e-6)
+
+
+def test_distributed_classifier_equals_local_and_a_random_state_instance_too(client):
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3)
+    local = MinNormRFFClassifier(n_components=600, random_state=np.random.RandomState(7))
+    local.fit(X, labels)
+    remote = fit_min_norm_rff(
+        MinNormRFFClassifier(n_components=600, random_state=np.random.RandomState(7)),
+        X,
+        labels,
+        client,
+    )
+    np.testing.assert_array_equal(remote.classes_, local.classes_)
+    np.testing.assert_array_equal(remote.random_weights_, local.random_weights_)
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(remote.predict(X_TEST), local.predict(X_TEST))
+    np.testing.assert_array_equal(remote.predict(X), labels)
+
+
+def test_test_predictions_are_c_test_c_transpose_a(client):
+    weights, offsets = draw_weights("fourier", 4, 1000, 0.7, 5)
+    solution, test_pred = fit_min_norm(
+        X, Y[:, None], "fourier", 1000, 0.7, 5, X_test=X_TEST, client=client
+    )
+    local = MinNormRFFRegressor(n_components=1000, bandwidth=0.7, random_state=5).fit(X, Y)
+    np.testing.assert_allclose(test_pred[:, 0], local.predict(X_TEST), atol=1e-7)
+    np.testing.assert_allclose(solution.coef, local.coef_, rtol=1e-5, atol=1e-8)
+
+
+def test_below_the_threshold_is_refused_with_advice(client):
+    with pytest.raises(ValueError, match="n_components >= n_samples"):
+        fit_min_norm(X, Y[:, None], "fourier", 100, 0.7, 0, client=client)
