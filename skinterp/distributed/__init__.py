@@ -33,12 +33,16 @@ from ._client import (
     predict,
     ship_model,
 )
+from ._eigenpro import ShardedKernelModel, eigenpro_fit, fit_kernel_interpolator
 from ._random_features import fit_min_norm, fit_min_norm_rff
 
 __all__ = [
+    "ShardedKernelModel",
     "ShippedModel",
     "WorkerLostError",
     "configure_workers",
+    "eigenpro_fit",
+    "fit_kernel_interpolator",
     "fit_min_norm",
     "fit_min_norm_rff",
     "model_nbytes",

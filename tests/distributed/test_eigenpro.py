@@ -1,0 +1,87 @@
+"""Distributed EigenPro: same random_state, same batches, the same fit as the local solver."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip(
+    "distributed", reason="the optional `skinterp[dask]` extra (dask.distributed) is not installed"
+)
+
+import dask.array as da  # noqa: E402
+
+from skinterp import KernelInterpolator  # noqa: E402
+from skinterp.distributed import eigenpro_fit, fit_kernel_interpolator  # noqa: E402
+from skinterp.kernel_machine._eigenpro import eigenpro_fit as local_eigenpro_fit  # noqa: E402
+from skinterp.kernels import KernelSpec  # noqa: E402
+
+RNG = np.random.RandomState(11)
+X = RNG.uniform(size=(700, 5))
+Y = np.stack([np.sin(5 * X[:, 0]) + X[:, 1], X[:, 2] * X[:, 3]], axis=1)
+X_TEST = RNG.uniform(size=(50, 5))
+PARAMS = dict(n_epochs=3, subsample_size=200, random_state=5)
+
+
+@pytest.mark.parametrize("kernel", ["laplacian", "gaussian"])
+def test_sharded_fit_equals_the_local_fit_batch_for_batch(client, kernel):
+    spec = KernelSpec(kernel, 0.6)
+    local = local_eigenpro_fit(X, Y, spec, n_jobs=1, **PARAMS)
+    remote = eigenpro_fit(
+        da.from_array(X, chunks=(100, 5)),
+        da.from_array(Y, chunks=100),
+        spec,
+        client=client,
+        **PARAMS,
+    )
+    assert len(remote.shards) == 2
+    assert (remote.batch_size, remote.n_components, remote.n_batches) == (
+        local.batch_size,
+        local.n_components,
+        local.n_batches,
+    )
+    assert remote.step_size == local.step_size
+    np.testing.assert_allclose(remote.loss_curve, local.loss_curve, rtol=1e-9)
+    centers, coef = remote.gather()
+    np.testing.assert_array_equal(centers, local.centers)
+    np.testing.assert_allclose(coef, local.coef, rtol=1e-9, atol=1e-12)
+    # Prediction on the shards.
+    from skinterp.kernels import kernel_product
+
+    expected = kernel_product(X_TEST, local.centers, local.coef, kernel=spec)
+    np.testing.assert_allclose(remote.predict(X_TEST), expected, rtol=1e-9, atol=1e-12)
+    assert remote.bytes_per_epoch > 0 and remote.seconds_per_batch > 0
+
+
+def test_each_shard_holds_its_part_not_all_of_x(client):
+    remote = eigenpro_fit(
+        X,
+        Y[:, 0],
+        KernelSpec("laplacian", 0.6),
+        client=client,
+        n_epochs=1,
+        subsample_size=100,
+        random_state=0,
+    )
+    sizes = [hi - lo for lo, hi in remote.bounds]
+    assert sizes == [350, 350]
+    for nbytes in remote.shard_nbytes():
+        assert nbytes < 0.7 * X.nbytes + 4 * 700 * 8
+
+
+def test_fit_kernel_interpolator_predicts_as_the_local_estimator(client):
+    params = dict(
+        bandwidth=0.6, solver="eigenpro", n_epochs=2, subsample_size=150, random_state=2, n_jobs=1
+    )
+    local = KernelInterpolator(**params).fit(X, Y[:, 0])
+    remote = fit_kernel_interpolator(
+        KernelInterpolator(**params),
+        da.from_array(X, chunks=200),
+        da.from_array(Y[:, 0], chunks=200),
+        client,
+    )
+    np.testing.assert_allclose(
+        remote.predict(X_TEST), local.predict(X_TEST), rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(remote.loss_curve_, local.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(remote.norm_, local.norm_, rtol=1e-9)
+    with pytest.raises(ValueError, match="early_stopping"):
+        fit_kernel_interpolator(KernelInterpolator(early_stopping=True), X, Y[:, 0], client)
