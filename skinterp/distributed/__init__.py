@@ -12,8 +12,8 @@ the neighbour search), called on the workers.
   from feature blocks that each worker generates from the seed.
 * :func:`eigenpro_fit` / :func:`fit_kernel_interpolator`: EigenPro with the centres and their
   coefficients sharded over the workers.
-* :func:`kneighbors` / :func:`fit_singular_kernel_nn`: the exact k nearest neighbours of a
-  sharded training set, merged on the client.
+* :class:`ShardedNeighbors`: the exact k nearest neighbours of a sharded training set, merged
+  on the client, and the singular-kernel prediction on them.
 """
 
 try:
@@ -34,10 +34,12 @@ from ._client import (
     ship_model,
 )
 from ._eigenpro import ShardedKernelModel, eigenpro_fit, fit_kernel_interpolator
+from ._neighbors import ShardedNeighbors, merge_neighbors
 from ._random_features import fit_min_norm, fit_min_norm_rff
 
 __all__ = [
     "ShardedKernelModel",
+    "ShardedNeighbors",
     "ShippedModel",
     "WorkerLostError",
     "configure_workers",
@@ -45,6 +47,7 @@ __all__ = [
     "fit_kernel_interpolator",
     "fit_min_norm",
     "fit_min_norm_rff",
+    "merge_neighbors",
     "model_nbytes",
     "predict",
     "ship_model",

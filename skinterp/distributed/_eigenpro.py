@@ -408,7 +408,8 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     --------
     >>> from skinterp import KernelInterpolator
     >>> from skinterp.distributed import fit_kernel_interpolator
-    >>> model = fit_kernel_interpolator(KernelInterpolator(solver="eigenpro"), X, y)  # doctest: +SKIP
+    >>> estimator = KernelInterpolator(solver="eigenpro")
+    >>> model = fit_kernel_interpolator(estimator, X, y)  # doctest: +SKIP
     """
     if getattr(estimator, "early_stopping", False):
         raise ValueError("early_stopping is not supported by the distributed EigenPro fit.")
