@@ -15,7 +15,8 @@ numbers back; the training points move once.
 import numpy as np
 
 from skinterp._base import validate_features
-from skinterp.neighbors._search import build_index, kneighbors as local_kneighbors
+from skinterp.neighbors._search import build_index
+from skinterp.neighbors._search import kneighbors as local_kneighbors
 from skinterp.neighbors._weights import LOG, POWER, singular_kernel_average
 
 from ._client import DEFAULT_TIMEOUT, active_client, configure_workers
