@@ -93,3 +93,15 @@ def test_result_shape_summary_and_json_round_trip(result):
 def test_bad_arguments_raise_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         blessing_of_dimensionality(**kwargs)
+
+
+def test_plot_draws_both_panels_with_the_guide(result):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes = result.plot()
+    assert len(axes) == 2 and axes[0].get_yscale() == "log"
+    assert "~ 1/sqrt(d)" in axes[0].get_legend_handles_labels()[1]
+    plt.close("all")
