@@ -1,7 +1,7 @@
 """
-===================================================
+================================================
 Early stopping a kernel machine: is it worth it?
-===================================================
+================================================
 
 Classical advice stops an iterative fit before it fits its training data, to regularise.
 Belkin (2021, Section 6.2) notes that for kernel machines on real data running the iteration

@@ -1,7 +1,7 @@
 r"""
-=======================================================
+=====================================================
 Kernel machines against Nadaraya-Watson: inverse wins
-=======================================================
+=====================================================
 
 Belkin (2021, Section 6.2) compares two predictors that share the same form,
 :math:`f(x) = \sum_i \alpha_i k(x_i, x)`, the same kernel and the same bandwidth, on MNIST:

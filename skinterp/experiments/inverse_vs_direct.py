@@ -268,7 +268,7 @@ def inverse_vs_direct(
                 "wiNN (best k)": summary["wiNN best accuracy"],
                 "1-NN": summary["1-NN accuracy"],
             },
-            title=f"{kernel} kernel: alpha = K^-1 y vs alpha = y (Belkin 2021, 6.2)",
+            title=f"{kernel}: K^-1 y vs y (Belkin 2021, 6.2)",
         ),
         description="kernel machine alpha = K^-1 y vs Nadaraya-Watson alpha = y on one "
         "bandwidth grid, wiNN and 1-NN: test accuracy",

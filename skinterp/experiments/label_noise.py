@@ -31,7 +31,7 @@ draw, thresholded), so the curves in ``q`` are smooth.
 Cost, per noise level: two ``n x n`` direct solves and kernel matrices, a few EigenPro epochs,
 six ridge solves per kernel, a neighbour search and the simplicial LPs. At the full settings
 (2000 training images, 5000 test images, six noise levels, simplicial on 1000 test images) the
-run takes about 4 minutes on two shared cores; ``quick=True`` about 15 s.
+run took 5.6 minutes on two cores shared with other jobs; ``quick=True`` about 15 s.
 """
 
 import time
@@ -183,11 +183,17 @@ class LabelNoiseResult(ExperimentResult):
         -------
         axes : list of matplotlib Axes
         """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            # Nine methods: a wider figure than the default, so that the legend fits.
+            _, ax = plt.subplots(1, 2, figsize=(11, 4.2))
         axes = super().plot(ax)
         floor = dict(sorted((row["q"], row["bayes_error"]) for row in self.rows))
-        axes[1].plot(list(floor), list(floor.values()), "k--", lw=1.5, label="Bayes floor")
-        axes[1].legend(fontsize="x-small")
-        axes[0].legend(fontsize="x-small")
+        label = "Bayes floor (1 - 1/c) q"
+        (line,) = axes[1].plot(list(floor), list(floor.values()), "k--", lw=1.5, label=label)
+        axes[0].legend(fontsize="x-small", ncol=2)
+        axes[1].legend([line], [label], fontsize="x-small")  # the methods: left panel
         return axes
 
 
@@ -281,8 +287,11 @@ def label_noise(
 
     Notes
     -----
-    Full settings (2000 / 5000 MNIST images, six levels, simplicial on 1000 test points) take
-    about 4 minutes on two shared cores.
+    Full settings (2000 / 5000 MNIST images, six levels, simplicial on 1000 test points) took
+    5.6 minutes on two shared cores. Laplace clean errors 8.4 / 9.4 / 10.4 / 15.9% at
+    q = 0 / 0.1 / 0.2 / 0.4 (the paper: 6.1 / 7.0 / 8.2 / 14.0%), Gauss 7.4 / 9.7 / 13.1 /
+    26.2% (5.1 / 7.4 / 11.4 / 25.5%); on corrupted labels every method's error follows
+    ``(1 - q) e + 0.9 q`` within sampling error.
 
     Examples
     --------

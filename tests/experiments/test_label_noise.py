@@ -134,7 +134,9 @@ def test_result_shape_summary_and_json_round_trip(result):
     assert back.rows == result.rows and back.summary == result.summary
     axes = back.plot()
     assert len(axes) == 2
-    assert "Bayes floor" in axes[1].get_legend_handles_labels()[1]
+    floor = [line for line in axes[1].get_lines() if line.get_label().startswith("Bayes floor")]
+    assert len(floor) == 1
+    np.testing.assert_allclose(floor[0].get_ydata(), [0.0, 2 / 3 * NOISE])
 
 
 @pytest.mark.parametrize(
