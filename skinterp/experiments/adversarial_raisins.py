@@ -56,8 +56,8 @@ FULL = {
     "n_test": 100_000,
     "n_probe": 2000,
 }
-#: ``quick=True``: five sizes up to 10,000, 20,000 test and 500 probe points.
-QUICK = {"n_samples": (100, 300, 1000, 3000, 10_000), "n_test": 20_000, "n_probe": 500}
+#: ``quick=True``: six sizes up to 30,000, 40,000 test and 1000 probe points.
+QUICK = {"n_samples": (100, 300, 1000, 3000, 10_000, 30_000), "n_test": 40_000, "n_probe": 1000}
 
 WINN, SIMPLICIAL = "wiNN", "simplicial"
 
@@ -178,8 +178,8 @@ def adversarial_raisins(
     n_segment_steps : int, default=32
         Resolution of the search along each segment (see the module docstring).
     quick : bool, default=False
-        Use ``n_samples=(100, 300, 1000, 3000, 10000)``, ``n_test=20000``, ``n_probe=500``
-        (a few seconds on two cores) instead of the size arguments.
+        Use ``n_samples=(100, 300, 1000, 3000, 10000, 30000)``, ``n_test=40000``,
+        ``n_probe=1000`` (about 10 s on two cores) instead of the size arguments.
     random_state : int, default=0
         Seed of the data, the noise and the Monte Carlo points.
     verbose : bool, default=False
@@ -199,8 +199,7 @@ def adversarial_raisins(
 
     Notes
     -----
-    Full settings: about 1 minute on two shared cores (measured: see the final report of the
-    ``reproduce`` command).
+    Full settings (n up to 100,000): 30 s on two cores shared with other jobs.
 
     Examples
     --------

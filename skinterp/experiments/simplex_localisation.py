@@ -148,7 +148,8 @@ def simplex_localisation(
 
     Notes
     -----
-    Full settings (d = 1..20, 100,000 points) ran in about 3 minutes on two shared cores.
+    Full settings (d = 1..20, 200,000 points): 284 s on two cores shared with other jobs (the
+    lifted linear program from d = 6 on); ``quick=True``: about 5 s.
 
     Examples
     --------
