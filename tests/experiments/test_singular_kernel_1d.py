@@ -38,10 +38,13 @@ def test_one_nn_is_near_the_line_with_the_probability_that_the_noise_is_small(re
     assert result.reference["fraction of [0, 1] within 0.1: 1-NN"] == pytest.approx(expected)
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(noise=st.floats(0.001, 0.02), seed=st.integers(0, 10**6))
 def test_noise_far_below_the_tolerance_keeps_every_method_near_the_line(noise, seed):
-    result = singular_kernel_1d(noise=noise, n_repeats=1, n_grid=500, random_state=seed)
+    # 400 points leave no gap wide enough (> 0.1) for a copied value to drift off the line.
+    result = singular_kernel_1d(
+        n_train=400, noise=noise, n_repeats=1, n_grid=500, random_state=seed
+    )
     assert all(row["fraction_within"] == 1.0 for row in result.rows)
 
 
