@@ -48,6 +48,7 @@ from skinterp import (
     SimplicialClassifier,
     SingularKernelNNClassifier,
 )
+from skinterp._parallel import single_threaded_blas
 from skinterp._progress import progress
 from skinterp.datasets import load_mnist
 from skinterp.experiments._result import ExperimentResult
@@ -419,9 +420,12 @@ def label_noise(
             )
             last = epochs[-1]
             add(f"{name} overfitted", last["train_pred"], last["eval_pred"], epochs=last["epoch"])
-            alpha, train_pred, test_pred = _best_ridge(
-                *kernel_matrices[name], y_noisy, ridge_alphas, check_random_state(ridge_seed)
-            )
+            # One BLAS thread: measured 20x faster here (0.26 s -> 0.013 s per 800-point
+            # solve) than OpenBLAS threads competing with the numba threads of the kernels.
+            with single_threaded_blas():
+                alpha, train_pred, test_pred = _best_ridge(
+                    *kernel_matrices[name], y_noisy, ridge_alphas, check_random_state(ridge_seed)
+                )
             add(f"{name} ridge", train_pred, test_pred, alpha=alpha)
         winn = SingularKernelNNClassifier(n_neighbors=n_neighbors).fit(X_train, y_noisy)
         add("wiNN", winn.predict(X_train), winn.predict(X_test))
