@@ -20,7 +20,7 @@ estimator fitted with ``n_epochs=k`` and the same ``random_state``.
 Cost: per noise level, ``n_epochs`` EigenPro epochs plus two evaluation passes per epoch
 (training and test points, ``n (n + n_test) d`` flops each) and one direct ``n x n`` solve. At
 the full settings (5000 / 5000 MNIST images, q in (0, 0.2), 20 epochs) the run took 4 minutes
-on two shared cores; ``quick=True`` about 10 s.
+on two shared cores; ``quick=True`` about 15 s.
 """
 
 import time
@@ -94,8 +94,9 @@ def eigenpro_epochs(
     -------
     epochs : list of dict
         One per epoch run: ``epoch`` (from 1), ``train_mse`` (EigenPro's loss of the epoch,
-        measured on each batch before its update), ``train_pred`` and ``eval_pred`` (labels;
-        None without ``X_eval``).
+        measured on each batch before its update; NaN when ``stop_when_interpolating`` ended
+        the fit, since the core returns its loss curve only when it finishes), ``train_pred``
+        and ``eval_pred`` (labels; None without ``X_eval``).
 
     Examples
     --------
@@ -223,7 +224,7 @@ def early_stopping(
     n_epochs : int, default=20
         EigenPro epochs.
     quick : bool, default=False
-        2000 training and 2000 test images, 10 epochs (about 10 s on two cores; the sizes
+        2000 training and 2000 test images, 10 epochs (about 15 s on two cores; the sizes
         above are ignored).
     data_home : str, path or None, default=None
         Folder of the MNIST sample files (``$SKINTERP_DATA`` when None).
