@@ -96,7 +96,8 @@ def eigenpro_epochs(
         One per epoch run: ``epoch`` (from 1), ``train_mse`` (EigenPro's loss of the epoch,
         measured on each batch before its update; NaN when ``stop_when_interpolating`` ended
         the fit, since the core returns its loss curve only when it finishes), ``train_pred``
-        and ``eval_pred`` (labels; None without ``X_eval``).
+        and ``eval_pred`` (labels; None without ``X_eval``, and with
+        ``stop_when_interpolating`` before the last epoch run).
 
     Examples
     --------
@@ -119,17 +120,20 @@ def eigenpro_epochs(
     epochs = []
 
     def record(epoch, centers, coef):
-        train_pred = classes[
-            np.argmax(kernel_product(X_train, centers, coef, kernel=spec, n_jobs=-1), axis=1)
-        ]
+        scores = kernel_product(X_train, centers, coef, kernel=spec, n_jobs=-1)
+        train_pred = classes[np.argmax(scores, axis=1)]
+        interpolating = stop_when_interpolating and np.array_equal(train_pred, y_train)
         eval_pred = None
-        if X_eval is not None:
+        # When only the stopping epoch matters, evaluate X_eval only there (or at the last).
+        if X_eval is not None and (
+            not stop_when_interpolating or interpolating or epoch == n_epochs
+        ):
             scores = kernel_product(X_eval, centers, coef, kernel=spec, n_jobs=-1)
             eval_pred = classes[np.argmax(scores, axis=1)]
         epochs.append(
             dict(epoch=int(epoch), train_mse=np.nan, train_pred=train_pred, eval_pred=eval_pred)
         )
-        if stop_when_interpolating and np.array_equal(train_pred, y_train):
+        if interpolating:
             raise _Interpolating
 
     loss_curve = None
