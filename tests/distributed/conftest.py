@@ -1,20 +1,20 @@
-"""One real ``LocalCluster`` (2 worker processes x 1 thread) per test module of this folder."""
+"""One real ``LocalCluster`` (2 worker processes x 1 thread) per test module of this folder.
+
+The modules that need dask skip themselves (``pytest.importorskip``) when the optional
+``skinterp[dask]`` extra is not installed; ``test_optional.py`` runs either way.
+"""
 
 import pytest
-
-pytest.importorskip(
-    "distributed", reason="the optional `skinterp[dask]` extra (dask.distributed) is not installed"
-)
-pytest.importorskip("dask_ml", reason="the optional `skinterp[dask]` extra (dask-ml) is missing")
-
-from distributed import Client, LocalCluster  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def client():
     """A client of a LocalCluster of 2 processes x 1 thread, closed after the module."""
+    distributed = pytest.importorskip(
+        "distributed", reason="the optional `skinterp[dask]` extra is not installed"
+    )
     with (
-        LocalCluster(
+        distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
@@ -22,7 +22,7 @@ def client():
             worker_dashboard_address=None,
             memory_limit="3GiB",
         ) as cluster,
-        Client(cluster, timeout="60s") as client,
+        distributed.Client(cluster, timeout="60s") as client,
     ):
         client.wait_for_workers(2, timeout=60)
         yield client
