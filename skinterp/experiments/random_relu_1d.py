@@ -127,7 +127,7 @@ class RandomReLU1DResult(ExperimentResult):
             raise ValueError(f"plot needs {len(sizes) + 1} Axes, got {len(axes)}.")
         X, y, grid, curves = self.panel_curves()
         rows = {row["N"]: row for row in self.rows}
-        for axis, N in zip(axes, sizes, strict=True):
+        for axis, N in zip(axes[:-1], sizes, strict=True):
             axis.plot(
                 grid[:, 0],
                 target_function(grid[:, 0]),
@@ -266,11 +266,10 @@ def random_relu_1d(
     )
     # The paper gives the panels' shapes, not numbers: what each should show.
     shapes = ["underfits", "interpolates, large norm, swings", "interpolates, smaller norm"]
-    reference = {
-        f"norm, N = {N}": shape
-        for N, shape in zip(sorted(sizes), shapes, strict=True)
-        if len(sizes) == 3
-    }
+    reference = {}
+    if len(sizes) == 3:
+        for N, shape in zip(sorted(sizes), shapes, strict=True):
+            reference[f"norm, N = {N}"] = shape
     reference["smallest interpolating N"] = f"> n = {n_samples}"
     reference["largest interpolating norm / norm at largest N"] = "> 1"
     return RandomReLU1DResult(
