@@ -397,11 +397,12 @@ random_state, verbose, max_batches :
 
 
 def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
-    """Fit a ``KernelInterpolator(solver="eigenpro")`` on the cluster; gather the model.
+    """Fit a ``KernelInterpolator`` or its classifier by EigenPro on the cluster; gather it.
 
     Runs :func:`eigenpro_fit` with the estimator's parameters and sets its fitted attributes
     from the gathered centres and coefficients (so that it predicts locally, or on the cluster
-    through :func:`skinterp.distributed.predict`). Regression targets only; keep the
+    through :func:`skinterp.distributed.predict`). Class labels are one-hot encoded as the
+    classifier's ``fit`` does. Keep the
     :class:`ShardedKernelModel` of :func:`eigenpro_fit` to leave the model on the workers.
 
     Examples
@@ -411,13 +412,24 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     >>> estimator = KernelInterpolator(solver="eigenpro")
     >>> model = fit_kernel_interpolator(estimator, X, y)  # doctest: +SKIP
     """
+    import dask.array as da
+    from sklearn.base import is_classifier
+
     if getattr(estimator, "early_stopping", False):
         raise ValueError("early_stopping is not supported by the distributed EigenPro fit.")
     estimator._validate_params()
     spec = KernelSpec(estimator.kernel, estimator.bandwidth, float(estimator.nu))
+    X = da.asarray(X)
     if estimator.dtype is not None:
         X = X.astype(estimator.dtype)
-    single = getattr(y, "ndim", 1) == 1
+    elif X.dtype not in (np.float64, np.float32):
+        X = X.astype(np.float64)
+    y = da.asarray(y)
+    if is_classifier(estimator):
+        # One-hot targets of the sorted labels, as SquareLossClassifierMixin.fit encodes them.
+        estimator.classes_ = np.unique(y.compute())
+        y = (y[:, None] == estimator.classes_[None, :]).astype(X.dtype)
+    single = y.ndim == 1
     model = eigenpro_fit(
         X,
         y,
@@ -441,7 +453,7 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     estimator.centers_ = centers
     estimator._dual_coef_2d = coef
     estimator._single_output = single
-    estimator.dual_coef_ = coef[:, 0] if single else coef
+    estimator.dual_coef_ = coef[:, 0] if single and not is_classifier(estimator) else coef
     estimator.loss_curve_ = model.loss_curve
     estimator.validation_loss_curve_ = np.empty(0)
     estimator.n_epochs_ = model.n_epochs

@@ -9,7 +9,7 @@ pytest.importorskip(
 
 import dask.array as da  # noqa: E402
 
-from skinterp import KernelInterpolator  # noqa: E402
+from skinterp import KernelInterpolationClassifier, KernelInterpolator  # noqa: E402
 from skinterp.distributed import eigenpro_fit, fit_kernel_interpolator  # noqa: E402
 from skinterp.kernel_machine._eigenpro import eigenpro_fit as local_eigenpro_fit  # noqa: E402
 from skinterp.kernels import KernelSpec  # noqa: E402
@@ -85,3 +85,22 @@ def test_fit_kernel_interpolator_predicts_as_the_local_estimator(client):
     np.testing.assert_allclose(remote.norm_, local.norm_, rtol=1e-9)
     with pytest.raises(ValueError, match="early_stopping"):
         fit_kernel_interpolator(KernelInterpolator(early_stopping=True), X, Y[:, 0], client)
+
+
+def test_fit_kernel_interpolation_classifier_equals_local(client):
+    labels = np.where(X[:, 0] + X[:, 1] > 1, "yes", "no")
+    params = dict(
+        bandwidth=0.6, solver="eigenpro", n_epochs=2, subsample_size=150, random_state=4, n_jobs=1
+    )
+    local = KernelInterpolationClassifier(**params).fit(X, labels)
+    remote = fit_kernel_interpolator(
+        KernelInterpolationClassifier(**params),
+        da.from_array(X, chunks=300),
+        da.from_array(labels, 300),
+        client,
+    )
+    np.testing.assert_array_equal(remote.classes_, local.classes_)
+    np.testing.assert_allclose(
+        remote.decision_function(X_TEST), local.decision_function(X_TEST), rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_array_equal(remote.predict(X_TEST), local.predict(X_TEST))
