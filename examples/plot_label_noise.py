@@ -37,7 +37,7 @@ and on equally corrupted test labels their error stays close to the Bayes error.
 # held-out fifth of the noisy labels, which does *not* interpolate. wiNN, simplicial
 # interpolation (on a subset of the test points) and 1-NN interpolate too.
 #
-# This runs the quick preset: 1000 training and 1000 test MNIST images (the digits when the
+# This runs the quick preset: 800 training and 800 test MNIST images (the digits when the
 # sample files are not found), :math:`q \in \{0, 0.2, 0.4, 0.8\}`.
 import matplotlib.pyplot as plt
 

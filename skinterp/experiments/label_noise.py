@@ -31,7 +31,7 @@ draw, thresholded), so the curves in ``q`` are smooth.
 Cost, per noise level: two ``n x n`` direct solves and kernel matrices, a few EigenPro epochs,
 six ridge solves per kernel, a neighbour search and the simplicial LPs. At the full settings
 (2000 training images, 5000 test images, six noise levels, simplicial on 1000 test images) the
-run took 5.6 minutes on two cores shared with other jobs; ``quick=True`` about 15 s.
+run took 5 to 5.6 minutes on two cores shared with other jobs; ``quick=True`` 15-40 s.
 """
 
 import time
@@ -66,7 +66,7 @@ KERNEL_NAMES = {"laplace": "laplacian", "gauss": "gaussian"}
 FULL = dict(
     n_train=2000, n_test=5000, noise_levels=(0.0, 0.1, 0.2, 0.4, 0.6, 0.8), n_simplicial_test=1000
 )
-QUICK = dict(n_train=1000, n_test=1000, noise_levels=(0.0, 0.2, 0.4, 0.8), n_simplicial_test=100)
+QUICK = dict(n_train=800, n_test=800, noise_levels=(0.0, 0.2, 0.4, 0.8), n_simplicial_test=80)
 RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 
 
@@ -265,8 +265,9 @@ def label_noise(
         At most this many EigenPro epochs for the "overfitted" fit; a fit that never reached
         zero training error is reported with its last epoch.
     quick : bool, default=False
-        Use 1000 training and 1000 test images, ``q`` in (0, 0.2, 0.4, 0.8) and simplicial on
-        100 test points (about 15 s on two cores; the sizes above are ignored).
+        Use 800 training and 800 test images, ``q`` in (0, 0.2, 0.4, 0.8) and simplicial on
+        80 test points (15 s on two idle cores, 40 s on busy ones; the sizes above are
+        ignored).
     data_home : str, path or None, default=None
         Folder of the MNIST sample files (``$SKINTERP_DATA`` when None).
     random_state : int, default=0
