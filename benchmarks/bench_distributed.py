@@ -4,6 +4,8 @@ run).
 
 Sections (default all):
 
+* ``overhead``: EigenPro with tiny batches (m = 100, n = 4000, d = 3), where the kernel work is
+  negligible: the per-batch cost of the round trip through the scheduler-free actor calls.
 * ``eigenpro``: EigenPro on ``--n`` x ``--d`` synthetic points (default 100,000 x 100, float64),
   ``--batches`` batches of the first epoch timed after the setup; ms per batch, the epoch time
   it implies, bytes sent per epoch, each worker's peak RSS and shard size. The local reference is
@@ -41,7 +43,7 @@ def _cluster(n_workers):
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         memory_limit="8GiB",
     )
     return cluster, Client(cluster)
@@ -107,6 +109,57 @@ def bench_eigenpro(args, rows):
                 )
             )
             del model
+        finally:
+            client.close()
+            cluster.close()
+
+
+def bench_overhead(args, rows):
+    """The scheduling cost of one batch: tiny batches, where the kernel work is negligible."""
+    from threadpoolctl import threadpool_limits
+
+    from skinterp.distributed import eigenpro_fit
+    from skinterp.kernel_machine._eigenpro import eigenpro_fit as local_fit
+    from skinterp.kernels import KernelSpec
+
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(4000, 3))
+    y = np.sin(4 * X[:, 0])
+    spec = KernelSpec("laplacian", 0.5)
+    params = dict(n_epochs=1, batch_size=100, subsample_size=200, random_state=0)
+    with threadpool_limits(1):
+        start = time.perf_counter()
+        local = local_fit(X, y[:, None], spec, n_jobs=1, **params)
+        per_batch = (time.perf_counter() - start - local.setup_seconds) / local.n_batches
+    rows.append(
+        dict(
+            path="tiny batches (m=100, n=4000) local",
+            ms_per_batch=1e3 * per_batch,
+            epoch_s=per_batch * local.n_batches,
+            ratio="1",
+            MiB_sent_per_epoch=0.0,
+            worker_peak_MiB="-",
+            shard_MiB="-",
+        )
+    )
+    reference = per_batch
+    for n_workers in (1, 2):
+        cluster, client = _cluster(n_workers)
+        try:
+            eigenpro_fit(X, y, spec, client=client, **params)  # warm up
+            model = eigenpro_fit(X, y, spec, client=client, **params)
+            overhead = 1e3 * (model.seconds_per_batch - reference)
+            rows.append(
+                dict(
+                    path=f"tiny batches, dask {n_workers} worker(s): +{overhead:.1f} ms per batch",
+                    ms_per_batch=1e3 * model.seconds_per_batch,
+                    epoch_s=model.seconds_per_batch * model.n_batches,
+                    ratio=f"{model.seconds_per_batch / reference:.2f}",
+                    MiB_sent_per_epoch=model.bytes_per_epoch / 2**20,
+                    worker_peak_MiB="-",
+                    shard_MiB="-",
+                )
+            )
         finally:
             client.close()
             cluster.close()
@@ -230,7 +283,7 @@ def bench_winn(args, rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sections", nargs="*", default=["eigenpro", "rff", "winn"])
+    parser.add_argument("sections", nargs="*", default=["overhead", "eigenpro", "rff", "winn"])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=100)
     parser.add_argument("--batches", type=int, default=4)
@@ -242,7 +295,13 @@ def main(argv=None):
     print(machine_summary())
     rows = []
     for section in args.sections:
-        {"eigenpro": bench_eigenpro, "rff": bench_rff, "winn": bench_winn}[section](args, rows)
+        sections = {
+            "overhead": bench_overhead,
+            "eigenpro": bench_eigenpro,
+            "rff": bench_rff,
+            "winn": bench_winn,
+        }
+        sections[section](args, rows)
         print_table(
             rows,
             [

@@ -12,8 +12,10 @@
   turns a lost worker into a clear error.
 """
 
+import ctypes
 import os
 import pickle
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -83,7 +85,8 @@ def result_of(futures, *, timeout=DEFAULT_TIMEOUT, what="the distributed step"):
 
 
 class ThreadLimits(WorkerPlugin):
-    """Worker plugin: joblib's ``-1`` is the worker's thread count; BLAS gets one thread.
+    """Worker plugin: joblib's ``-1`` is the worker's thread count; BLAS gets one thread;
+    freed tiles are reused (:func:`tune_malloc`).
 
     ``LOKY_MAX_CPU_COUNT`` is what joblib's ``cpu_count`` (hence ``effective_n_jobs(-1)``)
     reads; our tiles and feature blocks size their thread pools with it.
@@ -100,17 +103,49 @@ class ThreadLimits(WorkerPlugin):
         from threadpoolctl import threadpool_limits
 
         self._limits = threadpool_limits(limits=1, user_api="blas")
+        tune_malloc()
+
+
+_malloc_tuned = False
+
+# glibc's mallopt parameters.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def tune_malloc():
+    """Let this process reuse freed kernel tiles instead of mapping fresh pages for each.
+
+    dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand memory back to
+    the OS), which also freezes glibc's mmap threshold at 128 KiB: every tile and score block
+    is then a fresh ``mmap`` whose pages fault in zeroed. That made the neighbour search 3x
+    slower in a worker than in a plain process here (3.0 s against 1.1 s). Blocks up to 32 MiB
+    come from the heap again, and up to 64 MiB of free heap is kept. Linux/glibc only.
+    """
+    global _malloc_tuned
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        done = libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20) == 1
+        done = libc.mallopt(_M_TRIM_THRESHOLD, 64 * 2**20) == 1 and done
+    except (OSError, AttributeError):
+        return False
+    _malloc_tuned = done
+    return done
 
 
 def worker_threads():
-    """What a worker process uses: joblib's ``n_jobs=-1``, BLAS threads, numba's threads."""
+    """What a worker process uses: joblib's ``n_jobs=-1``, BLAS and numba threads, malloc."""
     import numba
     from joblib import effective_n_jobs
     from threadpoolctl import threadpool_info
 
     blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
     return dict(
-        n_jobs_all=effective_n_jobs(-1), blas_threads=blas, numba_threads=numba.get_num_threads()
+        n_jobs_all=effective_n_jobs(-1),
+        blas_threads=blas,
+        numba_threads=numba.get_num_threads(),
+        malloc_tuned=_malloc_tuned,
     )
 
 

@@ -1,6 +1,7 @@
 """Prediction of every public estimator over a dask array equals the local prediction."""
 
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -121,6 +122,7 @@ def test_workers_run_one_thread_each_and_load_numba_from_the_cache(client):
     for report in threads.values():
         assert report["n_jobs_all"] == 1  # joblib's -1, hence our n_jobs=None, is 1 thread
         assert set(report["blas_threads"]) == {1}
+        assert report["malloc_tuned"] == sys.platform.startswith("linux")
     # Compile in this process (writes the cache), then check that workers load it.
     fitted = skinterp.KernelInterpolator(bandwidth=0.5, kernel="gaussian").fit(X_TRAIN, Y_TRAIN)
     fitted.predict(X_QUERY[:5])
