@@ -215,7 +215,8 @@ class DoubleDescentResult(ExperimentResult):
                 else:
                     test = factor * self.curve(f"test_{key}", features)
                     train = factor * self.curve(f"train_{key}", features)
-                axis.plot(N, test, "o-", ms=3, color=color, label=f"{features} test")
+                curve_label = features if key == "norm" else f"{features} test"
+                axis.plot(N, test, "o-", ms=3, color=color, label=curve_label)
                 if train is not None:
                     axis.plot(
                         N, train, "s--", ms=2, color=color, alpha=0.5, label=f"{features} train"
