@@ -10,7 +10,9 @@ classification tasks"). This experiment trains *the same models* both ways on MN
   (:class:`~skinterp.MinNormRFFClassifier`: least squares below ``N = n``, the minimum-norm
   interpolant above), the cross-entropy is multinomial logistic regression
   (:class:`sklearn.linear_model.LogisticRegression`, lbfgs, weak L2 penalty) on the very same
-  features (:class:`~skinterp.RandomFourierFeatures`, same ``random_state``);
+  features (:class:`~skinterp.RandomFourierFeatures`, same ``random_state``), and, as the
+  like-with-like pair to it, the square loss with the same L2 penalty
+  (:class:`sklearn.linear_model.Ridge`);
 * **a Gaussian kernel machine** ``f = K(., X) alpha``: the exact square-loss interpolant
   (:class:`~skinterp.KernelInterpolationClassifier`), and, to compare the losses with the same
   optimiser, ``T`` steps of gradient descent in the RKHS from ``alpha = 0`` with one step size
@@ -33,7 +35,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils import check_array
 
 from skinterp._progress import progress
@@ -45,6 +47,8 @@ from skinterp.random_features import MinNormRFFClassifier, RandomFourierFeatures
 
 SQUARE = "square"
 CROSS_ENTROPY = "cross-entropy"
+MIN_NORM_SQUARE = "square, min-norm"
+EXACT_SQUARE = "square, exact"
 
 
 def kernel_gradient_descent(K, Y, loss, n_iterations, step_size=None):
@@ -163,8 +167,10 @@ def square_loss_classification(
     Returns
     -------
     result : ExperimentResult
-        One row per model and loss: ``model``, ``loss`` (``"square"``, ``"cross-entropy"``,
-        or ``"square, exact"`` for the kernel interpolant), ``training`` (how it was fitted),
+        One row per model and training: ``model``, ``loss`` (``"square"`` and
+        ``"cross-entropy"`` for the like-with-like pair, ``"square, min-norm"`` for the
+        features' unregularised least squares, ``"square, exact"`` for the kernel
+        interpolant), ``training`` (how it was fitted),
         ``train_error``, ``test_error``, ``converged``, ``fit_time`` (seconds). The summary
         has each model's two test errors and their difference (square minus cross-entropy).
 
@@ -178,7 +184,7 @@ def square_loss_classification(
     ...     X[:150] / 16, y[:150], X[1000:1200] / 16, y[1000:1200], n_components=(300,),
     ...     bandwidth=3.0, n_iterations=20, max_iter=30)
     >>> sorted({row["loss"] for row in result.rows})
-    ['cross-entropy', 'square', 'square, exact']
+    ['cross-entropy', 'square', 'square, exact', 'square, min-norm']
     >>> all(row["test_error"] < 0.3 for row in result.rows)
     True
     """
@@ -243,7 +249,7 @@ def square_loss_classification(
             training = "min-norm interpolant" if N >= n_samples else "least squares"
             add(
                 model,
-                SQUARE,
+                MIN_NORM_SQUARE,
                 training,
                 square.predict(X_train),
                 square.predict(X_test),
@@ -268,6 +274,21 @@ def square_loss_classification(
                 logistic.predict(train_features),
                 logistic.predict(transformer.transform(X_test)),
                 np.max(logistic.n_iter_) < max_iter,
+                fit_time,
+            )
+            # The square loss with the logistic regression's L2 penalty: sklearn minimises
+            # C sum_i CE_i + ||w||^2 / 2, and Ridge ||Y - C w||^2 + alpha ||w||^2, so the same
+            # penalty on the sum of squares ||f(x_i) - y_i||^2 is alpha = 1 / (2 C).
+            start = time.perf_counter()
+            ridge = Ridge(alpha=1.0 / (2.0 * cross_entropy_C)).fit(train_features, Y_train)
+            fit_time = time.perf_counter() - start
+            add(
+                model,
+                SQUARE,
+                f"ridge (same L2 penalty, alpha = 1 / (2 C) = {1 / (2 * cross_entropy_C):g})",
+                classes[ridge.predict(train_features).argmax(axis=1)],
+                classes[ridge.predict(transformer.transform(X_test)).argmax(axis=1)],
+                True,
                 fit_time,
             )
             del train_features
@@ -310,9 +331,9 @@ def square_loss_classification(
     reference = {}
     for model in dict.fromkeys(row["model"] for row in rows):
         chosen = [row for row in rows if row["model"] == model]
-        # Compare like with like: the same training procedure except for the loss.
-        if model == "Gaussian kernel":
-            chosen = [row for row in chosen if row["training"].startswith("gradient")]
+        # Compare like with like: the same model, penalty and optimiser, only the loss differs
+        # (for the features: ridge with the logistic regression's penalty; for the kernel: the
+        # same gradient descent).
         square = next(row for row in chosen if row["loss"] == SQUARE)["test_error"]
         entropy = next(row for row in chosen if row["loss"] == CROSS_ENTROPY)["test_error"]
         summary[f"{model}: square loss test error"] = square
@@ -320,11 +341,9 @@ def square_loss_classification(
         key = f"{model}: square minus cross-entropy"
         summary[key] = square - entropy
         reference[key] = "<= 0 (as good or better)"
-    exact = [row for row in rows if row["training"] == "exact interpolant"]
-    if exact:
-        summary["Gaussian kernel: exact square-loss interpolant test error"] = exact[0][
-            "test_error"
-        ]
+        for row in chosen:
+            if row["loss"] in (MIN_NORM_SQUARE, EXACT_SQUARE):
+                summary[f"{model}: {row['training']} test error"] = row["test_error"]
     return ExperimentResult(
         "square_loss_classification",
         rows=rows,
