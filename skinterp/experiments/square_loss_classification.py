@@ -25,7 +25,7 @@ qualitative: the square loss is as good or better.
 Cost: the logistic regressions dominate (lbfgs, ``O(n N k)`` per iteration, up to ``max_iter``
 iterations; overparameterised problems are separable and run to the cap), then the ``n x n``
 kernel matrix and ``2 T`` products with it. Full settings (``n = 2000``, ``N`` = 500 and 4000,
-2000 test images): about 2 minutes on two shared cores.
+2000 test images): 40-45 s on two shared cores; the quick preset 6-20 s.
 """
 
 import time
@@ -155,7 +155,7 @@ def square_loss_classification(
         separable and stop at the cap; ``converged`` in the rows says so).
     quick : bool, default=False
         Small preset: ``n_train=400``, ``n_test=800``, ``n_components=(100, 800)``,
-        ``n_iterations=100``, ``max_iter=100`` (10-30 s on two shared cores, the logistic
+        ``n_iterations=100``, ``max_iter=100`` (6-20 s on two shared cores, the logistic
         regressions most of it). Explicit data is kept.
     data_home : str, path or None, default=None
         Folder of the MNIST sample files (``$SKINTERP_DATA`` when None).
