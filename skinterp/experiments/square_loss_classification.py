@@ -51,6 +51,52 @@ MIN_NORM_SQUARE = "square, min-norm"
 EXACT_SQUARE = "square, exact"
 
 
+class SquareLossResult(ExperimentResult):
+    """The result of :func:`square_loss_classification`; only :meth:`plot` is its own.
+
+    The figure is two panels of grouped bars (test and training 0-1 errors), one group per
+    model and one bar per loss and training, which a line plot over model names would not show.
+    """
+
+    def plot(self, ax=None):
+        """Grouped bars of the test and training errors of each model and loss.
+
+        Parameters
+        ----------
+        ax : sequence of 2 matplotlib Axes or None
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        axes : list of matplotlib Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(1, 2, figsize=(11, 3.8))
+        axes = list(np.atleast_1d(ax))
+        if len(axes) != 2:
+            raise ValueError(f"plot needs 2 Axes, got {len(axes)}.")
+        models = list(dict.fromkeys(row["model"] for row in self.rows))
+        losses = list(dict.fromkeys(row["loss"] for row in self.rows))
+        width = 0.8 / len(losses)
+        for axis, column in zip(axes, ["test_error", "train_error"], strict=True):
+            for index, loss in enumerate(losses):
+                positions, heights = [], []
+                for position, model in enumerate(models):
+                    for row in self.rows:
+                        if row["model"] == model and row["loss"] == loss:
+                            positions.append(position + (index - (len(losses) - 1) / 2) * width)
+                            heights.append(100 * row[column])
+                axis.bar(positions, heights, width, color=f"C{index}", label=loss)
+            axis.set_xticks(range(len(models)), models, fontsize="small")
+            axis.set_ylabel(f"{column.replace('_', ' ')} (%)")
+        axes[0].set_title(self.plot_spec.get("title", ""), fontsize="medium")
+        axes[0].legend(fontsize="small")
+        axes[0].figure.tight_layout()
+        return axes
+
+
 def kernel_gradient_descent(K, Y, loss, n_iterations, step_size=None):
     """``n_iterations`` steps of gradient descent in the RKHS on ``loss``, from ``alpha = 0``.
 
@@ -166,7 +212,7 @@ def square_loss_classification(
 
     Returns
     -------
-    result : ExperimentResult
+    result : SquareLossResult
         One row per model and training: ``model``, ``loss`` (``"square"`` and
         ``"cross-entropy"`` for the like-with-like pair, ``"square, min-norm"`` for the
         features' unregularised least squares, ``"square, exact"`` for the kernel
@@ -344,7 +390,7 @@ def square_loss_classification(
         for row in chosen:
             if row["loss"] in (MIN_NORM_SQUARE, EXACT_SQUARE):
                 summary[f"{model}: {row['training']} test error"] = row["test_error"]
-    return ExperimentResult(
+    return SquareLossResult(
         "square_loss_classification",
         rows=rows,
         summary=summary,

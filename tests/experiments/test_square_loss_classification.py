@@ -13,6 +13,7 @@ from skinterp.experiments.square_loss_classification import (
     CROSS_ENTROPY,
     MIN_NORM_SQUARE,
     SQUARE,
+    SquareLossResult,
     kernel_gradient_descent,
     square_loss_classification,
 )
@@ -100,7 +101,7 @@ def test_result_shape_and_json_round_trip(result):
     assert len(result.rows) == 2 * 3 + 3
     assert len({tuple(row) for row in result.rows}) == 1
     assert set(result.reference) <= set(result.summary)
-    again = ExperimentResult.from_json(result.to_json())
+    again = SquareLossResult.from_json(result.to_json())
     assert again.rows == result.rows and again.summary == result.summary
     assert result.params["data source"] == "given arrays"
 
@@ -113,6 +114,12 @@ def test_plot(result):
 
     axes = result.plot()
     assert len(axes) == 2
+    # One bar per row in each panel, at the height of its error (in %).
+    heights = sorted(patch.get_height() for patch in axes[0].patches)
+    assert heights == pytest.approx(sorted(100 * row["test_error"] for row in result.rows))
+    assert [tick.get_text() for tick in axes[0].get_xticklabels()] == list(
+        dict.fromkeys(row["model"] for row in result.rows)
+    )
     plt.close("all")
 
 
