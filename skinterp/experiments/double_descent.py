@@ -27,7 +27,7 @@ Each grid point gives what ``MinNormRFFRegressor(n_components=N, random_state=ra
 (or the classifier) fitted to the same data would give, up to rounding.
 
 Cost at the full settings (MNIST, ``n = 2000``, 2000 test images, ``N`` up to 40,000, both
-feature kinds): about two minutes on two shared cores; see :func:`double_descent`.
+feature kinds): 30 s to two minutes on two cores, with the load; see :func:`double_descent`.
 """
 
 import time
@@ -547,8 +547,8 @@ def double_descent(
     (near the threshold). Memory: two ``n x n`` matrices, one ``n_test x n``, the weights
     (``d x N_max``) and the features of the points below the threshold (``(n + n_test) x N``
     with ``N < n``). Measured at the full settings (MNIST, ``n = n_test = 2000``, ``N`` up to
-    40,000, both feature kinds, 17 ridge penalties): 113 s and 0.9 GB peak on two cores shared
-    with other jobs (39 s for the Fourier sweep alone); the quick preset 6 s.
+    40,000, both feature kinds, 17 ridge penalties): 30 s on two idle cores, 113 s on two cores
+    shared with other jobs, 0.9 GB peak; the quick preset 6 s.
 
     References
     ----------
