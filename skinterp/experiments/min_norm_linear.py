@@ -23,8 +23,8 @@ and the whole ridge path.
 
 Cost: ``n_trials`` Gram matrices and ``min(n, d)``-sized eigendecompositions per grid point and
 spectrum, ``O(n^2 d)`` each; at the full
-settings (``n = 400``, ``d`` up to ``8000``) 165-200 s on two shared cores (the draws of ``X``
-and the Gram products dominate); the quick preset 1-8 s.
+settings (``n = 400``, ``d`` up to ``8000``) 23 s on two idle cores, up to 200 s on two
+shared cores (the draws of ``X`` and the Gram products dominate); the quick preset 1-8 s.
 """
 
 import time
@@ -201,7 +201,7 @@ def min_norm_linear(
         Total variance of the spiked spectrum's small eigenvalues.
     quick : bool, default=False
         Small preset: ``n_samples=100``, 15 ratios from 0.1 to 20, ``n_trials=10`` (about
-        1-8 s, depending on the load). The full settings take 165-200 s on two shared cores.
+        1-8 s, depending on the load). The full settings take 23 s (idle) to 200 s (shared).
     random_state : int, RandomState instance or None, default=0
         Seed of the draws.
     verbose : bool, default=False
