@@ -4,6 +4,8 @@ run).
 
 Sections (default all):
 
+* ``ceiling``: the same kernel work in one plain process, then in two at once: what two workers
+  can gain on this machine at the time of the run (other jobs share its cores).
 * ``overhead``: EigenPro with tiny batches (m = 100, n = 4000, d = 3), where the kernel work is
   negligible: the per-batch cost of the round trip through the scheduler-free actor calls.
 * ``eigenpro``: EigenPro on ``--n`` x ``--d`` synthetic points (default 100,000 x 100, float64),
@@ -112,6 +114,44 @@ def bench_eigenpro(args, rows):
         finally:
             client.close()
             cluster.close()
+
+
+def _kernel_work(_):
+    from threadpoolctl import threadpool_limits
+
+    from skinterp.kernels import kernel_product
+
+    threadpool_limits(1)  # one BLAS thread, as a worker has
+
+    rng = np.random.RandomState(0)
+    X_b, Z = rng.uniform(size=(2000, 100)), rng.uniform(size=(20_000, 100))
+    coef = rng.normal(size=(20_000, 1))
+    kernel_product(X_b[:10], Z, coef, kernel="laplacian", bandwidth=10.0, n_jobs=1)
+    start = time.perf_counter()
+    for _ in range(3):
+        kernel_product(X_b, Z, coef, kernel="laplacian", bandwidth=10.0, n_jobs=1)
+    return (time.perf_counter() - start) / 3
+
+
+def bench_ceiling(args, rows):
+    """What two processes get from this machine now: the same kernel work alone and in pairs."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        alone = pool.map(_kernel_work, [0])[0]
+    with context.Pool(2) as pool:
+        pair = max(pool.map(_kernel_work, [0, 1]))
+    rows.append(
+        dict(path="kernel tile work, 1 plain process", ms_per_batch=1e3 * alone, ratio="1")
+    )
+    rows.append(
+        dict(
+            path="the same in 2 plain processes at once",
+            ms_per_batch=1e3 * pair,
+            ratio=f"{pair / alone:.2f} (2-process ceiling {2 * alone / pair:.2f}x)",
+        )
+    )
 
 
 def bench_overhead(args, rows):
@@ -283,7 +323,9 @@ def bench_winn(args, rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sections", nargs="*", default=["overhead", "eigenpro", "rff", "winn"])
+    parser.add_argument(
+        "sections", nargs="*", default=["ceiling", "overhead", "eigenpro", "rff", "winn"]
+    )
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=100)
     parser.add_argument("--batches", type=int, default=4)
@@ -296,6 +338,7 @@ def main(argv=None):
     rows = []
     for section in args.sections:
         sections = {
+            "ceiling": bench_ceiling,
             "overhead": bench_overhead,
             "eigenpro": bench_eigenpro,
             "rff": bench_rff,

@@ -50,6 +50,7 @@ class Shard:
         self.keep_first = keep_first
         self.E, self.ED = E, ED
         self.kept = None
+        self.busy_seconds = 0.0
 
     def nbytes(self):
         """Bytes held: centres, targets, coefficients, norms and the kept kernel block."""
@@ -72,6 +73,7 @@ class Shard:
 
     def product(self, update, X_b, positions, local):
         """Apply ``update``, then return ``K(X_b, X_w) a_w`` minus ``Y_w`` at its batch rows."""
+        start = time.perf_counter()
         self.apply(update)
         if self.keep_first:
             out, self.kept = kernel_product(
@@ -80,7 +82,12 @@ class Shard:
         else:
             out = kernel_product(X_b, self.X, self.coef, z_sq=self.x_sq, **self.tiles)
         out[positions] -= self.Y[local]
+        self.busy_seconds += time.perf_counter() - start
         return out
+
+    def busy(self):
+        """Seconds spent in :meth:`product` (kernel work and updates), since the start."""
+        return self.busy_seconds
 
     def predict(self, X):
         return kernel_product(
@@ -135,6 +142,10 @@ class ShardedKernelModel:
     def gather(self):
         states = [_result(shard.state(), self.timeout, "gather") for shard in self.shards]
         return np.concatenate([s[0] for s in states]), np.concatenate([s[1] for s in states])
+
+    def shard_busy_seconds(self):
+        """Seconds each shard spent computing (the rest of the fit's time is waiting)."""
+        return [_result(shard.busy(), self.timeout, "busy") for shard in self.shards]
 
     def shard_nbytes(self):
         return [_result(shard.nbytes(), self.timeout, "nbytes") for shard in self.shards]

@@ -49,6 +49,10 @@ def test_sharded_fit_equals_the_local_fit_batch_for_batch(client, kernel):
     expected = kernel_product(X_TEST, local.centers, local.coef, kernel=spec)
     np.testing.assert_allclose(remote.predict(X_TEST), expected, rtol=1e-9, atol=1e-12)
     assert remote.bytes_per_epoch > 0 and remote.seconds_per_batch > 0
+    busy = remote.shard_busy_seconds()
+    assert len(busy) == 2 and all(
+        0 < b < remote.seconds_per_batch * remote.n_batches + 1 for b in busy
+    )
 
 
 def test_each_shard_holds_its_part_not_all_of_x(client):
