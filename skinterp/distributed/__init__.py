@@ -9,7 +9,8 @@ the neighbour search), called on the workers.
 * :func:`ship_model`: a fitted estimator sent to every worker once, usable under
   :class:`dask_ml.wrappers.ParallelPostFit`; :func:`predict` maps it over a dask array.
 * :func:`fit_min_norm` / :func:`fit_min_norm_rff`: the random-feature Gram matrices summed
-  from feature blocks that each worker generates from the seed.
+  from feature blocks that each worker generates from the seed; :func:`gram_sweep` the same
+  at every feature count of a double-descent sweep.
 * :func:`eigenpro_fit` / :func:`fit_kernel_interpolator`: EigenPro with the centres and their
   coefficients sharded over the workers.
 * :class:`ShardedNeighbors`: the exact k nearest neighbours of a sharded training set, merged
@@ -35,7 +36,7 @@ from ._client import (
 )
 from ._eigenpro import ShardedKernelModel, eigenpro_fit, fit_kernel_interpolator
 from ._neighbors import ShardedNeighbors, merge_neighbors
-from ._random_features import fit_min_norm, fit_min_norm_rff
+from ._random_features import fit_min_norm, fit_min_norm_rff, gram_sweep
 
 __all__ = [
     "ShardedKernelModel",
@@ -47,6 +48,7 @@ __all__ = [
     "fit_kernel_interpolator",
     "fit_min_norm",
     "fit_min_norm_rff",
+    "gram_sweep",
     "merge_neighbors",
     "model_nbytes",
     "predict",

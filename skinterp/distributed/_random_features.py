@@ -342,3 +342,114 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     estimator.train_residual_ = solution.residual
     estimator.interpolates_ = bool(solution.residual <= INTERPOLATION_TOLERANCE)
     return estimator
+
+
+def gram_sweep(
+    X,
+    X_test,
+    kind,
+    grid,
+    bandwidth,
+    random_state,
+    *,
+    memory_limit=None,
+    client=None,
+    timeout=DEFAULT_TIMEOUT,
+):
+    """The dual Gram matrices at every feature count of a sweep, summed by the workers.
+
+    Yields ``(N, gram, cross)`` for each ``N`` of ``grid`` in increasing order, with ``gram =
+    C_N C_N^T`` (``n x n``) and ``cross = C_test,N C_N^T`` over the first ``N`` unscaled
+    features: what the double-descent sweep above the threshold solves at each grid point
+    (:func:`skinterp.experiments.double_descent.double_descent` accumulates the same matrices
+    block by block). The features of the largest ``N`` are drawn once per worker from the seed
+    and are nested, so each grid interval ``[N_prev, N)`` is one more set of pieces (one per
+    worker) whose partial sums are added to the previous matrices; the next interval is
+    computed while the client solves the current one.
+
+    Parameters
+    ----------
+    X, X_test : ndarray of shape (n, d) and (n_test, d)
+    kind : {"fourier", "relu"}
+    grid : sequence of int
+        Feature counts (sorted and made unique here).
+    bandwidth : float
+        The resolved bandwidth.
+    random_state : int or RandomState
+        The seed, as :func:`draw_weights` receives it.
+    memory_limit, client, timeout :
+        As :func:`fit_min_norm`.
+
+    Yields
+    ------
+    N : int
+    gram : ndarray of shape (n, n)
+    cross : ndarray of shape (n_test, n)
+
+    Examples
+    --------
+    >>> from skinterp.distributed import gram_sweep
+    >>> sweep = gram_sweep(X, X_test, "fourier", [500, 1000], 1.0, 0)
+    >>> for N, gram, cross in sweep:  # doctest: +SKIP
+    ...     pass
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    X_test = np.ascontiguousarray(X_test, dtype=np.float64)
+    grid = np.unique(np.asarray(grid, dtype=int))
+    if grid.size == 0 or grid[0] < 1:
+        raise ValueError("grid must hold positive feature counts.")
+    client = active_client(client)
+    configure_workers(client)
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:
+        raise ValueError("The dask cluster has no workers.")
+    block = column_block_size(X.shape[0] + X_test.shape[0], memory_limit)
+    state = (
+        int(random_state)
+        if isinstance(random_state, (int, np.integer))
+        else copy.deepcopy(random_state)
+    )
+    draw = (kind, X.shape[1], int(grid[-1]), float(bandwidth), state)
+    draw = draw + (_token(draw),)
+    X_future = client.scatter(X, broadcast=True, hash=False)
+    X_test_future = client.scatter(X_test, broadcast=True, hash=False)
+
+    def interval(start, stop):
+        pieces = [(start + a, start + b) for a, b in _column_pieces(stop - start, len(workers))]
+        partials = [
+            client.submit(
+                _partial_gram,
+                X_future,
+                X_test_future,
+                draw,
+                a,
+                b,
+                block,
+                workers=[workers[i % len(workers)]],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for i, (a, b) in enumerate(pieces)
+        ]
+        while len(partials) > 1:
+            pairs = [
+                client.submit(_add, a, b, pure=False)
+                for a, b in zip(partials[0::2], partials[1::2])
+            ]
+            partials = pairs + ([partials[-1]] if len(partials) % 2 else [])
+        return partials[0]
+
+    bounds = list(zip(np.concatenate([[0], grid[:-1]]), grid))
+    gram = np.zeros((X.shape[0], X.shape[0]))
+    cross = np.zeros((X_test.shape[0], X.shape[0]))
+    ahead = interval(*bounds[0])
+    for k, (_, stop) in enumerate(bounds):
+        current = ahead
+        ahead = interval(*bounds[k + 1]) if k + 1 < len(bounds) else None
+        part_gram, part_cross = result_of(
+            current, timeout=timeout, what=f"the Gram matrices up to N={stop}"
+        )
+        del current
+        gram += part_gram
+        cross += part_cross
+        yield int(stop), gram.copy(), cross.copy()

@@ -10,8 +10,8 @@ pytest.importorskip(
 import dask.array as da  # noqa: E402
 
 from skinterp import MinNormRFFClassifier, MinNormRFFRegressor  # noqa: E402
-from skinterp.distributed import fit_min_norm, fit_min_norm_rff  # noqa: E402
-from skinterp.random_features._features import draw_weights  # noqa: E402
+from skinterp.distributed import fit_min_norm, fit_min_norm_rff, gram_sweep  # noqa: E402
+from skinterp.random_features._features import draw_weights, unscaled_features  # noqa: E402
 
 RNG = np.random.RandomState(3)
 X = RNG.uniform(-1, 1, size=(150, 4))
@@ -68,3 +68,17 @@ def test_test_predictions_are_c_test_c_transpose_a(client):
 def test_below_the_threshold_is_refused_with_advice(client):
     with pytest.raises(ValueError, match="n_components >= n_samples"):
         fit_min_norm(X, Y[:, None], "fourier", 100, 0.7, 0, client=client)
+
+
+@pytest.mark.parametrize("features", ["fourier", "relu"])
+def test_gram_sweep_equals_the_gram_matrices_of_the_leading_features(client, features):
+    grid = [700, 150, 400, 401]  # unsorted on purpose; intervals of 1 and of many columns
+    weights, offsets = draw_weights(features, 4, 700, 0.7, 9)
+    C = unscaled_features(X, weights, offsets, features)
+    C_test = unscaled_features(X_TEST, weights, offsets, features)
+    seen = []
+    for N, gram, cross in gram_sweep(X, X_TEST, features, grid, 0.7, 9, client=client):
+        seen.append(N)
+        np.testing.assert_allclose(gram, C[:, :N] @ C[:, :N].T, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(cross, C_test[:, :N] @ C[:, :N].T, rtol=1e-12, atol=1e-9)
+    assert seen == [150, 400, 401, 700]
