@@ -389,7 +389,7 @@ def gram_sweep(
     Examples
     --------
     >>> from skinterp.distributed import gram_sweep
-    >>> sweep = gram_sweep(X, X_test, "fourier", [500, 1000], 1.0, 0)
+    >>> sweep = gram_sweep(X, X_test, "fourier", [500, 1000], 1.0, 0)  # doctest: +SKIP
     >>> for N, gram, cross in sweep:  # doctest: +SKIP
     ...     pass
     """
