@@ -119,12 +119,13 @@ def main():
     start = time.perf_counter()
     result, peak = measure_peak_memory(
         lambda: double_descent(
-            X_train, y_train, X_test, y_test, bandwidth=5.0, random_state=0, n_jobs=args.n_jobs
+            X_train, y_train, X_test, y_test, features="fourier", bandwidth=5.0,
+            ridge_penalties=(), random_state=0, n_jobs=args.n_jobs,
         )
     )
     elapsed = time.perf_counter() - start
     print(f"\n30-point double-descent sweep, {name}, n = {n_sweep}, {n_sweep} test points, sigma = 5")
-    print(result.table())
+    print(result.curve_table())
     at = {int(N): i for i, N in enumerate(result.n_components)}
     threshold, far = at[n_sweep], at[20 * n_sweep]
     print(
