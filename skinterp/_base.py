@@ -19,6 +19,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
+class InterpolationWarning(UserWarning):
+    """A fit that cannot interpolate its training targets to working precision.
+
+    Raised, for instance, when a kernel matrix is numerically singular (a bandwidth much larger
+    than the spread of the data, near-duplicate points); the message names the parameter to
+    change. ``train_residual_`` holds the measured training residual.
+    """
+
+
 def validate_features(estimator, X, y="no_validation", *, reset, **check_params):
     """Validate ``X`` (and ``y``) the package's way: float64/float32, C-contiguous, finite.
 
@@ -28,6 +37,39 @@ def validate_features(estimator, X, y="no_validation", *, reset, **check_params)
     params = dict(dtype=FLOAT_DTYPES, order="C", ensure_all_finite=True)
     params.update(check_params)
     return validate_data(estimator, X, y, reset=reset, **params)
+
+
+def check_finite_targets(y):
+    """``ValueError`` unless every target is a finite number.
+
+    scikit-learn converts an object ``y`` holding ``None`` to float *after* its finiteness check,
+    so ``None`` would become a silent NaN target; every regressor calls this at fit.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
+        bad = ~np.isfinite(np.asarray(y, dtype=np.float64))
+        raise ValueError(
+            f"y must hold finite numbers; {int(bad.sum())} of {bad.size} targets are NaN, "
+            "infinite or None (missing). Drop or impute those samples before fit."
+        )
+    return y
+
+
+def check_class_labels(y):
+    """``ValueError`` for missing labels (``None`` or NaN) in ``y``, before they are sorted."""
+    y = np.asarray(y)
+    if y.dtype.kind == "O":
+        missing = np.array([v is None or (isinstance(v, float) and v != v) for v in y.ravel()])
+    elif y.dtype.kind == "f":
+        missing = np.isnan(y)
+    else:
+        return y
+    if missing.any():
+        raise ValueError(
+            f"y holds {int(missing.sum())} missing class labels (None or NaN) of {y.size}; "
+            "every sample needs a label. Drop those samples or give them a class."
+        )
+    return y
 
 
 def as_2d_targets(y):
@@ -75,6 +117,31 @@ def check_memory(n_bytes, memory_limit, *, what, advice):
         )
 
 
+def physical_memory_bytes():
+    """Total physical memory in bytes (``None`` when the platform does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_model_memory(n_bytes, *, what, advice):
+    """Refuse, before allocating, a *fitted model* array larger than the physical memory.
+
+    A fitted array (random weights, say) is not working memory, so the ``memory_limit``
+    budget does not bound it; a request beyond the machine's memory can only fail, and
+    numpy's "Unable to allocate" names no parameter.
+    """
+    total = physical_memory_bytes()
+    if total is not None and n_bytes > total:
+        raise MemoryError(
+            f"{what} needs {n_bytes / 2**30:,.1f} GiB, more than the {total / 2**30:,.1f} GiB "
+            f"of physical memory. {advice}"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # The regressor and its classifier twin
 # --------------------------------------------------------------------------------------------
@@ -108,7 +175,7 @@ class InterpolatingRegressorMixin(MultiOutputMixin, RegressorMixin):
         X, y = validate_features(
             self, X, y, reset=True, multi_output=True, y_numeric=True, **extra
         )
-        targets, self._single_output = as_2d_targets(y)
+        targets, self._single_output = as_2d_targets(check_finite_targets(y))
         self._fit_targets(X, targets)
         return self
 
@@ -164,6 +231,7 @@ class SquareLossClassifierMixin(ClassifierMixin):
             The fitted classifier.
         """
         X, y = validate_features(self, X, y, reset=True, **getattr(self, "_fit_validation", {}))
+        check_class_labels(y)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         one_hot = np.zeros((X.shape[0], self.classes_.shape[0]), dtype=X.dtype)

@@ -20,6 +20,23 @@ ADVICE = (
 )
 
 
+def check_kernel_matrix(K, spec):
+    """``ValueError`` for a user kernel whose matrix on the training points is not symmetric
+    positive semi-definite (a cheap test: symmetry and a non-negative diagonal; Cholesky and
+    the training residual catch the rest)."""
+    if spec.is_builtin:
+        return
+    diagonal = np.diagonal(K)
+    scale = max(float(np.max(np.abs(diagonal))) if diagonal.size else 0.0, np.finfo(K.dtype).tiny)
+    asymmetry = float(np.max(np.abs(K - K.T))) if K.shape[0] else 0.0
+    if np.any(diagonal < 0) or asymmetry > 1e3 * np.finfo(K.dtype).eps * scale:
+        raise ValueError(
+            "The kernel callable is not positive semi-definite on the training points "
+            f"(min k(x, x) = {float(diagonal.min()):.3g}, max |K - K.T| = {asymmetry:.3g}); "
+            "kernel interpolation needs a symmetric positive (semi-)definite kernel."
+        )
+
+
 def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None):
     """Solve ``K(X, X) a = Y``.
 
@@ -49,6 +66,7 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None):
         what=f"The direct solver's {n} x {n} kernel matrix", advice=ADVICE,
     )
     K = kernel_matrix(X, kernel=spec, n_jobs=n_jobs)
+    check_kernel_matrix(K, spec)
     factor = None
     try:
         factor = linalg.cho_factor(K, lower=True, overwrite_a=True, check_finite=False)
@@ -69,6 +87,12 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None):
     K = kernel_matrix(X, kernel=spec, n_jobs=n_jobs).astype(np.float64, copy=False)
     eigenvalues, eigenvectors = linalg.eigh(K, overwrite_a=True, check_finite=False)
     cutoff = n * np.finfo(X.dtype).eps * max(eigenvalues.max(), 0.0)
+    if not spec.is_builtin and eigenvalues.min() < -max(cutoff, 1e-8 * abs(eigenvalues).max()):
+        raise ValueError(
+            "The kernel callable is not positive semi-definite on the training points: its "
+            f"matrix has the eigenvalue {eigenvalues.min():.3g} (largest {eigenvalues.max():.3g})"
+            "; kernel interpolation needs a positive (semi-)definite kernel."
+        )
     keep = eigenvalues > cutoff
     projected = eigenvectors[:, keep].T @ Y
     coef = eigenvectors[:, keep] @ (projected / eigenvalues[keep][:, None])

@@ -34,18 +34,23 @@ that adapt to GPUs for effective large batch training" (MLSys 2019).
 import contextlib
 import threading
 import time
+import warnings
 
 import numpy as np
 from scipy import linalg
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._base import check_memory, memory_budget_bytes
+from .._base import InterpolationWarning, check_memory, memory_budget_bytes
 from ..kernels import kernel_matrix, kernel_product, squared_norms
 from .._parallel import single_threaded_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
 MIN_COMPONENTS = 5
+# An epoch's training MSE above this multiple of the first epoch's (or of the targets' mean
+# square) is divergence: an error naming step_size rather than coefficients of 1e42.
+DIVERGENCE_FACTOR = 1e3
 
 
 def tile_shape(memory_limit, itemsize):
@@ -119,6 +124,22 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
         q = max(q, min(MIN_COMPONENTS, n_eig - 1))
     else:
         q = min(int(n_components), n_eig - 1)
+    # Directions beyond the numerical rank of K_SS (duplicated or identical rows) carry no
+    # spectrum: with such a "tail" the weight 1 / lambda_i would remove the top directions
+    # entirely and the iteration could never fit them (20 identical rows: a constant far from
+    # the targets' mean). Keep q below the numerical rank.
+    numerical_rank = int(np.count_nonzero(values > 10 * floor))
+    q = max(0, min(q, numerical_rank - 1))
+    if numerical_rank < n_eig:
+        what = "bandwidth" if spec.is_builtin else "the kernel"
+        warnings.warn(
+            f"The kernel matrix of the {s}-point Nystrom subsample is numerically singular "
+            f"(rank about {numerical_rank}): the fit cannot interpolate the training targets. "
+            "Duplicate or near-duplicate points, or a bandwidth much larger than the distances "
+            f"between points, cause this; check {what} (bandwidth={spec.bandwidth!r}) or merge "
+            "duplicates.",
+            InterpolationWarning, stacklevel=5,
+        )
     tail = values[q] if q < values.shape[0] else values[-1]
     top = values[:q]
     weights = (1.0 - (tail / top) ** alpha) / top
@@ -222,6 +243,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         m = int(max(1, min(batch_cap, np.floor(critical))))
     else:
         m = int(min(batch_size, n))
+    auto_eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
     if step_size is None:
         # Linear scaling up to the critical batch size, then the optimal step of Ma, Bassily and
         # Belkin (2018); the damping alpha keeps m* conservative (the reference's choice).
@@ -238,6 +260,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         )
 
     x_sq = squared_norms(X)
+    target_mse = float(np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
     main_thread = threading.current_thread() is threading.main_thread()
     blas_context = single_threaded_blas if main_thread else contextlib.nullcontext
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
@@ -268,7 +291,9 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             total_count += g.size
             if not np.isfinite(total_sq):
                 raise FloatingPointError(
-                    "EigenPro diverged (non-finite loss); set a smaller step_size or batch_size."
+                    f"EigenPro diverged (non-finite loss) with step_size={eta:.3g}, "
+                    f"batch_size={m}; set a smaller step_size (the automatic choice for this "
+                    f"batch is {auto_eta:.3g}) or batch_size."
                 )
             # The same per-sample step for the last, smaller batch: eta / m is stable for any
             # batch of at most m points (eta / b would overshoot by m / b).
@@ -291,6 +316,17 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             # doubling means the Nystrom estimate of the spectrum was too optimistic.
             eta /= 2
             message += f" (diverging: step halved to {eta:.3g})"
+        if not np.isfinite(loss_curve[-1]) or loss_curve[-1] > DIVERGENCE_FACTOR * max(
+            loss_curve[0], target_mse, np.finfo(np.float64).tiny
+        ):
+            chosen = (f"step_size={step_size!r}" if step_size is not None
+                      else f"the automatic step size {eta:.3g}")
+            raise FloatingPointError(
+                f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
+                f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
+                f"set a smaller step_size (the automatic choice for this batch is "
+                f"{auto_eta:.3g}) or leave it None."
+            )
         stop = loss_curve[-1] <= tol
         if early_stopping:
             val_pred = kernel_product(X_val, X, coef, z_sq=x_sq, **tiles)
@@ -307,10 +343,17 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             callback(epochs_run, X, coef)
         if stop or (max_batches is not None and batches_run >= max_batches):
             break
+    if epochs_run >= 2 and loss_curve[0] > tol and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
+        warnings.warn(
+            f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
+            f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
+            f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
+            ConvergenceWarning, stacklevel=4,
+        )
     if early_stopping and best_coef is not None:
         coef = best_coef
     return EigenProResult(
-        coef=coef, centers=X, loss_curve=np.asarray(loss_curve),
+        coef=coef, centers=X, targets=Y, loss_curve=np.asarray(loss_curve),
         validation_loss_curve=np.asarray(val_curve), n_epochs=epochs_run, batch_size=m,
         step_size=float(eta), critical_batch_size=float(critical), n_components=pre["q"],
         subsample_size=s, n_batches=batches_run, setup_seconds=setup_seconds,

@@ -6,8 +6,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 
+import warnings
+
 from .._base import (
     InterpolatingRegressorMixin,
+    InterpolationWarning,
     SquareLossClassifierMixin,
     memory_budget_bytes,
 )
@@ -16,6 +19,22 @@ from ._direct import direct_fit
 from ._eigenpro import eigenpro_fit, tile_shape
 
 AUTO_DIRECT_MAX_SAMPLES = 10_000
+# The inputs are centred (for the radial built-in kernels) when the squared norm of their mean
+# exceeds this many times their mean squared distance to it: ||x||^2 - 2 x.z + ||z||^2 then
+# loses more than about 7 digits of ||x - z||^2 to cancellation.
+CENTRING_RATIO = 100.0
+# Direct-solver training residual (max |K a - y| / max |y|) above which the fit warns.
+RESIDUAL_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
+
+
+def _centring_offset(X):
+    """The mean of ``X`` when distances computed from raw coordinates would lose precision
+    to its offset (see ``CENTRING_RATIO``), else ``None``."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    spread = float(np.mean(np.einsum("ij,ij->i", X - mean, X - mean, dtype=np.float64)))
+    if float(mean @ mean) > CENTRING_RATIO * spread:
+        return mean
+    return None
 
 _SHARED_PARAMETERS_DOC = """
     kernel : {"laplacian", "gaussian", "cauchy", "matern"} or callable, default="laplacian"
@@ -186,13 +205,19 @@ class _KernelMachine:
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
         spec = self._spec()
         n_threads = self._n_threads()
+        raw_X = X
+        self._input_offset = _centring_offset(X) if spec.is_builtin else None
+        if self._input_offset is not None:
+            # Radial kernels are translation invariant: work on centred inputs (see Notes).
+            X = np.ascontiguousarray(X - self._input_offset.astype(X.dtype), dtype=X.dtype)
         self.solver_ = self._resolve_solver(X.shape[0], X.dtype.itemsize)
         self.used_pseudo_inverse_ = False
         if self.solver_ == "direct":
             coef, self.used_pseudo_inverse_ = direct_fit(
                 X, Y, spec, memory_limit=self.memory_limit, n_jobs=n_threads
             )
-            self.centers_ = X
+            self.centers_ = raw_X
+            self._work_centers = X
             self.loss_curve_ = np.empty(0)
             self.validation_loss_curve_ = np.empty(0)
             self.n_epochs_ = 0
@@ -200,7 +225,14 @@ class _KernelMachine:
             self.step_size_ = float("nan")
             self.critical_batch_size_ = float("nan")
             self.n_components_ = 0
-            fitted_values = Y
+            # The contract: K a = y. Measured (one kernel product, less than the factorisation)
+            # because a numerically singular K is solved without an error.
+            fitted_values = kernel_product(
+                X, X, coef, kernel=spec, n_jobs=n_threads, **self._tile_shape()
+            )
+            self.train_residual_ = self._relative_residual(fitted_values, Y)
+            if self.train_residual_ > RESIDUAL_RTOL[X.dtype] or self.used_pseudo_inverse_:
+                warnings.warn(self._singular_message(spec), InterpolationWarning, stacklevel=4)
         else:
             result = eigenpro_fit(
                 X, Y, spec, n_epochs=self.n_epochs, tol=self.tol, batch_size=self.batch_size,
@@ -211,7 +243,10 @@ class _KernelMachine:
                 n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
             )
             coef = result.coef
+            self._work_centers = result.centers
             self.centers_ = result.centers
+            if self._input_offset is not None:
+                self.centers_ = (result.centers + self._input_offset).astype(X.dtype)
             self.loss_curve_ = result.loss_curve
             self.validation_loss_curve_ = result.validation_loss_curve
             self.n_epochs_ = result.n_epochs
@@ -219,20 +254,44 @@ class _KernelMachine:
             self.step_size_ = result.step_size
             self.critical_batch_size_ = result.critical_batch_size
             self.n_components_ = result.n_components
+            self.train_residual_ = float("nan")
             # One more pass (an epoch's worth of kernel work) for the RKHS norm.
             fitted_values = kernel_product(
-                self.centers_, self.centers_, coef, kernel=spec, n_jobs=n_threads,
+                self._work_centers, self._work_centers, coef, kernel=spec, n_jobs=n_threads,
                 **self._tile_shape(),
             )
         self.norm_ = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted_values,
                                                  dtype=np.float64), 0.0)))
+        if self.solver_ == "eigenpro":
+            self.train_residual_ = self._relative_residual(fitted_values, result.targets)
         self._dual_coef_2d = coef
         return coef
 
+    @staticmethod
+    def _relative_residual(fitted_values, Y):
+        scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
+        return float(np.max(np.abs(fitted_values - Y))) / scale if Y.size else 0.0
+
+    def _singular_message(self, spec):
+        what = (f"bandwidth={spec.bandwidth:g}" if spec.is_builtin else "the kernel callable")
+        return (
+            f"The {self.centers_.shape[0]} x {self.centers_.shape[0]} kernel matrix is "
+            f"numerically singular with {what}: the fit does not interpolate its training "
+            f"targets (relative residual {self.train_residual_:.2g}"
+            + (", pseudo-inverse used" if self.used_pseudo_inverse_ else "")
+            + "). Duplicate or near-duplicate points, or a bandwidth much larger than the "
+            "distances between points (every kernel value near 1), cause this; choose a "
+            "bandwidth of the order of those distances (or rescale X) and merge near-duplicates."
+        )
+
     def _predict_targets(self, X):
         X = np.ascontiguousarray(X, dtype=self.centers_.dtype)
+        offset = getattr(self, "_input_offset", None)
+        centers = getattr(self, "_work_centers", self.centers_)
+        if offset is not None:
+            X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         return kernel_product(
-            X, self.centers_, self._dual_coef_2d, kernel=self._spec(), n_jobs=self._n_threads(),
+            X, centers, self._dual_coef_2d, kernel=self._spec(), n_jobs=self._n_threads(),
             **self._tile_shape(),
         )
 

@@ -55,6 +55,10 @@ def kernel_code(kernel, nu=None):
     return {"laplacian": LAPLACIAN, "gaussian": GAUSSIAN, "cauchy": CAUCHY}[kernel]
 
 
+MIN_BANDWIDTH = 1e-150
+MAX_BANDWIDTH = 1e150
+
+
 def check_bandwidth(bandwidth):
     """Return ``bandwidth`` as a float; ``ValueError`` unless it is finite and positive."""
     if isinstance(bandwidth, bool) or not isinstance(bandwidth, Real):
@@ -62,6 +66,14 @@ def check_bandwidth(bandwidth):
     bandwidth = float(bandwidth)
     if not (math.isfinite(bandwidth) and bandwidth > 0):
         raise ValueError(f"bandwidth must be a positive finite number, got {bandwidth!r}.")
+    if not (MIN_BANDWIDTH <= bandwidth <= MAX_BANDWIDTH):
+        # The tiles scale squared distances by 1 / h**2, which must be a finite, non-zero float.
+        raise ValueError(
+            f"bandwidth={bandwidth!r} is outside [{MIN_BANDWIDTH:g}, {MAX_BANDWIDTH:g}], where "
+            "1 / bandwidth**2 is a finite non-zero float; rescale X (for instance with "
+            "sklearn.preprocessing.StandardScaler) and choose a bandwidth of the order of the "
+            "distances between points."
+        )
     return bandwidth
 
 

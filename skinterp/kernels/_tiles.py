@@ -83,6 +83,12 @@ class KernelSpec:
                     f"The kernel callable returned shape {values.shape}, expected "
                     f"{(X.shape[0], Z.shape[0])}."
                 )
+            if not np.all(np.isfinite(values)):
+                bad = int(np.count_nonzero(~np.isfinite(values)))
+                raise ValueError(
+                    f"The kernel callable returned {bad} non-finite values (NaN or inf) in a "
+                    f"{values.shape[0]} x {values.shape[1]} block; a kernel must be finite."
+                )
             if out is None:
                 return values
             out[...] = values

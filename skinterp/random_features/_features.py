@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skinterp._base import validate_features
+from skinterp._base import check_model_memory, validate_features
 from skinterp._parallel import run_in_chunks
 from skinterp.random_features._cos import add_offsets_cos
 from skinterp.random_features._projection import sparse_rows_times_dense
@@ -67,6 +67,11 @@ def draw_weights(kind, n_features, n_components, bandwidth, random_state):
     """
     if kind not in FEATURE_KINDS:
         raise ValueError(f"features must be one of {FEATURE_KINDS}, got {kind!r}.")
+    check_model_memory(
+        8 * (n_features + 1) * int(n_components),
+        what=f"The random weights of {n_components:,} features of {n_features} inputs",
+        advice="Lower n_components.",
+    )
     seeds = check_random_state(random_state).randint(np.iinfo(np.int32).max, size=2)
     # Rows k of the (N, d) array are the v_k, drawn in chunks of _DRAW_CHUNK rows, chunk c from
     # its own stream (child c of the seed): the draws are nested, and two threads fill the

@@ -54,6 +54,29 @@ def merge_duplicates(X, Y):
     return points, targets, inverse
 
 
+def centre_and_scale(points):
+    """``(offset, extent, unit)`` with ``unit = (points - offset) / extent`` in ``[-2, 2]``.
+
+    The offset is the mean of the points, computed as the centre of their bounding box plus the
+    mean of the scaled points (no overflow near the largest floats), and the extent the power of two just above the largest absolute centred coordinate
+    (1 for a single point), so that data at an offset of 1e8 or at a scale of 1e-310 or 1e300
+    reach the geometry as well-scaled numbers: subtracting nearby numbers is exact and dividing
+    by a power of two is exact.
+    """
+    low, high = points.min(axis=0), points.max(axis=0)
+    offset = 0.5 * low + 0.5 * high
+    centred = points - offset
+    largest = float(np.max(np.abs(centred))) if centred.size else 0.0
+    extent = float(np.ldexp(1.0, np.frexp(largest)[1])) if largest > 0 else 1.0
+    if not np.isfinite(extent):  # |centred| near the largest float: the next power overflows
+        extent = float(np.ldexp(1.0, 1023))
+    unit = centred / extent
+    # The origin must lie in the affine hull (the SVD finds its directions, the off-hull test
+    # measures from it): move it to the mean, computed on the scaled points (no overflow).
+    shift = unit.mean(axis=0)
+    return offset + extent * shift, extent, unit - shift
+
+
 def choose_method(method, dim, n_points, memory_limit=None):
     """The location method for ``n_points`` in affine dimension ``dim``."""
     if dim == 0:
@@ -76,37 +99,32 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
     Y = np.asarray(Y, dtype=np.float64)
     n_features = X.shape[1]
     points, targets, _ = merge_duplicates(X, Y)
-    offset = points.mean(axis=0)
-    centred = points - offset
+    offset, extent, unit = centre_and_scale(points)
     if points.shape[0] > 1:
         # Right singular vectors through a QR factorisation first: no n x d matrix U is formed.
-        small = centred
-        if centred.shape[0] > centred.shape[1]:
-            small = scipy.linalg.qr(centred, mode="r", check_finite=False)[0][: n_features]
+        small = unit
+        if unit.shape[0] > unit.shape[1]:
+            small = scipy.linalg.qr(unit, mode="r", check_finite=False)[0][: n_features]
         _, singular, Vt = np.linalg.svd(small, full_matrices=False)
         rank = int(np.sum(singular > RANK_RTOL * singular[0])) if singular[0] > 0 else 0
     else:
         Vt = np.zeros((0, n_features))
         rank = 0
-    radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", centred, centred))))
-    radius = radius if radius > 0 else 1.0
+    unit_radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", unit, unit))))
+    unit_radius = unit_radius if unit_radius > 0 else 1.0
+    radius = unit_radius * extent
     chosen = choose_method(method, rank, points.shape[0], memory_limit)
-    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius)
+    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius, extent=extent)
     while True:
-        if chosen == "triangulation" and rank == n_features:
-            # Full rank: Qhull sees the raw coordinates, exactly as LinearNDInterpolator does.
-            model["offset"] = np.zeros(n_features)
-            model["basis"] = np.eye(n_features)
-            model["subspace"] = np.eye(n_features)
-            model["scale"] = 1.0
-        else:
-            # Reduced, centred coordinates scaled to unit radius.
-            subspace = np.eye(n_features) if rank == n_features else Vt[:rank]
-            model["offset"] = offset
-            model["basis"] = np.ascontiguousarray(subspace / radius)
-            model["subspace"] = np.ascontiguousarray(subspace)
-            model["scale"] = radius
-        reduced = np.ascontiguousarray((points - model["offset"]) @ model["basis"].T)
+        # Every method works in centred coordinates scaled to unit radius: the interpolant is
+        # affine-equivariant, and so is its floating-point evaluation (Qhull, the walk and the
+        # lifted program never see an offset of 1e8 or a scale of 1e-300).
+        subspace = np.eye(n_features) if rank == n_features else Vt[:rank]
+        model["offset"] = offset
+        model["basis"] = np.ascontiguousarray(subspace / unit_radius)
+        model["subspace"] = np.ascontiguousarray(subspace)
+        model["scale"] = radius
+        reduced = np.ascontiguousarray(unit @ model["basis"].T)
         empty_int = np.zeros((0, rank + 1), dtype=np.int32)
         model.update(
             points=reduced,
@@ -147,17 +165,14 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
 def reduce_queries(model, X):
     """Reduced coordinates of queries and whether each is off the affine hull of the data."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    if model["method"] == "triangulation" and model["rank"] == model["n_features"]:
-        # Raw coordinates (offset 0, identity basis): nothing to compute.
-        return X, np.zeros(X.shape[0], dtype=bool)
-    centred = X - model["offset"]
+    centred = (X - model["offset"]) / model["extent"]
     Z = np.ascontiguousarray(centred @ model["basis"].T)
     if model["rank"] == model["n_features"]:
         off_hull = np.zeros(X.shape[0], dtype=bool)
     else:
         residual = centred - (centred @ model["subspace"].T) @ model["subspace"]
         distance = np.sqrt(np.einsum("ij,ij->i", residual, residual))
-        off_hull = distance > OUTSIDE_RTOL * model["radius"]
+        off_hull = distance > OUTSIDE_RTOL * (model["radius"] / model["extent"])
     return Z, off_hull
 
 

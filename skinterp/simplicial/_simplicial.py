@@ -50,6 +50,7 @@ class _SimplicialBase(BaseEstimator):
         self.affine_dim_ = model["rank"]
         self.n_unique_ = model["points"].shape[0]
         self.affine_scale_ = model["scale"]
+        self.affine_extent_ = model["extent"]
         self.data_radius_ = model["radius"]
         for key, name in _FITTED_ARRAYS.items():
             setattr(self, name, model[key])
@@ -59,7 +60,7 @@ class _SimplicialBase(BaseEstimator):
         model = {key: getattr(self, name) for key, name in _FITTED_ARRAYS.items()}
         model.update(
             method=self.method_, rank=self.affine_dim_, n_features=self.n_features_in_,
-            scale=self.affine_scale_, radius=self.data_radius_,
+            scale=self.affine_scale_, radius=self.data_radius_, extent=self.affine_extent_,
         )
         return model
 
@@ -137,7 +138,8 @@ _NOTES = r"""
     * ``"triangulation"`` (low dimension): Qhull's Delaunay triangulation is built once at fit
       and kept as arrays; queries are sorted along a Morton curve and located by a numba
       visibility walk from the previous answer (brute force for the rare walk that fails).
-      Inside the hull the output equals :class:`scipy.interpolate.LinearNDInterpolator`.
+      Inside the hull the output equals :class:`scipy.interpolate.LinearNDInterpolator` on
+      well-scaled data (up to rounding; and up to the choice among co-spherical triangulations).
       The triangulation has about 2, 6.5, 27, 135 simplices per point in dimension 2, 3, 4, 5.
     * ``"lifted"`` (any dimension, no triangulation): the Delaunay simplex containing
       :math:`q` and its barycentric weights solve the linear program
@@ -171,6 +173,15 @@ _NOTES = r"""
     deterministically: the distinct points are sorted first, then the triangulation is Qhull's
     and the lifted program's pivoting rules are deterministic, so the answer depends only on
     the set of training points and the query, not on the order of the training rows.
+
+    Floating point: the interpolant is invariant under translation and scaling of the inputs, and
+    so is its computation here: every method works in coordinates centred on the bounding box of
+    the training points and divided by a power of two (``affine_offset_``, ``affine_extent_``),
+    so that data at an offset of ``1e8`` or a scale from ``1e-310`` (subnormal) to ``1e300``
+    give the same predictions as the same data near the unit cube, to about ``1e-9`` relative
+    to the targets' range (tested with hypothesis: translations up to ``1e8``, scales ``2**k``,
+    ``|k| <= 500``). scipy's :class:`~scipy.interpolate.LinearNDInterpolator` works in the raw
+    coordinates and loses the geometry at such offsets and scales.
 
     The first call compiles numba kernels (a few seconds, cached on disk afterwards).
 """
@@ -224,13 +235,15 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
     affine_offset_ : ndarray of shape (n_features,)
         Origin of the affine coordinates.
     affine_basis_ : ndarray of shape (r, n_features)
-        ``points_ = (X - affine_offset_) @ affine_basis_.T``.
+        ``points_ = ((X - affine_offset_) / affine_extent_) @ affine_basis_.T``.
+    affine_extent_ : float
+        Power of two that scales the centred inputs into ``[-1, 1]`` (see Notes).
     affine_subspace_ : ndarray of shape (r, n_features)
         Orthonormal basis of the affine hull's direction.
     affine_scale_ : float
         Scale of the affine coordinates.
     data_radius_ : float
-        Largest distance of a training input to their mean.
+        Largest distance of a training input to the centre of their bounding box.
     simplices_ : ndarray of shape (n_simplices, r + 1)
         Delaunay simplices (``"triangulation"`` only; else empty).
     neighbors_ : ndarray of shape (n_simplices, r + 1)
@@ -340,12 +353,14 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         Origin of the affine coordinates.
     affine_basis_ : ndarray of shape (r, n_features)
         Basis of the affine coordinates.
+    affine_extent_ : float
+        Power of two that scales the centred inputs into ``[-1, 1]``.
     affine_subspace_ : ndarray of shape (r, n_features)
         Orthonormal basis of the affine hull's direction.
     affine_scale_ : float
         Scale of the affine coordinates.
     data_radius_ : float
-        Largest distance of a training input to their mean.
+        Largest distance of a training input to the centre of their bounding box.
     simplices_ : ndarray of shape (n_simplices, r + 1)
         Delaunay simplices (``"triangulation"`` only).
     neighbors_ : ndarray of shape (n_simplices, r + 1)

@@ -86,8 +86,12 @@ def test_piecewise_linear_inside_a_simplex(method):
     lifted = SimplicialInterpolator(method=method).fit(X, y)
     for simplex in model.simplices_[:20]:
         weights = rng.dirichlet(np.ones(4), size=10)
-        # simplices_ index the distinct, reordered training points points_ (raw coordinates here)
-        Q = weights @ model.points_[simplex]
+        # simplices_ index the distinct, reordered training points points_ (affine coordinates:
+        # centred, scaled by affine_extent_, in the basis affine_basis_)
+        raw = model.affine_offset_ + model.affine_extent_ * (
+            model.points_ @ np.linalg.pinv(model.affine_basis_).T
+        )
+        Q = weights @ raw[simplex]
         # exactly the barycentric combination of the vertex values ...
         np.testing.assert_allclose(lifted.predict(Q), weights @ model.targets_[simplex, 0],
                                    atol=1e-10)
