@@ -101,6 +101,9 @@ class Shard:
     def state(self):
         return self.X, self.coef
 
+    def targets(self):
+        return self.Y
+
 
 def _result(future, timeout, what):
     try:
@@ -142,6 +145,12 @@ class ShardedKernelModel:
     def gather(self):
         states = [_result(shard.state(), self.timeout, "gather") for shard in self.shards]
         return np.concatenate([s[0] for s in states]), np.concatenate([s[1] for s in states])
+
+    def gather_targets(self):
+        """The targets in the order of :meth:`gather`'s centres."""
+        return np.concatenate(
+            [_result(shard.targets(), self.timeout, "gather") for shard in self.shards]
+        )
 
     def shard_busy_seconds(self):
         """Seconds each shard spent computing (the rest of the fit's time is waiting)."""
@@ -473,6 +482,12 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     estimator.critical_batch_size_ = model.critical_batch_size
     estimator.n_components_ = model.n_components
     fitted = model.predict(centers)
+    targets = model.gather_targets()
+    # The estimator's residual measure (max error relative to the largest target).
+    scale = max(float(np.max(np.abs(targets))) if targets.size else 0.0, np.finfo(np.float64).tiny)
+    estimator.train_residual_ = (
+        float(np.max(np.abs(fitted - targets))) / scale if targets.size else 0.0
+    )
     estimator.norm_ = float(
         np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0))
     )

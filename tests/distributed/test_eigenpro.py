@@ -87,6 +87,8 @@ def test_fit_kernel_interpolator_predicts_as_the_local_estimator(client):
     )
     np.testing.assert_allclose(remote.loss_curve_, local.loss_curve_, rtol=1e-9)
     np.testing.assert_allclose(remote.norm_, local.norm_, rtol=1e-9)
+    if hasattr(local, "train_residual_"):
+        np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-6)
     with pytest.raises(ValueError, match="early_stopping"):
         fit_kernel_interpolator(KernelInterpolator(early_stopping=True), X, Y[:, 0], client)
 
