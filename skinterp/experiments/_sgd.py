@@ -8,6 +8,7 @@ symmetric, so its rows ``K[B]`` are the columns needed) and recomputed exactly o
 """
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def critical_step_size(batch_size, beta, lambda_max):
@@ -57,7 +58,26 @@ def minibatch_sgd(
     alpha = np.zeros_like(targets)
     residual = -targets.copy()
     epoch_losses = [float(np.sum(residual**2)) / n_samples]
-    squared = epoch_losses[0] * n_samples
+    # The per-step products are tiny ((m x n)^T (m x k)): BLAS threads only contend for them.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run(
+            gram,
+            targets,
+            alpha,
+            residual,
+            epoch_losses,
+            batch_size,
+            step_size,
+            n_epochs,
+            target_loss,
+            rng,
+        )
+
+
+def _run(
+    gram, targets, alpha, residual, epoch_losses, batch_size, step_size, n_epochs, target_loss, rng
+):
+    n_samples = len(gram)
     steps = 0
     for _ in range(n_epochs):
         order = rng.permutation(n_samples)
