@@ -112,7 +112,8 @@ def critical_batch_size(
         raise ValueError(f"target_fraction must be in (0, 1), got {target_fraction!r}.")
     start = time.perf_counter()
     if X_train is None:
-        data = load_mnist(n_train, 1, data_home=data_home, random_state=random_state)
+        # The test split is not used; 10 rows is the least a stratified split accepts.
+        data = load_mnist(n_train, 10, data_home=data_home, random_state=random_state)
         X_train, y_train, source = data.X_train, data.y_train, data.source
     else:
         source = "given"
