@@ -14,8 +14,8 @@ problem, for widths below and far above ``n / (d + 1)``, and records the loss, `
 and the PL bound ``L_0 prod_s (1 - 2 eta lambda_min(K_s) / n)`` along the path.
 ``lambda_min`` is floored at ``1e-16 lambda_max`` (rounding) so that it shows on a log axis.
 
-Cost: one step is ``O(n m d + n^3)``; full settings about 40 s, quick about 5 s (two shared
-cores).
+Cost: one step is ``O(n m d + n^3)``; full settings 28 s, quick 3 s (measured on two
+cores shared with other jobs).
 """
 
 import time

@@ -15,8 +15,8 @@ above ``n``, and runs mini-batch SGD with the fixed step
 are those of SGD on the weights ``w = Phi^T alpha``). It fits the slope of ``log10(loss)`` per
 epoch over the second half of the epochs in each regime.
 
-Cost: ``O(n N)`` for the features and ``O(n^2)`` per epoch; full settings about 10 s, quick
-about 3 s on two shared cores.
+Cost: ``O(n N)`` for the features and ``O(n^2)`` per epoch. Measured on two cores shared with
+other jobs: full settings 19 s, quick 8 to 35 s (mostly waiting for the cores).
 """
 
 import time

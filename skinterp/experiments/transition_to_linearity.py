@@ -17,8 +17,8 @@ relative change of the tangent kernel on the training points, ``||K_T - K_0||_F 
 and the Hessian norm at the initialisation (Lanczos on analytic Hessian-vector products), both
 averaged over ``n_seeds`` initialisations, and their log-log slopes against the width.
 
-Cost: one gradient step is ``O(n m d)``; the widest network (``m = 10^4``) dominates. The full
-settings take about 40 s on two shared cores, the quick preset about 10 s.
+Cost: one gradient step is ``O(n m d)``; the widest network (``m = 10^4``) dominates. Measured
+on two cores shared with other jobs: full settings 1.5 min, the quick preset 4 to 25 s.
 """
 
 import time
@@ -103,7 +103,7 @@ def transition_to_linearity(
     max_steps : int, default=5000
         Cap on the gradient steps (the ``steps`` column says whether it was reached).
     quick : bool, default=False
-        Widths 10 to 3000 (6 of them) and 2 seeds: about 10 s.
+        Widths 10 to 3000 (6 of them) and 2 seeds: 4 to 25 s.
     random_state : int, default=0
         Seed of the data and of the initialisations.
     verbose : bool, default=False
