@@ -271,7 +271,9 @@ def load_mnist(
     n_train, n_test = _fallback_sizes(
         n_train, n_test, X.shape[0], "MNIST", "digits", _failed_fetches["mnist_784"]
     )
-    X_train, y_train, X_test, y_test = _split(X / 16.0, y, n_train, n_test, rng, stratify=True)
+    # Stratified when both parts can hold every class (train_test_split refuses otherwise).
+    stratify = min(n_train, n_test) >= np.unique(y).shape[0]
+    X_train, y_train, X_test, y_test = _split(X / 16.0, y, n_train, n_test, rng, stratify=stratify)
     return _mnist_bunch(X_train, y_train, X_test, y_test, "digits")
 
 

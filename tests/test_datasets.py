@@ -145,6 +145,13 @@ def test_mnist_without_download_does_not_fetch(monkeypatch):
         assert load_mnist(10, 10, download=False).source == "digits"
 
 
+def test_digits_fallback_takes_test_sets_smaller_than_the_number_of_classes(monkeypatch):
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", _offline)
+    with pytest.warns(UserWarning, match="digits"):
+        data = load_mnist(200, 3)
+    assert data.X_train.shape == (200, 64) and data.y_test.shape == (3,)
+
+
 def test_too_small_files_fall_through_to_the_download(tmp_path, monkeypatch):
     _mnist_files(tmp_path, n=5)
     monkeypatch.setattr(sklearn.datasets, "fetch_openml", _offline)
