@@ -49,10 +49,15 @@ def resolve_bandwidth(bandwidth, X):
     ``X`` gives 1.0.
     """
     if isinstance(bandwidth, str):
-        variance = float(np.var(X, dtype=np.float64)) if X.size else 0.0
+        # The standard deviation of X / its largest magnitude, times that magnitude: the
+        # variance of data at a scale of 1e-300 (or 1e300) under- (over-)flows.
+        magnitude = float(np.max(np.abs(X))) if X.size else 0.0
+        if not (np.isfinite(magnitude) and magnitude > 0.0):
+            return 1.0
+        variance = float(np.var(X / magnitude, dtype=np.float64))
         if not np.isfinite(variance) or variance <= 0.0:
             return 1.0
-        return float(np.sqrt(X.shape[1] * variance / 2.0))
+        return float(np.sqrt(X.shape[1] * variance / 2.0)) * magnitude
     return float(bandwidth)
 
 
