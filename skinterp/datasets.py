@@ -18,6 +18,7 @@ files alone and raise ``FileNotFoundError`` without them.
 
 import os
 import warnings
+from numbers import Real
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,59 @@ def corrupt_labels(y, noise_level, *, random_state=None):
     noisy = encoded.copy()
     noisy[chosen] = (encoded[chosen] + shift) % classes.shape[0]
     return classes[noisy], corrupted
+
+
+def uniform_label_noise(y, noise_level, *, classes=None, random_state=None):
+    """Replace each label, with probability ``noise_level``, by one uniform over all classes.
+
+    Unlike :func:`corrupt_labels` (exactly a fraction of labels, each moved
+    to a *different* class), the new label may equal the old one: this is the noise model of
+    Belkin (2021, Section 3.4), under which a fraction ``(1 - 1/c) q`` of the labels is wrong
+    and the Bayes error is at least that. With the same seed, the labels replaced at a level
+    ``q`` are also replaced, by the same new labels, at every larger level (nested noise).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    noise_level : float in [0, 1]
+        Probability ``q`` that a label is replaced.
+    classes : array-like or None, default=None
+        The classes to draw from; the classes present in ``y`` when None.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draws.
+
+    Returns
+    -------
+    y_noisy : ndarray of shape (n_samples,)
+        The labels, some replaced.
+    replaced : ndarray of bool, shape (n_samples,)
+        Which labels were redrawn (a redrawn label may be unchanged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinterp.datasets import uniform_label_noise
+    >>> y = np.repeat(np.arange(10), 1000)
+    >>> y_noisy, replaced = uniform_label_noise(y, 0.5, random_state=0)
+    >>> round(float(np.mean(y_noisy != y)), 2)  # about 0.9 * 0.5 of the labels are wrong
+    0.45
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
+    if not isinstance(noise_level, Real) or not 0.0 <= noise_level <= 1.0:
+        raise ValueError(f"noise_level must be a number in [0, 1], got {noise_level!r}.")
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    if classes.size == 0:
+        raise ValueError("There must be at least one class to draw labels from.")
+    rng = check_random_state(random_state)
+    # Both draws are made for every sample whatever the level, so that one seed gives nested
+    # corruptions across levels.
+    chance = rng.uniform(size=y.shape[0])
+    new_labels = classes[rng.randint(classes.shape[0], size=y.shape[0])]
+    replaced = chance < noise_level
+    return np.where(replaced, new_labels, y), replaced
 
 
 def data_folder(data_home=None):

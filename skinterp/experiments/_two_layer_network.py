@@ -237,9 +237,3 @@ def stable_learning_rate(network, theta, X, *, fraction=1.0):
     """
     kernel = network.tangent_kernel(theta, X)
     return fraction / float(np.linalg.eigvalsh(kernel / len(kernel))[-1])
-
-
-def log_log_slope(x, y):
-    """The least-squares slope of ``log y`` against ``log x`` (the exponent of a power law)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    return float(np.polyfit(np.log(x), np.log(y), 1)[0])

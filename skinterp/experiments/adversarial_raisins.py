@@ -45,6 +45,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
 from skinterp._progress import progress
+from skinterp.experiments._common import log_log_slope
 from skinterp.experiments._result import ExperimentResult
 from skinterp.experiments.blessing_of_dimensionality import simplicial_noise_limit
 from skinterp.neighbors import SingularKernelNNClassifier
@@ -60,15 +61,6 @@ FULL = {
 QUICK = {"n_samples": (100, 300, 1000, 3000, 10_000, 30_000), "n_test": 40_000, "n_probe": 1000}
 
 WINN, SIMPLICIAL = "wiNN", "simplicial"
-
-
-def _slope(x, y):
-    """Least-squares slope of log y against log x (NaN when fewer than two positive points)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = (x > 0) & (y > 0)
-    if keep.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
 def _clean_labels(X):
@@ -288,7 +280,7 @@ def adversarial_raisins(
     for method in (WINN, SIMPLICIAL):
         for key in ("disagreement", "distance_to_flip"):
             name = f"{method} {key}: slope in log n"
-            result.summary[name] = _slope(n_samples, column(method, key))
+            result.summary[name] = log_log_slope(n_samples, column(method, key))
             if key == "distance_to_flip":
                 result.reference[name] = -1.0 / dimension
     result.reference[f"{SIMPLICIAL} disagreement: slope in log n"] = 0.0

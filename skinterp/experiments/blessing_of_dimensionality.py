@@ -31,11 +31,12 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.stats import binom
+from scipy.special import comb
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils import check_random_state
 
 from skinterp._progress import progress
+from skinterp.experiments._common import log_log_slope
 from skinterp.experiments._result import ExperimentResult
 from skinterp.experiments.simplex_localisation import spoiled_fraction
 from skinterp.simplicial import SimplicialClassifier
@@ -63,9 +64,14 @@ def simplicial_noise_limit(dimension, noise):
     True
     """
     n_vertices = dimension + 1
+    # The binomial probabilities written out: scipy.stats.binom.pmf overflows inside its
+    # incomplete-beta derivative for subnormal noise levels (found by hypothesis).
     return float(
         sum(
-            binom.pmf(k, n_vertices, noise) * spoiled_fraction(dimension, k)
+            comb(n_vertices, k)
+            * noise**k
+            * (1.0 - noise) ** (n_vertices - k)
+            * spoiled_fraction(dimension, k)
             for k in range(1, n_vertices + 1)
         )
     )
@@ -91,15 +97,6 @@ class BlessingResult(ExperimentResult):
             axis.xaxis.set_major_formatter(ScalarFormatter())
             axis.xaxis.set_minor_formatter(NullFormatter())
         return axes
-
-
-def _slope(x, y):
-    """Least-squares slope of log y against log x (NaN when fewer than two positive points)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = (x > 0) & (y > 0)
-    if keep.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
 def _validate(dimensions, n_train, n_test, noise, margin):
@@ -250,11 +247,13 @@ def blessing_of_dimensionality(
         return [row[key] for row in result.rows if row["method"] == method]
 
     result.summary = {
-        "simplicial interior excess risk: slope in log d": _slope(dimensions, column(SIMPLICIAL)),
-        "1-NN interior excess risk: slope in log d": _slope(dimensions, column(NEAREST)),
+        "simplicial interior excess risk: slope in log d": log_log_slope(
+            dimensions, column(SIMPLICIAL)
+        ),
+        "1-NN interior excess risk: slope in log d": log_log_slope(dimensions, column(NEAREST)),
         "1-NN interior excess risk (mean over d)": float(np.nanmean(column(NEAREST))),
         f"simplicial interior excess risk at d={dimensions[-1]}": column(SIMPLICIAL)[-1],
-        "simplicial limit n -> inf: slope in log d": _slope(dimensions, column(LIMIT)),
+        "simplicial limit n -> inf: slope in log d": log_log_slope(dimensions, column(LIMIT)),
     }
     result.reference = {
         "simplicial interior excess risk: slope in log d": -0.5,

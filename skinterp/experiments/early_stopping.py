@@ -31,14 +31,16 @@ from sklearn.utils import check_random_state
 
 from skinterp import KernelInterpolationClassifier
 from skinterp._progress import progress
-from skinterp.experiments._result import ExperimentResult
-from skinterp.experiments.label_noise import (
-    MNIST_BANDWIDTHS,
+from skinterp.datasets import uniform_label_noise
+from skinterp.experiments._common import (
     check_positive,
     check_positive_int,
     mnist_or_arrays,
     scaled_bandwidth,
-    uniform_label_noise,
+)
+from skinterp.experiments._result import ExperimentResult
+from skinterp.experiments.label_noise import (
+    MNIST_BANDWIDTHS,
 )
 from skinterp.kernel_machine._eigenpro import eigenpro_fit
 from skinterp.kernels import KernelSpec, kernel_product

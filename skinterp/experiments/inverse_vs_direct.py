@@ -29,13 +29,13 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from skinterp import KernelInterpolationClassifier, SingularKernelNNClassifier
 from skinterp._progress import progress
-from skinterp.experiments._result import ExperimentResult
-from skinterp.experiments.label_noise import (
+from skinterp.experiments._common import (
     check_positive,
     check_positive_int,
     mnist_or_arrays,
     scaled_bandwidth,
 )
+from skinterp.experiments._result import ExperimentResult
 from skinterp.kernels import KERNEL_NAMES, kernel_product
 
 #: The paper's accuracies on the 5k MNIST split.

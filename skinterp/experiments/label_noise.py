@@ -36,7 +36,7 @@ run took 5 to 5.6 minutes on two cores shared with other jobs; ``quick=True`` 15
 
 import time
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.kernel_ridge import KernelRidge
@@ -50,7 +50,13 @@ from skinterp import (
 )
 from skinterp._parallel import single_threaded_blas
 from skinterp._progress import progress
-from skinterp.datasets import load_mnist
+from skinterp.datasets import uniform_label_noise
+from skinterp.experiments._common import (
+    check_positive,
+    check_positive_int,
+    mnist_or_arrays,
+    scaled_bandwidth,
+)
 from skinterp.experiments._result import ExperimentResult
 from skinterp.kernels import kernel_matrix
 
@@ -61,112 +67,12 @@ PAPER_CLEAN_ERRORS = {
 }
 #: Bandwidths of the paper for MNIST pixels in [0, 1] (784 features).
 MNIST_BANDWIDTHS = {"laplace": 10.0, "gauss": 5.0}
-MNIST_FEATURES = 784
 KERNEL_NAMES = {"laplace": "laplacian", "gauss": "gaussian"}
 FULL = dict(
     n_train=2000, n_test=5000, noise_levels=(0.0, 0.1, 0.2, 0.4, 0.6, 0.8), n_simplicial_test=1000
 )
 QUICK = dict(n_train=800, n_test=800, noise_levels=(0.0, 0.2, 0.4, 0.8), n_simplicial_test=80)
 RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
-
-
-def uniform_label_noise(y, noise_level, *, classes=None, random_state=None):
-    """Replace each label, with probability ``noise_level``, by one uniform over all classes.
-
-    Unlike :func:`skinterp.datasets.corrupt_labels` (exactly a fraction of labels, each moved
-    to a *different* class), the new label may equal the old one: this is the noise model of
-    Belkin (2021, Section 3.4), under which a fraction ``(1 - 1/c) q`` of the labels is wrong
-    and the Bayes error is at least that. With the same seed, the labels replaced at a level
-    ``q`` are also replaced, by the same new labels, at every larger level (nested noise).
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,)
-        Class labels.
-    noise_level : float in [0, 1]
-        Probability ``q`` that a label is replaced.
-    classes : array-like or None, default=None
-        The classes to draw from; the classes present in ``y`` when None.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the draws.
-
-    Returns
-    -------
-    y_noisy : ndarray of shape (n_samples,)
-        The labels, some replaced.
-    replaced : ndarray of bool, shape (n_samples,)
-        Which labels were redrawn (a redrawn label may be unchanged).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skinterp.experiments.label_noise import uniform_label_noise
-    >>> y = np.repeat(np.arange(10), 1000)
-    >>> y_noisy, replaced = uniform_label_noise(y, 0.5, random_state=0)
-    >>> round(float(np.mean(y_noisy != y)), 2)  # about 0.9 * 0.5 of the labels are wrong
-    0.45
-    """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be one-dimensional, got shape {y.shape}.")
-    if not isinstance(noise_level, Real) or not 0.0 <= noise_level <= 1.0:
-        raise ValueError(f"noise_level must be a number in [0, 1], got {noise_level!r}.")
-    classes = np.unique(y) if classes is None else np.asarray(classes)
-    if classes.size == 0:
-        raise ValueError("There must be at least one class to draw labels from.")
-    rng = check_random_state(random_state)
-    # Both draws are made for every sample whatever the level, so that one seed gives nested
-    # corruptions across levels.
-    chance = rng.uniform(size=y.shape[0])
-    new_labels = classes[rng.randint(classes.shape[0], size=y.shape[0])]
-    replaced = chance < noise_level
-    return np.where(replaced, new_labels, y), replaced
-
-
-def mnist_or_arrays(X_train, y_train, X_test, y_test, *, n_train, n_test, data_home, random_state):
-    """The four arrays given, or MNIST loaded with :func:`~skinterp.datasets.load_mnist`.
-
-    Returns ``(X_train, y_train, X_test, y_test, source)``, ``source`` ``"arrays"`` for given
-    arrays. All four arrays or none must be given.
-    """
-    given = [array is not None for array in (X_train, y_train, X_test, y_test)]
-    if any(given) and not all(given):
-        raise ValueError("Pass all of X_train, y_train, X_test and y_test, or none of them.")
-    if all(given):
-        X_train, X_test = (np.ascontiguousarray(X, dtype=np.float64) for X in (X_train, X_test))
-        y_train, y_test = np.asarray(y_train), np.asarray(y_test)
-        if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
-            raise ValueError(
-                f"X_train and X_test must be 2-D with the same number of features, got shapes "
-                f"{X_train.shape} and {X_test.shape}."
-            )
-        if y_train.shape != (X_train.shape[0],) or y_test.shape != (X_test.shape[0],):
-            raise ValueError("y_train and y_test must hold one label per row of X_train, X_test.")
-        return X_train, y_train, X_test, y_test, "arrays"
-    data = load_mnist(n_train, n_test, data_home=data_home, random_state=random_state)
-    return data.X_train, data.y_train, data.X_test, data.y_test, data.source
-
-
-def scaled_bandwidth(mnist_value, n_features):
-    """A bandwidth chosen for MNIST (784 features in [0, 1]) carried over to ``n_features``.
-
-    Distances between images in [0, 1] grow like the square root of the number of pixels, so
-    the bandwidth is scaled by ``sqrt(n_features / 784)`` (a no-op on MNIST; 0.29 on the 8 x 8
-    digits of the offline fallback).
-    """
-    return float(mnist_value * np.sqrt(n_features / MNIST_FEATURES))
-
-
-def check_positive_int(value, name, minimum=1):
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def check_positive(value, name):
-    if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}.")
-    return float(value)
 
 
 class LabelNoiseResult(ExperimentResult):

@@ -26,11 +26,11 @@ import time
 import numpy as np
 
 from skinterp._progress import progress
+from skinterp.experiments._common import log_log_slope
 from skinterp.experiments._result import ExperimentResult
 from skinterp.experiments._two_layer_network import (
     TwoLayerNetwork,
     hessian_norm,
-    log_log_slope,
     sphere_data,
     stable_learning_rate,
     train_gradient_descent,

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_blobs
 
-from skinterp.experiments.label_noise import LabelNoiseResult, label_noise, uniform_label_noise
+from skinterp.datasets import uniform_label_noise
+from skinterp.experiments.label_noise import LabelNoiseResult, label_noise
 
 matplotlib.use("Agg")
 
