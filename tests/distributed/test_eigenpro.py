@@ -1,5 +1,7 @@
 """Distributed EigenPro: same random_state, same batches, the same fit as the local solver."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,7 @@ PARAMS = dict(n_epochs=3, subsample_size=200, random_state=5)
 def test_sharded_fit_equals_the_local_fit_batch_for_batch(client, kernel):
     spec = KernelSpec(kernel, 0.6)
     local = local_eigenpro_fit(X, Y, spec, n_jobs=1, **PARAMS)
+    start = time.perf_counter()
     remote = eigenpro_fit(
         da.from_array(X, chunks=(100, 5)),
         da.from_array(Y, chunks=100),
@@ -32,6 +35,7 @@ def test_sharded_fit_equals_the_local_fit_batch_for_batch(client, kernel):
         client=client,
         **PARAMS,
     )
+    wall = time.perf_counter() - start
     assert len(remote.shards) == 2
     assert (remote.batch_size, remote.n_components, remote.n_batches) == (
         local.batch_size,
@@ -50,9 +54,7 @@ def test_sharded_fit_equals_the_local_fit_batch_for_batch(client, kernel):
     np.testing.assert_allclose(remote.predict(X_TEST), expected, rtol=1e-9, atol=1e-12)
     assert remote.bytes_per_epoch > 0 and remote.seconds_per_batch > 0
     busy = remote.shard_busy_seconds()
-    assert len(busy) == 2 and all(
-        0 < b < remote.seconds_per_batch * remote.n_batches + 1 for b in busy
-    )
+    assert len(busy) == 2 and all(0 < b < wall for b in busy)  # the shards' own timers
 
 
 def test_each_shard_holds_its_part_not_all_of_x(client):
