@@ -16,10 +16,11 @@ points predicted 0. Two estimators, each with its standard error:
 * ``"plain"``: the fraction of ``n_points`` uniform points, standard error
   :math:`\sqrt{p (1 - p) / N}` at the expected :math:`p` (so it is defined when no point hits);
   at :math:`d = 20` this would need :math:`\sim 10^8` points to see the region at all;
-* ``"importance"``: points drawn with the corrupted coordinates from ``Dirichlet(a, ..., a, 1,
-  ..., 1)``, ``a = d / k`` (their mean sum is about 1/2, so half the points land near the
-  region), each weighted by the density ratio of the uniform law to the proposal. The weighted
-  mean is unbiased whatever the region is, and its standard error is the weights' sample one.
+* ``"importance"``: half the points drawn uniformly and half with the corrupted coordinates
+  from ``Dirichlet(a, ..., a, 1, ..., 1)``, ``a = d / k`` (their mean sum is about 1/2, so many
+  land near the region), each weighted by the density ratio of the uniform law to this
+  defensive mixture (at most 2). The weighted mean is unbiased whatever the region is, and its
+  standard error is the weights' sample one (finite variance, since the weights are bounded).
 
 The interpolant, not the formula, decides every point; the column ``mismatch`` counts the points
 where its prediction differs from the rule "corrupted coordinates sum > 1/2" (zero up to points
@@ -95,17 +96,35 @@ def _check_dimensions(dimensions):
 
 
 def _measure(model, vertices, alpha, n_corrupted, n_points, rng):
-    """Weighted fraction of points predicted 0, its standard error and the rule mismatches."""
+    """Weighted fraction of points predicted 0, its standard error and the rule mismatches.
+
+    With ``alpha`` not all ones, points come from the defensive mixture ``(uniform +
+    Dirichlet(alpha)) / 2``: the weight ``p / ((p + q) / 2)`` of a point is then at most 2,
+    so the weighted mean has a finite variance and its sample standard error can be trusted.
+    (``Dirichlet(alpha)`` alone gives weights ``~ prod x_i^(1 - a)`` that are unbounded where a
+    corrupted coordinate is near 0 while the corrupted sum exceeds 1/2, with several corrupted
+    vertices; the standard error then understates the error.)
+    """
     dimension = vertices.shape[1]
-    barycentric = rng.dirichlet(alpha, size=n_points)
+    uniform = np.ones_like(alpha)
+    if np.array_equal(alpha, uniform):
+        barycentric = rng.dirichlet(uniform, size=n_points)
+        weights = np.ones(n_points)
+    else:
+        from_tilted = rng.uniform(size=n_points) < 0.5
+        barycentric = rng.dirichlet(uniform, size=n_points)
+        barycentric[from_tilted] = rng.dirichlet(alpha, size=int(from_tilted.sum()))
+        # log(q / p): Dirichlet(alpha) over Dirichlet(1, ..., 1); the normalising constants and
+        # the corrupted coordinates' powers (the others have exponent 0 in both).
+        log_q_over_p = gammaln(alpha.sum()) - gammaln(alpha).sum() - gammaln(dimension + 1)
+        log_q_over_p = log_q_over_p + np.log(barycentric[:, :n_corrupted]) @ (
+            alpha[:n_corrupted] - 1
+        )
+        weights = 2.0 / (1.0 + np.exp(log_q_over_p))
     predicted_corrupt = model.predict(barycentric @ vertices) == 0
     corrupted_sum = barycentric[:, :n_corrupted].sum(axis=1)
     mismatch = int(np.sum(predicted_corrupt != (corrupted_sum > 0.5)))
-    # Density of Dirichlet(1, ..., 1) over that of Dirichlet(alpha): the normalising constants
-    # and the corrupted coordinates' powers (the others have exponent 0 in both).
-    log_ratio = gammaln(dimension + 1) - gammaln(alpha.sum()) + gammaln(alpha).sum()
-    log_ratio = log_ratio - np.log(barycentric[:, :n_corrupted]) @ (alpha[:n_corrupted] - 1)
-    values = np.exp(log_ratio) * predicted_corrupt
+    values = weights * predicted_corrupt
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(n_points)), mismatch
 
 
