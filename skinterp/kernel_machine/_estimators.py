@@ -1,12 +1,12 @@
 """KernelInterpolator and KernelInterpolationClassifier: the minimum-norm kernel interpolant."""
 
+import sys
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-
-import warnings
 
 from .._base import (
     InterpolatingRegressorMixin,
@@ -17,6 +17,13 @@ from .._base import (
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ._direct import direct_fit
 from ._eigenpro import eigenpro_fit, tile_shape
+
+
+def _is_dask_array(X):
+    """Whether ``X`` is a dask collection, without importing dask when it is not loaded."""
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(X)
+
 
 AUTO_DIRECT_MAX_SAMPLES = 10_000
 # The inputs are centred (for the radial built-in kernels) when the squared norm of their mean
@@ -352,6 +359,16 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     True
     """
 
+    def fit(self, X, y):
+        # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
+        if _is_dask_array(X):
+            from skinterp.distributed import fit_kernel_interpolator
+
+            return fit_kernel_interpolator(self, X, y)
+        return super().fit(X, y)
+
+    fit.__doc__ = InterpolatingRegressorMixin.fit.__doc__
+
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
         self.dual_coef_ = coef[:, 0] if self._single_output else coef
@@ -400,6 +417,16 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
     >>> bool(model.score(X[1000:], y[1000:]) > 0.9)
     True
     """
+
+    def fit(self, X, y):
+        # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
+        if _is_dask_array(X):
+            from skinterp.distributed import fit_kernel_interpolator
+
+            return fit_kernel_interpolator(self, X, y)
+        return super().fit(X, y)
+
+    fit.__doc__ = SquareLossClassifierMixin.fit.__doc__
 
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)

@@ -30,12 +30,15 @@ refinement stalls, the float64 Gram is formed from the stored features and solve
 """
 
 import contextlib
+import copy
+import sys
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skinterp._base import (
@@ -95,6 +98,15 @@ class MinNormSolution:
     solver: str
     rank: int
     residual: float
+
+
+def _dask_backend_active():
+    """Whether joblib's dask backend is active (``joblib.parallel_config(backend="dask")``)."""
+    if "distributed" not in sys.modules:
+        return False
+    from joblib.parallel import get_active_backend
+
+    return type(get_active_backend()[0]).__name__ == "DaskDistributedBackend"
 
 
 def min_norm_solve(gram, rhs, cutoff):
@@ -412,14 +424,26 @@ class _MinNormRFFBase(BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y, dtype=np.float64)
         self.bandwidth_ = resolve_bandwidth(self.bandwidth, X)
+        rng = check_random_state(self.random_state)
+        seed = self.random_state if isinstance(self.random_state, Integral) else copy.deepcopy(rng)
         self.random_weights_, self.random_offset_ = draw_weights(
-            self.features, X.shape[1], self.n_components, self.bandwidth_, self.random_state
+            self.features, X.shape[1], self.n_components, self.bandwidth_, rng
         )
-        solution = fit_min_norm(
-            X, Y, self.random_weights_, self.random_offset_, self.features,
-            solver=self.solver, cutoff=self.cutoff, memory_limit=self.memory_limit,
-            n_jobs=self.n_jobs,
-        )
+        if _dask_backend_active() and self.solver != "primal" and self.n_components >= len(X):
+            # Under joblib.parallel_config(backend="dask"): the Gram summed by the workers,
+            # which draw the same weights from the seed (the optional skinterp[dask] extra).
+            from skinterp.distributed import fit_min_norm as distributed_fit_min_norm
+
+            solution, _ = distributed_fit_min_norm(
+                X, Y, self.features, self.n_components, self.bandwidth_, seed,
+                cutoff=self.cutoff, memory_limit=self.memory_limit,
+            )
+        else:
+            solution = fit_min_norm(
+                X, Y, self.random_weights_, self.random_offset_, self.features,
+                solver=self.solver, cutoff=self.cutoff, memory_limit=self.memory_limit,
+                n_jobs=self.n_jobs,
+            )
         self.coef_ = solution.coef
         self.coef_norm_ = float(np.linalg.norm(solution.coef))
         self.solver_ = solution.solver

@@ -112,3 +112,22 @@ def test_fit_kernel_interpolation_classifier_equals_local(client):
         remote.decision_function(X_TEST), local.decision_function(X_TEST), rtol=1e-9, atol=1e-12
     )
     np.testing.assert_array_equal(remote.predict(X_TEST), local.predict(X_TEST))
+
+
+def test_the_estimators_fit_dispatches_dask_arrays_to_the_sharded_fit(client):
+    params = dict(
+        bandwidth=0.6, solver="eigenpro", n_epochs=2, subsample_size=150, random_state=2, n_jobs=1
+    )
+    local = KernelInterpolator(**params).fit(X, Y[:, 0])
+    remote = KernelInterpolator(**params).fit(
+        da.from_array(X, chunks=200), da.from_array(Y[:, 0], chunks=200)
+    )
+    np.testing.assert_allclose(
+        remote.predict(X_TEST), local.predict(X_TEST), rtol=1e-9, atol=1e-12
+    )
+    labels = np.where(X[:, 0] > 0.5, 1, 0)
+    local = KernelInterpolationClassifier(**params).fit(X, labels)
+    remote = KernelInterpolationClassifier(**params).fit(
+        da.from_array(X, chunks=200), da.from_array(labels, chunks=200)
+    )
+    np.testing.assert_array_equal(remote.predict(X_TEST), local.predict(X_TEST))

@@ -82,3 +82,26 @@ def test_gram_sweep_equals_the_gram_matrices_of_the_leading_features(client, fea
         np.testing.assert_allclose(gram, C[:, :N] @ C[:, :N].T, rtol=1e-12, atol=1e-9)
         np.testing.assert_allclose(cross, C_test[:, :N] @ C[:, :N].T, rtol=1e-12, atol=1e-9)
     assert seen == [150, 400, 401, 700]
+
+
+def test_the_estimator_sums_its_gram_on_the_cluster_under_the_dask_backend(client, monkeypatch):
+    import joblib
+
+    import skinterp.distributed as distributed_module
+
+    calls = []
+    original = distributed_module.fit_min_norm
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(distributed_module, "fit_min_norm", counting)
+    local = MinNormRFFRegressor(n_components=900, random_state=5).fit(X, Y)
+    assert calls == []
+    with joblib.parallel_config(backend="dask"):
+        remote = MinNormRFFRegressor(n_components=900, random_state=5).fit(X, Y)
+    assert calls == [1]
+    np.testing.assert_allclose(
+        remote.predict(X_TEST), local.predict(X_TEST), rtol=1e-8, atol=1e-10
+    )
