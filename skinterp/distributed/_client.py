@@ -174,6 +174,7 @@ def configure_workers(client=None):
 _worker_models = OrderedDict()  # key -> estimator, in a worker process (a few recent models)
 _worker_models_lock = threading.Lock()
 _MAX_CACHED_MODELS = 8
+MODEL_FETCH_TIMEOUT = 120  # seconds a worker waits for a copy of a shipped model
 
 
 def _model_on_worker(key):
@@ -190,8 +191,18 @@ def _model_on_worker(key):
         model = worker.data[key]
     else:
         # A worker that joined after the broadcast (or a process outside the cluster with a
-        # client): fetch the copy once.
-        model = Future(key, client=get_client()).result()
+        # client): fetch the copy once. Scattered data cannot be recomputed: if the worker that
+        # held it was lost (e.g. removed while a long numba compilation starved its event
+        # loop), the fetch would wait forever, so it is bounded.
+        try:
+            model = Future(key, client=get_client()).result(timeout=MODEL_FETCH_TIMEOUT)
+        except TimeoutError as error:
+            raise RuntimeError(
+                f"The shipped model {key!r} is no longer on the cluster (a worker holding it "
+                f"was lost?); no copy arrived within {MODEL_FETCH_TIMEOUT} s. Ship the model "
+                "again with ship_model, after `python -m skinterp warmup` on the workers' "
+                "machines so that no worker has to compile kernels during a task."
+            ) from error
     with _worker_models_lock:
         _worker_models[key] = model
         while len(_worker_models) > _MAX_CACHED_MODELS:
