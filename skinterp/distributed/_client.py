@@ -277,7 +277,18 @@ def ship_model(estimator, client=None):
     client = active_client(client)
     configure_workers(client)
     future = client.scatter(estimator, broadcast=True, hash=False)
+    # Also store the copy in every current worker's model cache directly (client.run returns
+    # once each worker has it): a task then never depends on finding the scattered copy in
+    # worker.data, which was seen missing on a fresh cluster, leaving tasks waiting for it.
+    client.run(_store_model, future.key, estimator)
     return ShippedModel(estimator, future)
+
+
+def _store_model(key, estimator):
+    with _worker_models_lock:
+        _worker_models[key] = estimator
+        while len(_worker_models) > _MAX_CACHED_MODELS:
+            _worker_models.popitem(last=False)
 
 
 def _apply(block, model, method):
