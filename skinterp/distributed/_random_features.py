@@ -115,6 +115,35 @@ def _token(draw):
     return tokenize(kind, n_features, n_components, bandwidth, seed)
 
 
+def _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block):
+    """The future of ``(C C^T, C_test C^T)`` over the column ``pieces``, summed on the workers.
+
+    One task per piece (spread over ``workers``), then pairwise sums, so that the client
+    receives a single pair of matrices.
+    """
+    partials = [
+        client.submit(
+            _partial_gram,
+            X_future,
+            X_test_future,
+            draw,
+            start,
+            stop,
+            block,
+            workers=[workers[i % len(workers)]],
+            allow_other_workers=True,
+            pure=False,
+        )
+        for i, (start, stop) in enumerate(pieces)
+    ]
+    while len(partials) > 1:
+        pairs = [
+            client.submit(_add, a, b, pure=False) for a, b in zip(partials[0::2], partials[1::2])
+        ]
+        partials = pairs + ([partials[-1]] if len(partials) % 2 else [])
+    return partials[0]
+
+
 def fit_min_norm(
     X,
     Y,
@@ -214,33 +243,14 @@ def fit_min_norm(
         )
     )
     pieces = _column_pieces(int(n_components), len(workers))
-    partials = [
-        client.submit(
-            _partial_gram,
-            X_future,
-            X_test_future,
-            draw,
-            start,
-            stop,
-            block,
-            workers=[workers[i % len(workers)]],
-            allow_other_workers=True,
-            pure=False,
-        )
-        for i, (start, stop) in enumerate(pieces)
-    ]
-    while len(partials) > 1:  # pairwise sums on the workers
-        pairs = [
-            client.submit(_add, a, b, pure=False) for a, b in zip(partials[0::2], partials[1::2])
-        ]
-        partials = pairs + ([partials[-1]] if len(partials) % 2 else [])
+    summed = _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
     if verbose:
         print(
             f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
             f"{len(pieces)} Gram pieces",
             flush=True,
         )
-    gram, cross = result_of(partials[0], timeout=timeout, what="the distributed RFF Gram")
+    gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
     dual, rank = min_norm_solve_fast(gram, Y, cutoff)
     targets_norm = np.linalg.norm(Y)
     residual_norm = np.linalg.norm(Y - gram @ dual)
@@ -416,28 +426,7 @@ def gram_sweep(
 
     def interval(start, stop):
         pieces = [(start + a, start + b) for a, b in _column_pieces(stop - start, len(workers))]
-        partials = [
-            client.submit(
-                _partial_gram,
-                X_future,
-                X_test_future,
-                draw,
-                a,
-                b,
-                block,
-                workers=[workers[i % len(workers)]],
-                allow_other_workers=True,
-                pure=False,
-            )
-            for i, (a, b) in enumerate(pieces)
-        ]
-        while len(partials) > 1:
-            pairs = [
-                client.submit(_add, a, b, pure=False)
-                for a, b in zip(partials[0::2], partials[1::2])
-            ]
-            partials = pairs + ([partials[-1]] if len(partials) % 2 else [])
-        return partials[0]
+        return _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
 
     bounds = list(zip(np.concatenate([[0], grid[:-1]]), grid))
     gram = np.zeros((X.shape[0], X.shape[0]))
