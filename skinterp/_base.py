@@ -7,6 +7,15 @@
   predicts the class of largest output.
 * :func:`validate_features`: input canonicalisation (float64 or float32, C order, finite).
 * Memory budget helpers: the budget in bytes, rows per chunk, and a refusal *before* allocating.
+* :func:`report_interpolation`: the interpolation contract, measured. Every regressor and
+  classifier sets ``train_residual_`` (the relative training residual) and ``interpolates_``
+  (whether it is within :data:`RESIDUAL_RTOL` of the working dtype).
+
+The dtype policy, one for the whole package: float32 inputs give float32 outputs (``predict``,
+``predict_proba``, ``decision_function``, ``transform``), anything else float64. Kernel machines
+and random features compute in the dtype of ``X`` (or their ``dtype`` parameter); the geometric
+methods (neighbours, simplicial) compute in float64, where their exactness lives, and cast their
+outputs.
 """
 
 import numpy as np
@@ -17,6 +26,37 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# The interpolation contract's tolerance per working dtype: a fit whose relative training
+# residual (max |f(x_i) - y_i| / max |y_i|) is at most this interpolates (``interpolates_``).
+RESIDUAL_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
+
+
+def relative_residual(fitted_values, Y):
+    """``max |fitted_values - Y| / max |Y|`` (0 for empty targets, ``Y`` all zero: absolute)."""
+    fitted_values = np.asarray(fitted_values)
+    Y = np.asarray(Y)
+    if Y.size == 0:
+        return 0.0
+    scale = max(float(np.max(np.abs(Y))), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(fitted_values.reshape(Y.shape) - Y))) / scale
+
+
+def report_interpolation(estimator, residual, dtype):
+    """Set ``train_residual_`` and ``interpolates_`` on ``estimator``; return ``interpolates_``.
+
+    ``residual`` is the relative training residual (:func:`relative_residual`), ``dtype`` the
+    working dtype whose :data:`RESIDUAL_RTOL` decides. Merged exact duplicates with different
+    targets count: their averaged target is a residual of the contract (documented per class).
+    """
+    estimator.train_residual_ = float(residual)
+    estimator.interpolates_ = bool(residual <= RESIDUAL_RTOL[np.dtype(dtype)])
+    return estimator.interpolates_
+
+
+def output_dtype(X):
+    """The dtype of outputs for inputs ``X`` under the package's policy (see above)."""
+    return np.float32 if np.asarray(X).dtype == np.float32 else np.float64
 
 
 class InterpolationWarning(UserWarning):

@@ -15,7 +15,7 @@ def _duration(seconds):
     return f"{minutes} min {seconds:02d} s"
 
 
-def progress(items, description, *, verbose=True, total=None, stream=None):
+def progress(items, description, *, verbose=True, total=None, stream=None, min_interval=0.0):
     """Yield ``items``, writing ``description [i/n] spent ..., left ~...`` after each one.
 
     Parameters
@@ -30,6 +30,9 @@ def progress(items, description, *, verbose=True, total=None, stream=None):
         The number of items, when ``items`` has no ``len``.
     stream : file or None
         Where to write; ``sys.stderr`` when None.
+    min_interval : float, default=0.0
+        Seconds between lines: with ``min_interval=1`` a loop of many short steps writes at
+        most a line a second, and always the last one.
 
     Examples
     --------
@@ -46,10 +49,14 @@ def progress(items, description, *, verbose=True, total=None, stream=None):
     stream = sys.stderr if stream is None else stream
     if total is None:
         total = len(items) if hasattr(items, "__len__") else None
-    start = time.perf_counter()
+    start = last = time.perf_counter()
     for done, item in enumerate(items, start=1):
         yield item
-        spent = time.perf_counter() - start
+        now = time.perf_counter()
+        spent = now - start
+        if now - last < min_interval and (total is None or done < total):
+            continue
+        last = now
         count = f"{done}/{total if total is not None else '?'}"
         line = f"{description} [{count}] spent {_duration(spent)}"
         if total is not None and done < total:

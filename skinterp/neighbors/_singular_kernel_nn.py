@@ -12,7 +12,7 @@ from skinterp._base import (
     rows_per_chunk,
 )
 from skinterp._parallel import run_in_chunks
-from skinterp.neighbors._duplicates import merge_duplicate_points
+from skinterp._duplicates import merge_duplicate_points
 from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension
 from skinterp.neighbors._search import build_index, choose_algorithm, kneighbors
 from skinterp.neighbors._weights import LOG, POWER, singular_kernel_average
@@ -52,7 +52,7 @@ class _SingularKernelNNBase(BaseEstimator):
         self.n_jobs = n_jobs
 
     def _fit_targets(self, X, Y):
-        points, targets = merge_duplicate_points(X, Y)
+        points, targets = merge_duplicate_points(X, Y)[:2]
         n_distinct = points.shape[0]
         if self.n_neighbors is None:
             if self.weight == "log":
