@@ -22,6 +22,7 @@ import numpy as np
 
 from skinterp import SimplicialClassifier, SingularKernelNNClassifier
 from skinterp.experiments.adversarial_raisins import adversarial_raisins
+from skinterp.experiments import show_figures
 
 rng = np.random.default_rng(0)
 n = 1000
@@ -98,4 +99,4 @@ print(result.table())
 # Log-log slopes in :math:`n`; the distances' reference is :math:`-1/d = -1/2`.
 print(result.summary_table())
 result.plot()
-plt.show()
+show_figures("plot_adversarial_raisins")  # plt.show() on a screen; saved as PNG without one

@@ -32,6 +32,7 @@ dimension, while 1-NN, which also interpolates, does not.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.blessing_of_dimensionality import blessing_of_dimensionality
+from skinterp.experiments import show_figures
 
 result = blessing_of_dimensionality(quick=True, random_state=0)
 print(result.table())
@@ -43,4 +44,4 @@ print(result.table())
 # for simplicial interpolation and :math:`0` (the noise level) for 1-NN.
 print(result.summary_table())
 result.plot()
-plt.show()
+show_figures("plot_blessing_of_dimensionality")  # plt.show() on a screen; saved as PNG without one

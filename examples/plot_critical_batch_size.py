@@ -32,6 +32,7 @@ least squares, mini-batch SGD gains linearly from the batch size up to a critica
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.critical_batch_size import critical_batch_size
+from skinterp.experiments import show_figures
 
 result = critical_batch_size(quick=True, random_state=0)
 print(result.table())
@@ -45,4 +46,4 @@ print(result.summary_table())
 # Iterations and epochs to the target loss, :math:`m^*` dashed
 # ------------------------------------------------------------
 result.plot()
-plt.show()
+show_figures("plot_critical_batch_size")  # plt.show() on a screen; saved as PNG without one

@@ -41,6 +41,7 @@ sample is not available) and :math:`\\sigma = 5` as in the paper; the paper's nu
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.double_descent import double_descent
+from skinterp.experiments import show_figures
 
 result = double_descent(quick=True, random_state=0)
 print(result.curve_table("fourier"))
@@ -55,4 +56,4 @@ print(result.summary_table())
 # Fig. 7: zero-one loss, squared loss and norm against N; Fig. 1: ridge against 1 / lambda
 # ----------------------------------------------------------------------------------------
 result.plot()
-plt.show()
+show_figures("plot_double_descent")  # plt.show() on a screen; saved as PNG without one

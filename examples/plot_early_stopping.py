@@ -33,6 +33,7 @@ exact interpolant.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.early_stopping import early_stopping
+from skinterp.experiments import show_figures
 
 result = early_stopping(quick=True, random_state=0)
 print(result.table())
@@ -48,4 +49,4 @@ print(result.summary_table())
 # Test error by epoch
 # -------------------
 result.plot()
-plt.show()
+show_figures("plot_early_stopping")  # plt.show() on a screen; saved as PNG without one

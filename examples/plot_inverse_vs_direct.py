@@ -33,6 +33,7 @@ that interpolate, wiNN and 1-NN, stand beside them.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.inverse_vs_direct import inverse_vs_direct
+from skinterp.experiments import show_figures
 
 result = inverse_vs_direct(quick=True, random_state=0)
 print(result.table())
@@ -52,4 +53,4 @@ print(result.summary_table())
 # smallest bandwidth, where it is 1-NN; the dotted lines are the best wiNN and 1-NN. (The 8 x 8
 # digits of the offline fallback are easy enough for every method to come close.)
 result.plot()
-plt.show()
+show_figures("plot_inverse_vs_direct")  # plt.show() on a screen; saved as PNG without one

@@ -42,6 +42,7 @@ and on equally corrupted test labels their error stays close to the Bayes error.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.label_noise import label_noise
+from skinterp.experiments import show_figures
 
 result = label_noise(quick=True, random_state=0)
 print(result.table())
@@ -61,4 +62,4 @@ print(result.summary_table())
 # Left: error on the clean test labels. Right: error on the corrupted test labels, with the
 # Bayes floor.
 result.plot()
-plt.show()
+show_figures("plot_label_noise")  # plt.show() on a screen; saved as PNG without one

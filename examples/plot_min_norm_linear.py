@@ -35,6 +35,7 @@ penalty for contrast. The excess test risk is
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.min_norm_linear import min_norm_linear
+from skinterp.experiments import show_figures
 
 result = min_norm_linear(quick=True, random_state=0)
 print(result.table(["d", "d/n", "method", "spiked excess risk", "isotropic excess risk"]))
@@ -54,4 +55,4 @@ print(result.summary_table())
 axes = result.plot()
 for axis in axes:
     axis.axvline(1.0, color="gray", lw=0.8)
-plt.show()
+show_figures("plot_min_norm_linear")  # plt.show() on a screen; saved as PNG without one

@@ -47,6 +47,7 @@ from skinterp import (
     SingularKernelNNClassifier,
 )
 from skinterp.datasets import load_california, load_mnist
+from skinterp.experiments import show_figures
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the fallback's warning; the source is printed below
@@ -180,4 +181,4 @@ for ax, task in zip(axes, ["accuracy", "R^2"], strict=True):
     ax.legend(loc="lower left")
 axes[0].set_title("classification")
 axes[1].set_title("regression")
-plt.show()
+show_figures("plot_pipeline_comparison")  # plt.show() on a screen; saved as PNG without one

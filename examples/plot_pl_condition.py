@@ -27,6 +27,7 @@ over-parameterised models and stalls on under-parameterised ones.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.pl_condition import pl_condition
+from skinterp.experiments import show_figures
 
 result = pl_condition(quick=True, random_state=0)
 print(result.table())
@@ -41,4 +42,4 @@ print(result.summary_table())
 # Loss and :math:`\lambda_{\min}(K)` along the path, one curve per number of parameters
 # -------------------------------------------------------------------------------------
 result.plot()
-plt.show()
+show_figures("plot_pl_condition")  # plt.show() on a screen; saved as PNG without one

@@ -31,6 +31,7 @@ the norm against :math:`N` with the first interpolating :math:`N` of this draw.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.random_relu_1d import random_relu_1d
+from skinterp.experiments import show_figures
 
 result = random_relu_1d(quick=True, random_state=0)
 print(result.table())
@@ -45,4 +46,4 @@ print(result.summary_table())
 # Fig. 6, and the norm of the coefficients against N
 # --------------------------------------------------
 result.plot()
-plt.show()
+show_figures("plot_random_relu_1d")  # plt.show() on a screen; saved as PNG without one

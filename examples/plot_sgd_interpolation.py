@@ -27,6 +27,7 @@ descent converges exponentially on an interpolating model and stalls on one that
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.sgd_interpolation import sgd_interpolation
+from skinterp.experiments import show_figures
 
 result = sgd_interpolation(quick=True, random_state=0)
 print(result.table())
@@ -40,4 +41,4 @@ print(result.summary_table())
 # Training loss per epoch
 # -----------------------
 result.plot()
-plt.show()
+show_figures("plot_sgd_interpolation")  # plt.show() on a screen; saved as PNG without one

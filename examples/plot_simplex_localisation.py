@@ -32,6 +32,7 @@ share of the simplex falls like :math:`2^{-d}`.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.simplex_localisation import simplex_localisation
+from skinterp.experiments import show_figures
 
 result = simplex_localisation(quick=True, random_state=0)
 print(result.table())
@@ -44,4 +45,4 @@ print(result.table())
 # (column ``mismatch``).
 print(result.summary_table())
 result.plot()
-plt.show()
+show_figures("plot_simplex_localisation")  # plt.show() on a screen; saved as PNG without one

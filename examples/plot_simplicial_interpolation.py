@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
 from skinterp import SimplicialClassifier, SimplicialInterpolator
+from skinterp.experiments import show_figures
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-1, 1, size=(40, 2))
@@ -93,4 +94,4 @@ ax.set_ylim(bottom=0)
 ax.set_title(f"Label noise p = {noise}, n = {n_train}: interpolation gets better with d")
 ax.legend()
 fig.tight_layout()
-plt.show()
+show_figures("plot_simplicial_interpolation")  # plt.show() on a screen; saved as PNG without one

@@ -32,6 +32,7 @@ through *every* noisy point, yet away from the data points it stays close to the
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.singular_kernel_1d import singular_kernel_1d
+from skinterp.experiments import show_figures
 
 result = singular_kernel_1d(quick=True, random_state=0)
 print(result.table())
@@ -47,4 +48,4 @@ print(result.summary_table())
 # The curves of the first data set
 # --------------------------------
 result.plot()
-plt.show()
+show_figures("plot_singular_kernel_1d")  # plt.show() on a screen; saved as PNG without one

@@ -32,6 +32,7 @@ Without the MNIST sample (``$SKINTERP_DATA``) this falls back to scikit-learn's 
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.square_loss_classification import square_loss_classification
+from skinterp.experiments import show_figures
 
 result = square_loss_classification(quick=True, random_state=0)
 print(result.table())
@@ -48,4 +49,4 @@ print(result.summary_table())
 axes = result.plot()
 for axis in axes:
     axis.tick_params(axis="x", labelrotation=20, labelsize="small")
-plt.show()
+show_figures("plot_square_loss_classification")  # plt.show() on a screen; saved as PNG without one

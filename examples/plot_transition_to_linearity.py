@@ -32,6 +32,7 @@ layer is non-linear.
 import matplotlib.pyplot as plt
 
 from skinterp.experiments.transition_to_linearity import transition_to_linearity
+from skinterp.experiments import show_figures
 
 result = transition_to_linearity(quick=True, random_state=0)
 print(result.table())
@@ -49,4 +50,4 @@ print(result.summary_table())
 # The figure
 # ----------
 result.plot()
-plt.show()
+show_figures("plot_transition_to_linearity")  # plt.show() on a screen; saved as PNG without one

@@ -43,6 +43,7 @@ from skinterp import (
     SimplicialInterpolator,
     SingularKernelNN,
 )
+from skinterp.experiments import show_figures
 
 n_features, n_queries, sizes = 8, 500, [500, 1000, 2000]
 rng = np.random.default_rng(0)
@@ -139,7 +140,7 @@ axes[1].set(
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=4)
 axes[0].set_title("fit")
 axes[1].set_title("predict")
-plt.show()
+show_figures("plot_which_estimator")  # plt.show() on a screen; saved as PNG without one
 
 # %%
 # Which estimator when

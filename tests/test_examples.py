@@ -20,4 +20,19 @@ def test_example_runs(name, monkeypatch, tmp_path):
     monkeypatch.delenv("SKINTERP_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
-    assert os.listdir(tmp_path) == []  # examples leave no files behind
+    # Without a screen a script run keeps its figures: NAME.png in the working folder, a real
+    # PNG (its signature), and nothing else.
+    stem = Path(name).stem
+    assert sorted(os.listdir(tmp_path)) == [f"{stem}.png"]
+    assert (tmp_path / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_example_ends_by_showing_or_saving_its_figures():
+    """Each example calls the public show_figures, never a private skinterp name."""
+    for path in sorted(EXAMPLES.glob("plot_*.py")):
+        source = path.read_text()
+        assert f'show_figures("{path.stem}")' in source, path.name
+        for line in source.splitlines():
+            if line.startswith(("from skinterp", "import skinterp")):
+                module = line.split()[1]
+                assert not any(part.startswith("_") for part in module.split(".")), line

@@ -10,6 +10,7 @@ knobs, and returns an :class:`ExperimentResult`. ``python -m skinterp list`` nam
 
 from importlib import import_module
 
+from skinterp.experiments._figures import show_figures
 from skinterp.experiments._result import ExperimentResult, format_table
 
 #: name -> one line saying what the experiment shows (and where in the paper).
@@ -53,4 +54,4 @@ def get_experiment(name):
     return getattr(import_module(f"skinterp.experiments.{name}"), name)
 
 
-__all__ = ["EXPERIMENTS", "ExperimentResult", "format_table", "get_experiment"]
+__all__ = ["EXPERIMENTS", "ExperimentResult", "format_table", "get_experiment", "show_figures"]
