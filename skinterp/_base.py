@@ -183,9 +183,35 @@ def check_model_memory(n_bytes, *, what, advice):
 
 
 # --------------------------------------------------------------------------------------------
+# The HTML repr's link to the API page
+# --------------------------------------------------------------------------------------------
+#: Where the built documentation is published; ``SKINTERP_DOC_URL`` overrides it (for instance
+#: ``file:///tmp/skinterp-docs/html/`` after the README's docs command).
+DOC_URL = "https://skinterp.readthedocs.io/en/latest/"
+
+
+class DocLinkMixin:
+    """The "?" link of an estimator's HTML repr (Jupyter) opens its page of our API reference.
+
+    scikit-learn's repr links estimators of its own module only; ours are documented as
+    ``skinterp.NAME`` on the page ``gen_modules/skinterp.NAME.html`` of the built docs.
+    """
+
+    _doc_link_module = "skinterp"
+    _doc_link_template = "{base}gen_modules/skinterp.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        import os
+
+        base = os.environ.get("SKINTERP_DOC_URL", DOC_URL)
+        return {"base": base if base.endswith("/") else base + "/",
+                "estimator_name": type(self).__name__}
+
+
+# --------------------------------------------------------------------------------------------
 # The regressor and its classifier twin
 # --------------------------------------------------------------------------------------------
-class InterpolatingRegressorMixin(MultiOutputMixin, RegressorMixin):
+class InterpolatingRegressorMixin(DocLinkMixin, MultiOutputMixin, RegressorMixin):
     """Multi-output regressor around a core shared with the classifier twin.
 
     A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_outputs)``) and
@@ -244,7 +270,7 @@ class InterpolatingRegressorMixin(MultiOutputMixin, RegressorMixin):
         return self._as_fitted_shape(self._predict_outputs(X))
 
 
-class SquareLossClassifierMixin(ClassifierMixin):
+class SquareLossClassifierMixin(DocLinkMixin, ClassifierMixin):
     """Classifier twin of a multi-output regressor core, trained on one-hot targets.
 
     A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_classes)``, of the
