@@ -5,6 +5,7 @@
 ``python -m skinterp reproduce NAME|all``   run experiments, print their tables and headline
                                             numbers beside the paper's, write NAME.json/.png
 ``python -m skinterp warmup``               compile every numba kernel once (into the cache)
+``python -m skinterp data FOLDER``          download the real data once, write the sample files
 """
 
 import argparse
@@ -105,6 +106,17 @@ def _warmup(args):
     return 0
 
 
+def _data(args):
+    from skinterp.datasets import DATA_ENV_VAR, write_sample_files
+
+    print("downloading MNIST (about 15 MB) and California housing through scikit-learn ...",
+          flush=True)
+    for path in write_sample_files(args.folder):
+        print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    print(f"\nUse them with: export {DATA_ENV_VAR}={Path(args.folder).resolve()}")
+    return 0
+
+
 def main(argv=None):
     """Parse ``argv`` and run the chosen command; returns the exit status."""
     import skinterp
@@ -136,6 +148,11 @@ def main(argv=None):
     reproduce.set_defaults(run=_reproduce)
     warm = commands.add_parser("warmup", help="compile every numba kernel once (into the cache)")
     warm.set_defaults(run=_warmup)
+    data = commands.add_parser(
+        "data", help="download the real data once and write the sample files (MNIST, California)"
+    )
+    data.add_argument("folder", help="where to write them; then set SKINTERP_DATA to it")
+    data.set_defaults(run=_data)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -170,6 +170,66 @@ def load_california_sample(data_home=None):
     return _load_npz("california_housing_15k.npz", data_home)
 
 
+SAMPLE_FILES = ("mnist_train_5k.npz", "mnist_test_5k.npz", "california_housing_15k.npz")
+
+
+def write_sample_files(folder, *, scikit_learn_data_home=None, random_state=0):
+    """Download the real data once and write the sample files the benchmarks and examples read.
+
+    ``python -m skinterp data FOLDER`` calls this; then ``SKINTERP_DATA=FOLDER`` makes every
+    loader, experiment, example and benchmark use the files. The data come through
+    scikit-learn's fetchers (``fetch_openml("mnist_784")``, about 15 MB, and
+    ``fetch_california_housing``, about 0.5 MB; both cached in scikit-learn's data home):
+
+    * ``mnist_train_5k.npz``: 500 images of each digit, the first ones of each class in the
+      official 60,000-image training set (uint8 pixels 0-255);
+    * ``mnist_test_5k.npz``: the first 5,000 images of the official 10,000-image test set;
+    * ``california_housing_15k.npz``: a random 15,000 of the 20,640 census blocks (``X``
+      (15000, 8), ``y`` in 100k USD, ``feature_names``).
+
+    The test file is the one the project's own sample folder holds; the training images and
+    the California rows are chosen the same way but need not be the same rows, so numbers
+    differ from the documentation's in the last digit or so.
+
+    Parameters
+    ----------
+    folder : str or path
+        Where to write (created if missing).
+    scikit_learn_data_home : str or None
+        scikit-learn's download cache, passed to the fetchers.
+    random_state : int
+        Seed of the choice of California rows.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The three files written.
+    """
+    from sklearn.datasets import fetch_california_housing, fetch_openml
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    mnist = fetch_openml("mnist_784", version=1, as_frame=False,
+                         data_home=scikit_learn_data_home)
+    pixels = np.asarray(mnist.data).astype(np.uint8)
+    labels = np.asarray(mnist.target).astype(np.int64)
+    if pixels.shape != (70000, 784):
+        raise ValueError(f"fetch_openml('mnist_784') gave data of shape {pixels.shape}, "
+                         "not the official (70000, 784).")
+    train = np.concatenate([np.flatnonzero(labels[:60000] == digit)[:500] for digit in range(10)])
+    train.sort()
+    housing = fetch_california_housing(data_home=scikit_learn_data_home)
+    rows = np.sort(np.random.RandomState(random_state).choice(
+        housing.data.shape[0], size=15000, replace=False))
+    paths = [folder / name for name in SAMPLE_FILES]
+    np.savez_compressed(paths[0], X=pixels[train], y=labels[train])
+    np.savez_compressed(paths[1], X=pixels[60000:65000], y=labels[60000:65000])
+    np.savez_compressed(paths[2], X=np.asarray(housing.data, dtype=np.float64)[rows],
+                        y=np.asarray(housing.target, dtype=np.float64)[rows],
+                        feature_names=np.asarray(housing.feature_names))
+    return paths
+
+
 # A fetch that failed (offline) is not tried again in the same process: each attempt costs
 # seconds of retries, and a gallery build or ``reproduce all`` loads the same data many times.
 _failed_fetches = {}

@@ -205,3 +205,54 @@ def test_california_download_then_offline_fallback(monkeypatch):
     with pytest.warns(UserWarning, match="California housing could not be loaded.*diabetes"):
         data = load_california(12000, 3000)
     assert data.source == "diabetes" and data.X_train.shape[0] + data.X_test.shape[0] == 442
+
+
+# ``python -m skinterp data FOLDER``: the sample files written from (monkeypatched) fetchers.
+def _fake_mnist_784(name, **kwargs):
+    assert name == "mnist_784" and kwargs["as_frame"] is False
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, size=70000)
+    pixels = np.zeros((70000, 784))
+    pixels[:, 0] = labels * 20  # each image carries its label, to check the pairing
+    pixels[:, 1] = np.arange(70000) % 256
+    return Bunch(data=pixels, target=labels.astype(str))
+
+
+def _fake_housing(**kwargs):
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(20640, 8))
+    return Bunch(data=data, target=data[:, 0] * 2.0,
+                 feature_names=[f"f{i}" for i in range(8)])
+
+
+def test_write_sample_files_then_the_loaders_read_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", _fake_mnist_784)
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", _fake_housing)
+    from skinterp.__main__ import main
+
+    assert main(["data", str(tmp_path / "data")]) == 0
+    folder = tmp_path / "data"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(datasets.SAMPLE_FILES)
+    X_train, y_train, X_test, y_test = load_mnist_sample(folder, scale=False)
+    # 500 of each digit from the training part, in the official order; the first 5000 tests.
+    assert X_train.shape == (5000, 784) and X_train.dtype == np.uint8
+    assert np.bincount(y_train).tolist() == [500] * 10
+    np.testing.assert_array_equal(X_train[:, 0], y_train * 20)
+    assert X_test.shape == (5000, 784) and np.all(X_test[:, 0] == y_test * 20)
+    np.testing.assert_array_equal(X_test[:, 1], np.arange(60000, 65000) % 256)
+    X, y = datasets.load_california_sample(folder)
+    assert X.shape == (15000, 8) and len(np.unique(X[:, 0])) == 15000
+    np.testing.assert_allclose(y, 2.0 * X[:, 0])
+    # The loaders take the files (the fetchers are no longer called).
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", _forbid)
+    monkeypatch.setenv(DATA_ENV_VAR, str(folder))
+    assert load_mnist(100, 100).source == "files"
+    assert load_california(1000, 500).source == "files"
+
+
+def test_write_sample_files_rejects_a_wrong_mnist(tmp_path, monkeypatch):
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml",
+                        lambda *a, **k: Bunch(data=np.zeros((10, 784)), target=np.zeros(10)))
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", _fake_housing)
+    with pytest.raises(ValueError, match="70000, 784"):
+        datasets.write_sample_files(tmp_path)
