@@ -3,19 +3,41 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight
 
 from skinterp._base import (
     InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
+    as_2d_targets,
+    check_class_labels,
+    check_finite_targets,
+    output_dtype,
+    relative_residual,
+    report_interpolation,
     rows_per_chunk,
+    validate_features,
 )
-from skinterp._parallel import run_in_chunks
 from skinterp._duplicates import merge_duplicate_points
+from skinterp._parallel import run_in_chunks
+from skinterp._progress import progress
 from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension
-from skinterp.neighbors._search import build_index, choose_algorithm, kneighbors
-from skinterp.neighbors._weights import LOG, POWER, singular_kernel_average
+from skinterp.neighbors._search import (
+    KD_TREE_QUERY_BLOCK,
+    build_index,
+    choose_algorithm,
+    kneighbors,
+    query_rows_for_work,
+)
+from skinterp.neighbors._weights import LOG, POWER, mass_weighted_average
+
+# Queries farther than this from the training data, in units of its extent, would overflow the
+# squared distances (about 2**1023): refused with a clear error rather than answered with NaN.
+MAX_QUERY_EXTENT = 2.0**500
+# Rows normalised per step of a fit (a Python loop, so that Ctrl-C is seen between steps).
+NORMALISE_ROWS = 65536
 
 
 def auto_alpha(dimension):
@@ -29,6 +51,65 @@ def auto_alpha(dimension):
     return dimension / 2.0
 
 
+def normalisation(points):
+    """``(centre, exponent)`` such that ``ldexp(points - centre, -exponent)`` lies in [-1, 1].
+
+    The centre is, per feature, the lower median of the points: one of their own coordinates, so
+    that subtracting it is exact for points on a common grid (and never worse than the rounding
+    of the inputs themselves). Scaling by a power of two is exact. The method is invariant under
+    translation and scaling, so nothing changes but the floating-point range its distances use.
+    """
+    middle = (points.shape[0] - 1) // 2
+    centre = np.partition(points, middle, axis=0)[middle].copy()
+    with np.errstate(over="ignore"):
+        extent = float(np.max(np.abs(points - centre))) if points.size else 0.0
+    if not np.isfinite(extent):
+        raise ValueError(
+            "The training data span more than the float64 range (differences of coordinates "
+            "overflow); rescale X."
+        )
+    exponent = int(np.frexp(extent)[1]) if extent > 0 else 0
+    return centre, exponent
+
+
+def normalise(X, centre, exponent, out=None):
+    """``ldexp(X - centre, -exponent)`` in float64, row block by row block (Ctrl-C between)."""
+    if out is None:
+        out = np.empty(X.shape, dtype=np.float64)
+    for start in range(0, X.shape[0], NORMALISE_ROWS):
+        block = slice(start, min(start + NORMALISE_ROWS, X.shape[0]))
+        np.subtract(X[block], centre, out=out[block], dtype=np.float64)
+        np.ldexp(out[block], -exponent, out=out[block])
+    return out
+
+
+def _fit_atomically(estimator, fit, *args):
+    """Run ``fit(*args)``; on any exception (Ctrl-C too) restore the estimator as it was."""
+    before = dict(vars(estimator))
+    try:
+        fit(*args)
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(before)
+        raise
+    return estimator
+
+
+def _positive_rows(X, y, sample_weight):
+    """``(X, y, weights)`` without the rows of zero weight (``weights`` None if not given).
+
+    Weights are frequencies: weight ``r`` is the row repeated ``r`` times, weight 0 the row
+    removed. Negative weights and all-zero weights raise ``ValueError``.
+    """
+    if sample_weight is None:
+        return X, y, None
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    keep = weights > 0
+    if keep.all():
+        return X, y, weights
+    return X[keep], y[keep], weights[keep]
+
+
 class _SingularKernelNNBase(BaseEstimator):
     """The maths shared by the regressor and the classifier: fit stores, predict averages."""
 
@@ -38,91 +119,167 @@ class _SingularKernelNNBase(BaseEstimator):
         "weight": [StrOptions({"power", "log"})],
         "algorithm": [StrOptions({"auto", "kd_tree", "brute"})],
         "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
     }
 
     _fit_validation = {"ensure_min_samples": 2}
 
     def __init__(
-        self, n_neighbors=10, *, alpha="auto", weight="power", algorithm="auto", n_jobs=None
+        self,
+        n_neighbors=10,
+        *,
+        alpha="auto",
+        weight="power",
+        algorithm="auto",
+        n_jobs=None,
+        verbose=0,
     ):
         self.n_neighbors = n_neighbors
         self.alpha = alpha
         self.weight = weight
         self.algorithm = algorithm
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
-    def _fit_targets(self, X, Y):
-        points, targets = merge_duplicate_points(X, Y)[:2]
-        n_distinct = points.shape[0]
+    def _check_n_neighbors(self, total_mass, n_rows, n_distinct):
+        """``n_neighbors`` against the training rows: ``k`` rows (``k + 1`` for the log weight)."""
         if self.n_neighbors is None:
             if self.weight == "log":
                 raise ValueError(
                     "n_neighbors=None (all points) needs weight='power': the log weight is "
                     "scaled by the distance to the (n_neighbors + 1)-th neighbour."
                 )
-            n_neighbors = n_distinct
-        else:
-            n_neighbors = self.n_neighbors
-            n_max = n_distinct - 1 if self.weight == "log" else n_distinct
-            if n_neighbors > n_max:
-                relation = "<" if self.weight == "log" else "<="
-                raise ValueError(
-                    f"Expected n_neighbors {relation} n_samples_fit, but n_neighbors = "
-                    f"{n_neighbors}, n_samples_fit = {n_distinct} (distinct training points), "
-                    f"n_samples = {X.shape[0]}."
-                )
+            return
+        k = self.n_neighbors
+        too_many = k >= total_mass if self.weight == "log" else k > total_mass
+        if too_many:
+            relation = "<" if self.weight == "log" else "<="
+            weighted = n_rows != total_mass
+            total = f"the total sample weight {total_mass:g}" if weighted else f"{n_rows}"
+            raise ValueError(
+                f"Expected n_neighbors {relation} n_samples_fit, but n_neighbors = {k}, "
+                f"n_samples_fit = {total} ({n_distinct} distinct points); duplicate rows and "
+                "sample weights count as the rows they stand for."
+                + (" Scale the sample weights up (e.g. to a mean of 1) or lower n_neighbors."
+                   if weighted else "")
+            )
+
+    def _fit_targets(self, X, Y, sample_weight, *, check_n_neighbors=True):
+        steps = progress(["merge duplicates", "intrinsic dimension", "search index"],
+                         f"{type(self).__name__}.fit", verbose=self.verbose)
+        next(steps)
+        # float64 inside (where the exactness lives); converting first merges float32 inputs
+        # with the same kernels as float64 ones.
+        merged = merge_duplicate_points(np.asarray(X, dtype=np.float64), Y, sample_weight)
+        masses = merged.weights  # multiplicities, or the summed sample weights
+        total_mass = float(masses.sum())
+        if check_n_neighbors:
+            self._check_n_neighbors(total_mass, X.shape[0], masses.shape[0])
+        elif self.n_neighbors is None and self.weight == "log":
+            self._check_n_neighbors(total_mass, X.shape[0], masses.shape[0])
+        # At a training row the prediction is its point's (weighted) mean target: only merged
+        # duplicates with different targets leave a residual.
+        residual = relative_residual(merged.targets[merged.inverse], Y)
+        centre, exponent = normalisation(merged.points)
+        points = normalise(merged.points, centre, exponent, out=merged.points)
+        next(steps, None)
         if self.alpha == "auto":
-            self.intrinsic_dimension_ = intrinsic_dimension(points)
-            self.alpha_ = auto_alpha(self.intrinsic_dimension_)
+            dimension = intrinsic_dimension(points)
+            alpha = auto_alpha(dimension)
         else:
-            self.intrinsic_dimension_ = None
-            self.alpha_ = float(self.alpha)
+            dimension, alpha = None, float(self.alpha)
+        next(steps, None)
+        use_all = self.n_neighbors is None
         # The Hilbert-kernel case (all points) needs every distance: brute force.
-        algorithm = "brute" if n_neighbors == n_distinct else self.algorithm
-        self.algorithm_ = choose_algorithm(algorithm, points.shape[1])
-        self.n_neighbors_ = n_neighbors
-        self.n_samples_fit_ = n_distinct
-        self._fit_X = points
-        self._fit_y = targets
-        self._index = build_index(points, self.algorithm_)
+        algorithm = choose_algorithm("brute" if use_all else self.algorithm, points.shape[1])
+        index = build_index(points, algorithm)
+        next(steps, None)
+        # Fitted attributes only now: an interrupted fit leaves the estimator as it was.
+        self.intrinsic_dimension_ = dimension
+        self.alpha_ = alpha
+        self.algorithm_ = algorithm
+        self.n_samples_fit_ = int(X.shape[0])
+        self.n_points_fit_ = int(points.shape[0])
+        self.n_neighbors_ = self.n_samples_fit_ if use_all else int(self.n_neighbors)
+        self._use_all = use_all
+        self._points = points
+        self._masses = masses
+        self._fit_y = merged.targets
+        self._centre = centre
+        self._exponent = exponent
+        self._index = index
+        report_interpolation(self, residual, np.float64)
+
+    @property
+    def _fit_X(self):
+        """The distinct training points in the input's coordinates (for the sharded search)."""
+        return np.ldexp(self._points, self._exponent) + self._centre
+
+    def _normalised_queries(self, X):
+        queries = normalise(X, self._centre, self._exponent)
+        too_far = ~(np.abs(queries) <= MAX_QUERY_EXTENT).all(axis=1)
+        if too_far.any():
+            raise ValueError(
+                f"{int(too_far.sum())} query rows (the first is row {int(np.argmax(too_far))}) "
+                "lie more than 2**500 times the extent of the training data away from it: "
+                "their squared distances overflow float64, so their neighbours are undefined."
+            )
+        return queries
+
+    def _query_rows_per_chunk(self):
+        """Rows of queries per step of predict: within ``working_memory`` and ~0.1 s of work."""
+        n_points, n_features = self._points.shape
+        n_outputs = self._fit_y.shape[1]
+        if self._use_all:
+            bytes_per_row = n_points * 24 + n_outputs * 16
+            work_rows = query_rows_for_work(n_points, n_features)
+        else:
+            bytes_per_row = (self.n_neighbors_ + 1) * 64 + n_outputs * 16
+            if self.algorithm_ == "kd_tree":
+                work_rows = KD_TREE_QUERY_BLOCK
+            else:
+                # Each thread of the search takes blocks of at least MIN_QUERY_BLOCK rows.
+                work_rows = query_rows_for_work(n_points, n_features, min_rows=1024)
+        return rows_per_chunk(bytes_per_row, None, max_rows=work_rows)
+
+    def _average(self, queries, out):
+        """The prediction at normalised ``queries`` into ``out`` (float64)."""
+        points, masses, targets = self._points, self._masses, self._fit_y
+        weight_kind = LOG if self.weight == "log" else POWER
+        n_points = points.shape[0]
+        if self._use_all:
+            n_search = n_points
+        else:
+            # Points of mass >= 1 cover k rows with k of them (k + 1: the log weight's scale);
+            # rows that need more (fractional sample weights) are searched again below.
+            n_search = min(self.n_neighbors_ + (weight_kind == LOG), n_points)
+        rows = np.arange(queries.shape[0])
+        while rows.size:
+            distances, indices = kneighbors(
+                points, queries[rows], n_search, index=self._index, n_jobs=self.n_jobs,
+                sort=not self._use_all,
+            )
+            found = np.empty((rows.size, targets.shape[1]), dtype=np.float64)
+            complete = np.empty(rows.size, dtype=np.bool_)
+            mass_weighted_average(
+                distances, indices, masses, targets, float(self.n_neighbors_), self.alpha_,
+                weight_kind, self._use_all, found, complete,
+            )
+            out[rows[complete]] = found[complete]
+            rows = rows[~complete]
+            n_search = min(2 * n_search, n_points)
 
     def _predict_targets(self, X):
-        points, targets = self._fit_X, self._fit_y
-        n_neighbors = self.n_neighbors_
-        use_all = n_neighbors == points.shape[0]
-        # The log weight needs the distance to the (k+1)-th neighbour as its scale.
-        n_search = n_neighbors + 1 if self.weight == "log" else n_neighbors
-        weight_kind = LOG if self.weight == "log" else POWER
-        # Memory per query row: its neighbours, or every distance and score in the all-points case.
-        per_query = (points.shape[0] * (16 + points.itemsize)) if use_all else n_search * 32
-        chunk = rows_per_chunk(per_query, None)
-        out = np.empty((X.shape[0], targets.shape[1]), dtype=np.float64)
-        for start in range(0, X.shape[0], chunk):
-            stop = min(start + chunk, X.shape[0])
-            distances, indices = kneighbors(
-                points,
-                X[start:stop],
-                n_search,
-                index=self._index,
-                n_jobs=self.n_jobs,
-                sort=not use_all,
-            )
-            scales = distances[:, -1] if weight_kind == LOG else distances[:, 0]
-            if weight_kind == LOG:
-                distances, indices = distances[:, :n_neighbors], indices[:, :n_neighbors]
+        """float64 predictions (or class scores) of the validated ``X``."""
+        out = np.empty((X.shape[0], self._fit_y.shape[1]), dtype=np.float64)
 
-            def average(lo, hi, distances=distances, indices=indices, scales=scales, start=start):
-                singular_kernel_average(
-                    distances[lo:hi],
-                    indices[lo:hi],
-                    scales[lo:hi],
-                    targets,
-                    self.alpha_,
-                    weight_kind,
-                    out[start + lo : start + hi],
-                )
+        def predict_chunk(start, stop):
+            self._average(self._normalised_queries(X[start:stop]), out[start:stop])
 
-            run_in_chunks(average, stop - start, max((stop - start) // 8, 256), self.n_jobs)
+        # Serial steps (the search inside each uses the n_jobs threads): Ctrl-C and progress
+        # lines between them.
+        run_in_chunks(predict_chunk, X.shape[0], self._query_rows_per_chunk(), None,
+                      verbose=self.verbose, description=f"{type(self).__name__}.predict")
         return out
 
 
@@ -242,8 +399,57 @@ class SingularKernelNN(InterpolatingRegressorMixin, _SingularKernelNNBase):
     True
     >>> bool(abs(model.predict([[0.5, 0.5]])[0] - 1.0) < 0.2)  # yet close to x1 + x2 between them
     True
+    >>> model.interpolates_, model.train_residual_
+    (True, 0.0)
 """
     )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the interpolant: merge duplicates, normalise, build the search index.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights: weight ``r`` acts as the row repeated ``r`` times
+            (in the count of neighbours and in the average), weight 0 as the row removed.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return _fit_atomically(self, self._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        X, y = validate_features(
+            self, X, y, reset=True, multi_output=True, y_numeric=True, **self._fit_validation
+        )
+        X, y, weights = _positive_rows(X, check_finite_targets(y), sample_weight)
+        targets, single_output = as_2d_targets(y)
+        self._fit_targets(X, targets, weights)
+        self._single_output = single_output
+
+    def predict(self, X):
+        """Evaluate the interpolant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            Query inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
+            Predictions, float32 for float32 ``X`` (float64 otherwise); at a training point,
+            its target.
+        """
+        predictions = self._predict_outputs(X)
+        return self._as_fitted_shape(predictions.astype(output_dtype(X), copy=False))
 
 class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBase):
     __doc__ = (
@@ -297,6 +503,39 @@ class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBas
         Returns
         -------
         proba : ndarray of shape (n_queries, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
+            Rows sum to 1; columns follow ``classes_``; float32 for float32 ``X``.
         """
-        return self._normalised_class_scores(X)
+        return self._normalised_class_scores(X).astype(output_dtype(X), copy=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the interpolating classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative frequency weights: weight ``r`` acts as the row repeated ``r`` times,
+            weight 0 as the row removed (its class too, if no other row has it).
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return _fit_atomically(self, self._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
+        X, y = validate_features(self, X, y, reset=True, **self._fit_validation)
+        check_class_labels(y)
+        check_classification_targets(y)
+        X, y, weights = _positive_rows(X, y, sample_weight)
+        classes, encoded = np.unique(y, return_inverse=True)
+        one_hot = np.zeros((X.shape[0], classes.shape[0]), dtype=np.float64)
+        one_hot[np.arange(X.shape[0]), encoded] = 1
+        # With one class every query gets it, however few the rows: no neighbour count to check.
+        self._fit_targets(X, one_hot, weights, check_n_neighbors=classes.shape[0] > 1)
+        self.classes_ = classes
