@@ -210,11 +210,6 @@ class _SingularKernelNNBase(BaseEstimator):
         self._index = index
         report_interpolation(self, residual, np.float64)
 
-    @property
-    def _fit_X(self):
-        """The distinct training points in the input's coordinates (for the sharded search)."""
-        return np.ldexp(self._points, self._exponent) + self._centre
-
     def _normalised_queries(self, X):
         queries = normalise(X, self._centre, self._exponent)
         too_far = ~(np.abs(queries) <= MAX_QUERY_EXTENT).all(axis=1)
@@ -242,8 +237,13 @@ class _SingularKernelNNBase(BaseEstimator):
                 work_rows = query_rows_for_work(n_points, n_features, min_rows=1024)
         return rows_per_chunk(bytes_per_row, None, max_rows=work_rows)
 
-    def _average(self, queries, out):
-        """The prediction at normalised ``queries`` into ``out`` (float64)."""
+    def _average(self, queries, out, search=None):
+        """The prediction at normalised ``queries`` (:meth:`_normalised_queries`) into ``out``.
+
+        ``search(queries, n)`` returns the sorted distances and indices (into ``_points``) of
+        the ``n`` nearest points of each query: the local index by default; the sharded
+        search of :mod:`skinterp.distributed` can stand in for it.
+        """
         points, masses, targets = self._points, self._masses, self._fit_y
         weight_kind = LOG if self.weight == "log" else POWER
         n_points = points.shape[0]
@@ -255,10 +255,13 @@ class _SingularKernelNNBase(BaseEstimator):
             n_search = min(self.n_neighbors_ + (weight_kind == LOG), n_points)
         rows = np.arange(queries.shape[0])
         while rows.size:
-            distances, indices = kneighbors(
-                points, queries[rows], n_search, index=self._index, n_jobs=self.n_jobs,
-                sort=not self._use_all,
-            )
+            if search is None:
+                distances, indices = kneighbors(
+                    points, queries[rows], n_search, index=self._index, n_jobs=self.n_jobs,
+                    sort=not self._use_all,
+                )
+            else:
+                distances, indices = search(queries[rows], n_search)
             found = np.empty((rows.size, targets.shape[1]), dtype=np.float64)
             complete = np.empty(rows.size, dtype=np.bool_)
             mass_weighted_average(
