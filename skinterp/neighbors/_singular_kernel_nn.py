@@ -56,7 +56,8 @@ def normalisation(points):
 
     The centre is, per feature, the lower median of the points: one of their own coordinates, so
     that subtracting it is exact for points on a common grid (and never worse than the rounding
-    of the inputs themselves). Scaling by a power of two is exact. The method is invariant under
+    of the inputs themselves). Scaling by a power of two is exact. Both commute with translating
+    and scaling the data, so the normalised points do not change (when those are exact). The method is invariant under
     translation and scaling, so nothing changes but the floating-point range its distances use.
     """
     middle = (points.shape[0] - 1) // 2
@@ -168,20 +169,20 @@ class _SingularKernelNNBase(BaseEstimator):
         steps = progress(["merge duplicates", "intrinsic dimension", "search index"],
                          f"{type(self).__name__}.fit", verbose=self.verbose)
         next(steps)
-        # float64 inside (where the exactness lives); converting first merges float32 inputs
-        # with the same kernels as float64 ones.
-        merged = merge_duplicate_points(np.asarray(X, dtype=np.float64), Y, sample_weight)
+        # Centred and scaled first, in float64 (where the exactness lives): the merge's canonical
+        # order, which breaks distance ties, then depends on the normalised points only, so
+        # ties too are broken the same way after a translation or scaling of the data.
+        X = np.asarray(X, dtype=np.float64)
+        centre, exponent = normalisation(X)
+        merged = merge_duplicate_points(normalise(X, centre, exponent), Y, sample_weight)
+        points = merged.points
         masses = merged.weights  # multiplicities, or the summed sample weights
         total_mass = float(masses.sum())
-        if check_n_neighbors:
-            self._check_n_neighbors(total_mass, X.shape[0], masses.shape[0])
-        elif self.n_neighbors is None and self.weight == "log":
+        if check_n_neighbors or (self.n_neighbors is None and self.weight == "log"):
             self._check_n_neighbors(total_mass, X.shape[0], masses.shape[0])
         # At a training row the prediction is its point's (weighted) mean target: only merged
         # duplicates with different targets leave a residual.
         residual = relative_residual(merged.targets[merged.inverse], Y)
-        centre, exponent = normalisation(merged.points)
-        points = normalise(merged.points, centre, exponent, out=merged.points)
         next(steps, None)
         if self.alpha == "auto":
             dimension = intrinsic_dimension(points)
