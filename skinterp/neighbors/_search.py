@@ -169,16 +169,23 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
 
 
 def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
-    workers = effective_n_jobs(n_jobs)
-    # Short calls (about 0.05 s each): the tree's C loop does not see Ctrl-C, this loop does.
-    chunk = rows_per_chunk(n_neighbors * 16 * 4, memory_limit, max_rows=KD_TREE_QUERY_BLOCK)
-    distances = np.empty((queries.shape[0], n_neighbors), dtype=np.float64)
-    indices = np.empty((queries.shape[0], n_neighbors), dtype=np.intp)
-    for start in range(0, queries.shape[0], chunk):
-        stop = min(start + chunk, queries.shape[0])
-        dist, ind = tree.query(queries[start:stop], k=n_neighbors, workers=workers)
+    n_queries = queries.shape[0]
+    distances = np.empty((n_queries, n_neighbors), dtype=np.float64)
+    indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
+    # Short calls (about 0.05 s each), threaded by run_in_chunks rather than by the tree's own
+    # ``workers``: on Ctrl-C scipy stops waiting for its worker threads while they still write
+    # into the output (a segmentation fault, seen), where run_in_chunks lets running chunks end.
+    block = rows_per_chunk(n_neighbors * 16 * 4, memory_limit, max_rows=KD_TREE_QUERY_BLOCK)
+    n_threads = effective_n_jobs(n_jobs)
+    if n_threads > 1:
+        block = min(block, max(-(-n_queries // n_threads), 256))
+
+    def search(start, stop):
+        dist, ind = tree.query(queries[start:stop], k=n_neighbors, workers=1)
         distances[start:stop] = np.reshape(dist, (stop - start, n_neighbors))
         indices[start:stop] = np.reshape(ind, (stop - start, n_neighbors))
+
+    run_in_chunks(search, n_queries, block, n_jobs)
     return distances, indices
 
 

@@ -51,24 +51,19 @@ def auto_alpha(dimension):
     return dimension / 2.0
 
 
-def normalisation(points):
-    """``(centre, exponent)`` such that ``ldexp(points - centre, -exponent)`` lies in [-1, 1].
+def normalisation(X):
+    """``(centre, exponent)`` such that ``ldexp(X - centre, -exponent)`` lies in [-1, 1].
 
-    The centre is, per feature, the lower median of the points: one of their own coordinates, so
-    that subtracting it is exact for points on a common grid (and never worse than the rounding
-    of the inputs themselves). Scaling by a power of two is exact. Both commute with translating
-    and scaling the data, so the normalised points do not change (when those are exact). The method is invariant under
-    translation and scaling, so nothing changes but the floating-point range its distances use.
+    The centre is, per feature, the midrange ``min / 2 + max / 2`` (no overflow, even for data spanning the whole float64 range; on the grid of
+    half the data's own steps, so subtracting it is exact for points on a common grid, and
+    never worse than the rounding of the inputs themselves); the scale is a power of two, so
+    scaling is exact. Both commute with translating and scaling the data: the normalised points
+    do not change when those are exact. Costs two passes over ``X`` and no copy of it.
     """
-    middle = (points.shape[0] - 1) // 2
-    centre = np.partition(points, middle, axis=0)[middle].copy()
-    with np.errstate(over="ignore"):
-        extent = float(np.max(np.abs(points - centre))) if points.size else 0.0
-    if not np.isfinite(extent):
-        raise ValueError(
-            "The training data span more than the float64 range (differences of coordinates "
-            "overflow); rescale X."
-        )
+    low = X.min(axis=0).astype(np.float64)
+    high = X.max(axis=0).astype(np.float64)
+    centre = low / 2 + high / 2
+    extent = float(np.max(np.maximum(high - centre, centre - low), initial=0.0))
     exponent = int(np.frexp(extent)[1]) if extent > 0 else 0
     return centre, exponent
 
@@ -169,10 +164,9 @@ class _SingularKernelNNBase(BaseEstimator):
         steps = progress(["merge duplicates", "intrinsic dimension", "search index"],
                          f"{type(self).__name__}.fit", verbose=self.verbose)
         next(steps)
-        # Centred and scaled first, in float64 (where the exactness lives): the merge's canonical
+        # Centred and scaled first, into float64 (where the exactness lives): the merge's canonical
         # order, which breaks distance ties, then depends on the normalised points only, so
         # ties too are broken the same way after a translation or scaling of the data.
-        X = np.asarray(X, dtype=np.float64)
         centre, exponent = normalisation(X)
         merged = merge_duplicate_points(normalise(X, centre, exponent), Y, sample_weight)
         points = merged.points

@@ -69,14 +69,26 @@ def test_queries_beyond_the_float64_range_of_distances_raise():
     model = SingularKernelNN(2, alpha=1.0).fit(X, np.arange(3.0))
     with pytest.raises(ValueError, match="query rows .* overflow"):
         model.predict([[1.0]])
-    with pytest.raises(ValueError, match="span more than the float64 range"):
-        SingularKernelNN(1).fit(np.array([[-1e308], [1e308]]), [0.0, 1.0])
+    # Data spanning the whole float64 range: the centring cannot overflow.
+    wide = SingularKernelNN(1, alpha=1.0).fit(np.array([[-1.7e308], [1.7e308], [0.0]]), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(wide.predict([[-1.7e308], [1.7e308], [1e307]]), [0.0, 1.0, 2.0])
 
 
-def _interrupt_after(seconds):
-    timer = threading.Timer(seconds, os.kill, args=(os.getpid(), signal.SIGINT))
+def _interrupted(call, after=0.5):
+    """Run ``call`` with a real SIGINT ``after`` seconds in; return the seconds until it stopped.
+
+    Fails if ``call`` is not interrupted; the timer never outlives the call.
+    """
+    timer = threading.Timer(after, os.kill, args=(os.getpid(), signal.SIGINT))
+    begin = time.perf_counter()
     timer.start()
-    return timer
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+    finally:
+        timer.cancel()
+        timer.join()
+    return time.perf_counter() - begin - after
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
@@ -86,13 +98,7 @@ def test_sigint_stops_a_long_predict_within_a_second(n_jobs):
                                                               rng.normal(size=20000))
     queries = rng.uniform(size=(2_000_000, 3))  # about 8 s uninterrupted
     model.predict(queries[:100])  # compiled
-    timer = _interrupt_after(0.5)
-    begin = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        model.predict(queries)
-    elapsed = time.perf_counter() - begin
-    timer.cancel()
-    assert elapsed < 1.5
+    assert _interrupted(lambda: model.predict(queries)) < 1.0
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
@@ -103,21 +109,12 @@ def test_sigint_stops_a_long_brute_force_fit_and_leaves_the_estimator_as_it_was(
     model = SingularKernelNN(10, algorithm="brute", n_jobs=n_jobs)  # alpha="auto": ~3 s search
     model.fit(X[:100], y[:100])  # compiled; this fit must survive the interrupted one
     fitted = dict(vars(model))
-    timer = _interrupt_after(0.5)
-    begin = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y)
-    elapsed = time.perf_counter() - begin
-    timer.cancel()
-    assert elapsed < 1.5
+    assert _interrupted(lambda: model.fit(X, y)) < 1.0
     assert model.n_samples_fit_ == 100 and model.n_features_in_ == 50
     assert vars(model).keys() == fitted.keys()
     assert all(vars(model)[key] is fitted[key] for key in fitted)
     unfitted = SingularKernelNN(10, algorithm="brute")
-    timer = _interrupt_after(0.5)
-    with pytest.raises(KeyboardInterrupt):
-        unfitted.fit(X, y)
-    timer.cancel()
+    _interrupted(lambda: unfitted.fit(X, y))
     assert not hasattr(unfitted, "n_features_in_") and not hasattr(unfitted, "alpha_")
 
 
