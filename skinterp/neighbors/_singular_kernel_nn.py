@@ -393,8 +393,8 @@ _NOTES_DOC = """
     ``d_hat`` is up to 2x worse. The ambient dimension (784 on MNIST) would make the estimator
     1-NN.
 
-    The first use in a process compiles numba kernels: about 7 s of CPU in all (brute-force
-    search 5 s, the rest 2 s; measured with the cache off), loaded from the on-disk cache
+    The first use in a process compiles numba kernels: about 4 s of CPU in all (brute-force
+    search 2 s, the rest 1.5 s; measured with the cache off), loaded from the on-disk cache
     afterwards (``python -m skinterp warmup`` compiles them ahead).
 """
 
