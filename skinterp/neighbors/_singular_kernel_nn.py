@@ -23,7 +23,8 @@ from skinterp._base import (
 from skinterp._duplicates import merge_duplicate_points
 from skinterp._parallel import run_in_chunks
 from skinterp._progress import progress
-from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension
+from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension_of_normalised
+from skinterp.neighbors._normalise import normalisation, normalise
 from skinterp.neighbors._search import (
     KD_TREE_QUERY_BLOCK,
     build_index,
@@ -36,8 +37,6 @@ from skinterp.neighbors._weights import LOG, POWER, mass_weighted_average
 # Queries farther than this from the training data, in units of its extent, would overflow the
 # squared distances (about 2**1023): refused with a clear error rather than answered with NaN.
 MAX_QUERY_EXTENT = 2.0**500
-# Rows normalised per step of a fit (a Python loop, so that Ctrl-C is seen between steps).
-NORMALISE_ROWS = 65536
 
 
 def auto_alpha(dimension):
@@ -49,34 +48,6 @@ def auto_alpha(dimension):
     1-NN). See the class Notes for the measurements behind the rule.
     """
     return dimension / 2.0
-
-
-def normalisation(X):
-    """``(centre, exponent)`` such that ``ldexp(X - centre, -exponent)`` lies in [-1, 1].
-
-    The centre is, per feature, the midrange ``min / 2 + max / 2`` (no overflow, even for data spanning the whole float64 range; on the grid of
-    half the data's own steps, so subtracting it is exact for points on a common grid, and
-    never worse than the rounding of the inputs themselves); the scale is a power of two, so
-    scaling is exact. Both commute with translating and scaling the data: the normalised points
-    do not change when those are exact. Costs two passes over ``X`` and no copy of it.
-    """
-    low = X.min(axis=0).astype(np.float64)
-    high = X.max(axis=0).astype(np.float64)
-    centre = low / 2 + high / 2
-    extent = float(np.max(np.maximum(high - centre, centre - low), initial=0.0))
-    exponent = int(np.frexp(extent)[1]) if extent > 0 else 0
-    return centre, exponent
-
-
-def normalise(X, centre, exponent, out=None):
-    """``ldexp(X - centre, -exponent)`` in float64, row block by row block (Ctrl-C between)."""
-    if out is None:
-        out = np.empty(X.shape, dtype=np.float64)
-    for start in range(0, X.shape[0], NORMALISE_ROWS):
-        block = slice(start, min(start + NORMALISE_ROWS, X.shape[0]))
-        np.subtract(X[block], centre, out=out[block], dtype=np.float64)
-        np.ldexp(out[block], -exponent, out=out[block])
-    return out
 
 
 def _fit_atomically(estimator, fit, *args):
@@ -179,7 +150,7 @@ class _SingularKernelNNBase(BaseEstimator):
         residual = relative_residual(merged.targets[merged.inverse], Y)
         next(steps, None)
         if self.alpha == "auto":
-            dimension = intrinsic_dimension(points)
+            dimension = intrinsic_dimension_of_normalised(points)
             alpha = auto_alpha(dimension)
         else:
             dimension, alpha = None, float(self.alpha)

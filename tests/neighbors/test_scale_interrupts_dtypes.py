@@ -45,6 +45,18 @@ def test_predictions_unchanged_by_translation_and_scaling(seed, offset, exponent
         np.testing.assert_allclose(moved, base, rtol=1e-12, atol=0)
 
 
+def test_intrinsic_dimension_does_not_depend_on_scale_or_offset():
+    from skinterp.neighbors import intrinsic_dimension
+
+    rng = np.random.default_rng(4)
+    plane = rng.uniform(size=(1500, 2)) @ rng.normal(size=(2, 12))
+    expected = intrinsic_dimension(plane)
+    assert 1.7 < expected < 2.3
+    for exponent in [-1000, 1000]:
+        assert intrinsic_dimension(plane * 2.0**exponent) == expected
+    assert intrinsic_dimension(plane.tolist()) == expected
+
+
 def test_exact_at_offset_1e6_in_20_dimensions_where_expanded_distances_fail():
     rng = np.random.RandomState(0)
     X = rng.randint(0, 8, size=(200, 20)).astype(float)
