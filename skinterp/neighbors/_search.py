@@ -128,8 +128,11 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
     n_threads = max(min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK)), 1)
     tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * n_threads
-    work_rows = query_rows_for_work(n_points, points.shape[1], min_rows=MIN_QUERY_BLOCK)
-    query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=min(QUERY_BLOCK, work_rows))
+    max_rows = QUERY_BLOCK
+    if n_threads > 1:  # serial blocks stop between point tiles (a Python loop) anyway
+        max_rows = min(max_rows, query_rows_for_work(n_points, points.shape[1],
+                                                     min_rows=MIN_QUERY_BLOCK))
+    query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=max_rows)
 
     def search(start, stop):
         heap_values = np.full((stop - start, n_select), np.inf, dtype=index.work_dtype)

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -27,6 +28,7 @@ from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension_of_norma
 from skinterp.neighbors._normalise import normalisation, normalise
 from skinterp.neighbors._search import (
     KD_TREE_QUERY_BLOCK,
+    QUERY_BLOCK,
     build_index,
     choose_algorithm,
     kneighbors,
@@ -199,8 +201,9 @@ class _SingularKernelNNBase(BaseEstimator):
             if self.algorithm_ == "kd_tree":
                 work_rows = KD_TREE_QUERY_BLOCK
             else:
-                # Each thread of the search takes blocks of at least MIN_QUERY_BLOCK rows.
-                work_rows = query_rows_for_work(n_points, n_features, min_rows=1024)
+                # A full block of queries per thread of the search (its blocks are short when
+                # threaded; a serial search stops between point tiles).
+                work_rows = QUERY_BLOCK * effective_n_jobs(self.n_jobs)
         return rows_per_chunk(bytes_per_row, None, max_rows=work_rows)
 
     def _average(self, queries, out, search=None):
