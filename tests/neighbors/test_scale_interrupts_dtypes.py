@@ -104,13 +104,17 @@ def _interrupted(call, after=0.5):
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
-def test_sigint_stops_a_long_predict_within_a_second(n_jobs):
+@pytest.mark.parametrize("algorithm", ["kd_tree", "brute"])
+def test_sigint_stops_a_long_predict_within_a_second(algorithm, n_jobs):
     rng = np.random.default_rng(0)
-    model = SingularKernelNN(10, alpha=1.0, n_jobs=n_jobs).fit(rng.uniform(size=(20000, 3)),
-                                                              rng.normal(size=20000))
-    queries = rng.uniform(size=(2_000_000, 3))  # about 8 s uninterrupted
+    n_features = 3 if algorithm == "kd_tree" else 50
+    model = SingularKernelNN(10, alpha=1.0, algorithm=algorithm, n_jobs=n_jobs)
+    model.fit(rng.uniform(size=(20000, n_features)), rng.normal(size=20000))
+    # About 8 s (KD-tree) and 5-10 s (brute force) uninterrupted.
+    queries = rng.uniform(size=(2_000_000 if algorithm == "kd_tree" else 100_000, n_features))
     model.predict(queries[:100])  # compiled
-    assert _interrupted(lambda: model.predict(queries)) < 1.0
+    # ~0.1 s chunks; the margin is for a loaded machine (uninterrupted: several seconds).
+    assert _interrupted(lambda: model.predict(queries)) < 1.5
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
@@ -121,7 +125,7 @@ def test_sigint_stops_a_long_brute_force_fit_and_leaves_the_estimator_as_it_was(
     model = SingularKernelNN(10, algorithm="brute", n_jobs=n_jobs)  # alpha="auto": ~3 s search
     model.fit(X[:100], y[:100])  # compiled; this fit must survive the interrupted one
     fitted = dict(vars(model))
-    assert _interrupted(lambda: model.fit(X, y)) < 1.0
+    assert _interrupted(lambda: model.fit(X, y)) < 1.5
     assert model.n_samples_fit_ == 100 and model.n_features_in_ == 50
     assert vars(model).keys() == fitted.keys()
     assert all(vars(model)[key] is fitted[key] for key in fitted)
