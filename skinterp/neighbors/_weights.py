@@ -9,6 +9,9 @@ POWER = 0
 LOG = 1
 
 
+# Kept only for skinterp.distributed._neighbors, which still calls it (without multiplicities or
+# the normalisation); the estimators use mass_weighted_average. Remove once that module calls
+# the estimator's ``_average`` with its sharded search.
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def singular_kernel_average(distances, indices, scales, targets, alpha, weight_kind, out):
     """``out[q] = sum_i w_i targets[indices[q, i]] / sum_i w_i`` for every query ``q``.
