@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
+from skinterp.neighbors._normalise import normalisation, normalise
 from skinterp.neighbors._search import build_index, choose_algorithm, kneighbors
 
 
@@ -18,7 +19,8 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Distinct points (duplicates give zero distances and are skipped).
+        Distinct points (duplicates give zero distances and are skipped), of any scale or
+        offset (they are centred and scaled by a power of two first).
     n_neighbors : int, default=10
         Neighbours per point (``k``).
     max_samples : int, default=1000
@@ -46,7 +48,18 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
     >>> round(intrinsic_dimension(plane))
     2
     """
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    X = np.asarray(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    # Invariant under translation and scaling: normalised, it works at any scale or offset.
+    return intrinsic_dimension_of_normalised(
+        normalise(X, *normalisation(X)), n_neighbors=n_neighbors, max_samples=max_samples,
+        random_state=random_state,
+    )
+
+
+def intrinsic_dimension_of_normalised(X, *, n_neighbors=10, max_samples=1000, random_state=0):
+    """:func:`intrinsic_dimension` of points already normalised (C-contiguous float64)."""
     n_samples = X.shape[0]
     k = min(int(n_neighbors), n_samples - 1)
     if k < 2:

@@ -29,6 +29,17 @@ KD_TREE_MAX_FEATURES = 8
 SELECTION_MARGIN = 8
 POINT_BLOCK = 512  # a 1024 x 512 float32 score tile (2 MiB) stays in cache for the heaps
 QUERY_BLOCK = 1024
+KD_TREE_QUERY_BLOCK = 16384
+# Ctrl-C: a block of queries runs to its end once started on a worker thread, so a block holds
+# at most about this many multiply-adds (~0.1 s), but at least MIN_QUERY_BLOCK rows (below that
+# the score products lose their BLAS efficiency). Serial searches stop between point tiles.
+WORK_PER_BLOCK = 2**28
+MIN_QUERY_BLOCK = 128
+
+
+def query_rows_for_work(n_points, n_features, work=WORK_PER_BLOCK, min_rows=1):
+    """Rows of queries whose distances to ``n_points`` points cost about ``work`` multiply-adds."""
+    return max(int(work // max(n_points * (n_features + 1), 1)), min_rows)
 
 
 class BruteForceIndex:
@@ -117,7 +128,11 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
     n_threads = max(min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK)), 1)
     tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * n_threads
-    query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=QUERY_BLOCK)
+    max_rows = QUERY_BLOCK
+    if n_threads > 1:  # serial blocks stop between point tiles (a Python loop) anyway
+        max_rows = min(max_rows, query_rows_for_work(n_points, points.shape[1],
+                                                     min_rows=MIN_QUERY_BLOCK))
+    query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=max_rows)
 
     def search(start, stop):
         heap_values = np.full((stop - start, n_select), np.inf, dtype=index.work_dtype)
@@ -157,15 +172,23 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
 
 
 def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
-    workers = effective_n_jobs(n_jobs)
-    chunk = rows_per_chunk(n_neighbors * 16 * 4, memory_limit)
-    distances = np.empty((queries.shape[0], n_neighbors), dtype=np.float64)
-    indices = np.empty((queries.shape[0], n_neighbors), dtype=np.intp)
-    for start in range(0, queries.shape[0], chunk):
-        stop = min(start + chunk, queries.shape[0])
-        dist, ind = tree.query(queries[start:stop], k=n_neighbors, workers=workers)
+    n_queries = queries.shape[0]
+    distances = np.empty((n_queries, n_neighbors), dtype=np.float64)
+    indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
+    # Short calls (about 0.05 s each), threaded by run_in_chunks rather than by the tree's own
+    # ``workers``: on Ctrl-C scipy stops waiting for its worker threads while they still write
+    # into the output (a segmentation fault, seen), where run_in_chunks lets running chunks end.
+    block = rows_per_chunk(n_neighbors * 16 * 4, memory_limit, max_rows=KD_TREE_QUERY_BLOCK)
+    n_threads = effective_n_jobs(n_jobs)
+    if n_threads > 1:
+        block = min(block, max(-(-n_queries // n_threads), 256))
+
+    def search(start, stop):
+        dist, ind = tree.query(queries[start:stop], k=n_neighbors, workers=1)
         distances[start:stop] = np.reshape(dist, (stop - start, n_neighbors))
         indices[start:stop] = np.reshape(ind, (stop - start, n_neighbors))
+
+    run_in_chunks(search, n_queries, block, n_jobs)
     return distances, indices
 
 
@@ -179,7 +202,8 @@ def _all_points(points, queries, n_jobs, memory_limit):
     indices = np.broadcast_to(np.arange(n_points, dtype=np.intp), (n_queries, n_points))
     point_sq_norms = np.einsum("ij,ij->i", points, points)
     query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
-    chunk = rows_per_chunk(n_points * points.itemsize, memory_limit)
+    chunk = rows_per_chunk(n_points * points.itemsize, memory_limit,
+                           max_rows=query_rows_for_work(n_points, points.shape[1]))
     for start in range(0, n_queries, chunk):
         stop = min(start + chunk, n_queries)
         scores = queries[start:stop] @ points.T

@@ -135,14 +135,20 @@ def test_invariant_to_translation_of_all_inputs(points, shift, seed):
         np.testing.assert_allclose(first, second, rtol=1e-12, atol=1e-12)
 
 
-def test_duplicate_training_points_are_merged_and_averaged():
+def test_duplicate_training_points_are_merged_and_counted_as_their_rows():
     X = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     y = np.array([1.0, 2.0, 6.0, 10.0, 20.0])
     model = SingularKernelNN(2, alpha=1.0).fit(X, y)
-    assert model.n_samples_fit_ == 3
+    assert (model.n_samples_fit_, model.n_points_fit_) == (5, 3)
     np.testing.assert_allclose(model.predict([[0.0, 0.0]]), [3.0])
-    with pytest.raises(ValueError, match="n_samples_fit = 3"):
-        SingularKernelNN(4).fit(X, y)
+    # The merged point stands for 3 rows: k = 2 rows are both covered by it.
+    np.testing.assert_allclose(model.predict([[0.1, 0.1]]), [3.0])
+    np.testing.assert_allclose(SingularKernelNN(4, alpha=1.0).fit(X, y).predict([[0.1, 0.2]]),
+                               KNeighborsRegressor(4, weights="distance").fit(X, y).predict([[0.1, 0.2]]))
+    # Targets differ at the merged point: the fit reports it does not interpolate them.
+    assert model.train_residual_ == pytest.approx(3.0 / 20.0) and not model.interpolates_
+    with pytest.raises(ValueError, match="n_samples_fit = 5"):
+        SingularKernelNN(6).fit(X, y)
 
 
 def test_tiny_distances_and_large_alpha_give_finite_predictions():
