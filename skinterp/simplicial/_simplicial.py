@@ -1,5 +1,6 @@
 """SimplicialInterpolator and SimplicialClassifier: Delaunay interpolation in any dimension."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,7 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
     InterpolatingRegressorMixin,
+    InterpolationWarning,
     SquareLossClassifierMixin,
+    output_dtype,
+    report_interpolation,
     rows_per_chunk,
     validate_features,
 )
@@ -25,6 +29,7 @@ _FITTED_ARRAYS = {
     "neighbors": "neighbors_",
     "transform": "transform_",
     "hull_vertices": "hull_vertices_",
+    "heights": "tie_heights_",
 }
 
 
@@ -36,16 +41,33 @@ class _SimplicialBase(BaseEstimator):
         "outside": [StrOptions({"project", "nearest", "nan", "raise"})],
         "n_jobs": [None, Integral],
         "memory_limit": [None, Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, *, method="auto", outside="project", n_jobs=None, memory_limit=None):
+    def __init__(self, *, method="auto", outside="project", n_jobs=None, memory_limit=None,
+                 verbose=0):
         self.method = method
         self.outside = outside
         self.n_jobs = n_jobs
         self.memory_limit = memory_limit
+        self.verbose = verbose
 
     def _fit_targets(self, X, Y):
+        # Every fitted attribute is set after the model is complete: an interrupted fit
+        # (Ctrl-C) leaves the arrays of the previous fit, if any.
         model = _core.fit_simplicial(X, Y, self.method, self.memory_limit)
+        if model["n_near_duplicates"]:
+            warnings.warn(
+                f"{model['n_near_duplicates']} training points lie within "
+                f"{_core.NEAR_DUPLICATE_RTOL:g} times the data's radius of another point "
+                "(near-duplicates) and were merged into it, their targets averaged: predict(X) "
+                "returns the averaged target there (relative training residual "
+                f"{model['train_residual']:.3g}, in train_residual_).",
+                InterpolationWarning,
+                stacklevel=4,
+            )
+        report_interpolation(self, model["train_residual"], np.float64)
+        self.n_near_duplicates_ = model["n_near_duplicates"]
         self.method_ = model["method"]
         self.affine_dim_ = model["rank"]
         self.n_unique_ = model["points"].shape[0]
@@ -77,7 +99,7 @@ class _SimplicialBase(BaseEstimator):
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
             vertices, weights, outside[rows] = _core.locate(
-                model, X[rows], self.outside, self.n_jobs
+                model, X[rows], self.outside, self.n_jobs, verbose=self.verbose
             )
             values[rows] = _core.interpolate(vertices, weights, self.targets_)
         if self.outside == "raise" and outside.any():
@@ -116,7 +138,8 @@ class _SimplicialBase(BaseEstimator):
         outside = np.empty(X.shape[0], dtype=bool)
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
-            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False)[2]
+            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False,
+                                         verbose=self.verbose)[2]
         return outside
 
     def __sklearn_tags__(self):
@@ -309,7 +332,7 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         values, outside = self._values_and_outside(X)
-        values = self._as_fitted_shape(values)
+        values = self._as_fitted_shape(values).astype(output_dtype(X), copy=False)
         return (values, outside) if return_outside else values
 
 
@@ -415,6 +438,7 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         Returns
         -------
         proba : ndarray of shape (n_queries, n_classes)
-            Non-negative scores summing to one, in the order of ``classes_``.
+            Non-negative scores summing to one, in the order of ``classes_`` (float32 for
+            float32 ``X``).
         """
-        return self._normalised_class_scores(X)
+        return self._normalised_class_scores(X).astype(output_dtype(X), copy=False)
