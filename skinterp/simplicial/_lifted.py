@@ -462,7 +462,8 @@ def delaunay_lp_reference(points, q, heights=None):
         reduced = cost - A_eq.T @ y
         radius2 = max(float(y[r] + 0.25 * y[:r] @ y[:r]), 0.0)
         cell = np.flatnonzero(reduced <= TIE_RTOL * radius2)
-        if cell.size > r + 1:
+        # (the points may span fewer than r dimensions: a face of the hull)
+        if cell.size > np.count_nonzero(lam > 1e-12):
             second = linprog(heights[cell], A_eq=A_eq[:, cell], b_eq=b_eq, bounds=(0, None),
                              method="highs")
             if second.status == 0:
