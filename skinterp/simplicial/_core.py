@@ -20,6 +20,8 @@ Geometry of the fitted model
    (``"lifted"``).
 """
 
+import sys
+
 import numpy as np
 import scipy.linalg
 
@@ -172,7 +174,7 @@ def choose_method(method, dim, n_points, memory_limit=None):
     return "triangulation" if (small and fits) else "lifted"
 
 
-def fit_simplicial(X, Y, method="auto", memory_limit=None):
+def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
     """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d).
 
     Besides the geometry, the model holds ``heights`` (the tie-breaking heights of the points),
@@ -237,6 +239,11 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
                           f"{rank} (about {n_simplices:,.0f} simplices)"),
                     advice="Use method='lifted' (no triangulation) or raise memory_limit.",
                 )
+            if verbose:
+                expected = _triangulation.predicted_n_simplices(reduced.shape[0], rank)
+                print(f"simplicial: Delaunay triangulation of {reduced.shape[0]} points in "
+                      f"dimension {rank} (Qhull, about {expected:,.0f} simplices)...",
+                      file=sys.stderr, flush=True)
             try:
                 simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
             except _triangulation.TriangulationError:
@@ -245,7 +252,7 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
                 chosen = model["method"] = "lifted"
                 continue
             simplices, neighbors, transform = _triangulation.break_ties(
-                reduced, simplices, neighbors, transform, model["heights"]
+                reduced, simplices, neighbors, transform, model["heights"], verbose
             )
             model.update(
                 simplices=simplices, neighbors=neighbors, transform=transform,

@@ -55,7 +55,7 @@ class _SimplicialBase(BaseEstimator):
     def _fit_targets(self, X, Y):
         # Every fitted attribute is set after the model is complete: an interrupted fit
         # (Ctrl-C) leaves the arrays of the previous fit, if any.
-        model = _core.fit_simplicial(X, Y, self.method, self.memory_limit)
+        model = _core.fit_simplicial(X, Y, self.method, self.memory_limit, self.verbose)
         if model["n_near_duplicates"]:
             warnings.warn(
                 f"{model['n_near_duplicates']} training points lie within "

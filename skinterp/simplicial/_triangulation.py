@@ -7,7 +7,9 @@ magnitude slower (scipy issue gh-23854).
 """
 
 import numpy as np
+
 from skinterp._parallel import single_threaded_blas
+from skinterp._progress import progress
 
 # Average number of Delaunay simplices per point for uniform random points (measured with Qhull,
 # n = 2000); it grows about five-fold per dimension. Used to predict the size of a triangulation.
@@ -109,75 +111,48 @@ def simplex_neighbors(simplices):
     return neighbors.reshape(n, r1)
 
 
-def _tied_cells(points, simplices, neighbors, transform):
-    """The Delaunay cells of Qhull's triangulation: groups of its solid simplices on one sphere.
+# Circumcentres are compared on a grid of this spacing (the data have unit radius): two solid
+# simplices whose centres fall in one cell of it are candidates for one Delaunay cell, then
+# verified to TIE_RTOL.
+_CENTRE_RESOLUTION = 2.0**-24
 
-    Two solid (non-flat) simplices belong to one cell when they are adjacent, or both adjacent
-    to one connected set of flat simplices (Qhull's triangulated output holds zero-volume
-    simplices inside a cell and on the faces between cells), and the vertices of one lie on the
-    circumsphere of the other (lifted residual at most ``TIE_RTOL`` times the squared
-    circumradius). Returns ``(n_groups, labels, flat, flat_labels, a, radius2)``: the
-    components (a flat simplex is its own component), the flat mask, the flat components, and
-    the lifted hyperplanes ``a . (x - o)`` (``o`` the last vertex; circumcentre ``o + a / 2``)
-    and squared circumradii of the simplices.
+
+def _spheres(points, simplices, transform):
+    """Flat mask, lifted hyperplanes and circumspheres of the simplices.
+
+    With heights ``|x - o|^2`` relative to the simplex' last vertex ``o``, the lifted hyperplane
+    is ``a . (x - o)`` with ``a = T^T h``; the circumcentre is ``o + a / 2``, the squared
+    circumradius ``|a|^2 / 4``. Flat simplices (NaN transforms: Qhull's triangulated output
+    holds zero-volume simplices inside and between co-spherical cells) get zeros.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n, r1 = simplices.shape
     r = r1 - 1
     flat = ~np.all(np.isfinite(transform.reshape(n, -1)), axis=1)
     T = np.where(flat[:, None, None], 0.0, transform[:, :r])
     origin = np.where(flat[:, None], 0.0, transform[:, r])
-    # lifted heights |x - o|^2 relative to the simplex' last vertex o: the lifted hyperplane is
-    # a . (x - o) with a = T^T h
     h = np.sum((points[simplices[:, :r]] - points[simplices[:, r]][:, None, :]) ** 2, axis=2)
     a = np.einsum("skt,sk->st", T, h)
-    radius2 = 0.25 * np.einsum("st,st->s", a, a)
+    return flat, origin, a, 0.25 * np.einsum("st,st->s", a, a)
 
-    def on_sphere(s, vertices):
-        d = points[vertices] - origin[s][..., None, :]
-        residual = np.sum(d * d, axis=-1) - np.einsum("...vt,...t->...v", d, a[s])
-        return np.all(np.abs(residual) <= TIE_RTOL * radius2[s][..., None], axis=-1)
 
-    rows, cols, flat_rows, flat_cols = [], [], [], []
-    for k in range(r1):
-        s = np.flatnonzero(neighbors[:, k] >= 0)
-        t = neighbors[s, k].astype(np.int64)
-        both_flat = flat[s] & flat[t]
-        flat_rows.append(s[both_flat])
-        flat_cols.append(t[both_flat])
-        solid = ~flat[s] & ~flat[t]
-        s, t = s[solid], t[solid]
-        tied = on_sphere(s, simplices[t])
-        rows.append(s[tied])
-        cols.append(t[tied])
-    n_flat_groups, flat_labels = 0, np.full(n, -1, dtype=np.int64)
-    if flat.any():
-        fr, fc = np.concatenate(flat_rows), np.concatenate(flat_cols)
-        graph = coo_matrix((np.ones(fr.size), (fr, fc)), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
-        flat_labels[flat] = np.unique(labels[flat], return_inverse=True)[1].reshape(-1)
-        n_flat_groups = int(flat_labels.max()) + 1
-        # the solid simplices around each flat component, clustered by sphere
-        s = np.repeat(np.flatnonzero(flat), r1)
-        t = neighbors[flat].reshape(-1).astype(np.int64)
-        keep = t >= 0
-        s, t = s[keep], t[keep]
-        keep = ~flat[t]
-        pairs = np.unique(np.column_stack([flat_labels[s[keep]], t[keep]]), axis=0)
-        bounds = np.searchsorted(pairs[:, 0], np.arange(n_flat_groups + 1))
-        for g in range(n_flat_groups):
-            around = pairs[bounds[g] : bounds[g + 1], 1]
-            for i in range(around.size - 1):
-                tied = on_sphere(np.full(around.size - i - 1, around[i]),
-                                 simplices[around[i + 1 :]])
-                rows.append(np.full(int(tied.sum()), around[i]))
-                cols.append(around[i + 1 :][tied])
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
-    n_groups, labels = connected_components(graph, directed=False)
-    return n_groups, labels, flat, flat_labels, a, radius2
+def _candidate_cells(flat, origin, a):
+    """Labels grouping solid simplices by circumcentre (flat ones: -1), and the group count.
+
+    Distinct Delaunay cells have distinct empty circumspheres, and concentric empty spheres
+    cannot differ, so simplices of one cell share their circumcentre (to rounding) and
+    simplices of different cells do not (unless nearly co-spherical: verified later).
+    """
+    centre = origin + 0.5 * a
+    far = ~np.all(np.abs(centre) < 1e6, axis=1) | flat  # slivers' centres: never tied
+    keys = np.floor(np.where(far[:, None], 0.0, centre) / _CENTRE_RESOLUTION + 0.3819660112501051)
+    # one 64-bit key per simplex (a collision only adds a candidate that verification rejects)
+    words = np.column_stack([keys.astype(np.int64), np.where(far, np.arange(flat.size), -1)])
+    from .._duplicates import row_hashes
+
+    labels = np.unique(row_hashes(np.ascontiguousarray(words).view(np.uint64)),
+                       return_inverse=True)[1].reshape(-1)
+    labels[flat] = -1
+    return labels
 
 
 def _regular_triangulation(points, heights):
@@ -191,7 +166,29 @@ def _regular_triangulation(points, heights):
     return hull.simplices[lower]
 
 
-def break_ties(points, simplices, neighbors, transform, heights):
+def _circuit_triangulations(points, cells, heights):
+    """Regular triangulations of cells of ``r + 2`` points (rows of ``cells``), vectorised.
+
+    ``r + 2`` points in dimension ``r`` have one affine dependence ``sum mu_i (x_i, 1) = 0``
+    (a circuit) and two triangulations: the simplices omitting one point of positive ``mu``,
+    or one of negative ``mu``. With heights ``h`` the lower one omits the points whose ``mu``
+    has the sign of ``sum mu_i h_i``. Returns ``(simplices, cell_of_simplex)``.
+    """
+    n_cells, k = cells.shape
+    M = np.concatenate([np.transpose(points[cells], (0, 2, 1)), np.ones((n_cells, 1, k))], 1)
+    mu = np.linalg.svd(M)[2][:, -1]  # (n_cells, r + 2): the null vector
+    mu[np.abs(mu) <= 1e-9 * np.abs(mu).max(axis=1, keepdims=True)] = 0.0
+    sign = np.sign(np.einsum("ck,ck->c", mu, heights[cells]))
+    omit = mu * sign[:, None] > 0
+    simplices, owners = [], []
+    for i in range(k):
+        rows = np.flatnonzero(omit[:, i])
+        simplices.append(np.delete(cells[rows], i, axis=1))
+        owners.append(rows)
+    return np.concatenate(simplices), np.concatenate(owners)
+
+
+def break_ties(points, simplices, neighbors, transform, heights, verbose=0):
     """Qhull's triangulation with every co-spherical cell re-triangulated canonically.
 
     Qhull triangulates a cell of more than ``r + 1`` co-spherical points (a square of a grid)
@@ -199,63 +196,92 @@ def break_ties(points, simplices, neighbors, transform, heights):
     Each such cell is replaced by the regular triangulation of its points with the
     tie-breaking ``heights`` (:func:`tie_heights`): the limit of the Delaunay triangulation of
     the lifting ``||x||^2 + epsilon * heights``, which is what the lifted program's second
-    stage computes one query at a time. Flat simplices go when every cell around them was
-    re-triangulated. A cell whose points are not co-spherical after all (chained near-ties) or
-    whose re-triangulation does not cover it exactly is left as Qhull made it. Returns
-    ``(simplices, neighbors, transform)``; the inputs when no cell has more than ``r + 1``
-    points.
+    stage computes one query at a time. Cells of ``r + 2`` points (a rectangle in the plane)
+    are re-triangulated together (:func:`_circuit_triangulations`), larger ones one by one by
+    Qhull (a cube of a 3-D grid: about 0.2 ms each). Flat simplices go when every solid
+    simplex around them was replaced. A cell whose points are not co-spherical after all
+    (chained near-ties) or whose re-triangulation does not cover it exactly is left as Qhull
+    made it. Returns ``(simplices, neighbors, transform)``; the inputs when no cell has more
+    than ``r + 1`` points.
     """
     n, r1 = simplices.shape
     r = r1 - 1
-    n_groups, labels, flat, flat_labels, a, radius2 = _tied_cells(
-        points, simplices, neighbors, transform
-    )
-    solid_labels = labels[~flat]
-    sizes = np.bincount(solid_labels, minlength=n_groups)
-    if not np.any(sizes > 1):
+    flat, origin, a, radius2 = _spheres(points, simplices, transform)
+    labels = _candidate_cells(flat, origin, a)
+    solid = np.flatnonzero(~flat)
+    sizes = np.bincount(labels[solid], minlength=int(labels.max()) + 1)
+    members = solid[sizes[labels[solid]] > 1]
+    if members.size == 0:
         return simplices, neighbors, transform
-    order = np.flatnonzero(~flat)[np.argsort(solid_labels, kind="stable")]
-    starts = np.r_[0, np.cumsum(sizes)]
-    replaced = np.zeros(n, dtype=bool)
-    new = []
-    # |det T| is 1 / (r! * volume)
-    inverse_volume = np.where(flat, np.inf, np.abs(np.linalg.det(
-        np.where(flat[:, None, None], 1.0, transform[:, :r]))))
-    for cell in np.flatnonzero(sizes > 1):
-        members = order[starts[cell] : starts[cell + 1]]
-        vertices = np.unique(simplices[members])
-        s = members[0]
-        d = points[vertices] - transform[s, r]
-        residual = np.einsum("vt,vt->v", d, d) - d @ a[s]
-        if np.any(np.abs(residual) > 10 * TIE_RTOL * radius2[s]):
-            continue  # near-ties chained into a cell that is not co-spherical: keep Qhull's
+    # the cells: their solid members, a representative sphere, their distinct vertices
+    cell_ids, member_cell = np.unique(labels[members], return_inverse=True)
+    member_cell = member_cell.reshape(-1)
+    n_cells = cell_ids.size
+    representative = np.full(n_cells, n, dtype=np.int64)
+    np.minimum.at(representative, member_cell, members)
+    entries = np.unique(np.column_stack([np.repeat(member_cell, r1),
+                                         simplices[members].reshape(-1)]), axis=0)
+    entry_cell, entry_vertex = entries[:, 0], entries[:, 1]
+    s = representative[entry_cell]
+    d = points[entry_vertex] - origin[s]
+    residual = np.einsum("et,et->e", d, d) - np.einsum("et,et->e", a[s], d)
+    off = np.abs(residual) > 10 * TIE_RTOL * radius2[s]
+    cospherical = np.bincount(entry_cell[off], minlength=n_cells) == 0
+    n_vertices = np.bincount(entry_cell, minlength=n_cells)
+    bounds = np.r_[0, np.cumsum(n_vertices)]
+    new, owners = [], []
+    circuits = np.flatnonzero(cospherical & (n_vertices == r + 2))
+    if circuits.size:
+        cells = entry_vertex[bounds[circuits][:, None] + np.arange(r + 2)]
+        local, owner = _circuit_triangulations(points, cells, heights)
+        new.append(local)
+        owners.append(circuits[owner])
+    large = np.flatnonzero(cospherical & (n_vertices > r + 2))
+    for cell in progress(large, "simplicial: co-spherical cells re-triangulated",
+                         verbose=verbose and large.size > 1000, min_interval=1.0):
+        vertices = entry_vertex[bounds[cell] : bounds[cell + 1]]
         try:
             local = vertices[_regular_triangulation(points[vertices], heights[vertices])]
         except Exception:  # Qhull failed on the cell: keep its triangulation  # noqa: BLE001
             continue
-        local_transform = simplex_transforms(points, local)
-        if not np.all(np.isfinite(local_transform)):
-            continue
-        old_total = np.sum(1.0 / inverse_volume[members])
-        new_total = np.sum(1.0 / np.abs(np.linalg.det(local_transform[:, :r])))
-        if abs(new_total - old_total) > 1e-9 * old_total:
-            continue
-        replaced[members] = True
         new.append(local)
+        owners.append(np.full(local.shape[0], cell))
     if not new:
         return simplices, neighbors, transform
+    new, owners = np.concatenate(new), np.concatenate(owners)
+    new_transform = simplex_transforms(points, new)
+    # a re-triangulation must cover its cell exactly: the same total volume, no flat simplex
+    valid = np.all(np.isfinite(new_transform.reshape(new.shape[0], -1)), axis=1)
+    with np.errstate(invalid="ignore"):
+        new_volume = np.where(valid, 1.0 / np.abs(np.linalg.det(
+            np.where(valid[:, None, None], new_transform[:, :r], np.eye(r)))), 0.0)
+        old_volume = 1.0 / np.abs(np.linalg.det(transform[members][:, :r]))
+    new_total = np.bincount(owners, weights=new_volume, minlength=n_cells)
+    old_total = np.bincount(member_cell, weights=old_volume, minlength=n_cells)
+    good = (np.abs(new_total - old_total) <= 1e-9 * old_total)
+    good &= np.bincount(owners[~valid], minlength=n_cells) == 0
+    good &= np.bincount(owners, minlength=n_cells) > 0
+    if not good.any():
+        return simplices, neighbors, transform
+    replaced = np.zeros(n, dtype=bool)
+    replaced[members[good[member_cell]]] = True
+    use = good[owners]
     if flat.any():
-        # a flat component goes when every solid simplex around it was replaced
+        # a flat simplex goes when every solid simplex around its flat component was replaced
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        both = flat[:, None] & (neighbors >= 0) & flat[np.maximum(neighbors, 0)]
+        rows, cols = np.nonzero(both)
+        graph = coo_matrix((np.ones(rows.size), (rows, neighbors[rows, cols])), shape=(n, n))
+        component = connected_components(graph, directed=False)[1]
         around = neighbors[flat].astype(np.int64)
-        kept_solid = (around >= 0) & ~replaced[np.maximum(around, 0)] & ~flat[np.maximum(around, 0)]
-        blocked = np.zeros(int(flat_labels.max()) + 1, dtype=bool)
-        blocked[flat_labels[flat][kept_solid.any(axis=1)]] = True
-        replaced[np.flatnonzero(flat)[~blocked[flat_labels[flat]]]] = True
+        safe = np.maximum(around, 0)
+        kept_solid = (around >= 0) & ~flat[safe] & ~replaced[safe]
+        blocked = np.zeros(n, dtype=bool)
+        blocked[component[flat][kept_solid.any(axis=1)]] = True
+        replaced[np.flatnonzero(flat)[~blocked[component[flat]]]] = True
     keep = ~replaced
-    simplices = np.ascontiguousarray(
-        np.concatenate([simplices[keep]] + new).astype(np.int32)
-    )
-    transform = np.ascontiguousarray(
-        np.concatenate([transform[keep]] + [simplex_transforms(points, s) for s in new])
-    )
+    simplices = np.ascontiguousarray(np.concatenate([simplices[keep], new[use]]).astype(np.int32))
+    transform = np.ascontiguousarray(np.concatenate([transform[keep], new_transform[use]]))
     return simplices, simplex_neighbors(simplices), transform
