@@ -145,12 +145,12 @@ def _candidate_cells(flat, origin, a):
     centre = origin + 0.5 * a
     far = ~np.all(np.abs(centre) < 1e6, axis=1) | flat  # slivers' centres: never tied
     keys = np.floor(np.where(far[:, None], 0.0, centre) / _CENTRE_RESOLUTION + 0.3819660112501051)
-    # one 64-bit key per simplex (a collision only adds a candidate that verification rejects)
     words = np.column_stack([keys.astype(np.int64), np.where(far, np.arange(flat.size), -1)])
-    from .._duplicates import row_hashes
-
-    labels = np.unique(row_hashes(np.ascontiguousarray(words).view(np.uint64)),
-                       return_inverse=True)[1].reshape(-1)
+    order = np.lexsort(words.T)
+    ordered = words[order]
+    new_group = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
+    labels = np.empty(flat.size, dtype=np.int64)
+    labels[order] = np.cumsum(new_group) - 1
     labels[flat] = -1
     return labels
 
