@@ -216,3 +216,23 @@ def test_sigint_stops_a_long_lifted_predict_and_keeps_the_model(n_jobs):
     timer.cancel()
     assert elapsed < 1.5
     np.testing.assert_array_equal(model.predict(probe), before)
+
+
+def test_sigint_during_a_fit_leaves_the_previous_fit():
+    """A refit interrupted while re-triangulating a 3-D grid's cubes (about 0.1 ms each)."""
+    rng = np.random.default_rng(0)
+    X_small = rng.random((40, 3))
+    model = SimplicialInterpolator(method="triangulation").fit(X_small, X_small[:, 0])
+    Q = rng.random((20, 3))
+    before = model.predict(Q)
+    X = _grid([40, 40, 25])  # about 37,000 cubes to re-triangulate: several seconds
+    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    begin = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, X[:, 0])
+    elapsed = time.perf_counter() - begin
+    timer.cancel()
+    assert elapsed < 4.0  # Qhull (one C call, ~1-2 s here) then the next Python step
+    assert model.n_unique_ == 40
+    np.testing.assert_array_equal(model.predict(Q), before)
