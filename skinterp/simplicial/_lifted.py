@@ -64,6 +64,55 @@ def _refactor(points, q, basis, B, Binv):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland):
+    """One pivot of the revised simplex method: ``entering`` replaces the ratio test's winner.
+
+    Updates ``xB``, ``Binv`` (product form), ``basis`` and ``in_basis``; returns the position
+    that left and the step ``theta``, or ``(-1, inf)`` when no position can leave. Ties of the
+    ratio test go to the largest pivot (Bland's rule: the lowest index when ``bland``).
+    """
+    n1 = basis.shape[0]
+    r = n1 - 1
+    for t in range(r):
+        col[t] = points[entering, t] - q[t]
+    col[r] = 1.0
+    for i in range(n1):  # direction u = B^{-1} A_j
+        value = 0.0
+        for t in range(n1):
+            value += Binv[i, t] * col[t]
+        u[i] = value
+    leave = -1
+    theta = np.inf
+    for i in range(n1):
+        if u[i] > 1e-11:
+            ratio = xB[i] / u[i]
+            if ratio < theta - 1e-14 or (
+                ratio <= theta + 1e-14 and leave >= 0 and (
+                    basis[i] < basis[leave] if bland else u[i] > u[leave]
+                )
+            ):
+                theta = ratio
+                leave = i
+    if leave < 0:
+        return leave, theta
+    for i in range(n1):
+        xB[i] = max(xB[i] - theta * u[i], 0.0)
+    xB[leave] = theta
+    pivot = u[leave]
+    for t in range(n1):
+        Binv[leave, t] /= pivot
+    for i in range(n1):
+        if i != leave and u[i] != 0.0:
+            factor = u[i]
+            for t in range(n1):
+                Binv[i, t] -= factor * Binv[leave, t]
+    in_basis[basis[leave]] = False
+    basis[leave] = entering
+    in_basis[entering] = True
+    return leave, theta
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
     """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
 
@@ -227,57 +276,16 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
                 cand[n_cand] = j
                 n_cand += 1
             entering = violators[ranked[0]]
-        # direction u = B^{-1} A_j
-        for t in range(r):
-            col[t] = points[entering, t] - q[t]
-        col[r] = 1.0
-        for i in range(n1):
-            value = 0.0
-            for t in range(n1):
-                value += Binv[i, t] * col[t]
-            u[i] = value
-        leave = -1
-        theta = np.inf
-        for i in range(n1):
-            if u[i] > 1e-11:
-                ratio = xB[i] / u[i]
-                if ratio < theta - 1e-14 or (
-                    ratio <= theta + 1e-14 and leave >= 0 and (
-                        basis[i] < basis[leave] if bland else u[i] > u[leave]
-                    )
-                ):
-                    theta = ratio
-                    leave = i
-        if leave < 0:
-            return LP_FAILED  # unbounded: impossible for a bounded feasible set
-        if theta <= 1e-14:
-            degenerate_run += 1
-        else:
-            degenerate_run = 0
-        # pivot
         entering_reduced = cost[entering] - shift
         for t in range(r):
             entering_reduced -= y[t] * points[entering, t]
-        for i in range(n1):
-            xB[i] -= theta * u[i]
-        xB[leave] = theta
-        pivot = u[leave]
-        for t in range(n1):
-            Binv[leave, t] /= pivot
-        for i in range(n1):
-            if i != leave and u[i] != 0.0:
-                factor = u[i]
-                for t in range(n1):
-                    Binv[i, t] -= factor * Binv[leave, t]
+        leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
+        if leave < 0:
+            return LP_FAILED  # unbounded: impossible for a bounded feasible set
+        degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
         # y' = y + d_q B'^{-1}[l, :] zeroes the entering reduced cost, keeps the others basic
         for t in range(n1):
             y[t] += entering_reduced * Binv[leave, t]
-        in_basis[basis[leave]] = False
-        basis[leave] = entering
-        in_basis[entering] = True
-        for i in range(n1):
-            if xB[i] < 0.0:
-                xB[i] = 0.0
         since_refactor += 1
         if since_refactor >= 32:
             _refactor(points, q, basis, B, Binv)
@@ -374,43 +382,10 @@ def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter):
         if entering < 0:
             _refactor(points, q, basis, B, Binv)
             return LP_OK
-        for t in range(r):
-            col[t] = points[entering, t] - q[t]
-        col[r] = 1.0
-        for i in range(n1):
-            value = 0.0
-            for t in range(n1):
-                value += Binv[i, t] * col[t]
-            u[i] = value
-        leave = -1
-        theta = np.inf
-        for i in range(n1):
-            if u[i] > 1e-11:
-                ratio = xB[i] / u[i]
-                if ratio < theta - 1e-14 or (
-                    ratio <= theta + 1e-14 and leave >= 0 and (
-                        basis[i] < basis[leave] if bland else u[i] > u[leave]
-                    )
-                ):
-                    theta = ratio
-                    leave = i
+        leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
         if leave < 0:
             return LP_FAILED
         degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
-        for i in range(n1):
-            xB[i] = max(xB[i] - theta * u[i], 0.0)
-        xB[leave] = theta
-        pivot = u[leave]
-        for t in range(n1):
-            Binv[leave, t] /= pivot
-        for i in range(n1):
-            if i != leave and u[i] != 0.0:
-                factor = u[i]
-                for t in range(n1):
-                    Binv[i, t] -= factor * Binv[leave, t]
-        in_basis[basis[leave]] = False
-        basis[leave] = entering
-        in_basis[entering] = True
         since_refactor += 1
         if since_refactor >= 32:
             _refactor(points, q, basis, B, Binv)

@@ -60,7 +60,8 @@ def delaunay_arrays(points):
 # --------------------------------------------------------------------------------------------
 TIE_RTOL = 1e-9
 """Points whose lifted residual to a simplex' lifted hyperplane is at most ``TIE_RTOL`` times
-its squared circumradius are co-spherical with it (one Delaunay cell)."""
+its squared circumradius are co-spherical with it (one Delaunay cell). The numba kernels of
+``_lifted`` freeze it at compilation: after changing it, delete ``_lifted``'s numba cache."""
 
 
 def tie_heights(points):
