@@ -139,9 +139,9 @@ def centre_and_scale(points):
     """``(offset, extent, unit)`` with ``unit = (points - offset) / extent`` in ``[-2, 2]``.
 
     The offset is the mean of the points, computed as the centre of their bounding box plus the
-    mean of the scaled points (no overflow near the largest floats), and the extent the power of two just above the largest absolute centred coordinate
-    (1 for a single point), so that data at an offset of 1e8 or at a scale of 1e-310 or 1e300
-    reach the geometry as well-scaled numbers: subtracting nearby numbers is exact and dividing
+    mean of the scaled points (no overflow near the largest floats), and the extent the power of
+    two just above the largest absolute centred coordinate (1 for a single point), so that data
+    at an offset of 1e8 or at a scale of 1e-310 or 1e300 reach the geometry as well-scaled numbers: subtracting nearby numbers is exact and dividing
     by a power of two is exact.
     """
     low, high = points.min(axis=0), points.max(axis=0)
@@ -475,8 +475,8 @@ def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs
 
     def work(start, stop):
         _lifted.lifted_batch(
-            points, heights, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates, 1e-11,
-            max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
+            points, heights, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates,
+            1e-11, max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
         )
 
     run_in_chunks(work, rows.size, lifted_chunk(points.shape[0], r), n_jobs, verbose=verbose,
