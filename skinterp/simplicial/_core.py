@@ -141,8 +141,8 @@ def centre_and_scale(points):
     The offset is the mean of the points, computed as the centre of their bounding box plus the
     mean of the scaled points (no overflow near the largest floats), and the extent the power of
     two just above the largest absolute centred coordinate (1 for a single point), so that data
-    at an offset of 1e8 or at a scale of 1e-310 or 1e300 reach the geometry as well-scaled numbers: subtracting nearby numbers is exact and dividing
-    by a power of two is exact.
+    at an offset of 1e8 or at a scale of 1e-310 or 1e300 reach the geometry as well-scaled
+    numbers: subtracting nearby numbers is exact and dividing by a power of two is exact.
     """
     low, high = points.min(axis=0), points.max(axis=0)
     offset = 0.5 * low + 0.5 * high
