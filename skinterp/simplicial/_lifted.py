@@ -215,6 +215,8 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
     u = np.empty(n1)
     violators = np.empty(m, dtype=np.int64)
     violation = np.empty(m)
+    ties = np.empty(m, dtype=np.int64)
+    n_ties = 0
     degenerate_run = 0
     since_refactor = 0
     price_tol = tol * scale
@@ -253,8 +255,15 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
                     best = reduced
                     entering = j
         if entering < 0:
-            # candidates optimal: certify against every point, add the violators
+            # candidates optimal: certify against every point, add the violators; the points
+            # on the lifted hyperplane (ties, twice the tie tolerance) are kept for the
+            # tie-breaking stage, which then needs no pass of its own
+            tie_tol = 0.0
+            for t in range(r):
+                tie_tol += 0.25 * y[t] * y[t]
+            tie_tol = 2.0 * TIE_RTOL * max(tie_tol + y[r], 0.0)
             n_viol = 0
+            n_ties = 0
             for j in range(m):
                 if in_basis[j] or in_cand[j]:
                     continue
@@ -266,6 +275,9 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
                     violators[n_viol] = j
                     violation[n_viol] = reduced
                     n_viol += 1
+                elif reduced <= tie_tol:
+                    ties[n_ties] = j
+                    n_ties += 1
             if n_viol == 0:
                 status = LP_OK
                 break
@@ -297,7 +309,12 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
         return LP_FAILED
     # final weights from a fresh factorisation (accuracy)
     _refactor(points, q, basis, B, Binv)
-    if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter) != LP_OK:
+    for c in range(n_cand):  # the candidates on the hyperplane are checked there too
+        if not in_basis[cand[c]]:
+            ties[n_ties] = cand[c]
+            n_ties += 1
+    if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
+                   n_ties) != LP_OK:
         return LP_FAILED
     total = 0.0
     for i in range(n1):
@@ -310,12 +327,14 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter):
+def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others,
+                n_others):
     """Second, lexicographic stage: the cell of the optimal basis triangulated by ``heights``.
 
     ``basis`` is optimal for ``cost`` and ``Binv`` its fresh inverse. The cell is every point
     on the basis' lifted hyperplane (reduced cost at most ``TIE_RTOL`` times the squared
-    circumradius); when it has more than ``r + 1`` points, ``sum lambda_i heights_i`` is
+    circumradius), looked for among the basis and ``others[:n_others]`` (the points the
+    certificate found near the hyperplane, and the candidates); when it has more than ``r + 1`` points, ``sum lambda_i heights_i`` is
     minimised over them by the same revised simplex method (all cell points priced), from the
     current basis (feasible). Updates ``basis`` and ``Binv``; returns ``LP_OK`` or
     ``LP_FAILED`` (pivot cap).
@@ -333,13 +352,13 @@ def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter):
     for t in range(r):
         radius2 += 0.25 * y[t] * y[t]
     tie_tol = TIE_RTOL * max(radius2, 0.0)
-    cell = np.empty(m, dtype=np.int64)
+    cell = np.empty(n1 + n_others, dtype=np.int64)
     n_cell = 0
-    for j in range(m):
-        if in_basis[j]:
-            cell[n_cell] = j  # a basis point can leave and come back
-            n_cell += 1
-            continue
+    for i in range(n1):
+        cell[n_cell] = basis[i]  # a basis point can leave and come back
+        n_cell += 1
+    for c in range(n_others):
+        j = others[c]
         value = cost[j] - y[r]
         for t in range(r):
             value -= y[t] * (points[j, t] - q[t])
