@@ -226,7 +226,9 @@ _NOTES = r"""
     keeps Qhull's own triangulation of a merged facet, which depends on the input order and
     can contain zero-volume simplices, so :class:`~scipy.interpolate.LinearNDInterpolator` and
     this estimator differ inside co-spherical cells (both are piecewise-linear interpolants;
-    they agree on affine targets and wherever the Delaunay triangulation is unique).
+    they agree on affine targets and wherever the Delaunay triangulation is unique). Points
+    co-spherical only to within about ``1e-9`` (relative) sit at the tolerance of both
+    detections and may be resolved differently by the two methods.
 
     Floating point: the interpolant is invariant under translation and scaling of the inputs, and
     so is its computation here: every method works in coordinates centred on the bounding box of
