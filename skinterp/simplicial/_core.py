@@ -7,7 +7,9 @@ the convex hull. The estimators combine the weights with the targets.
 
 Geometry of the fitted model
 ----------------------------
-1. Exact duplicate inputs are merged; their targets are averaged.
+1. Exact duplicate inputs are merged (:func:`skinterp._duplicates.merge_duplicate_points`,
+   canonical order), then near-duplicates (closer than ``NEAR_DUPLICATE_RTOL`` times the data's
+   radius); their targets are averaged.
 2. The unique points are expressed in coordinates of their affine hull (PCA of the centred
    points, rank ``r``), so data in a lower-dimensional affine subspace, and fewer than ``d + 1``
    points, are handled in dimension ``r``. A query is outside the hull when it is off that
@@ -18,10 +20,13 @@ Geometry of the fitted model
    (``"lifted"``).
 """
 
+import sys
+
 import numpy as np
 import scipy.linalg
 
-from .._base import check_memory, memory_budget_bytes
+from .._base import check_memory, memory_budget_bytes, relative_residual
+from .._duplicates import merge_duplicate_points
 from .._parallel import run_in_chunks
 from . import _hull, _lifted, _triangulation, _walk
 
@@ -39,29 +44,105 @@ MAX_TRIANGULATION_DIM = 5
 # dimension 2-3 the triangulation is cheap and always wins (within the memory budget).
 MAX_AUTO_SIMPLICES = {2: np.inf, 3: np.inf, 4: 1_000_000, 5: 300_000}
 
+# Distinct points closer than this times the data's radius (after centring and scaling) are
+# merged as near-duplicates: closer points make Qhull drop one of them (its target is then
+# missed) and give the interpolant gradients of |y_i - y_j| / distance.
+NEAR_DUPLICATE_RTOL = 1e-8
+
 QUERY_CHUNK = 4096
-LIFTED_CHUNK = 64
+# Work per chunk of lifted programs or high-dimensional projections, in units of m * r (one
+# pass over the points): about 0.3 s on one core, so that Ctrl-C stops a call within ~1 s.
+LIFTED_CHUNK_WORK = 1e7
+MAX_LIFTED_CHUNK = 256
 
 
-def merge_duplicates(X, Y):
-    """Unique rows of ``X`` and the mean target of each; returns ``(points, targets, inverse)``."""
-    points, inverse = np.unique(X, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    counts = np.bincount(inverse, minlength=points.shape[0]).astype(np.float64)
-    targets = np.zeros((points.shape[0], Y.shape[1]), dtype=np.float64)
-    np.add.at(targets, inverse, Y)
-    targets /= counts[:, None]
-    return points, targets, inverse
+def lifted_chunk(n_points, rank):
+    """Queries per chunk of the lifted program / Wolfe projection (short enough for Ctrl-C)."""
+    return int(np.clip(LIFTED_CHUNK_WORK // max(n_points * max(rank, 1), 1), 1, MAX_LIFTED_CHUNK))
+
+
+def near_duplicate_labels(unit, tol):
+    """Groups of points closer than ``tol`` (connected components of the "closer than" graph).
+
+    Returns ``(n_groups, labels)`` with ``labels`` numbered in the order of the points' first
+    member, or ``None`` when no two points are that close. Candidate pairs come from sorting
+    the points along one fixed direction (two points closer than ``tol`` are closer than
+    ``tol`` along it): O(n log n + n d) in any dimension unless many points crowd a slab.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n, d = unit.shape
+    if n < 2 or tol <= 0:
+        return None
+    direction = np.random.default_rng(0).standard_normal(d)
+    direction /= np.linalg.norm(direction)
+    projected = unit @ direction
+    order = np.argsort(projected, kind="stable")
+    ordered = projected[order]
+    counts = np.searchsorted(ordered, ordered + tol, side="right") - np.arange(n) - 1
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    if total > 50 * n:  # a crowded slab: a k-d tree finds the pairs instead
+        from scipy.spatial import cKDTree
+
+        pairs = cKDTree(unit).query_pairs(tol, output_type="ndarray")
+        first, second = pairs[:, 0], pairs[:, 1]
+    else:
+        first = np.repeat(np.arange(n), counts)
+        offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        second = order[first + 1 + offsets]
+        first = order[first]
+        close = np.sum((unit[first] - unit[second]) ** 2, axis=1) <= tol * tol
+        first, second = first[close], second[close]
+    if first.size == 0:
+        return None
+    graph = coo_matrix((np.ones(first.size), (first, second)), shape=(n, n))
+    n_groups, labels = connected_components(graph, directed=False)
+    # renumber the groups in the order of their first member (the canonical order)
+    _, first_member = np.unique(labels, return_index=True)
+    rank = np.empty(n_groups, dtype=np.int64)
+    rank[np.argsort(first_member, kind="stable")] = np.arange(n_groups)
+    return n_groups, rank[labels]
+
+
+def merge_points(X, Y):
+    """Distinct points of ``X`` (exact and near-duplicates merged), their mean targets, and how.
+
+    Exact duplicates are merged by :func:`skinterp._duplicates.merge_duplicate_points`
+    (canonical order); then points closer than ``NEAR_DUPLICATE_RTOL`` times the data's radius
+    (in the centred, scaled coordinates) are merged into the first of them in that order, their
+    targets averaged over the rows they stand for. Returns ``(points, targets, inverse,
+    n_near)``: ``points[inverse]`` is the merged point of each row of ``X`` (equal to it for
+    exact duplicates), ``n_near`` the number of distinct points merged into another one.
+    """
+    merged = merge_duplicate_points(X, Y)
+    points, targets, inverse = merged.points, merged.targets, merged.inverse
+    _, extent, unit = centre_and_scale(points)
+    radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", unit, unit)))) if unit.size else 0.0
+    groups = near_duplicate_labels(unit, NEAR_DUPLICATE_RTOL * radius)
+    if groups is None:
+        return points, targets, inverse, 0
+    n_groups, labels = groups
+    counts = merged.counts.astype(np.float64)
+    summed = np.zeros((n_groups, targets.shape[1]))
+    np.add.at(summed, labels, targets * counts[:, None])
+    group_counts = np.bincount(labels, weights=counts, minlength=n_groups)
+    representative = np.full(n_groups, points.shape[0], dtype=np.int64)
+    np.minimum.at(representative, labels, np.arange(points.shape[0]))
+    return (np.ascontiguousarray(points[representative]), summed / group_counts[:, None],
+            labels[inverse], points.shape[0] - n_groups)
 
 
 def centre_and_scale(points):
     """``(offset, extent, unit)`` with ``unit = (points - offset) / extent`` in ``[-2, 2]``.
 
     The offset is the mean of the points, computed as the centre of their bounding box plus the
-    mean of the scaled points (no overflow near the largest floats), and the extent the power of two just above the largest absolute centred coordinate
-    (1 for a single point), so that data at an offset of 1e8 or at a scale of 1e-310 or 1e300
-    reach the geometry as well-scaled numbers: subtracting nearby numbers is exact and dividing
-    by a power of two is exact.
+    mean of the scaled points (no overflow near the largest floats), and the extent the power of
+    two just above the largest absolute centred coordinate (1 for a single point), so that data
+    at an offset of 1e8 or at a scale of 1e-310 or 1e300 reach the geometry as well-scaled
+    numbers: subtracting nearby numbers is exact and dividing by a power of two is exact.
     """
     low, high = points.min(axis=0), points.max(axis=0)
     offset = 0.5 * low + 0.5 * high
@@ -93,12 +174,18 @@ def choose_method(method, dim, n_points, memory_limit=None):
     return "triangulation" if (small and fits) else "lifted"
 
 
-def fit_simplicial(X, Y, method="auto", memory_limit=None):
-    """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d)."""
+def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
+    """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d).
+
+    Besides the geometry, the model holds ``heights`` (the tie-breaking heights of the points),
+    ``n_near_duplicates`` (distinct points merged as near-duplicates) and ``train_residual``
+    (``max |y_i - merged target| / max |y|``: the interpolant equals the merged targets at the
+    distinct points by construction).
+    """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     n_features = X.shape[1]
-    points, targets, _ = merge_duplicates(X, Y)
+    points, targets, inverse, n_near = merge_points(X, Y)
     offset, extent, unit = centre_and_scale(points)
     if points.shape[0] > 1:
         # Right singular vectors through a QR factorisation first: no n x d matrix U is formed.
@@ -114,7 +201,9 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
     unit_radius = unit_radius if unit_radius > 0 else 1.0
     radius = unit_radius * extent
     chosen = choose_method(method, rank, points.shape[0], memory_limit)
-    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius, extent=extent)
+    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius, extent=extent,
+                 n_near_duplicates=n_near,
+                 train_residual=relative_residual(targets[inverse], Y))
     while True:
         # Every method works in centred coordinates scaled to unit radius: the interpolant is
         # affine-equivariant, and so is its floating-point evaluation (Qhull, the walk and the
@@ -133,12 +222,14 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
             neighbors=empty_int,
             transform=np.zeros((0, rank + 1, rank)),
             hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
+            heights=_triangulation.tie_heights(reduced),
         )
         if chosen == "interval":
             order = np.argsort(reduced[:, 0], kind="stable")
             model["points"] = np.ascontiguousarray(reduced[order])
             model["targets"] = np.ascontiguousarray(targets[order])
             model["hull_vertices"] = np.array([0, reduced.shape[0] - 1], dtype=np.int64)
+            model["heights"] = model["heights"][order]
         if chosen == "triangulation":
             if method == "triangulation":
                 n_simplices = _triangulation.predicted_n_simplices(points.shape[0], rank)
@@ -148,6 +239,11 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
                           f"{rank} (about {n_simplices:,.0f} simplices)"),
                     advice="Use method='lifted' (no triangulation) or raise memory_limit.",
                 )
+            if verbose:
+                expected = _triangulation.predicted_n_simplices(reduced.shape[0], rank)
+                print(f"simplicial: Delaunay triangulation of {reduced.shape[0]} points in "
+                      f"dimension {rank} (Qhull, about {expected:,.0f} simplices)...",
+                      file=sys.stderr, flush=True)
             try:
                 simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
             except _triangulation.TriangulationError:
@@ -155,6 +251,9 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None):
                 # triangulation and handles such data exactly.
                 chosen = model["method"] = "lifted"
                 continue
+            simplices, neighbors, transform = _triangulation.break_ties(
+                reduced, simplices, neighbors, transform, model["heights"], verbose
+            )
             model.update(
                 simplices=simplices, neighbors=neighbors, transform=transform,
                 hull_vertices=hull,
@@ -188,7 +287,7 @@ def _nearest(points, Z):
     return pairwise_distances_argmin(Z, points).astype(np.int64)
 
 
-def _project(points, Z, candidates, n_jobs):
+def _project(points, Z, candidates, n_jobs, verbose=0):
     """Wolfe projection of every row of ``Z`` onto ``conv(points[candidates])``."""
     n, r = Z.shape
     supports = np.full((n, r + 2), -1, dtype=np.int64)
@@ -203,7 +302,9 @@ def _project(points, Z, candidates, n_jobs):
             certified[start:stop],
         )
 
-    run_in_chunks(work, n, LIFTED_CHUNK if r > 10 else QUERY_CHUNK, n_jobs)
+    chunk = lifted_chunk(candidates.size, r) if r > 10 else QUERY_CHUNK
+    run_in_chunks(work, n, chunk, n_jobs, verbose=verbose,
+                  description="simplicial: projections onto the hull")
     for i in np.flatnonzero(~certified):
         # Rounding stalled Wolfe's algorithm: the slow active-set (nnls) solver instead.
         keep, lam = _projection_reference(points[candidates], Z[i])
@@ -270,7 +371,7 @@ def _spatial_order(Z, low, high, n_cells_hint, n_jobs):
     return _walk.counting_order(codes, 1 << (bits * r))
 
 
-def _walk_all(model, Z, eps, n_jobs):
+def _walk_all(model, Z, eps, n_jobs, verbose=0):
     """Walk every query (in Morton order) and resolve the walk's failures by brute force.
 
     Returns ``located`` (simplex or ``-1`` outside), ``weights`` and ``vertices`` (``-1`` rows
@@ -293,7 +394,8 @@ def _walk_all(model, Z, eps, n_jobs):
             located, weights, vertices,
         )
 
-    run_in_chunks(work, n, max(QUERY_CHUNK, -(-n // 8)), n_jobs)
+    run_in_chunks(work, n, max(QUERY_CHUNK, -(-n // 8)), n_jobs, verbose=verbose,
+                  description="simplicial: walk")
     for i in np.flatnonzero(located == _walk.UNRESOLVED):
         s = _walk.bruteforce_locate(Z[i], transform, eps)
         if s < 0:
@@ -305,21 +407,21 @@ def _walk_all(model, Z, eps, n_jobs):
     return located, weights, vertices
 
 
-def _locate_triangulation(model, Z, need_projection, n_jobs):
+def _locate_triangulation(model, Z, need_projection, n_jobs, verbose=0):
     n, r = Z.shape
-    located, weights, vertices = _walk_all(model, Z, WALK_EPS, n_jobs)
+    located, weights, vertices = _walk_all(model, Z, WALK_EPS, n_jobs, verbose)
     outside = located < 0
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         supports, support_weights, _ = _project(
-            model["points"], Z[rows], model["hull_vertices"], n_jobs
+            model["points"], Z[rows], model["hull_vertices"], n_jobs, verbose
         )
         projected = np.einsum("ik,ikj->ij", support_weights,
                               model["points"][np.maximum(supports, 0)])
         # The projection lies on the hull boundary: locate it with a broad tolerance, or keep the
         # projection's own simplex (a hull face) when rounding puts it just outside.
         p_located, p_weights, p_vertices = _walk_all(
-            model, np.ascontiguousarray(projected), 1e-9, n_jobs
+            model, np.ascontiguousarray(projected), 1e-9, n_jobs, verbose
         )
         found = p_located >= 0
         clipped = np.maximum(p_weights[found], 0.0)
@@ -331,11 +433,11 @@ def _locate_triangulation(model, Z, need_projection, n_jobs):
     return vertices, weights, outside
 
 
-def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True):
+def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True, verbose=0):
     n, r = Z.shape
     points = model["points"]
     all_points = np.arange(points.shape[0], dtype=np.int64)
-    supports, support_weights, distance2 = _project(points, Z, all_points, n_jobs)
+    supports, support_weights, distance2 = _project(points, Z, all_points, n_jobs, verbose)
     # Scaled coordinates: the data have unit radius.
     outside = distance2 > OUTSIDE_RTOL**2
     vertices, weights = _empty_result(n, r + 1)
@@ -347,7 +449,8 @@ def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True):
         weights[exact, 0] = 1.0
         rows = inside_rows[n_support[inside_rows] > 1]
         if rows.size and need_weights:
-            _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs)
+            _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs,
+                          verbose)
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         # Wolfe's corral has at most r + 1 points: it is the projection's simplex on the hull.
@@ -357,8 +460,9 @@ def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True):
     return vertices, weights, outside
 
 
-def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs):
+def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs, verbose=0):
     points = model["points"]
+    heights = model["heights"]
     r = points.shape[1]
     Q = np.ascontiguousarray(Z[rows])
     starts = np.ascontiguousarray(supports[rows])
@@ -371,13 +475,14 @@ def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs
 
     def work(start, stop):
         _lifted.lifted_batch(
-            points, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates, 1e-11,
-            max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
+            points, heights, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates,
+            1e-11, max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
         )
 
-    run_in_chunks(work, rows.size, LIFTED_CHUNK, n_jobs)
+    run_in_chunks(work, rows.size, lifted_chunk(points.shape[0], r), n_jobs, verbose=verbose,
+                  description="simplicial: lifted programs")
     for i in np.flatnonzero(status != _lifted.LP_OK):
-        keep, lam = _lifted.delaunay_lp_reference(points, Q[i])
+        keep, lam = _lifted.delaunay_lp_reference(points, Q[i], heights)
         out_vertices[i] = -1
         out_weights[i] = 0.0
         k = min(keep.size, r + 1)
@@ -407,7 +512,8 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
         n_support = (support >= 0).sum(axis=1)
         for i in np.flatnonzero(n_face > n_support):
             face = np.flatnonzero(on_face[i])
-            keep, lam = _lifted.delaunay_lp_reference(points[face], projected[i])
+            keep, lam = _lifted.delaunay_lp_reference(points[face], projected[i],
+                                                      model["heights"][face])
             row = block[i]
             k = min(keep.size, r + 1)
             vertices[row] = -1
@@ -416,7 +522,7 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
             weights[row, :k] = lam[:k]
 
 
-def locate(model, X, outside, n_jobs=None, need_weights=True):
+def locate(model, X, outside, n_jobs=None, need_weights=True, verbose=0):
     """Simplex vertices and barycentric weights of every query, and the outside mask.
 
     ``outside`` (the estimator's policy) decides whether outside queries are projected onto the
@@ -432,9 +538,11 @@ def locate(model, X, outside, n_jobs=None, need_weights=True):
     elif method == "interval":
         vertices, weights, out = _locate_interval(model, Z)
     elif method == "triangulation":
-        vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs)
+        vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs,
+                                                       verbose)
     else:
-        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs, need_weights)
+        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs, need_weights,
+                                                verbose)
     out = out | off_hull
     if outside == "nearest" and out.any():
         rows = np.flatnonzero(out)

@@ -19,10 +19,21 @@ when the candidates are optimal, prices all points (one pass, the certificate) a
 violating ones. It starts from a feasible basis, the corral of Wolfe's projection of ``q``
 (which contains ``q``), completed with nearby points at zero weight. Dantzig's rule with
 lowest-index tie-breaking is used, and Bland's rule after a run of degenerate pivots, so the
-answer is deterministic and the method terminates; for co-spherical points, where several
-simplices are optimal, it returns one of them deterministically (the result depends only on the
-training set and the query). A step cap returns a failure code and the caller solves the full
-program with :func:`scipy.optimize.linprog` instead.
+method terminates. A step cap returns a failure code and the caller solves the full program with
+:func:`scipy.optimize.linprog` instead.
+
+Co-spherical points (the tie-break shared with the triangulation)
+-----------------------------------------------------------------
+When more than ``r + 1`` points lie on the empty circumsphere found (a Delaunay *cell* that is not
+a simplex, e.g. a square of a grid), every triangulation of the cell is optimal. The answer is
+then made canonical by a second, lexicographic stage: among the optimal solutions, minimise
+``sum_i lambda_i h_i`` over the cell's points, where ``h`` are the tie-breaking heights of
+:func:`skinterp.simplicial._triangulation.tie_heights`. This is the limit, as ``epsilon -> 0``,
+of the Delaunay simplex for the perturbed lifting ``||x_i||^2 + epsilon h_i``, i.e. the cell is
+triangulated by the regular triangulation of its points with heights ``h``, exactly the
+triangulation :func:`skinterp.simplicial._triangulation.break_ties` builds for the
+``"triangulation"`` method. A cell is the set of points whose lifted residual is at most
+``TIE_RTOL`` times the squared circumradius.
 """
 
 import numba
@@ -30,6 +41,7 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE, SAFE_FASTMATH
 from ._hull import nearest_order
+from ._triangulation import TIE_RTOL
 
 # Reassociation lets the dot products of the pricing loops vectorise; no NaN/inf flags, so the
 # guards keep working.
@@ -52,8 +64,60 @@ def _refactor(points, q, basis, B, Binv):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
+def _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland):
+    """One pivot of the revised simplex method: ``entering`` replaces the ratio test's winner.
+
+    Updates ``xB``, ``Binv`` (product form), ``basis`` and ``in_basis``; returns the position
+    that left and the step ``theta``, or ``(-1, inf)`` when no position can leave. Ties of the
+    ratio test go to the largest pivot (Bland's rule: the lowest index when ``bland``).
+    """
+    n1 = basis.shape[0]
+    r = n1 - 1
+    for t in range(r):
+        col[t] = points[entering, t] - q[t]
+    col[r] = 1.0
+    for i in range(n1):  # direction u = B^{-1} A_j
+        value = 0.0
+        for t in range(n1):
+            value += Binv[i, t] * col[t]
+        u[i] = value
+    leave = -1
+    theta = np.inf
+    for i in range(n1):
+        if u[i] > 1e-11:
+            ratio = xB[i] / u[i]
+            if ratio < theta - 1e-14 or (
+                ratio <= theta + 1e-14 and leave >= 0 and (
+                    basis[i] < basis[leave] if bland else u[i] > u[leave]
+                )
+            ):
+                theta = ratio
+                leave = i
+    if leave < 0:
+        return leave, theta
+    for i in range(n1):
+        xB[i] = max(xB[i] - theta * u[i], 0.0)
+    xB[leave] = theta
+    pivot = u[leave]
+    for t in range(n1):
+        Binv[leave, t] /= pivot
+    for i in range(n1):
+        if i != leave and u[i] != 0.0:
+            factor = u[i]
+            for t in range(n1):
+                Binv[i, t] -= factor * Binv[leave, t]
+    in_basis[basis[leave]] = False
+    basis[leave] = entering
+    in_basis[entering] = True
+    return leave, theta
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
     """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
+
+    Ties between co-spherical points are broken by the heights ``heights`` (see the module
+    docstring).
 
     ``start[:n_start]`` must be affinely independent points whose convex hull contains ``q``
     (Wolfe's corral); the basis is completed with the nearest points that keep it of full rank
@@ -151,6 +215,8 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
     u = np.empty(n1)
     violators = np.empty(m, dtype=np.int64)
     violation = np.empty(m)
+    ties = np.empty(m, dtype=np.int64)
+    n_ties = 0
     degenerate_run = 0
     since_refactor = 0
     price_tol = tol * scale
@@ -189,8 +255,15 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
                     best = reduced
                     entering = j
         if entering < 0:
-            # candidates optimal: certify against every point, add the violators
+            # candidates optimal: certify against every point, add the violators; the points
+            # on the lifted hyperplane (ties, twice the tie tolerance) are kept for the
+            # tie-breaking stage, which then needs no pass of its own
+            tie_tol = 0.0
+            for t in range(r):
+                tie_tol += 0.25 * y[t] * y[t]
+            tie_tol = 2.0 * TIE_RTOL * max(tie_tol + y[r], 0.0)
             n_viol = 0
+            n_ties = 0
             for j in range(m):
                 if in_basis[j] or in_cand[j]:
                     continue
@@ -202,6 +275,9 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
                     violators[n_viol] = j
                     violation[n_viol] = reduced
                     n_viol += 1
+                elif reduced <= tie_tol:
+                    ties[n_ties] = j
+                    n_ties += 1
             if n_viol == 0:
                 status = LP_OK
                 break
@@ -212,57 +288,16 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
                 cand[n_cand] = j
                 n_cand += 1
             entering = violators[ranked[0]]
-        # direction u = B^{-1} A_j
-        for t in range(r):
-            col[t] = points[entering, t] - q[t]
-        col[r] = 1.0
-        for i in range(n1):
-            value = 0.0
-            for t in range(n1):
-                value += Binv[i, t] * col[t]
-            u[i] = value
-        leave = -1
-        theta = np.inf
-        for i in range(n1):
-            if u[i] > 1e-11:
-                ratio = xB[i] / u[i]
-                if ratio < theta - 1e-14 or (
-                    ratio <= theta + 1e-14 and leave >= 0 and (
-                        basis[i] < basis[leave] if bland else u[i] > u[leave]
-                    )
-                ):
-                    theta = ratio
-                    leave = i
-        if leave < 0:
-            return LP_FAILED  # unbounded: impossible for a bounded feasible set
-        if theta <= 1e-14:
-            degenerate_run += 1
-        else:
-            degenerate_run = 0
-        # pivot
         entering_reduced = cost[entering] - shift
         for t in range(r):
             entering_reduced -= y[t] * points[entering, t]
-        for i in range(n1):
-            xB[i] -= theta * u[i]
-        xB[leave] = theta
-        pivot = u[leave]
-        for t in range(n1):
-            Binv[leave, t] /= pivot
-        for i in range(n1):
-            if i != leave and u[i] != 0.0:
-                factor = u[i]
-                for t in range(n1):
-                    Binv[i, t] -= factor * Binv[leave, t]
+        leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
+        if leave < 0:
+            return LP_FAILED  # unbounded: impossible for a bounded feasible set
+        degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
         # y' = y + d_q B'^{-1}[l, :] zeroes the entering reduced cost, keeps the others basic
         for t in range(n1):
             y[t] += entering_reduced * Binv[leave, t]
-        in_basis[basis[leave]] = False
-        basis[leave] = entering
-        in_basis[entering] = True
-        for i in range(n1):
-            if xB[i] < 0.0:
-                xB[i] = 0.0
         since_refactor += 1
         if since_refactor >= 32:
             _refactor(points, q, basis, B, Binv)
@@ -274,6 +309,13 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
         return LP_FAILED
     # final weights from a fresh factorisation (accuracy)
     _refactor(points, q, basis, B, Binv)
+    for c in range(n_cand):  # the candidates on the hyperplane are checked there too
+        if not in_basis[cand[c]]:
+            ties[n_ties] = cand[c]
+            n_ties += 1
+    if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
+                   n_ties) != LP_OK:
+        return LP_FAILED
     total = 0.0
     for i in range(n1):
         value = max(Binv[i, r], 0.0)
@@ -285,15 +327,103 @@ def delaunay_lp(points, q, start, n_start, n_candidates, tol, max_iter, basis, l
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def lifted_batch(points, Q, starts, n_starts, n_candidates, tol, max_iter, vertices, weights,
-                 status):
+def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others,
+                n_others):
+    """Second, lexicographic stage: the cell of the optimal basis triangulated by ``heights``.
+
+    ``basis`` is optimal for ``cost`` and ``Binv`` its fresh inverse. The cell is every point
+    on the basis' lifted hyperplane (reduced cost at most ``TIE_RTOL`` times the squared
+    circumradius), looked for among the basis and ``others[:n_others]`` (the points the
+    certificate found near the hyperplane, and the candidates); when it has more than ``r + 1`` points, ``sum lambda_i heights_i`` is
+    minimised over them by the same revised simplex method (all cell points priced), from the
+    current basis (feasible). Updates ``basis`` and ``Binv``; returns ``LP_OK`` or
+    ``LP_FAILED`` (pivot cap).
+    """
+    m, r = points.shape
+    n1 = r + 1
+    y = np.zeros(n1)
+    for i in range(n1):
+        weight = cost[basis[i]]
+        for t in range(n1):
+            y[t] += weight * Binv[i, t]
+    # the lifted hyperplane: cost_j = y[:r] . (x_j - q) + y[r] on the circumsphere, whose
+    # squared radius is y[r] + |y[:r]|^2 / 4
+    radius2 = y[r]
+    for t in range(r):
+        radius2 += 0.25 * y[t] * y[t]
+    tie_tol = TIE_RTOL * max(radius2, 0.0)
+    cell = np.empty(n1 + n_others, dtype=np.int64)
+    n_cell = 0
+    for i in range(n1):
+        cell[n_cell] = basis[i]  # a basis point can leave and come back
+        n_cell += 1
+    for c in range(n_others):
+        j = others[c]
+        value = cost[j] - y[r]
+        for t in range(r):
+            value -= y[t] * (points[j, t] - q[t])
+        if value <= tie_tol:
+            cell[n_cell] = j
+            n_cell += 1
+    if n_cell == n1:
+        return LP_OK  # a simplicial cell: the Delaunay simplex is unique
+    xB = np.empty(n1)
+    for i in range(n1):
+        xB[i] = max(Binv[i, r], 0.0)
+    col = np.empty(n1)
+    u = np.empty(n1)
+    degenerate_run = 0
+    since_refactor = 0
+    for _it in range(max_iter):
+        for t in range(n1):
+            y[t] = 0.0
+        for i in range(n1):
+            weight = heights[basis[i]]
+            for t in range(n1):
+                y[t] += weight * Binv[i, t]
+        bland = degenerate_run > 2 * n1
+        entering = -1
+        best = -1e-12
+        for c in range(n_cell):
+            j = cell[c]
+            if in_basis[j]:
+                continue
+            reduced = heights[j] - y[r]
+            for t in range(r):
+                reduced -= y[t] * (points[j, t] - q[t])
+            if reduced < best:
+                if bland:
+                    if entering < 0 or j < entering:
+                        entering = j
+                else:
+                    best = reduced
+                    entering = j
+        if entering < 0:
+            _refactor(points, q, basis, B, Binv)
+            return LP_OK
+        leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
+        if leave < 0:
+            return LP_FAILED
+        degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
+        since_refactor += 1
+        if since_refactor >= 32:
+            _refactor(points, q, basis, B, Binv)
+            for i in range(n1):
+                xB[i] = max(Binv[i, r], 0.0)
+            since_refactor = 0
+    return LP_FAILED
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def lifted_batch(points, heights, Q, starts, n_starts, n_candidates, tol, max_iter, vertices,
+                 weights, status):
     """:func:`delaunay_lp` for every row of ``Q`` from ``starts[i, :n_starts[i]]``."""
     r = points.shape[1]
     basis = np.empty(r + 1, dtype=np.int64)
     lam = np.empty(r + 1)
     for i in range(Q.shape[0]):
-        code = delaunay_lp(points, Q[i], starts[i], n_starts[i], n_candidates, tol, max_iter,
-                           basis, lam)
+        code = delaunay_lp(points, heights, Q[i], starts[i], n_starts[i], n_candidates, tol,
+                           max_iter, basis, lam)
         status[i] = code
         if code == LP_OK:
             for c in range(r + 1):
@@ -301,11 +431,13 @@ def lifted_batch(points, Q, starts, n_starts, n_candidates, tol, max_iter, verti
                 weights[i, c] = lam[c]
 
 
-def delaunay_lp_reference(points, q):
+def delaunay_lp_reference(points, q, heights=None):
     """The full lifted program solved by :func:`scipy.optimize.linprog` (HiGHS).
 
     Returns ``(vertices, weights)`` of the positive weights. Used as the exact fallback of the
-    numba solver and as the slow reference in tests and benchmarks.
+    numba solver and as the slow reference in tests and benchmarks. With ``heights``, ties
+    between co-spherical points are broken as :func:`delaunay_lp` breaks them: a second program
+    minimises ``sum lambda_i heights_i`` over the points of the optimal cell.
     """
     from scipy.optimize import linprog
 
@@ -319,6 +451,18 @@ def delaunay_lp_reference(points, q):
     if result.status != 0:
         raise RuntimeError(f"linprog failed on the lifted program: {result.message}")
     lam = np.maximum(result.x, 0.0)
+    if heights is not None:
+        y = result.eqlin.marginals
+        reduced = cost - A_eq.T @ y
+        radius2 = max(float(y[r] + 0.25 * y[:r] @ y[:r]), 0.0)
+        cell = np.flatnonzero(reduced <= TIE_RTOL * radius2)
+        # (the points may span fewer than r dimensions: a face of the hull)
+        if cell.size > np.count_nonzero(lam > 1e-12):
+            second = linprog(heights[cell], A_eq=A_eq[:, cell], b_eq=b_eq, bounds=(0, None),
+                             method="highs")
+            if second.status == 0:
+                lam = np.zeros(m)
+                lam[cell] = np.maximum(second.x, 0.0)
     keep = np.flatnonzero(lam > 1e-12)
     weights = lam[keep] / lam[keep].sum()
     return keep, weights

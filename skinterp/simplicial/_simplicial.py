@@ -1,5 +1,6 @@
 """SimplicialInterpolator and SimplicialClassifier: Delaunay interpolation in any dimension."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,7 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
     InterpolatingRegressorMixin,
+    InterpolationWarning,
     SquareLossClassifierMixin,
+    output_dtype,
+    report_interpolation,
     rows_per_chunk,
     validate_features,
 )
@@ -25,6 +29,7 @@ _FITTED_ARRAYS = {
     "neighbors": "neighbors_",
     "transform": "transform_",
     "hull_vertices": "hull_vertices_",
+    "heights": "tie_heights_",
 }
 
 
@@ -36,16 +41,33 @@ class _SimplicialBase(BaseEstimator):
         "outside": [StrOptions({"project", "nearest", "nan", "raise"})],
         "n_jobs": [None, Integral],
         "memory_limit": [None, Interval(Real, 0, None, closed="neither")],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, *, method="auto", outside="project", n_jobs=None, memory_limit=None):
+    def __init__(self, *, method="auto", outside="project", n_jobs=None, memory_limit=None,
+                 verbose=0):
         self.method = method
         self.outside = outside
         self.n_jobs = n_jobs
         self.memory_limit = memory_limit
+        self.verbose = verbose
 
     def _fit_targets(self, X, Y):
-        model = _core.fit_simplicial(X, Y, self.method, self.memory_limit)
+        # Every fitted attribute is set after the model is complete: an interrupted fit
+        # (Ctrl-C) leaves the arrays of the previous fit, if any.
+        model = _core.fit_simplicial(X, Y, self.method, self.memory_limit, self.verbose)
+        if model["n_near_duplicates"]:
+            warnings.warn(
+                f"{model['n_near_duplicates']} training points lie within "
+                f"{_core.NEAR_DUPLICATE_RTOL:g} times the data's radius of another point "
+                "(near-duplicates) and were merged into it, their targets averaged: predict(X) "
+                "returns the averaged target there (relative training residual "
+                f"{model['train_residual']:.3g}, in train_residual_).",
+                InterpolationWarning,
+                stacklevel=4,
+            )
+        report_interpolation(self, model["train_residual"], np.float64)
+        self.n_near_duplicates_ = model["n_near_duplicates"]
         self.method_ = model["method"]
         self.affine_dim_ = model["rank"]
         self.n_unique_ = model["points"].shape[0]
@@ -77,7 +99,7 @@ class _SimplicialBase(BaseEstimator):
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
             vertices, weights, outside[rows] = _core.locate(
-                model, X[rows], self.outside, self.n_jobs
+                model, X[rows], self.outside, self.n_jobs, verbose=self.verbose
             )
             values[rows] = _core.interpolate(vertices, weights, self.targets_)
         if self.outside == "raise" and outside.any():
@@ -116,7 +138,8 @@ class _SimplicialBase(BaseEstimator):
         outside = np.empty(X.shape[0], dtype=bool)
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
-            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False)[2]
+            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False,
+                                         verbose=self.verbose)[2]
         return outside
 
     def __sklearn_tags__(self):
@@ -165,14 +188,47 @@ _NOTES = r"""
     ``"nearest"`` returns the target of the nearest training point. :meth:`is_outside` reports
     which queries are outside.
 
-    Degenerate data: exact duplicate inputs are merged and their targets averaged (so the
-    interpolant passes through the mean target). Data in a lower-dimensional affine subspace,
-    including fewer than ``d + 1`` points, are interpolated in the coordinates of their affine
-    hull (``affine_dim_``); one distinct point gives a constant, a line gives piecewise-linear
-    interpolation along it. Co-spherical points (several Delaunay triangulations) resolve
-    deterministically: the distinct points are sorted first, then the triangulation is Qhull's
-    and the lifted program's pivoting rules are deterministic, so the answer depends only on
-    the set of training points and the query, not on the order of the training rows.
+    Duplicates and near-duplicates: exact duplicate inputs are merged
+    (:func:`skinterp._duplicates.merge_duplicate_points`), and so are distinct inputs closer
+    than ``1e-8`` times the radius of the data (the largest distance of a training input to
+    their mean; measured in the centred, scaled coordinates below), which Qhull cannot
+    separate (it drops one of them, missing its target by up to the targets' spread) and which
+    would give the interpolant gradients of :math:`|y_i - y_j| / \|x_i - x_j\|`. A merged
+    point keeps the first input (in the merger's canonical order, so independent of the row
+    order) and the mean target of the rows it stands for; near-duplicate merges raise an
+    :class:`~skinterp._base.InterpolationWarning` saying how many points were merged (exact
+    duplicates merge silently). The ``predict(X_train) == y`` contract is therefore: at every
+    distinct training input (farther than the tolerance from the others) the prediction is its
+    target, to rounding; at merged rows it is the mean target of the group (up to the gradient
+    times the sub-tolerance distance for the row not kept). ``train_residual_`` reports
+    :math:`\max_i |y_i - \bar y_{g(i)}| / \max_i |y_i|` over the rows (the interpolant equals the
+    merged targets at the distinct points by construction, so no prediction is needed), and
+    ``interpolates_`` whether it is at most ``1e-6``.
+
+    Degenerate data: data in a lower-dimensional affine subspace, including fewer than
+    ``d + 1`` points, are interpolated in the coordinates of their affine hull
+    (``affine_dim_``); one distinct point gives a constant, a line gives piecewise-linear
+    interpolation along it.
+
+    Co-spherical points (ties): when more than ``d + 1`` points lie on an empty sphere (every
+    square of a grid), the Delaunay triangulation is not unique. Both methods break such ties
+    one and the same way, so that they agree on every query, the interpolant is continuous and
+    it does not depend on the order of the rows: each such Delaunay cell is triangulated by the
+    *regular* triangulation of its points with heights ``tie_heights_`` (a hash of each
+    point's rank in the lexicographic order of the points, in ``[0, 1)``), i.e. the limit of
+    the Delaunay triangulation of the perturbed lifting :math:`\|x_i\|^2 + \epsilon h_i`,
+    :math:`\epsilon \to 0`. ``"triangulation"`` re-triangulates Qhull's co-spherical cells at
+    fit (cells of ``d + 2`` points together, larger cells one by one: about 0.1-0.2 ms per cube
+    of a 3-D grid); ``"lifted"`` solves a second, lexicographic program per query (minimise
+    :math:`\sum_i \lambda_i h_i` over the points of the optimal cell). Points count as
+    co-spherical when their lifted residual is at most ``1e-9`` times the squared circumradius.
+    This differs from scipy: :class:`scipy.spatial.Delaunay` (``"Qbb Qc Qz Q12"`` with ``"Qt"``)
+    keeps Qhull's own triangulation of a merged facet, which depends on the input order and
+    can contain zero-volume simplices, so :class:`~scipy.interpolate.LinearNDInterpolator` and
+    this estimator differ inside co-spherical cells (both are piecewise-linear interpolants;
+    they agree on affine targets and wherever the Delaunay triangulation is unique). Points
+    co-spherical only to within about ``1e-9`` (relative) sit at the tolerance of both
+    detections and may be resolved differently by the two methods.
 
     Floating point: the interpolant is invariant under translation and scaling of the inputs, and
     so is its computation here: every method works in coordinates centred on the bounding box of
@@ -183,7 +239,19 @@ _NOTES = r"""
     ``|k| <= 500``). scipy's :class:`~scipy.interpolate.LinearNDInterpolator` works in the raw
     coordinates and loses the geometry at such offsets and scales.
 
-    The first call compiles numba kernels (a few seconds, cached on disk afterwards).
+    Ctrl-C: prediction runs in chunks of queries short enough (a chunk of lifted programs is
+    about ``1e7 / (n d)`` queries) that ``KeyboardInterrupt`` is raised within about a second,
+    with ``n_jobs`` threads too, and a fitted estimator stays as it was. The fitted attributes
+    are set only when a fit completes; Qhull's triangulation itself (one C call) cannot be
+    interrupted. ``verbose`` prints a line per step (Qhull, the re-triangulation of tied
+    cells, and each chunked phase of prediction: walk, projections, lifted programs) on stderr,
+    with the time left.
+
+    dtypes: the geometry is computed in float64; float32 inputs give float32 predictions and
+    probabilities (the package's policy).
+
+    The first call compiles numba kernels (tens of seconds without the cache on a loaded
+    machine; cached on disk afterwards; ``python -m skinterp warmup`` compiles them once).
 """
 
 _REFERENCES = """
@@ -218,6 +286,8 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         calling Qhull when the predicted size exceeds it. Prediction works through chunks of
         queries whose work arrays fit in it. ``None`` takes scikit-learn's ``working_memory``
         (1024 MiB by default).
+    verbose : int, default=0
+        Progress of long fits and predictions on stderr, with the time left.
 
     Attributes
     ----------
@@ -253,6 +323,15 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
     hull_vertices_ : ndarray of shape (n_hull,)
         Indices of ``points_`` on the boundary of the convex hull (all points unless
         ``"triangulation"`` or ``"interval"``).
+    tie_heights_ : ndarray of shape (m,)
+        Tie-breaking heights of ``points_`` for co-spherical points (see Notes).
+    n_near_duplicates_ : int
+        Number of distinct inputs merged into another one as near-duplicates (see Notes).
+    train_residual_ : float
+        Relative training residual :math:`\max_i |f(x_i) - y_i| / \max_i |y_i|`; non-zero only
+        when duplicates or near-duplicates with different targets were merged.
+    interpolates_ : bool
+        Whether ``train_residual_`` is at most ``1e-6``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -286,6 +365,19 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
     [0.75, 1.0]
     >>> model.is_outside([[0.25, 0.25], [3.0, -1.0]]).tolist()
     [False, True]
+    >>> model.train_residual_, model.interpolates_
+    (0.0, True)
+
+    Co-spherical points (a square) have two Delaunay triangulations; both methods pick the
+    same one:
+
+    >>> square = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> values = np.array([1.0, 2.0, -3.0, 5.0])
+    >>> for method in ("triangulation", "lifted"):
+    ...     fitted = SimplicialInterpolator(method=method).fit(square, values)
+    ...     print(method, fitted.predict([[0.5, 0.5], [0.75, 0.5]]).round(12).tolist())
+    triangulation [3.0, 3.25]
+    lifted [3.0, 3.25]
     """
     )
 
@@ -309,7 +401,7 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
         values, outside = self._values_and_outside(X)
-        values = self._as_fitted_shape(values)
+        values = self._as_fitted_shape(values).astype(output_dtype(X), copy=False)
         return (values, outside) if return_outside else values
 
 
@@ -334,6 +426,8 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
     memory_limit : float, default=None
         Memory budget in MiB of the triangulation's arrays (see
         :class:`SimplicialInterpolator`).
+    verbose : int, default=0
+        Progress of long fits and predictions on stderr, with the time left.
 
     Attributes
     ----------
@@ -369,6 +463,15 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         Barycentric transforms.
     hull_vertices_ : ndarray of shape (n_hull,)
         Indices of ``points_`` on the hull boundary.
+    tie_heights_ : ndarray of shape (m,)
+        Tie-breaking heights of ``points_`` for co-spherical points.
+    n_near_duplicates_ : int
+        Number of distinct inputs merged into another one as near-duplicates.
+    train_residual_ : float
+        Relative training residual of the one-hot scores; non-zero only when (near-)duplicates
+        with different labels were merged (their scores are averaged).
+    interpolates_ : bool
+        Whether ``train_residual_`` is at most ``1e-6``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -396,6 +499,8 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
     ['a', 'b']
     >>> clf.predict_proba([[0.1, 0.1]]).round(2).tolist()
     [[0.8, 0.2]]
+    >>> clf.predict_proba(np.array([[0.1, 0.1]], dtype=np.float32)).dtype
+    dtype('float32')
     """
     )
 
@@ -415,6 +520,7 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         Returns
         -------
         proba : ndarray of shape (n_queries, n_classes)
-            Non-negative scores summing to one, in the order of ``classes_``.
+            Non-negative scores summing to one, in the order of ``classes_`` (float32 for
+            float32 ``X``).
         """
-        return self._normalised_class_scores(X)
+        return self._normalised_class_scores(X).astype(output_dtype(X), copy=False)

@@ -129,7 +129,8 @@ def test_lifted_solver_reports_failure_on_an_infeasible_start():
     start = np.array([10, 11, 12, 13], dtype=np.int64)  # a simplex that does not contain q
     basis = np.empty(4, dtype=np.int64)
     lam = np.empty(4)
-    code = _lifted.delaunay_lp(points, q + 100.0, start, 4, 8, 1e-11, 500, basis, lam)
+    code = _lifted.delaunay_lp(points, np.zeros(30), q + 100.0, start, 4, 8, 1e-11, 500,
+                               basis, lam)
     assert code == _lifted.LP_FAILED
 
 
