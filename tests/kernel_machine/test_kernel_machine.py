@@ -20,6 +20,7 @@ from skinterp._base import InterpolationWarning
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skinterp.kernel_machine import eigenpro_fit
+from skinterp.kernel_machine._direct import blocked_cholesky
 from skinterp.kernel_machine._estimators import direct_solver_fits
 from skinterp.kernels import KernelSpec, kernel_matrix
 from skinterp.kernels._bandwidth import auto_bandwidth
@@ -504,3 +505,23 @@ def test_sigint_during_a_refit_keeps_the_previous_fit():
         timer.cancel()
     np.testing.assert_array_equal(model.predict(X[:20]), before)
     assert model.centers_.shape[0] == 500 and model.n_epochs_ == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 700), block=st.integers(1, 300), rows=st.integers(1, 200),
+       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**16))
+def test_blocked_cholesky_matches_numpy(n, block, rows, dtype, seed):
+    rng = np.random.RandomState(seed)
+    B = rng.normal(size=(n, n))
+    A = (B @ B.T / n + np.eye(n)).astype(dtype)
+    L = np.linalg.cholesky(A.astype(np.float64))
+    factor = blocked_cholesky(A.copy(), block=block, update_rows=rows)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(np.tril(factor), L, atol=tolerance * np.abs(L).max())
+
+
+def test_blocked_cholesky_refuses_an_indefinite_matrix():
+    A = np.eye(600)
+    A[550, 550] = -1.0
+    with pytest.raises(np.linalg.LinAlgError):
+        blocked_cholesky(A)
