@@ -22,7 +22,6 @@ from scipy.linalg import lapack
 
 from .._base import check_memory
 from ..kernels import kernel_matrix
-from ._eigenpro import call_interruptibly
 
 # Columns per step of the blocked Cholesky, and rows per call of its trailing update: a call
 # is at most 2 * n * CHOLESKY_BLOCK * UPDATE_ROWS flops (1.3 Gflop at n = 10,000, well under a
@@ -149,9 +148,8 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None, verbose=0):
     )
     start = time.perf_counter()
     K = kernel_matrix(X, kernel=spec, n_jobs=n_jobs).astype(np.float64, copy=False)
-    eigenvalues, eigenvectors = call_interruptibly(
-        linalg.eigh, K, overwrite_a=True, check_finite=False
-    )
+    # One LAPACK call holding the GIL: Ctrl-C waits for it (this fallback is rare).
+    eigenvalues, eigenvectors = linalg.eigh(K, overwrite_a=True, check_finite=False)
     _say(verbose, f"eigendecomposition done in {time.perf_counter() - start:.1f} s")
     cutoff = n * np.finfo(X.dtype).eps * max(eigenvalues.max(), 0.0)
     if not spec.is_builtin and eigenvalues.min() < -max(cutoff, 1e-8 * abs(eigenvalues).max()):
