@@ -473,10 +473,17 @@ class _KernelMachine:
     def _predict_targets(self, X):
         out_dtype = output_dtype(X)
         X = np.ascontiguousarray(X, dtype=self.centers_.dtype)
-        if self._input_offset is not None:
-            X = np.ascontiguousarray(X - self._input_offset.astype(X.dtype), dtype=X.dtype)
+        # Defaults for a model fitted by skinterp.distributed.fit_kernel_interpolator called
+        # directly (it sets the public attributes only).
+        offset = getattr(self, "_input_offset", None)
+        centers = getattr(self, "_work_centers", self.centers_)
+        bandwidth = getattr(self, "bandwidth_", None)
+        if bandwidth is None and not callable(self.kernel):
+            bandwidth = float(self.bandwidth)
+        if offset is not None:
+            X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         scores = kernel_product(
-            X, self._work_centers, self._dual_coef_2d, kernel=self._spec(self.bandwidth_),
+            X, centers, self._dual_coef_2d, kernel=self._spec(bandwidth),
             n_jobs=self._n_threads(), verbose=self.verbose,
             **self._tile_shape(self.centers_.dtype.itemsize),
         )
@@ -507,7 +514,15 @@ class _KernelMachine:
         self.n_duplicates_ = 0
         self._work_centers = self.centers_
         self._input_offset = None
-        report_interpolation(self, self.train_residual_, self.centers_.dtype)
+        dtype = self.centers_.dtype
+        report_interpolation(self, self.train_residual_, dtype)
+        tol = max(float(self.tol), TOL_FLOOR[dtype])
+        if self.train_residual_ > tol:
+            warnings.warn(
+                self._convergence_message(self.train_residual_, tol, self.centers_.shape[0],
+                                          dtype),
+                ConvergenceWarning, stacklevel=3,
+            )
         return self
 
 
