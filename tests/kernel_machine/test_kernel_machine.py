@@ -525,3 +525,18 @@ def test_blocked_cholesky_refuses_an_indefinite_matrix():
     A[550, 550] = -1.0
     with pytest.raises(np.linalg.LinAlgError):
         blocked_cholesky(A)
+
+
+def test_sigint_interrupts_a_long_predict_promptly():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 30))
+    model = KernelInterpolator(bandwidth=5.0, n_jobs=2).fit(X, np.sin(X[:, 0]))
+    queries = rng.normal(size=(400_000, 30))  # 8e8 kernel values: several seconds
+    timer = _interrupt_after(1.0)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.predict(queries)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - start < 1.0 + 1.5
