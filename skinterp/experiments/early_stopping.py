@@ -13,9 +13,9 @@ them the exact interpolant (``solver="direct"``). The best epoch is chosen *on t
 the gain it shows is an optimistic bound on what any stopping rule could gain.
 
 :func:`eigenpro_epochs` runs the fit once and evaluates it after each epoch through the
-callback of the package's EigenPro core (:func:`skinterp.kernel_machine._eigenpro.eigenpro_fit`;
-the estimator has no public per-epoch hook): the predictions after epoch ``k`` are those of the
-estimator fitted with ``n_epochs=k`` and the same ``random_state``.
+estimator's public per-epoch ``callback`` (a read-only
+:class:`~skinterp.kernel_machine.EigenProEpoch`): the predictions after epoch ``k`` are those of
+the estimator fitted with ``n_epochs=k`` and the same ``random_state``.
 
 Cost: per noise level, ``n_epochs`` EigenPro epochs plus two evaluation passes per epoch
 (training and test points, ``n (n + n_test) d`` flops each) and one direct ``n x n`` solve. At
@@ -24,9 +24,11 @@ on two shared cores; ``quick=True`` about 15 s.
 """
 
 import time
+import warnings
 from numbers import Integral
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from skinterp import KernelInterpolationClassifier
@@ -42,15 +44,9 @@ from skinterp.experiments._result import ExperimentResult
 from skinterp.experiments.label_noise import (
     MNIST_BANDWIDTHS,
 )
-from skinterp.kernel_machine._eigenpro import eigenpro_fit
-from skinterp.kernels import KernelSpec, kernel_product
 
 FULL = dict(n_train=5000, n_test=5000, noise_levels=(0.0, 0.2), n_epochs=20)
 QUICK = dict(n_train=2000, n_test=2000, noise_levels=(0.0, 0.2), n_epochs=10)
-
-
-class _Interpolating(Exception):
-    """Raised by the epoch callback to end the fit once the training labels are fitted."""
 
 
 def eigenpro_epochs(
@@ -90,16 +86,22 @@ def eigenpro_epochs(
     random_state : int, default=0
         Seed of EigenPro's subsample and batches.
     verbose : bool, default=False
-        EigenPro's line per epoch on stdout.
+        EigenPro's line per epoch on stderr.
 
     Returns
     -------
     epochs : list of dict
         One per epoch run: ``epoch`` (from 1), ``train_mse`` (EigenPro's loss of the epoch,
-        measured on each batch before its update; NaN when ``stop_when_interpolating`` ended
-        the fit, since the core returns its loss curve only when it finishes), ``train_pred``
-        and ``eval_pred`` (labels; None without ``X_eval``, and with
-        ``stop_when_interpolating`` before the last epoch run).
+        measured on each batch before its update), ``train_pred`` and ``eval_pred`` (labels;
+        None without ``X_eval``, and with ``stop_when_interpolating`` before the last epoch
+        run).
+
+    Notes
+    -----
+    The fit runs all ``n_epochs`` epochs (``tol=0``; the estimator's default ``tol`` would end
+    it at the interpolation tolerance, which these few epochs do not reach) and its
+    ``ConvergenceWarning`` is silenced: stopping before interpolation is what this experiment
+    measures.
 
     Examples
     --------
@@ -114,52 +116,31 @@ def eigenpro_epochs(
     X_train = np.ascontiguousarray(X_train, dtype=np.float64)
     X_eval = None if X_eval is None else np.ascontiguousarray(X_eval, dtype=np.float64)
     y_train = np.asarray(y_train)
-    classes, encoded = np.unique(y_train, return_inverse=True)
-    # The classifier's targets: one-hot rows in the dtype of X (SquareLossClassifierMixin).
-    one_hot = np.zeros((X_train.shape[0], classes.shape[0]))
-    one_hot[np.arange(X_train.shape[0]), encoded] = 1.0
-    spec = KernelSpec(kernel, bandwidth)
+    classes = np.unique(y_train)
     epochs = []
 
-    def record(epoch, centers, coef):
-        scores = kernel_product(X_train, centers, coef, kernel=spec, n_jobs=-1)
-        train_pred = classes[np.argmax(scores, axis=1)]
+    def record(state):
+        # state.evaluate gives the one-hot scores of the current coefficients (read only).
+        train_pred = classes[np.argmax(state.evaluate(X_train), axis=1)]
         interpolating = stop_when_interpolating and np.array_equal(train_pred, y_train)
         eval_pred = None
         # When only the stopping epoch matters, evaluate X_eval only there (or at the last).
         if X_eval is not None and (
-            not stop_when_interpolating or interpolating or epoch == n_epochs
+            not stop_when_interpolating or interpolating or state.epoch == n_epochs
         ):
-            scores = kernel_product(X_eval, centers, coef, kernel=spec, n_jobs=-1)
-            eval_pred = classes[np.argmax(scores, axis=1)]
-        epochs.append(
-            dict(epoch=int(epoch), train_mse=np.nan, train_pred=train_pred, eval_pred=eval_pred)
-        )
-        if interpolating:
-            raise _Interpolating
+            eval_pred = classes[np.argmax(state.evaluate(X_eval), axis=1)]
+        epochs.append(dict(epoch=int(state.epoch), train_mse=float(state.loss),
+                           train_pred=train_pred, eval_pred=eval_pred))
+        return interpolating  # True ends the fit
 
-    loss_curve = None
-    try:
-        # n_jobs=-1 and the defaults of the estimator's other parameters: its fit, epoch by
-        # epoch.
-        fit = eigenpro_fit(
-            X_train,
-            one_hot,
-            spec,
-            n_epochs=n_epochs,
-            n_jobs=-1,
-            random_state=random_state,
-            verbose=int(verbose),
-            callback=record,
-        )
-        loss_curve = fit.loss_curve
-    except _Interpolating:
-        pass
-    if loss_curve is None:
-        # Stopped from the callback: the loss of each epoch is not returned; leave it NaN.
-        return epochs
-    for entry, loss in zip(epochs, loss_curve, strict=True):
-        entry["train_mse"] = float(loss)
+    # n_jobs=-1 and the defaults of the estimator's other parameters: its fit, epoch by epoch.
+    model = KernelInterpolationClassifier(
+        kernel=kernel, bandwidth=bandwidth, solver="eigenpro", n_epochs=n_epochs, tol=0.0,
+        n_jobs=-1, random_state=random_state, verbose=int(verbose), callback=record,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_train, y_train)
     return epochs
 
 

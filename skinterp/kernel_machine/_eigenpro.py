@@ -32,6 +32,7 @@ that adapt to GPUs for effective large batch training" (MLSys 2019).
 """
 
 import contextlib
+import sys
 import threading
 import time
 import warnings
@@ -41,7 +42,7 @@ from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._base import InterpolationWarning, check_memory, memory_budget_bytes
+from .._base import InterpolationWarning, check_memory, memory_budget_bytes, relative_residual
 from ..kernels import kernel_matrix, kernel_product, squared_norms
 from .._parallel import single_threaded_blas
 
@@ -71,6 +72,64 @@ class EigenProResult:
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
+
+
+class EigenProEpoch:
+    """The state of an EigenPro fit after one epoch, as its ``callback`` sees it (read only).
+
+    Attributes
+    ----------
+    epoch : int
+        Epochs done, from 1.
+    n_epochs : int
+        The maximum number of epochs of the fit.
+    centers : ndarray of shape (n_centers, n_features)
+        The centres ``x_i`` in the solver's working order (the order of ``coef``), read only.
+    coef : ndarray of shape (n_centers, n_outputs)
+        The coefficients ``a`` after this epoch, a read-only view (the next epoch changes
+        them: copy them to keep them).
+    loss : float
+        The epoch's mean training MSE, measured on each batch before its update.
+    residual_estimate : float
+        The largest relative training residual ``|f(x_i) - y_i| / max |y|`` met on the batches
+        of the epoch, each measured before its update (what the ``tol`` test looks at).
+    validation_loss : float or None
+        The validation MSE with ``early_stopping``, else None.
+    elapsed : float
+        Seconds since the fit started.
+
+    Methods
+    -------
+    evaluate(X)
+        The current function at the rows of ``X``: ``sum_i a_i k(x_i, x)``, of shape
+        ``(n_queries, n_outputs)`` (the one-hot scores for a classifier).
+    """
+
+    def __init__(self, *, spec, tiles, offset=None, work_centers=None, **fields):
+        self.__dict__.update(fields)
+        self._spec, self._tiles, self._offset = spec, tiles, offset
+        self._work_centers = self.centers if work_centers is None else work_centers
+
+    def evaluate(self, X):
+        """``f(X) = K(X, centers) @ coef`` after this epoch, of shape (n_queries, n_outputs)."""
+        X = np.ascontiguousarray(X, dtype=self.coef.dtype)
+        if X.ndim != 2 or X.shape[1] != self.centers.shape[1]:
+            raise ValueError(
+                f"X must have shape (n_queries, {self.centers.shape[1]}), got {X.shape}."
+            )
+        if self._offset is not None:
+            X = np.ascontiguousarray(X - self._offset.astype(X.dtype))
+        return kernel_product(X, self._work_centers, self.coef, **self._tiles)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(epoch={self.epoch}, loss={self.loss:.4g}, "
+                f"residual_estimate={self.residual_estimate:.3g})")
+
+
+def _read_only(array):
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None,
@@ -105,6 +164,9 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     # threads and measured 3-6x slower with two OpenBLAS threads on shared cores. (Worker
     # threads leave the process-wide setting alone; see skinterp.kernels._tiles.)
     single = threading.current_thread() is threading.main_thread()
+    # Ctrl-C waits for this call: scipy's LAPACK wrapper holds the GIL, so neither a signal
+    # handler nor a waiting thread runs until it returns (measured: 1-1.5 s at s = 2000, the
+    # default below 100k points, 9-12 s at s = 4000 on two shared cores).
     with single_threaded_blas() if single else contextlib.nullcontext():
         values, vectors = linalg.eigh(
             K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
@@ -169,7 +231,10 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     n_epochs : int
         Maximum number of passes over the data.
     tol : float
-        Stop when the epoch's mean batch MSE (measured before each batch's update) is ``<= tol``.
+        Stop once the relative training residual ``max |f(x_i) - y_i| / max |y_i|`` is at most
+        ``tol``. Tested for free on each epoch's batch residuals (measured before each batch's
+        update); when that estimate passes, one exact pass over the training points (the cost
+        of an epoch's kernel products) confirms it before the fit stops. ``0`` runs all epochs.
     batch_size, step_size, n_components, subsample_size : int, float, int, int or None
         ``None`` chooses them automatically (module docstring).
     early_stopping : bool
@@ -183,11 +248,10 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     random_state : int, RandomState or None
         Seeds the subsample, the validation split and the batch order.
     verbose : int
-        Print one line per epoch when > 0.
+        One line per epoch on stderr when > 0, with the time spent and the time left.
     callback : callable or None
-        ``callback(epoch, centers, coef)`` after every epoch (for learning curves); it must not
-        modify its arguments. ``centers`` holds the training points in the solver's order
-        (the Nystrom subsample first), the order of ``coef``.
+        ``callback(state)`` after every epoch with an :class:`EigenProEpoch` (read only); a
+        true return value ends the fit after this epoch.
     max_batches : int or None
         Stop after this many batches in all (a fraction of an epoch; for timing large fits).
 
@@ -195,10 +259,14 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     -------
     EigenProResult
         ``coef`` and ``centers`` (a reordered copy of the training points, the subsample
-        first), ``loss_curve``, ``validation_loss_curve``, ``n_epochs``,
-        ``batch_size``, ``step_size``, ``critical_batch_size``, ``n_components``,
-        ``subsample_size``.
+        first), ``targets`` (in that order), ``loss_curve``, ``validation_loss_curve``,
+        ``n_epochs``, ``batch_size``, ``step_size``, ``critical_batch_size``,
+        ``n_components``, ``subsample_size``, ``index`` (the row of ``X`` of each centre),
+        ``converged`` (the exact residual was confirmed
+        at most ``tol``), ``stopped_by_callback``, and ``fitted`` (``K a`` at the centres when
+        the confirming pass computed it, else None).
     """
+    start_time = time.perf_counter()
     rng = check_random_state(random_state)
     dtype = X.dtype
     n_total = X.shape[0]
@@ -214,6 +282,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         val_index, train_index = np.sort(order[:n_val]), np.sort(order[n_val:])
         X_val, Y_val = X[val_index], Y[val_index]
         X, Y = np.ascontiguousarray(X[train_index]), np.ascontiguousarray(Y[train_index])
+    else:
+        train_index = np.arange(n_total)
     n, d = X.shape
     c = Y.shape[1]
 
@@ -232,7 +302,6 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     # A batch holds X_b, Y_b, g, the product output and K(X_b, X_S): d + 3c + s values per row.
     memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
     batch_cap = int(max(1, min(n, s, memory_rows)))
-    start_time = time.perf_counter()
     pre = nystrom_preconditioner(
         X[:s], spec, n_components, memory_limit=memory_limit, n_jobs=n_jobs,
         batch_cap=batch_cap,
@@ -247,20 +316,21 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     if step_size is None:
         # Linear scaling up to the critical batch size, then the optimal step of Ma, Bassily and
         # Belkin (2018); the damping alpha keeps m* conservative (the reference's choice).
-        eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
+        eta = auto_eta
     else:
         eta = float(step_size)
+    setup_seconds = time.perf_counter() - start_time
     if verbose:
         print(
             f"[EigenPro] n={n} s={s} q={pre['q']} beta={beta:.3g} "
             f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} "
-            f"m*={critical:.0f} batch={m} step={eta:.3g} "
-            f"setup={time.perf_counter() - start_time:.2f}s",
-            flush=True,
+            f"m*={critical:.0f} batch={m} step={eta:.3g} setup={setup_seconds:.2f}s",
+            file=sys.stderr, flush=True,
         )
 
     x_sq = squared_norms(X)
     target_mse = float(np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
+    target_scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
     main_thread = threading.current_thread() is threading.main_thread()
     blas_context = single_threaded_blas if main_thread else contextlib.nullcontext
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
@@ -272,11 +342,15 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     best_val, best_coef, since_best = np.inf, None, 0
     epochs_run = 0
     batches_run = 0
-    setup_seconds = time.perf_counter() - start_time
+    converged = stopped_by_callback = False
+    fitted = None
+    # After an exact check that failed, the free estimate must fall this much lower first.
+    check_factor = 1.0
+    epoch_seconds = []
     for epoch in range(n_epochs):
         epoch_start = time.perf_counter()
         order = rng.permutation(n)
-        total_sq, total_count = 0.0, 0
+        total_sq, total_count, largest = 0.0, 0, 0.0
         for start in range(0, n, m):
             batch = np.sort(order[start : start + m])
             X_b = X[batch]
@@ -295,6 +369,7 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
                     f"batch_size={m}; set a smaller step_size (the automatic choice for this "
                     f"batch is {auto_eta:.3g}) or batch_size."
                 )
+            largest = max(largest, float(np.max(np.abs(g))) if g.size else 0.0)
             # The same per-sample step for the last, smaller batch: eta / m is stable for any
             # batch of at most m points (eta / b would overshoot by m / b).
             scale = eta / m
@@ -310,7 +385,9 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
                 break
         epochs_run = epoch + 1
         loss_curve.append(total_sq / total_count)
-        message = f"[EigenPro] epoch {epochs_run}: train mse~{loss_curve[-1]:.3g}"
+        estimate = largest / target_scale
+        message = (f"[EigenPro] epoch {epochs_run}/{n_epochs}: train mse {loss_curve[-1]:.3g}, "
+                   f"residual~{estimate:.2g}")
         if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
             # The loss of an interpolation problem falls every epoch at a stable step: a
             # doubling means the Nystrom estimate of the spectrum was too optimistic.
@@ -327,34 +404,68 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
                 f"set a smaller step_size (the automatic choice for this batch is "
                 f"{auto_eta:.3g}) or leave it None."
             )
-        stop = loss_curve[-1] <= tol
+        stop = False
+        if estimate <= tol * check_factor:
+            # The estimate passed: confirm with the exact residual (one pass, as an epoch).
+            fitted = kernel_product(X, X, coef, z_sq=x_sq, **tiles)
+            exact = relative_residual(fitted, Y)
+            message += f", exact residual {exact:.2g}"
+            if exact <= tol:
+                converged = stop = True
+            else:
+                check_factor *= 0.5
+                fitted = None
+        else:
+            fitted = None
         if early_stopping:
             val_pred = kernel_product(X_val, X, coef, z_sq=x_sq, **tiles)
             val_curve.append(float(np.mean((val_pred - Y_val) ** 2)))
-            message += f" val mse={val_curve[-1]:.3g}"
+            message += f", val mse {val_curve[-1]:.3g}"
             if val_curve[-1] < best_val:
                 best_val, best_coef, since_best = val_curve[-1], coef.copy(), 0
             else:
                 since_best += 1
                 stop = stop or since_best >= n_iter_no_change
-        if verbose:
-            print(f"{message} ({time.perf_counter() - epoch_start:.2f}s)", flush=True)
         if callback is not None:
-            callback(epochs_run, X, coef)
+            state = EigenProEpoch(
+                epoch=epochs_run, n_epochs=n_epochs, centers=_read_only(X),
+                coef=_read_only(coef), loss=loss_curve[-1], residual_estimate=estimate,
+                validation_loss=val_curve[-1] if early_stopping else None,
+                elapsed=time.perf_counter() - start_time, spec=spec, tiles=tiles,
+            )
+            if callback(state):
+                stopped_by_callback = stop = True
+        epoch_seconds.append(time.perf_counter() - epoch_start)
+        if verbose:
+            left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
+            message += f" ({epoch_seconds[-1]:.2f}s"
+            if not stop and epochs_run < n_epochs:
+                message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
+            print(message + ")", file=sys.stderr, flush=True)
         if stop or (max_batches is not None and batches_run >= max_batches):
             break
-    if epochs_run >= 2 and loss_curve[0] > tol and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
+    if epochs_run >= 2 and loss_curve[0] > 0 and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
         warnings.warn(
             f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
             f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
             f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
             ConvergenceWarning, stacklevel=4,
         )
-    if early_stopping and best_coef is not None:
-        coef = best_coef
+    if early_stopping and best_coef is not None and best_coef is not coef:
+        if not np.array_equal(best_coef, coef):
+            coef, fitted = best_coef, None
     return EigenProResult(
         coef=coef, centers=X, targets=Y, loss_curve=np.asarray(loss_curve),
         validation_loss_curve=np.asarray(val_curve), n_epochs=epochs_run, batch_size=m,
         step_size=float(eta), critical_batch_size=float(critical), n_components=pre["q"],
         subsample_size=s, n_batches=batches_run, setup_seconds=setup_seconds,
+        converged=converged, stopped_by_callback=stopped_by_callback, fitted=fitted,
+        index=train_index[work_order],
     )
+
+
+def _duration(seconds):
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s"

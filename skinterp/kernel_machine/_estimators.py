@@ -5,18 +5,25 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import (
+    RESIDUAL_RTOL,
     InterpolatingRegressorMixin,
     InterpolationWarning,
     SquareLossClassifierMixin,
     memory_budget_bytes,
+    output_dtype,
+    relative_residual,
+    report_interpolation,
 )
+from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
+from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
 from ._direct import direct_fit
-from ._eigenpro import eigenpro_fit, tile_shape
+from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
 
 
 def _is_dask_array(X):
@@ -25,13 +32,13 @@ def _is_dask_array(X):
     return dask is not None and dask.is_dask_collection(X)
 
 
-AUTO_DIRECT_MAX_SAMPLES = 10_000
 # The inputs are centred (for the radial built-in kernels) when the squared norm of their mean
 # exceeds this many times their mean squared distance to it: ||x||^2 - 2 x.z + ||z||^2 then
 # loses more than about 7 digits of ||x - z||^2 to cancellation.
 CENTRING_RATIO = 100.0
-# Direct-solver training residual (max |K a - y| / max |y|) above which the fit warns.
-RESIDUAL_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-2}
+# The smallest EigenPro tolerance per working dtype: float32 kernel sums cannot resolve a
+# relative residual below the float32 interpolation tolerance of skinterp._base.
+TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): RESIDUAL_RTOL[np.dtype(np.float32)]}
 
 
 def _centring_offset(X):
@@ -43,24 +50,42 @@ def _centring_offset(X):
         return mean
     return None
 
+
+def direct_solver_fits(n_samples, itemsize, memory_limit=None):
+    """The rule of ``solver="auto"``: whether the ``n x n`` kernel matrix fits the budget."""
+    return n_samples * n_samples * itemsize <= memory_budget_bytes(memory_limit)
+
+
 _SHARED_PARAMETERS_DOC = """
     kernel : {"laplacian", "gaussian", "cauchy", "matern"} or callable, default="laplacian"
         The kernel; built-ins are radial in the Euclidean distance ``r = ||x - z|| / h``:
         ``exp(-r)``, ``exp(-r**2 / 2)``, ``1 / (1 + r**2)`` and the Matern kernel of smoothness
         ``nu``. A callable ``kernel(X, Z)`` returning the ``(len(X), len(Z))`` block is the slow
         path (``bandwidth`` is then not used).
-    bandwidth : float, default=1.0
-        The bandwidth ``h``.
+    bandwidth : float or "auto", default="auto"
+        The bandwidth ``h``. ``"auto"`` computes it from the training inputs with
+        :func:`skinterp.kernels._bandwidth.auto_bandwidth` (the median distance between
+        training points, from a fixed subsample of 1000 rows; see the user guide for the
+        measured comparison with grid-searched bandwidths); the value used is ``bandwidth_``.
     nu : {0.5, 1.5, 2.5}, default=1.5
         Smoothness of the ``"matern"`` kernel (ignored by the others).
     solver : {"auto", "direct", "eigenpro"}, default="auto"
         ``"direct"``: Cholesky of the ``n x n`` kernel matrix (exact interpolation; memory
-        ``n**2``). ``"eigenpro"``: EigenPro 2 iteration (memory ``O(n d)``). ``"auto"`` takes
-        ``"direct"`` when ``n_samples <= 10000`` and the matrix fits in ``memory_limit``.
-    n_epochs : int, default=10
-        Maximum number of EigenPro epochs.
-    tol : float, default=0.0
-        EigenPro stops when an epoch's mean batch training MSE is ``<= tol``.
+        ``n**2`` values, time ``n**3 / 3``). ``"eigenpro"``: EigenPro 2 iteration (memory
+        ``O(n d)``, time ``2 n**2 d`` per epoch) run until the training residual is at most
+        ``tol`` or ``n_epochs`` epochs have run. ``"auto"`` takes ``"direct"`` whenever the
+        ``n x n`` matrix fits in ``memory_limit`` (with the default 1024 MiB budget: up to
+        11,585 distinct points in float64, 16,384 in float32), else ``"eigenpro"``: both
+        deliver the interpolant to the same tolerance, or a ``ConvergenceWarning`` says that
+        EigenPro did not.
+    n_epochs : int, default=100
+        Maximum number of EigenPro epochs. A fit that ends above ``tol`` warns
+        (``ConvergenceWarning``) unless ``early_stopping`` or ``callback`` ended it.
+    tol : float, default=1e-6
+        EigenPro's target relative training residual ``max |f(x_i) - y_i| / max |y_i|``: it
+        stops at the first epoch that reaches it (the contract of ``interpolates_`` is 1e-6 in
+        float64). In float32 it is at least 1e-2, the float32 interpolation tolerance. The
+        direct solver ignores it.
     batch_size : int, default=None
         EigenPro batch size; ``None`` takes the critical batch size capped by the subsample
         size and the memory budget.
@@ -75,7 +100,7 @@ _SHARED_PARAMETERS_DOC = """
     early_stopping : bool, default=False
         EigenPro holds out ``validation_fraction`` of the training points (they are then not
         centres) and stops when their MSE has not improved for ``n_iter_no_change`` epochs,
-        keeping the best epoch.
+        keeping the best epoch: a regularised fit, which does not interpolate.
     validation_fraction : float, default=0.1
         Held-out fraction for ``early_stopping``.
     n_iter_no_change : int, default=3
@@ -86,7 +111,8 @@ _SHARED_PARAMETERS_DOC = """
         within ~1e-7).
     memory_limit : float, default=None
         Working-memory budget in MiB (``None``: scikit-learn's ``working_memory``). The direct
-        solver refuses, before allocating, an ``n x n`` matrix above it.
+        solver refuses, before allocating, an ``n x n`` matrix above it; ``solver="auto"``
+        then takes EigenPro.
     n_jobs : int, default=None
         Threads over kernel tiles, each with a single-threaded BLAS (from a worker thread BLAS
         keeps its threads and only the kernel evaluation is split); ``None`` uses all cores,
@@ -94,19 +120,41 @@ _SHARED_PARAMETERS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds EigenPro's subsample, batches and validation split: equal seeds, equal fits.
     verbose : int, default=0
-        Print EigenPro's setup and one line per epoch when > 0."""
+        When > 0, progress on stderr: the direct solver's steps (kernel matrix, Cholesky,
+        residual) with their times, EigenPro's setup and one line per epoch with the time
+        left, and the kernel products of long predictions.
+    callback : callable, default=None
+        ``callback(state)`` after every EigenPro epoch (not called by the direct solver), with
+        a read-only :class:`~skinterp.kernel_machine.EigenProEpoch`: ``state.epoch``,
+        ``state.loss`` (the epoch's training MSE), ``state.residual_estimate``,
+        ``state.validation_loss``, ``state.elapsed``, ``state.centers`` and ``state.coef``
+        (read-only views, in the solver's order) and ``state.evaluate(X)``, the current
+        function at new points. A true return value ends the fit cleanly after this epoch
+        (the estimator is then fitted with the current coefficients, without a
+        ``ConvergenceWarning``; ``interpolates_`` says whether they interpolate)."""
 
 _SHARED_ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during fit.
+    bandwidth_ : float or None
+        The bandwidth used (``bandwidth``, or its ``"auto"`` value); None for a callable
+        kernel.
     centers_ : ndarray of shape (n_centers, n_features)
-        The centres ``x_i``: the training points (less the validation points of
-        ``early_stopping``), in the order of ``dual_coef_``; EigenPro reorders them, its
-        Nystrom subsample first.
+        The centres ``x_i``: the distinct training points (less the validation points of
+        ``early_stopping``), in the order of ``dual_coef_``. Exact duplicate rows are merged
+        into one centre; EigenPro reorders the centres, its Nystrom subsample first.
     dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs)
         The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x)``.
     solver_ : str
         The solver used, ``"direct"`` or ``"eigenpro"``.
+    train_residual_ : float
+        The relative training residual ``max_i |f(x_i) - y_i| / max_i |y_i|`` over the
+        training rows (the centres' rows with ``early_stopping``), measured after the fit.
+    interpolates_ : bool
+        Whether ``train_residual_`` is within the interpolation tolerance of the working
+        dtype (1e-6 in float64, 1e-2 in float32).
+    n_duplicates_ : int
+        Training rows that were exact duplicates of another row and were merged into it.
     loss_curve_ : ndarray of shape (n_epochs_,)
         Mean training MSE of each EigenPro epoch (measured on each batch before its update);
         empty for the direct solver.
@@ -115,7 +163,7 @@ _SHARED_ATTRIBUTES_DOC = """
     n_epochs_ : int
         EigenPro epochs run (0 for the direct solver).
     batch_size_ : int
-        EigenPro batch size (``n_samples`` for the direct solver).
+        EigenPro batch size (``n_centers`` for the direct solver).
     step_size_ : float
         EigenPro step size (NaN for the direct solver).
     critical_batch_size_ : float
@@ -127,13 +175,45 @@ _SHARED_ATTRIBUTES_DOC = """
     used_pseudo_inverse_ : bool
         Whether the direct solver fell back to the pseudo-inverse (numerically singular ``K``)."""
 
+_SHARED_NOTES_DOC = """
+    **The solvers and "auto".** ``"auto"`` is a rule on memory only, so that the same
+    hyper-parameters give the same kind of solution at any ``n``: the direct solver whenever
+    the ``n x n`` kernel matrix fits in ``memory_limit``, else EigenPro run until its relative
+    training residual is at most ``tol`` (1e-6 by default, the interpolation contract) or
+    ``n_epochs`` epochs. Every fit measures ``train_residual_`` and sets ``interpolates_``;
+    EigenPro ending above ``tol`` warns with a ``ConvergenceWarning`` naming ``n_epochs``,
+    ``tol`` and ``memory_limit`` (to use the direct solver). Costs: the direct solve takes
+    ``n**2 d`` for the matrix and ``n**3 / 3`` flops for the Cholesky factor (about 30 s at
+    n = 10,000 on two cores); an EigenPro epoch ``2 n**2 d`` flops (about 1 s at n = 15,000,
+    d = 8), and the tolerance is confirmed by one more such pass. Rough kernels (the Laplacian)
+    converge in tens to hundreds of epochs to 1e-6; smooth kernels (Gaussian) with small
+    eigenvalues may not reach it in any practical number of epochs: then raise
+    ``memory_limit`` for the direct solver, or accept a larger ``tol``.
+
+    **Duplicates.** Exact duplicate rows are merged (``n_duplicates_``) before either solver,
+    their targets averaged: the fit interpolates the averaged targets, and when duplicates
+    have different targets ``train_residual_`` reports the difference and an
+    ``InterpolationWarning`` says so. Near-duplicates are not merged: they make ``K``
+    numerically singular, which the direct solver reports (warning naming ``bandwidth``).
+
+    **Interrupts.** Ctrl-C raises ``KeyboardInterrupt`` within about a second during kernel
+    tiles, the blocked Cholesky and EigenPro's epochs (measured: 0.3-0.7 s into the epochs of
+    a 100k x 50 fit); an interrupted fit leaves the estimator as it was (unfitted, or its
+    previous fit). One exception: EigenPro's setup eigendecomposes the ``s x s`` Nystrom
+    matrix in a single LAPACK call that holds the GIL, which Ctrl-C waits for (about 1 s at
+    the default ``s = 2000``, 5-12 s at ``s = 4000``, the default from 100k points, on two
+    shared cores); a smaller ``subsample_size`` shortens it.
+
+    **dtype.** Computation is in the working dtype (``dtype`` or that of ``X``); ``predict``
+    and ``decision_function`` return float32 for float32 queries, float64 otherwise."""
+
 
 class _KernelMachine:
     """What the regressor and the classifier share: parameters, the fit core and prediction."""
 
     _parameter_constraints: dict = {
         "kernel": [StrOptions(set(KERNEL_NAMES)), callable],
-        "bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "nu": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"auto", "direct", "eigenpro"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -150,17 +230,18 @@ class _KernelMachine:
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callback": [callable, None],
     }
 
     def __init__(
         self,
         kernel="laplacian",
-        bandwidth=1.0,
+        bandwidth="auto",
         *,
         nu=1.5,
         solver="auto",
-        n_epochs=10,
-        tol=0.0,
+        n_epochs=100,
+        tol=1e-6,
         batch_size=None,
         step_size=None,
         n_components=None,
@@ -173,6 +254,7 @@ class _KernelMachine:
         n_jobs=None,
         random_state=None,
         verbose=0,
+        callback=None,
     ):
         self.kernel = kernel
         self.bandwidth = bandwidth
@@ -192,9 +274,22 @@ class _KernelMachine:
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.callback = callback
 
-    def _spec(self):
-        return KernelSpec(self.kernel, self.bandwidth, float(self.nu))
+    def __sklearn_is_fitted__(self):
+        # Fitted means the model arrays exist: validation sets n_features_in_ before a fit
+        # that Ctrl-C may interrupt.
+        return hasattr(self, "_dual_coef_2d")
+
+    def _resolve_bandwidth(self, X):
+        if callable(self.kernel):
+            return None
+        if isinstance(self.bandwidth, str):  # "auto"
+            return float(auto_bandwidth(X))
+        return float(self.bandwidth)
+
+    def _spec(self, bandwidth):
+        return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
 
     def _n_threads(self):
         return -1 if self.n_jobs is None else self.n_jobs
@@ -202,110 +297,233 @@ class _KernelMachine:
     def _resolve_solver(self, n_samples, itemsize):
         if self.solver != "auto":
             return self.solver
-        fits = n_samples * n_samples * itemsize <= memory_budget_bytes(self.memory_limit)
-        return "direct" if n_samples <= AUTO_DIRECT_MAX_SAMPLES and fits else "eigenpro"
+        fits = direct_solver_fits(n_samples, itemsize, self.memory_limit)
+        return "direct" if fits else "eigenpro"
 
     def _fit_targets(self, X, Y):
-        """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here."""
+        """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
+
+        Everything is computed into locals and assigned at the end: an interrupted fit
+        (Ctrl-C) leaves the estimator as it was.
+        """
         if self.dtype is not None:
             X = np.ascontiguousarray(X, dtype=self.dtype)
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        spec = self._spec()
+        dtype = X.dtype
+        bandwidth = self._resolve_bandwidth(X)
+        spec = self._spec(bandwidth)
         n_threads = self._n_threads()
-        raw_X = X
-        self._input_offset = _centring_offset(X) if spec.is_builtin else None
-        if self._input_offset is not None:
-            # Radial kernels are translation invariant: work on centred inputs (see Notes).
-            X = np.ascontiguousarray(X - self._input_offset.astype(X.dtype), dtype=X.dtype)
-        self.solver_ = self._resolve_solver(X.shape[0], X.dtype.itemsize)
-        self.used_pseudo_inverse_ = False
-        if self.solver_ == "direct":
-            coef, self.used_pseudo_inverse_ = direct_fit(
-                X, Y, spec, memory_limit=self.memory_limit, n_jobs=n_threads
-            )
-            self.centers_ = raw_X
-            self._work_centers = X
-            self.loss_curve_ = np.empty(0)
-            self.validation_loss_curve_ = np.empty(0)
-            self.n_epochs_ = 0
-            self.batch_size_ = X.shape[0]
-            self.step_size_ = float("nan")
-            self.critical_batch_size_ = float("nan")
-            self.n_components_ = 0
-            # The contract: K a = y. Measured (one kernel product, less than the factorisation)
-            # because a numerically singular K is solved without an error.
-            fitted_values = kernel_product(
-                X, X, coef, kernel=spec, n_jobs=n_threads, **self._tile_shape()
-            )
-            self.train_residual_ = self._relative_residual(fitted_values, Y)
-            if self.train_residual_ > RESIDUAL_RTOL[X.dtype] or self.used_pseudo_inverse_:
-                warnings.warn(self._singular_message(spec), InterpolationWarning, stacklevel=4)
+        tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
+
+        # Exact duplicates: one centre each, targets averaged (K would be singular).
+        merged = merge_duplicate_points(X, Y)
+        n_duplicates = X.shape[0] - merged.points.shape[0]
+        if n_duplicates:
+            X_fit = merged.points
+            Y_fit = np.ascontiguousarray(merged.targets, dtype=dtype)
         else:
+            X_fit, Y_fit = X, Y
+        offset = _centring_offset(X_fit) if spec.is_builtin else None
+        X_work = X_fit
+        if offset is not None:
+            # Radial kernels are translation invariant: work on centred inputs (see Notes).
+            X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
+        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize)
+        used_pseudo_inverse = False
+        fitted = None
+        if solver == "direct":
+            coef, used_pseudo_inverse = direct_fit(
+                X_work, Y_fit, spec, memory_limit=self.memory_limit, n_jobs=n_threads,
+                verbose=self.verbose,
+            )
+            work_centers, fit_targets, index = X_work, Y_fit, None
+            iteration = dict(
+                loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
+                batch_size_=X_work.shape[0], step_size_=float("nan"),
+                critical_batch_size_=float("nan"), n_components_=0,
+            )
+            converged = stopped = True
+            tol = RESIDUAL_RTOL[dtype]
+        else:
+            tol = max(float(self.tol), TOL_FLOOR[dtype])
+            callback = None
+            if self.callback is not None:
+                callback = self._epoch_callback(offset)
             result = eigenpro_fit(
-                X, Y, spec, n_epochs=self.n_epochs, tol=self.tol, batch_size=self.batch_size,
-                step_size=self.step_size, n_components=self.n_components,
-                subsample_size=self.subsample_size, early_stopping=self.early_stopping,
+                X_work, Y_fit, spec, n_epochs=self.n_epochs, tol=tol,
+                batch_size=self.batch_size, step_size=self.step_size,
+                n_components=self.n_components, subsample_size=self.subsample_size,
+                early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction,
                 n_iter_no_change=self.n_iter_no_change, memory_limit=self.memory_limit,
                 n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
+                callback=callback,
             )
-            coef = result.coef
-            self._work_centers = result.centers
-            self.centers_ = result.centers
-            if self._input_offset is not None:
-                self.centers_ = (result.centers + self._input_offset).astype(X.dtype)
-            self.loss_curve_ = result.loss_curve
-            self.validation_loss_curve_ = result.validation_loss_curve
-            self.n_epochs_ = result.n_epochs
-            self.batch_size_ = result.batch_size
-            self.step_size_ = result.step_size
-            self.critical_batch_size_ = result.critical_batch_size
-            self.n_components_ = result.n_components
-            self.train_residual_ = float("nan")
-            # One more pass (an epoch's worth of kernel work) for the RKHS norm.
-            fitted_values = kernel_product(
-                self._work_centers, self._work_centers, coef, kernel=spec, n_jobs=n_threads,
-                **self._tile_shape(),
+            coef, work_centers, fit_targets = result.coef, result.centers, result.targets
+            index, fitted = result.index, result.fitted
+            iteration = dict(
+                loss_curve_=result.loss_curve, validation_loss_curve_=result.validation_loss_curve,
+                n_epochs_=result.n_epochs, batch_size_=result.batch_size,
+                step_size_=result.step_size, critical_batch_size_=result.critical_batch_size,
+                n_components_=result.n_components,
             )
-        self.norm_ = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted_values,
-                                                 dtype=np.float64), 0.0)))
-        if self.solver_ == "eigenpro":
-            self.train_residual_ = self._relative_residual(fitted_values, result.targets)
+            converged = result.converged
+            stopped = result.stopped_by_callback or self.early_stopping
+        if fitted is None:
+            # The contract, measured: K a at the centres (one kernel pass; EigenPro's
+            # confirming pass already computed it when it stopped at tol).
+            if self.verbose:
+                print("[KernelInterpolator] training residual ...", file=sys.stderr,
+                      flush=True)
+            fitted = kernel_product(work_centers, work_centers, coef, verbose=self.verbose,
+                                    **tiles)
+        fit_residual = relative_residual(fitted, fit_targets)
+        # The residual over the training rows: duplicates keep their own targets.
+        at_rows = fitted
+        if index is not None:
+            at_rows = np.full((X_fit.shape[0], fitted.shape[1]), np.nan)
+            at_rows[index] = fitted
+        if n_duplicates:
+            at_rows = at_rows[merged.inverse]
+        rows = ~np.isnan(at_rows[:, 0]) if at_rows.shape[0] else np.zeros(0, dtype=bool)
+        residual = relative_residual(at_rows[rows], Y[rows])
+        norm = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0)))
+        centers = work_centers
+        if offset is not None:
+            centers = (work_centers + offset).astype(dtype)
+        if self.verbose:
+            print(f"[KernelInterpolator] {solver}: relative training residual {residual:.3g}",
+                  file=sys.stderr, flush=True)
+
+        # The fit is complete: assign (nothing above touched the estimator).
+        self.bandwidth_ = bandwidth
+        self.solver_ = solver
+        self.used_pseudo_inverse_ = used_pseudo_inverse
+        self.n_duplicates_ = int(n_duplicates)
+        self.centers_ = centers
+        self._work_centers = work_centers
+        self._input_offset = offset
         self._dual_coef_2d = coef
+        for name, value in iteration.items():
+            setattr(self, name, value)
+        self.norm_ = norm
+        report_interpolation(self, residual, dtype)
+
+        if solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
+            warnings.warn(self._singular_message(spec, fit_residual), InterpolationWarning,
+                          stacklevel=6)
+        elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
+            warnings.warn(self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
+                          ConvergenceWarning, stacklevel=6)
+        if n_duplicates and not self.interpolates_ and fit_residual <= max(
+            tol, RESIDUAL_RTOL[dtype]
+        ):
+            warnings.warn(
+                f"{n_duplicates} training rows are exact duplicates of other rows with "
+                f"different targets; they were merged into {X_fit.shape[0]} distinct points "
+                "whose targets are averaged, so the fit cannot interpolate every row "
+                f"(train_residual_ = {residual:.3g}). Deduplicate X (or average the targets "
+                "yourself) to silence this.",
+                InterpolationWarning, stacklevel=6,
+            )
         return coef
 
-    @staticmethod
-    def _relative_residual(fitted_values, Y):
-        scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
-        return float(np.max(np.abs(fitted_values - Y))) / scale if Y.size else 0.0
+    def _epoch_callback(self, offset):
+        """The user's ``callback`` fed the state in the user's coordinates."""
+        raw_centers = {}
 
-    def _singular_message(self, spec):
+        def call(state):
+            if offset is not None:
+                if "value" not in raw_centers:
+                    centers = (state.centers + offset).astype(state.centers.dtype)
+                    centers.flags.writeable = False
+                    raw_centers["value"] = centers
+                fields = {k: v for k, v in vars(state).items() if not k.startswith("_")}
+                fields["centers"] = raw_centers["value"]
+                state = EigenProEpoch(spec=state._spec, tiles=state._tiles, offset=offset,
+                                      work_centers=state._work_centers, **fields)
+            return bool(self.callback(state))
+
+        return call
+
+    def _convergence_message(self, residual, tol, n_points, dtype):
+        need = n_points * n_points * dtype.itemsize / 2**20
+        return (
+            f"EigenPro stopped after n_epochs={self.n_epochs} epochs with a relative training "
+            f"residual of {residual:.3g}, above tol={tol:g}: the fit does not interpolate its "
+            "training targets (interpolates_ is False). Raise n_epochs to continue, raise tol "
+            "to accept this residual, or use solver='direct' (its "
+            f"{n_points} x {n_points} kernel matrix needs {need:,.0f} MiB: raise memory_limit, "
+            f"now {memory_budget_bytes(self.memory_limit) / 2**20:,.0f} MiB, for "
+            "solver='auto' to take it)."
+        )
+
+    def _singular_message(self, spec, residual):
         what = (f"bandwidth={spec.bandwidth:g}" if spec.is_builtin else "the kernel callable")
         return (
-            f"The {self.centers_.shape[0]} x {self.centers_.shape[0]} kernel matrix is "
-            f"numerically singular with {what}: the fit does not interpolate its training "
-            f"targets (relative residual {self.train_residual_:.2g}"
+            f"The kernel matrix of the training points is numerically singular with {what}: "
+            f"the fit does not interpolate its training targets (relative residual "
+            f"{residual:.2g}"
             + (", pseudo-inverse used" if self.used_pseudo_inverse_ else "")
-            + "). Duplicate or near-duplicate points, or a bandwidth much larger than the "
-            "distances between points (every kernel value near 1), cause this; choose a "
-            "bandwidth of the order of those distances (or rescale X) and merge near-duplicates."
+            + "). Near-duplicate points, or a bandwidth much larger than the distances between "
+            "points (every kernel value near 1), cause this; choose a bandwidth of the order "
+            "of those distances (or rescale X) and merge near-duplicates."
         )
 
     def _predict_targets(self, X):
+        out_dtype = output_dtype(X)
         X = np.ascontiguousarray(X, dtype=self.centers_.dtype)
+        # Defaults for a model fitted by skinterp.distributed.fit_kernel_interpolator called
+        # directly (it sets the public attributes only).
         offset = getattr(self, "_input_offset", None)
         centers = getattr(self, "_work_centers", self.centers_)
+        bandwidth = getattr(self, "bandwidth_", None)
+        if bandwidth is None and not callable(self.kernel):
+            bandwidth = float(self.bandwidth)
         if offset is not None:
             X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
-        return kernel_product(
-            X, centers, self._dual_coef_2d, kernel=self._spec(), n_jobs=self._n_threads(),
-            **self._tile_shape(),
+        scores = kernel_product(
+            X, centers, self._dual_coef_2d, kernel=self._spec(bandwidth),
+            n_jobs=self._n_threads(), verbose=self.verbose,
+            **self._tile_shape(self.centers_.dtype.itemsize),
         )
+        return scores.astype(out_dtype, copy=False)
 
-    def _tile_shape(self):
-        itemsize = self.centers_.dtype.itemsize if hasattr(self, "centers_") else 8
+    def _tile_shape(self, itemsize):
         rows, cols = tile_shape(self.memory_limit, itemsize)
         return dict(tile_rows=rows, tile_cols=cols)
+
+    def _fit_dask(self, X, y):
+        """The sharded EigenPro fit (the optional skinterp[dask] extra) of a dask ``X``."""
+        from skinterp.distributed import fit_kernel_interpolator
+
+        resolved = clone(self)
+        bandwidth = None
+        if not callable(self.kernel) and isinstance(self.bandwidth, str):
+            # auto_bandwidth reads only a fixed subsample: compute just those rows.
+            bandwidth = float(auto_bandwidth(np.asarray(X[auto_bandwidth_rows(X.shape[0])])))
+            resolved.set_params(bandwidth=bandwidth)
+        elif not callable(self.kernel):
+            bandwidth = float(self.bandwidth)
+        fit_kernel_interpolator(resolved, X, y)
+        parameters = resolved.get_params(deep=False)
+        for name, value in vars(resolved).items():
+            if name not in parameters:
+                setattr(self, name, value)
+        self.bandwidth_ = bandwidth
+        self.n_duplicates_ = 0
+        self._work_centers = self.centers_
+        self._input_offset = None
+        dtype = self.centers_.dtype
+        report_interpolation(self, self.train_residual_, dtype)
+        tol = max(float(self.tol), TOL_FLOOR[dtype])
+        if self.train_residual_ > tol:
+            warnings.warn(
+                self._convergence_message(self.train_residual_, tol, self.centers_.shape[0],
+                                          dtype),
+                ConvergenceWarning, stacklevel=3,
+            )
+        return self
 
 
 class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstimator):
@@ -331,14 +549,14 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     For distinct points and a strictly positive definite kernel (all built-ins) ``K`` is
     invertible and ``a = K^{{-1}} y`` is the interpolant of minimum RKHS norm (Belkin 2021,
     Sections 3.4, 3.6, 3.9), the ``alpha -> 0`` limit of kernel ridge regression. The direct
-    solver factors ``K`` by Cholesky; when ``K`` is numerically singular (duplicated points, a
-    very large bandwidth) it falls back to the minimum-norm least-squares solution, which
-    averages the targets of duplicates. EigenPro 2 (Ma and Belkin 2019) runs mini-batch SGD on
-    the square loss with the top Nystrom eigen-directions of ``K`` damped, so that batches of
-    thousands of points take steps ``eta = m / beta``; run to convergence it reaches the same
-    interpolant (see :mod:`skinterp.kernel_machine._eigenpro`). Each epoch costs
-    ``2 n**2 d`` flops of BLAS plus ``n**2`` kernel evaluations; the first call also compiles
-    (or loads from cache) the numba kernels, about a second.
+    solver factors ``K`` by Cholesky; when ``K`` is numerically singular (near-duplicate
+    points, a very large bandwidth) it falls back to the minimum-norm least-squares solution
+    and warns. EigenPro 2 (Ma and Belkin 2019) runs mini-batch SGD on the square loss with the
+    top Nystrom eigen-directions of ``K`` damped, so that batches of thousands of points take
+    steps ``eta = m / beta``; run to convergence it reaches the same interpolant (see
+    :mod:`skinterp.kernel_machine._eigenpro`). The first call also compiles (or loads from
+    cache) the numba kernels.
+{_SHARED_NOTES_DOC}
 
     References
     ----------
@@ -354,17 +572,28 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(size=(50, 2))
     >>> y = np.sin(6 * X[:, 0]) + X[:, 1]
-    >>> model = KernelInterpolator(bandwidth=0.5).fit(X, y)
+    >>> model = KernelInterpolator().fit(X, y)
+    >>> model.solver_, round(model.bandwidth_, 2), model.interpolates_
+    ('direct', 0.29, True)
     >>> bool(np.allclose(model.predict(X), y, atol=1e-8))
+    True
+
+    A per-epoch hook: record EigenPro's training loss and stop once it is small.
+
+    >>> losses = []
+    >>> def record(state):
+    ...     losses.append(state.loss)
+    ...     return state.loss < 1e-4
+    >>> model = KernelInterpolator(solver="eigenpro", callback=record, random_state=0)
+    >>> model = model.fit(X, y)
+    >>> model.n_epochs_ == len(losses) and losses[-1] < 1e-4
     True
     """
 
     def fit(self, X, y):
         # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
         if _is_dask_array(X):
-            from skinterp.distributed import fit_kernel_interpolator
-
-            return fit_kernel_interpolator(self, X, y)
+            return self._fit_dask(X, y)
         return super().fit(X, y)
 
     fit.__doc__ = InterpolatingRegressorMixin.fit.__doc__
@@ -399,6 +628,9 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
     interpolating classifiers fitted this way reach the test accuracy of tuned ones. On the
     5000-image MNIST sample (pixels / 255, laplacian kernel, bandwidth 10) EigenPro reaches
     100% training accuracy in two epochs and the direct solve's 93.8% test accuracy.
+    ``interpolates_`` refers to the one-hot scores (residual at most 1e-6 of 1), a stricter
+    test than a training accuracy of 100%.
+{_SHARED_NOTES_DOC}
 
     References
     ----------
@@ -411,9 +643,9 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
     >>> from sklearn.datasets import load_digits
     >>> from skinterp import KernelInterpolationClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> model = KernelInterpolationClassifier(bandwidth=30.0).fit(X[:1000], y[:1000])
-    >>> float(model.score(X[:1000], y[:1000]))
-    1.0
+    >>> model = KernelInterpolationClassifier().fit(X[:1000], y[:1000])
+    >>> float(model.score(X[:1000], y[:1000])), model.interpolates_
+    (1.0, True)
     >>> bool(model.score(X[1000:], y[1000:]) > 0.9)
     True
     """
@@ -421,9 +653,7 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
     def fit(self, X, y):
         # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
         if _is_dask_array(X):
-            from skinterp.distributed import fit_kernel_interpolator
-
-            return fit_kernel_interpolator(self, X, y)
+            return self._fit_dask(X, y)
         return super().fit(X, y)
 
     fit.__doc__ = SquareLossClassifierMixin.fit.__doc__

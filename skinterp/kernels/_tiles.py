@@ -30,6 +30,7 @@ import numpy as np
 from joblib import effective_n_jobs
 
 from .._parallel import chunk_bounds, run_in_chunks, single_threaded_blas
+from .._progress import progress
 from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
 TILE_ROWS = 1024
@@ -40,6 +41,9 @@ THREAD_TILE_COLS = 2048
 # Up to this many features, explicit squared distances in numba beat a BLAS cross product with
 # a short inner dimension (memory bound) and are exact for duplicates.
 DIRECT_MAX_FEATURES = 10
+# Kernel values per chunk of work handed to a thread: a fraction of a second, so that Ctrl-C,
+# which waits for the running chunks, is prompt.
+CHUNK_VALUES = 2**24
 
 
 def squared_norms(X):
@@ -170,7 +174,7 @@ class _TileComputer:
 
 
 def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                  out=None, tile_rows=TILE_ROWS):
+                  out=None, tile_rows=TILE_ROWS, verbose=0):
     """The kernel matrix ``K(X, Z)``, computed by blocks of rows.
 
     Parameters
@@ -188,10 +192,16 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
         Where to write the result (dtype of ``X``).
     tile_rows : int
         Rows per block.
+    verbose : int
+        Progress lines (blocks of rows done, time left) on stderr when > 0.
 
     Returns
     -------
     K : ndarray of shape (n_x, n_z)
+
+    Notes
+    -----
+    Ctrl-C raises ``KeyboardInterrupt`` between blocks of rows (within about one block's time).
     """
     spec = _as_spec(kernel, bandwidth, nu)
     X = np.ascontiguousarray(X)
@@ -210,11 +220,14 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
             computer.tile(start, stop, 0, n_z, out[start:stop])
 
         with single_threaded_blas():
-            run_in_chunks(fill, n_x, rows, n_jobs=n_threads)
+            run_in_chunks(fill, n_x, rows, n_jobs=n_threads, verbose=verbose,
+                          description=f"kernel matrix {n_x} x {n_z}")
     else:
         # Each block of rows is written in place; its numba phase is split over the threads.
         computer = _TileComputer(spec, X, Z, n_jobs, tile_cols=max(n_z, 1))
-        for r0 in range(0, n_x, tile_rows):
+        starts = range(0, n_x, tile_rows)
+        for r0 in progress(starts, f"kernel matrix {n_x} x {n_z}", verbose=verbose,
+                           min_interval=1.0):
             r1 = min(r0 + tile_rows, n_x)
             computer.tile(r0, r1, 0, n_z, out[r0:r1])
     if same:
@@ -223,7 +236,8 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
 
 
 def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                   z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS, keep_first=0):
+                   z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS, keep_first=0,
+                   verbose=0):
     """``K(X, Z) @ A`` without storing ``K``: one ``tile_rows x tile_cols`` tile at a time.
 
     Parameters
@@ -247,6 +261,8 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
         When positive, the first columns ``K(X, Z[:keep_first])`` are copied out of the tiles
         as they pass and returned as well (EigenPro reuses them instead of evaluating the
         kernel a second time).
+    verbose : int
+        Progress lines (blocks of rows done, time left) on stderr when > 0.
 
     Returns
     -------
@@ -286,16 +302,23 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
 
     row_blocks = chunk_bounds(n_x, tile_rows)
     col_blocks = chunk_bounds(n_z, tile_cols)
+    description = f"kernel product {n_x} x {n_z}"
     if not per_thread:
-        accumulate(row_blocks, col_blocks, result)
+        # One block of rows at a time: Ctrl-C is seen between tiles.
+        for block in progress(row_blocks, description, verbose=verbose, min_interval=1.0):
+            accumulate([block], col_blocks, result)
     elif len(row_blocks) >= n_threads:
         # Threads own disjoint blocks of output rows: no reduction.
         def rows(start, stop):
             accumulate(chunk_bounds(stop, tile_rows)[start // tile_rows :], col_blocks, result)
 
         with single_threaded_blas():
-            run_in_chunks(rows, n_x, -(-len(row_blocks) // n_threads) * tile_rows,
-                          n_jobs=n_threads)
+            # Chunks of at most ~16M kernel values (a fraction of a second): Ctrl-C waits
+            # for the running chunks only.
+            per_chunk = max(1, min(-(-len(row_blocks) // n_threads),
+                                   CHUNK_VALUES // (tile_rows * max(n_z, 1))))
+            run_in_chunks(rows, n_x, per_chunk * tile_rows, n_jobs=n_threads,
+                          verbose=verbose, description=description)
     else:
         # Few rows (e.g. one query): threads take groups of column tiles; partial sums added
         # in a fixed order, so the result does not depend on scheduling.

@@ -11,6 +11,7 @@ from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 
 from skinterp.kernels import KernelSpec, kernel_matrix, kernel_product
 from skinterp.kernels._exp import exp_nonpositive
+from skinterp.kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
 from skinterp.kernels._tiles import DIRECT_MAX_FEATURES
 
 
@@ -200,3 +201,58 @@ def test_threaded_calls_leave_the_blas_thread_count_alone():
             lambda i: kernel_product(X[i * 50 : i * 50 + 300], X, A, n_jobs=2), range(8)))
     assert blas_threads() == before
     np.testing.assert_allclose(results[1], kernel_product(X[50:350], X, A), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- bandwidth="auto" rule
+def _kth_neighbour_reference(X, k=10):
+    """The rule by brute force: sklearn's distances within the same fixed subsample."""
+    rows = np.unique(X[auto_bandwidth_rows(X.shape[0])], axis=0)
+    D = np.sort(euclidean_distances(rows), axis=1)
+    return float(np.median(D[:, min(k, rows.shape[0] - 1)]))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(2, 1500),
+    n_features=st.integers(1, 12),
+    offset=st.floats(-1e6, 1e6),
+    exponent=st.integers(-300, 300),
+    seed=st.integers(0, 2**16),
+)
+def test_auto_bandwidth_is_the_kth_neighbour_distance_and_affine_equivariant(
+    n, n_features, offset, exponent, seed
+):
+    X = np.random.RandomState(seed).normal(size=(n, n_features))
+    h = auto_bandwidth(X)
+    np.testing.assert_allclose(h, _kth_neighbour_reference(X), rtol=1e-6)
+    scale = 2.0**exponent
+    moved = auto_bandwidth((X + offset) * scale)
+    # Translating by up to 1e6 rounds unit-scale coordinates to ~1e-10 of the offset.
+    np.testing.assert_allclose(moved, h * scale, rtol=1e-5 + 1e-8 * abs(offset))
+
+
+def test_auto_bandwidth_ignores_duplicates_and_is_one_for_constant_data():
+    X = np.random.RandomState(0).normal(size=(100, 3))
+    assert auto_bandwidth(np.vstack([X] * 5)) == pytest.approx(auto_bandwidth(X))
+    assert auto_bandwidth(np.ones((30, 4))) == 1.0
+    assert auto_bandwidth(np.zeros((1, 2))) == 1.0
+
+
+def test_auto_bandwidth_reads_only_its_subsample_and_needs_little_memory():
+    X = np.random.RandomState(0).normal(size=(20_000, 5))
+    rows = auto_bandwidth_rows(X.shape[0])
+    assert rows.shape == (1000,) and np.all(np.diff(rows) > 0)
+    assert auto_bandwidth(X) == auto_bandwidth(X[rows])
+    tracemalloc.start()
+    auto_bandwidth(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2 * 2**20  # no 1000 x 1000 distance matrix
+
+
+def test_kernel_products_report_progress_when_verbose(capsys):
+    X = np.random.RandomState(0).normal(size=(3000, 5))
+    kernel_product(X, X, np.ones(3000), tile_rows=256, verbose=1)
+    kernel_matrix(X[:600], verbose=1)
+    err = capsys.readouterr().err
+    assert "kernel product 3000 x 3000 [" in err and "kernel matrix 600 x 600 [" in err
