@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from skinterp._progress import progress
 from skinterp.experiments._result import ExperimentResult
 from skinterp.random_features import MinNormRFFRegressor
+from skinterp.random_features._min_norm import DEFAULT_CUTOFF
 
 #: The interval the points are spread over, and the one the curves are drawn (and scored) on.
 DATA_INTERVAL = (-1.0, 1.0)
@@ -75,6 +76,7 @@ def fit_relu_model(X, y, n_components, bandwidth, random_state):
         n_components=int(n_components),
         features="relu",
         bandwidth=bandwidth,
+        cutoff=DEFAULT_CUTOFF,  # the paper's pseudo-inverse (the estimator's default is 1e-3)
         random_state=random_state,
     ).fit(X, y)
 
