@@ -1155,8 +1155,8 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
         y : array-like of shape (n_samples,)
             Its class labels, all in ``classes``.
         classes : array-like of shape (n_classes,), default=None
-            Every class of the whole data: required at the first call, ignored afterwards
-            (scikit-learn's convention).
+            Every class of the whole data: required at the first call (after ``fit``, its
+            ``classes_`` are taken when None), ignored afterwards (scikit-learn's convention).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the batch's squared errors.
 
@@ -1168,6 +1168,8 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
         first = not hasattr(self, "_partial_gram")
         if first:
             self._validate_params()
+            if classes is None:
+                classes = getattr(self, "classes_", None)  # after fit: its classes
             if classes is None:
                 raise ValueError("classes must be passed to the first call of partial_fit.")
         with _restored_on_error(self):
@@ -1218,8 +1220,9 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
         Returns
         -------
         proba : ndarray of shape (n_queries, n_classes)
-            Non-negative, rows summing to 1, columns in the order of ``classes_``; the largest
-            is the class ``predict`` gives (see Notes). float32 for float32 ``X``.
+            Non-negative, rows summing to 1, columns in the order of ``classes_``; the class
+            ``predict`` gives has the largest (tied only where outputs differ by rounding; see
+            Notes). float32 for float32 ``X``.
         """
         scores = self._class_scores(X)
         return simplex_projection(scores).astype(scores.dtype, copy=False)
