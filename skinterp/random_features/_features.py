@@ -43,9 +43,9 @@ SPARSE_MIN_SIZE = 10_000  # entries: below this the conversion costs more than i
 
 _DRAW_CHUNK = 4096  # rows of weights per random stream
 
-FLOPS_PER_CALL = 2e9
-"""Most multiply-adds in one BLAS call of the fits and predictions (about 0.1-0.4 s on a
-shared core): Python sees Ctrl-C only between calls, so a loop of such calls stops within a
+FLOPS_PER_CALL = 3e9
+"""Most multiply-adds in one BLAS call of the fits and predictions (about 0.2-0.6 s on two
+shared cores): Python sees Ctrl-C only between calls, so a loop of such calls stops within a
 second (see :func:`unscaled_features` and the Gram accumulation of :mod:`._min_norm`)."""
 
 BANDWIDTH_RULES = ("auto", "scale")
