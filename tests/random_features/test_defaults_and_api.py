@@ -237,6 +237,11 @@ def test_partial_fit_over_batches_equals_fit_on_the_concatenation(n_components):
                                atol=1e-8)
     assert batches.rank_ == whole.rank_ and batches.n_samples_fit_ == 100
     assert batches.solver_ == "primal"
+    if n_components > 100:  # above the threshold: the dual solver's minimum-norm solution too
+        dual = MinNormRFFRegressor(solver="dual", **params).fit(X, y2, sample_weight=weights)
+        assert dual.rank_ == batches.rank_
+        np.testing.assert_allclose(batches.predict(X_test), dual.predict(X_test), rtol=1e-5,
+                                   atol=1e-6)
     # Its training residual is the weighted RMS one from the normal equations.
     fitted = batches.predict(X)
     root = np.sqrt(weights)[:, None]
@@ -300,6 +305,14 @@ def test_verbose_reports_the_blocks_and_the_solve():
     with redirect_stderr(quiet):
         MinNormRFFRegressor(n_components=2000, random_state=0).fit(X, y)
     assert quiet.getvalue() == ""
+
+
+def test_transformer_verbose_reports_chunks_of_rows():
+    X, _ = smooth_noisy_data(50)
+    stream = io.StringIO()
+    with redirect_stderr(stream):
+        RandomFourierFeatures(n_components=30, random_state=0, verbose=1).fit(X).transform(X)
+    assert stream.getvalue().startswith("RandomFourierFeatures.transform: rows [1/1]")
 
 
 def _interrupt_after(seconds):
