@@ -44,7 +44,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
 from skinterp._base import (
     InterpolatingRegressorMixin,
@@ -91,8 +91,8 @@ Gaussian features of low-dimensional data have many tiny singular values; withou
 their directions fit the noise with huge coefficients."""
 
 INTERPOLATION_TOLERANCE = 1e-6
-"""``interpolates_``: relative training residual (max-norm, :func:`skinterp._base.relative_residual`)
-at most this (``RESIDUAL_RTOL`` of float64, the working dtype of the fits)."""
+"""``interpolates_``: the relative training residual (max-norm,
+:func:`skinterp._base.relative_residual`) at most this (``RESIDUAL_RTOL`` of float64, the working dtype of the fits)."""
 
 NEAR_THRESHOLD = (0.5, 2.0)
 """``n / 2 <= N <= 2 n``: the band around the interpolation threshold in which fit warns."""
