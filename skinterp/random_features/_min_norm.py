@@ -92,7 +92,8 @@ their directions fit the noise with huge coefficients."""
 
 INTERPOLATION_TOLERANCE = 1e-6
 """``interpolates_``: the relative training residual (max-norm,
-:func:`skinterp._base.relative_residual`) at most this (``RESIDUAL_RTOL`` of float64, the working dtype of the fits)."""
+:func:`skinterp._base.relative_residual`) at most this (``RESIDUAL_RTOL`` of float64, the
+working dtype of the fits)."""
 
 NEAR_THRESHOLD = (0.5, 2.0)
 """``n / 2 <= N <= 2 n``: the band around the interpolation threshold in which fit warns."""
