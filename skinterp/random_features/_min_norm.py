@@ -1135,6 +1135,7 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
         + """
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.model_selection import train_test_split
     >>> from skinterp import MinNormRFFClassifier
