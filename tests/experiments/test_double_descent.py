@@ -15,6 +15,7 @@ from skinterp.experiments.double_descent import (
     double_descent,
 )
 from skinterp.random_features import limit_kernel
+from skinterp.random_features._min_norm import DEFAULT_CUTOFF
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,9 @@ def test_each_grid_point_is_the_classifier_fitted_from_scratch(digits, sweep):
     X, y, X_test, y_test = digits
     one_hot = np.eye(10)[y_test]
     for i, n_components in enumerate(sweep.n_components):
-        model = MinNormRFFClassifier(n_components=int(n_components), bandwidth=3.0, random_state=0)
+        model = MinNormRFFClassifier(
+            n_components=int(n_components), bandwidth=3.0, random_state=0, cutoff=DEFAULT_CUTOFF
+        )
         model.fit(X, y)
         scores = model._predict_targets(X_test)
         # At N = n the problem is ill conditioned and rounding (different summation orders)
@@ -96,7 +99,9 @@ def test_regression_and_relu_features():
     assert result.kernel_limit is None
     assert np.all(np.isnan(result.test_error))
     assert result.params["features"] == ["relu"]
-    model = MinNormRFFRegressor(n_components=400, bandwidth=1.0, features="relu", random_state=0)
+    model = MinNormRFFRegressor(
+        n_components=400, bandwidth=1.0, features="relu", random_state=0, cutoff=DEFAULT_CUTOFF
+    )
     prediction = model.fit(X, y).predict(X_test)
     np.testing.assert_allclose(
         result.test_loss[-1], np.mean((prediction - y_test) ** 2), rtol=1e-6

@@ -26,7 +26,9 @@ def rows_by_size(result):
 def test_rows_are_the_estimator_fitted_from_scratch(result):
     X, y = one_dimensional_data(12, 0.1, 0)
     for N in (3, 30, 3000):
-        model = MinNormRFFRegressor(n_components=N, features="relu", bandwidth=0.5, random_state=0)
+        model = MinNormRFFRegressor(
+            n_components=N, features="relu", bandwidth=0.5, random_state=0, cutoff=1e-7
+        )
         model.fit(X, y)
         row = rows_by_size(result)[N]
         assert row["norm"] == pytest.approx(model.coef_norm_, rel=1e-9)
@@ -88,7 +90,9 @@ def test_result_shape_json_round_trip_and_plot(result):
     assert len(axes) == 4 and axes[-1].get_xscale() == "log"
     # The panels are refitted from params: the same curve as the estimator's.
     X, y, grid, curves = again.panel_curves()
-    model = MinNormRFFRegressor(n_components=30, features="relu", bandwidth=0.5, random_state=0)
+    model = MinNormRFFRegressor(
+        n_components=30, features="relu", bandwidth=0.5, random_state=0, cutoff=1e-7
+    )
     np.testing.assert_allclose(curves[30], model.fit(X, y).predict(grid))
     plt.close("all")
 

@@ -45,7 +45,8 @@ def test_predictions_equal_linear_regression_on_the_same_features(
 ):
     X, Y, X_test = regression_data(n_samples)
     model = MinNormRFFRegressor(
-        n_components=n_components, bandwidth=bandwidth, features=features, random_state=0
+        n_components=n_components, bandwidth=bandwidth, features=features, random_state=0,
+        cutoff=1e-7,  # the exact pseudo-inverse (the default 1e-3 regularises)
     ).fit(X, Y)
     Phi = features_of(model, X)
     assert np.linalg.cond(Phi) < 1e4  # well conditioned: the comparison is about the solver
@@ -133,7 +134,9 @@ def test_test_loss_and_norm_peak_at_the_interpolation_threshold():
     one_hot = np.eye(10)[y_test]
     losses, norms = {}, {}
     for n_components in (150, 270, 300, 330, 3000):
-        model = MinNormRFFClassifier(n_components=n_components, bandwidth=3.0, random_state=0)
+        model = MinNormRFFClassifier(
+            n_components=n_components, bandwidth=3.0, random_state=0, cutoff=1e-7
+        )
         model.fit(X, y)
         scores = model._predict_targets(X_test)
         losses[n_components] = np.mean(np.sum((scores - one_hot) ** 2, axis=1))
@@ -157,10 +160,11 @@ def test_classifier_interpolates_string_labels_above_the_threshold():
 
 def test_below_the_threshold_the_fit_is_least_squares_and_does_not_interpolate():
     X, Y, _ = regression_data(200)
-    model = MinNormRFFRegressor(n_components=50, bandwidth=1.0, random_state=0).fit(X, Y)
+    model = MinNormRFFRegressor(n_components=50, bandwidth=1.0, random_state=0, cutoff=1e-7)
+    model.fit(X, Y)
     Phi = features_of(model, X)
-    residual = np.linalg.norm(Y - Phi @ model.coef_) / np.linalg.norm(Y)
-    assert not model.interpolates_
+    residual = np.max(np.abs(Y - Phi @ model.coef_)) / np.max(np.abs(Y))
+    assert not model.interpolates_ and model.n_directions_cut_ == 0 and model.rank_ == 50
     np.testing.assert_allclose(model.train_residual_, residual, rtol=1e-6)
     np.testing.assert_allclose(Phi.T @ (Y - Phi @ model.coef_), 0, atol=1e-8)  # normal equations
 
@@ -219,14 +223,16 @@ def test_shapes_single_and_multi_output():
     np.testing.assert_allclose(single.predict(X_test), multi.predict(X_test)[:, 0], rtol=1e-10)
 
 
-def test_float32_input_is_computed_in_float64():
+def test_float32_input_is_computed_in_float64_and_returned_as_float32():
     X, Y, X_test = regression_data(30)
     X32 = X.astype(np.float32)
     single = MinNormRFFRegressor(n_components=100, random_state=0).fit(X32, Y)
     double = MinNormRFFRegressor(n_components=100, random_state=0).fit(X32.astype(np.float64), Y)
     prediction = single.predict(X_test.astype(np.float32))
-    assert prediction.dtype == np.float64
-    np.testing.assert_array_equal(prediction, double.predict(X_test.astype(np.float32).astype(float)))
+    assert prediction.dtype == np.float32
+    expected = double.predict(X_test.astype(np.float32).astype(float))
+    assert expected.dtype == np.float64
+    np.testing.assert_array_equal(prediction, expected.astype(np.float32))
 
 
 def test_cutoff_truncates_small_singular_values():
@@ -335,7 +341,8 @@ def test_float32_gram_with_refinement_gives_the_float64_solution(seed, n_samples
     if condition < 1e4:  # far inside the range where refinement must work
         assert solution is not None
     if solution is not None:
-        coef, residual = solution
+        coef, fitted, residual = solution
+        np.testing.assert_allclose(fitted, C @ coef, rtol=1e-9, atol=1e-9 * np.abs(Y).max())
         reference = np.linalg.lstsq(C, Y, rcond=None)[0]  # the minimum-norm solution
         assert residual <= 1e3 * REFINEMENT_TOLERANCE
         assert relative_error(coef, reference) < 1e-9 * max(1.0, condition / 1e4)
@@ -348,7 +355,8 @@ def test_refinement_gives_way_to_float64_on_a_singular_gram_matrix():
     X, Y, X_test = regression_data(40)
     X[20:] = X[:20]  # duplicated points with different targets: no interpolant exists
     assert refined_dual_solve(_feature_blocks(X, 800, 1.0, 0), Y, cutoff=1e-7) is None
-    model = MinNormRFFRegressor(n_components=800, bandwidth=1.0, random_state=0).fit(X, Y)
+    model = MinNormRFFRegressor(n_components=800, bandwidth=1.0, random_state=0, cutoff=1e-7)
+    model.fit(X, Y)
     # The float64 path with the cut-off: lstsq dropping singular values below 1e-7 of the top.
     coef = np.linalg.lstsq(features_of(model, X), Y, rcond=model.cutoff)[0]
     assert not model.interpolates_ and model.rank_ == 20

@@ -99,10 +99,12 @@ def test_feature_names_out(cls):
 def test_bandwidth_scale_is_svc_gamma_scale():
     rng = np.random.default_rng(4)
     X = 3 * rng.normal(size=(100, 7))
-    transformer = RandomFourierFeatures(random_state=0).fit(X)
+    transformer = RandomFourierFeatures(bandwidth="scale", random_state=0).fit(X)
     # gamma = 1 / (n_features * X.var()) and gamma = 1 / (2 sigma^2)
     np.testing.assert_allclose(1 / (2 * transformer.bandwidth_**2), 1 / (7 * X.var()))
-    assert RandomFourierFeatures().fit(np.ones((4, 2))).bandwidth_ == 1.0  # constant X
+    constant = np.ones((4, 2))
+    assert RandomFourierFeatures(bandwidth="scale").fit(constant).bandwidth_ == 1.0
+    assert RandomFourierFeatures().fit(constant).bandwidth_ == 1.0  # "auto" too
 
 
 def test_same_seed_same_features_and_other_seed_other_features():
