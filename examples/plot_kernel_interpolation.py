@@ -29,6 +29,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skinterp import KernelInterpolationClassifier
 from skinterp.datasets import load_mnist_sample
+from skinterp.experiments import show_figures
 
 try:
     X_train, y_train, X_test, y_test = load_mnist_sample()  # pixels / 255
@@ -97,4 +98,4 @@ ax_norm.set_xlabel("epoch")
 ax_norm.set_ylabel("RKHS norm  sqrt(a^T K a)")
 ax_norm.legend()
 fig.tight_layout()
-plt.show()
+show_figures("plot_kernel_interpolation")  # plt.show() on a screen; saved as PNG without one

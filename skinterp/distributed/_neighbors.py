@@ -17,7 +17,6 @@ import numpy as np
 from skinterp._base import validate_features
 from skinterp.neighbors._search import build_index
 from skinterp.neighbors._search import kneighbors as local_kneighbors
-from skinterp.neighbors._weights import LOG, POWER, singular_kernel_average
 
 from ._client import DEFAULT_TIMEOUT, active_client, configure_workers
 from ._eigenpro import _result
@@ -75,8 +74,8 @@ class ShardedNeighbors:
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise ValueError("The dask cluster has no workers.")
-        points = estimator._fit_X
-        if estimator.n_neighbors_ == points.shape[0]:
+        points = estimator._points  # normalised, distinct
+        if estimator._use_all:
             raise ValueError("n_neighbors=None (every point) needs no search: predict locally.")
         self.estimator, self.timeout, self.chunk_rows = estimator, timeout, chunk_rows
         edges = np.linspace(0, points.shape[0], len(workers) + 1).round().astype(int)
@@ -98,28 +97,22 @@ class ShardedNeighbors:
         self.shards = [future.result(timeout=timeout) for future in futures]
 
     def kneighbors(self, X, n_neighbors):
-        """Distances and global indices of the ``n_neighbors`` nearest training points."""
-        X = np.ascontiguousarray(X, dtype=self.estimator._fit_X.dtype)
+        """Distances and global indices of the ``n_neighbors`` nearest training points of the
+        normalised queries ``X`` (``estimator._normalised_queries``)."""
+        X = np.ascontiguousarray(X, dtype=np.float64)
         calls = [shard.query(X, n_neighbors) for shard in self.shards]
         parts = [_result(call, self.timeout, "the neighbour search") for call in calls]
         return merge_neighbors(parts, n_neighbors)
 
     def _predict_targets(self, X):
-        # The local estimator's averaging, with the merged neighbours of the shards.
+        # The local estimator's averaging (multiplicities, weights, re-search), with the
+        # merged neighbours of the shards.
         est = self.estimator
-        k = est.n_neighbors_
-        weight_kind = LOG if est.weight == "log" else POWER
-        n_search = k + 1 if weight_kind == LOG else k
         out = np.empty((X.shape[0], est._fit_y.shape[1]), dtype=np.float64)
         for start in range(0, X.shape[0], self.chunk_rows):
             stop = min(start + self.chunk_rows, X.shape[0])
-            distances, indices = self.kneighbors(X[start:stop], n_search)
-            scales = distances[:, -1] if weight_kind == LOG else distances[:, 0]
-            if weight_kind == LOG:
-                distances, indices = distances[:, :k], indices[:, :k]
-            singular_kernel_average(
-                distances, indices, scales, est._fit_y, est.alpha_, weight_kind, out[start:stop]
-            )
+            est._average(est._normalised_queries(X[start:stop]), out[start:stop],
+                         search=self.kneighbors)
         return out
 
     def predict(self, X):

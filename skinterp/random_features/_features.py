@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skinterp._base import check_model_memory, output_dtype, validate_features
+from skinterp._base import DocLinkMixin, check_model_memory, output_dtype, validate_features
 from skinterp._duplicates import merge_duplicate_points
 from skinterp._parallel import run_in_chunks
 from skinterp._progress import progress
@@ -199,7 +199,9 @@ def unscaled_features(X, weights, offsets, kind, start=0, stop=None, *, inputs=N
     return features
 
 
-class _RandomFeaturesBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _RandomFeaturesBase(
+    DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Fit draws the weights; transform maps ``X`` to ``sqrt(2 / N) * activation(X W + b)``."""
 
     _kind: str = FOURIER

@@ -34,10 +34,11 @@ def test_sharded_regressor_predicts_as_local(client, params):
 
 def test_merged_neighbours_are_the_local_ones(client):
     local = SingularKernelNN(n_neighbors=9).fit(X, Y)
-    distances, indices = ShardedNeighbors(local, client).kneighbors(X_TEST, 9)
+    queries = local._normalised_queries(X_TEST)
+    distances, indices = ShardedNeighbors(local, client).kneighbors(queries, 9)
     from skinterp.neighbors._search import kneighbors
 
-    expected_d, expected_i = kneighbors(local._fit_X, X_TEST, 9, index=local._index)
+    expected_d, expected_i = kneighbors(local._points, queries, 9, index=local._index)
     np.testing.assert_array_equal(indices, expected_i)
     np.testing.assert_allclose(distances, expected_d, rtol=1e-14)
 
