@@ -82,8 +82,16 @@ def nearest_neighbour_distance(X, *, n_neighbors=AUTO_NEIGHBORS, subsample=AUTO_
     return float(np.median(np.sqrt(kth))) * magnitude
 
 
-def auto_bandwidth(X):
+def auto_bandwidth(X, rule="neighbors"):
     """The default bandwidth for data ``X``: the median distance to the 10th nearest neighbour.
+
+    ``rule="median"`` gives the median pairwise distance instead: the rule of the random-feature
+    models, whose default cut-off (``cutoff=1e-3``) regularises the fit, so that the wider,
+    smoother kernel of the median rule no longer overfits. Measured with that cut-off
+    (``benchmarks/bench_random_features.py --defaults``), 5-fold R^2 on standardised California
+    is 0.73 with the median rule against 0.66 with the neighbour rule, and on 4-D smooth noisy
+    data the neighbour rule fell to R^2 -4.9 in a fold. Exact interpolants (kernel machines)
+    use the neighbour rule, for the reasons below.
 
     The rule of every ``bandwidth="auto"`` of the package (kernel machines, random features):
     :func:`nearest_neighbour_distance` with 10 neighbours on a fixed-seed subsample of 1000
@@ -113,5 +121,7 @@ def auto_bandwidth(X):
     >>> auto_bandwidth(np.ones((5, 2)))
     1.0
     """
-    distance = nearest_neighbour_distance(X)
+    if rule not in ("neighbors", "median"):
+        raise ValueError(f"rule must be 'neighbors' or 'median', got {rule!r}.")
+    distance = nearest_neighbour_distance(X) if rule == "neighbors" else median_distance(X)
     return distance if distance > 0.0 else 1.0

@@ -68,7 +68,7 @@ def resolve_bandwidth(bandwidth, X):
     if X.shape[0] > 1:
         X = merge_duplicate_points(X, np.zeros((X.shape[0], 0))).points
     if bandwidth == "auto":
-        return float(auto_bandwidth(X))
+        return float(auto_bandwidth(X, rule="median"))
     # The standard deviation of X / its largest magnitude, times that magnitude: the
     # variance of data at a scale of 1e-300 (or 1e300) under- (over-)flows.
     magnitude = float(np.max(np.abs(X))) if X.size else 0.0
