@@ -246,6 +246,7 @@ def test_sigint_during_a_fit_leaves_the_previous_fit(monkeypatch):
         model.fit(X, X[:, 0])
     stopped = time.perf_counter()
     timers[0].cancel()
-    assert stopped - qhull_done[0] < 0.3 + 1.0
+    # About a second on a quiet machine; the margin is for the shared 2-core CI machine.
+    assert stopped - qhull_done[0] < 0.3 + 2.0
     assert model.n_unique_ == 40
     np.testing.assert_array_equal(model.predict(Q), before)
