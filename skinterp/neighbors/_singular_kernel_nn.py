@@ -343,7 +343,7 @@ _NOTES_DOC = """
     its midrange and divides by a power of two (exact) so that the points lie in [-1, 1], and
     applies the same to the queries: data of scale 2**-1000 or 2**1000, or offset by 1e12,
     give the predictions of the same data near 1 (bitwise, when the transformed inputs are
-    exact; tested for offsets up to 1e12 and scales 2**k, |k| <= 1000). Distances are exact
+    exact; tested for offsets up to 1e12 and scales ``2**k``, ``|k| <= 1000``). Distances are exact
     float64 differences of the normalised inputs (brute force selects candidates on expanded
     float32 scores but certifies and recomputes them exactly): at offset 1e6 in 20 dimensions
     the predictions stay exact where scikit-learn's brute force is off by 0.16. Queries more than

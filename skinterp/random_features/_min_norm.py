@@ -1008,9 +1008,9 @@ class MinNormRFFRegressor(InterpolatingRegressorMixin, _MinNormRFFBase):
     >>> bool(np.allclose(model.predict(X), y, atol=1e-6))
     True
 
-A wider bandwidth makes the features smoother: one singular direction falls below the
-default cut-off, which drops it, and the fit no longer interpolates (the paper's
-``cutoff=1e-7`` keeps it):
+    A wider bandwidth makes the features smoother: one singular direction falls below the
+    default cut-off, which drops it, and the fit no longer interpolates (the paper's
+    ``cutoff=1e-7`` keeps it):
 
     >>> wide = MinNormRFFRegressor(n_components=2000, bandwidth=0.2, random_state=0).fit(X, y)
     >>> wide.n_directions_cut_, wide.rank_, wide.interpolates_
