@@ -24,6 +24,25 @@ def auto_bandwidth_rows(n_samples, subsample=AUTO_SUBSAMPLE):
     return np.sort(np.random.RandomState(0).choice(n_samples, subsample, replace=False))
 
 
+def _scaled_subsample(X, subsample):
+    """``(unit, magnitude)``: the rule's rows of ``X`` divided by their largest magnitude and
+    centred, as float64, and that magnitude; None for fewer than two rows or all-zero rows.
+
+    Dividing by the magnitude first keeps squared distances finite at 1e300 and normal at
+    1e-300; the rules scale their distances back by ``magnitude``.
+    """
+    X = np.asarray(X)
+    n = X.shape[0]
+    if n < 2:
+        return None
+    rows = X[auto_bandwidth_rows(n, subsample)] if n > subsample else X
+    magnitude = float(np.max(np.abs(rows)))
+    if not (np.isfinite(magnitude) and magnitude > 0.0):
+        return None
+    unit = np.asarray(rows, dtype=np.float64) / magnitude
+    return unit - unit.mean(axis=0), magnitude
+
+
 def median_distance(X, *, subsample=AUTO_SUBSAMPLE):
     """The median Euclidean distance between distinct rows of a fixed subsample of ``X``.
 
@@ -31,16 +50,10 @@ def median_distance(X, *, subsample=AUTO_SUBSAMPLE):
     data. Distances are computed on ``X`` divided by its largest magnitude (no overflow at
     1e300, no underflow at 1e-300) and scaled back. Returns 0.0 when all rows are equal.
     """
-    X = np.asarray(X)
-    n = X.shape[0]
-    if n < 2:
+    scaled = _scaled_subsample(X, subsample)
+    if scaled is None:
         return 0.0
-    rows = X[auto_bandwidth_rows(n, subsample)] if n > subsample else X
-    magnitude = float(np.max(np.abs(rows)))
-    if not (np.isfinite(magnitude) and magnitude > 0.0):
-        return 0.0
-    unit = np.asarray(rows, dtype=np.float64) / magnitude
-    unit = unit - unit.mean(axis=0)
+    unit, magnitude = scaled
     sq = np.einsum("ij,ij->i", unit, unit)
     d2 = sq[:, None] + sq[None, :] - 2.0 * (unit @ unit.T)
     upper = d2[np.triu_indices(unit.shape[0], k=1)]
@@ -56,17 +69,12 @@ def nearest_neighbour_distance(X, *, n_neighbors=AUTO_NEIGHBORS, subsample=AUTO_
     subsample divided by its largest magnitude and centred (no overflow at 1e300, no underflow
     at 1e-300) and scaled back. Returns 0.0 when all rows are equal.
     """
-    X = np.asarray(X)
-    n = X.shape[0]
-    if n < 2:
+    scaled = _scaled_subsample(X, subsample)
+    if scaled is None:
         return 0.0
-    rows = X[auto_bandwidth_rows(n, subsample)] if n > subsample else X
-    magnitude = float(np.max(np.abs(rows)))
-    if not (np.isfinite(magnitude) and magnitude > 0.0):
-        return 0.0
-    unit = np.asarray(rows, dtype=np.float64) / magnitude
+    unit, magnitude = scaled
     # Distinct rows: duplicates would make the k-th neighbour distance 0.
-    unit = np.unique(unit - unit.mean(axis=0), axis=0)
+    unit = np.unique(unit, axis=0)
     m = unit.shape[0]
     if m < 2:
         return 0.0
