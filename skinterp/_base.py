@@ -310,6 +310,14 @@ class SquareLossClassifierMixin(DocLinkMixin, ClassifierMixin):
         X = validate_features(self, X, reset=False)
         return self._predict_targets(X)
 
+    def _decision_scores(self, X):
+        """``decision_function`` of a twin: the interpolated one-hot scores, or for two classes
+        the second class's score minus the first's (scikit-learn's binary convention)."""
+        scores = self._class_scores(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
     def _normalised_class_scores(self, X):
         """``predict_proba`` for cores whose scores are convex weights of one-hot labels.
 

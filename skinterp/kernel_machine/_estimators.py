@@ -677,7 +677,4 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
             Interpolated one-hot scores (``(n_queries,)``, the second class's score minus the
             first's, for two classes, as scikit-learn expects).
         """
-        scores = self._class_scores(X)
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
+        return self._decision_scores(X)

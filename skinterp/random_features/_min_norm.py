@@ -1244,10 +1244,7 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
             class's output minus the first's (positive: ``classes_[1]``), as scikit-learn
             expects. float32 for float32 ``X``.
         """
-        scores = self._class_scores(X)
-        if scores.shape[1] == 2:
-            return scores[:, 1] - scores[:, 0]
-        return scores
+        return self._decision_scores(X)
 
     def predict_proba(self, X):
         """Class probabilities: the outputs projected onto the probability simplex.
