@@ -18,6 +18,8 @@ methods (neighbours, simplicial) compute in float64, where their exactness lives
 outputs.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.base import _fit_context
@@ -52,6 +54,22 @@ def report_interpolation(estimator, residual, dtype):
     estimator.train_residual_ = float(residual)
     estimator.interpolates_ = bool(residual <= RESIDUAL_RTOL[np.dtype(dtype)])
     return estimator.interpolates_
+
+
+@contextmanager
+def restored_on_error(estimator):
+    """Leave ``estimator`` exactly as it was when the block raises (Ctrl-C included).
+
+    The interrupt contract of every long fit: an interrupted (or failed) fit leaves the
+    estimator unfitted, or with its previous fit.
+    """
+    state = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(state)
+        raise
 
 
 def output_dtype(X):

@@ -16,6 +16,7 @@ from skinterp._base import (
     check_class_labels,
     check_finite_targets,
     output_dtype,
+    restored_on_error,
     relative_residual,
     report_interpolation,
     rows_per_chunk,
@@ -50,18 +51,6 @@ def auto_alpha(dimension):
     1-NN). See the class Notes for the measurements behind the rule.
     """
     return dimension / 2.0
-
-
-def _fit_atomically(estimator, fit, *args):
-    """Run ``fit(*args)``; on any exception (Ctrl-C too) restore the estimator as it was."""
-    before = dict(vars(estimator))
-    try:
-        fit(*args)
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(before)
-        raise
-    return estimator
 
 
 def _positive_rows(X, y, sample_weight):
@@ -452,7 +441,9 @@ class SingularKernelNN(InterpolatingRegressorMixin, _SingularKernelNNBase):
         self : object
             The fitted estimator.
         """
-        return _fit_atomically(self, self._fit, X, y, sample_weight)
+        with restored_on_error(self):
+            self._fit(X, y, sample_weight)
+        return self
 
     def _fit(self, X, y, sample_weight):
         X, y = validate_features(
@@ -557,7 +548,9 @@ class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBas
         self : object
             The fitted classifier.
         """
-        return _fit_atomically(self, self._fit, X, y, sample_weight)
+        with restored_on_error(self):
+            self._fit(X, y, sample_weight)
+        return self
 
     def _fit(self, X, y, sample_weight):
         X, y = validate_features(self, X, y, reset=True, **self._fit_validation)

@@ -55,6 +55,7 @@ from skinterp._base import (
     check_memory,
     memory_budget_bytes,
     output_dtype,
+    restored_on_error,
     relative_residual,
     report_interpolation,
     validate_features,
@@ -606,18 +607,6 @@ def simplex_projection(scores):
     return np.maximum(scores - tau[:, None], 0.0)
 
 
-@contextlib.contextmanager
-def _restored_on_error(estimator):
-    """Leave ``estimator`` exactly as it was when the block raises (Ctrl-C included)."""
-    state = dict(estimator.__dict__)
-    try:
-        yield
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(state)
-        raise
-
-
 class _MinNormRFFBase(BaseEstimator):
     """The maths shared by the regressor and the classifier: fit solves, predict sums blocks."""
 
@@ -1051,7 +1040,7 @@ class MinNormRFFRegressor(InterpolatingRegressorMixin, _MinNormRFFBase):
         self : object
             The fitted estimator.
         """
-        with _restored_on_error(self):
+        with restored_on_error(self):
             X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
             targets, single_output = as_2d_targets(check_finite_targets(y))
             self._fit_targets(X, targets, sample_weight)
@@ -1082,7 +1071,7 @@ class MinNormRFFRegressor(InterpolatingRegressorMixin, _MinNormRFFBase):
         first = not hasattr(self, "_partial_gram")
         if first:
             self._validate_params()
-        with _restored_on_error(self):
+        with restored_on_error(self):
             X, y = validate_features(self, X, y, reset=first, multi_output=True, y_numeric=True)
             targets, single_output = as_2d_targets(check_finite_targets(y))
             if not first and targets.shape[1] != self.coef_.shape[1]:
@@ -1170,7 +1159,7 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
         self : object
             The fitted classifier.
         """
-        with _restored_on_error(self):
+        with restored_on_error(self):
             X, y = validate_features(self, X, y, reset=True)
             check_class_labels(y)
             check_classification_targets(y)
@@ -1212,7 +1201,7 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
                 classes = getattr(self, "classes_", None)  # after fit: its classes
             if classes is None:
                 raise ValueError("classes must be passed to the first call of partial_fit.")
-        with _restored_on_error(self):
+        with restored_on_error(self):
             X, y = validate_features(self, X, y, reset=first)
             check_class_labels(y)
             check_classification_targets(y)
