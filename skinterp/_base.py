@@ -18,6 +18,9 @@ methods (neighbours, simplicial) compute in float64, where their exactness lives
 outputs.
 """
 
+import os
+import sys
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -26,6 +29,25 @@ from sklearn.base import _fit_context
 from sklearn import get_config
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+import joblib
+import sklearn
+
+from skinterp.exceptions import InterpolationWarning  # noqa: F401  (re-exported)
+
+_LIBRARY_DIRECTORIES = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (sys.modules["skinterp"], sklearn, joblib)
+)
+
+
+def warn_user(message, category):
+    """``warnings.warn`` attributed to the user's line: the first frame outside skinterp and
+    scikit-learn (whatever the depth of the call, e.g. ``fit`` or ``partial_fit`` or inside
+    ``GridSearchCV``), so that the default filter shows each warning once per calling line."""
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRECTORIES):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -75,15 +97,6 @@ def restored_on_error(estimator):
 def output_dtype(X):
     """The dtype of outputs for inputs ``X`` under the package's policy (see above)."""
     return np.float32 if np.asarray(X).dtype == np.float32 else np.float64
-
-
-class InterpolationWarning(UserWarning):
-    """A fit that cannot interpolate its training targets to working precision.
-
-    Raised, for instance, when a kernel matrix is numerically singular (a bandwidth much larger
-    than the spread of the data, near-duplicate points); the message names the parameter to
-    change. ``train_residual_`` holds the measured training residual.
-    """
 
 
 def validate_features(estimator, X, y="no_validation", *, reset, **check_params):

@@ -59,8 +59,10 @@ from skinterp._base import (
     relative_residual,
     report_interpolation,
     validate_features,
+    warn_user,
 )
 from skinterp._parallel import single_threaded_blas
+from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
 from skinterp._progress import progress
 from skinterp.random_features._features import (
     BANDWIDTH_RULES,
@@ -114,16 +116,6 @@ REFINEMENT_TOLERANCE = 1e-12
 """Relative residual ``||Y - G a|| / ||Y||`` at which the iterative refinement stops."""
 
 _MAX_REFINEMENTS = 10
-
-
-class InterpolationThresholdWarning(UserWarning):
-    """A random-feature fit with ``n_components`` near the number of samples ``n``.
-
-    At the interpolation threshold ``N = n`` the feature matrix is square and ill-conditioned:
-    the minimum-norm solution has a huge norm and a test error that can be orders of magnitude
-    above that of ``N`` far from ``n`` (the peak of double descent), and it depends on
-    ``cutoff``. The message says how many singular directions the cut-off dropped.
-    """
 
 
 @dataclass
@@ -694,7 +686,7 @@ class _MinNormRFFBase(BaseEstimator):
         self.random_weights_, self.random_offset_ = random_weights, random_offset
         self._set_solution(solution, n_samples=X.shape[0])
         self._drop_partial_state()
-        self._warn_near_threshold(X.shape[0])
+        self._warn_if_not_interpolating(X.shape[0])
 
     def _set_solution(self, solution, *, n_samples):
         self.coef_ = solution.coef
@@ -709,10 +701,30 @@ class _MinNormRFFBase(BaseEstimator):
         for name in ("_partial_gram", "_partial_moments", "_partial_norm2"):
             self.__dict__.pop(name, None)
 
+    def _warn_if_not_interpolating(self, n_samples):
+        """Say what the fit did when it is not the minimum-norm interpolant the class promises.
+
+        Near the threshold (``n / 2 <= N <= 2 n``): :class:`InterpolationThresholdWarning`,
+        whatever the residual. Above it (``N > 2 n``), where an interpolant exists:
+        :class:`InterpolationWarning` when the cut-off left a training residual. Below it the fit
+        is least squares by construction (documented), and says nothing.
+        """
+        low, high = NEAR_THRESHOLD
+        if low * n_samples <= self.n_components <= high * n_samples:
+            self._warn_near_threshold(n_samples)
+        elif self.n_components > high * n_samples and not self.interpolates_:
+            warn_user(
+                f"{type(self).__name__} did not interpolate its {n_samples} training samples "
+                f"(relative training residual {self.train_residual_:.2g}): the cut-off "
+                f"(cutoff={self.cutoff:g}) dropped {self.n_directions_cut_} of the {n_samples} "
+                "singular directions of the feature matrix, which regularises the fit (often "
+                "the better test error on noisy, low-dimensional data). Pass cutoff=1e-7 for "
+                "the minimum-norm interpolant.",
+                InterpolationWarning,
+            )
+
     def _warn_near_threshold(self, n_samples):
         low, high = NEAR_THRESHOLD
-        if not low * n_samples <= self.n_components <= high * n_samples:
-            return
         size = min(n_samples, self.n_components)
         if self.n_directions_cut_:
             what = (f"the cut-off (cutoff={self.cutoff:g}) dropped {self.n_directions_cut_} of "
@@ -722,13 +734,12 @@ class _MinNormRFFBase(BaseEstimator):
             what = (f"the cut-off (cutoff={self.cutoff:g}) dropped none of its {size} singular "
                     f"directions: the solution has norm {self.coef_norm_:.3g} and its test error "
                     "can be orders of magnitude above that of n_components far from n_samples")
-        warnings.warn(
+        warn_user(
             f"n_components={self.n_components} is near the interpolation threshold "
             f"n_samples={n_samples} (within a factor {high:g}; the peak of double descent): "
             f"{what}. Choose n_components below n_samples / {1 / low:g} or above "
             f"{high:g} * n_samples, or raise cutoff.",
             InterpolationThresholdWarning,
-            stacklevel=5,
         )
 
     # ----------------------------------------------------------------------------------------
@@ -787,6 +798,7 @@ class _MinNormRFFBase(BaseEstimator):
         self.random_weights_, self.random_offset_ = random_weights, random_offset
         self._set_solution(solution, n_samples=n_seen)
         self._partial_gram, self._partial_moments, self._partial_norm2 = gram, moments, norm2
+        self._warn_if_not_interpolating(n_seen)
 
     def _predict_targets(self, X):
         scores = predict_min_norm(
@@ -903,8 +915,13 @@ _NOTES_DOC = """
     (the Gaussian kernel interpolant itself is catastrophic there). ``cutoff=1e-3`` drops those
     directions (``n_directions_cut_``) and gives R^2 of 0.70-0.74; see the user guide for the
     table. To reproduce the paper's pseudo-inverse, pass ``cutoff=1e-7``. Near the threshold
-    (``n / 2 <= N <= 2 n``) fit warns and says whether the cut-off acted; ``n_components=1000``
-    is near it for about 500 to 2,000 training samples (digits: 1,437 per fold).
+    (``n / 2 <= N <= 2 n``) fit warns (:class:`~skinterp.exceptions.InterpolationThresholdWarning`)
+    and says whether the cut-off acted; ``n_components=1000`` is near it for about 500 to 2,000
+    training samples (digits: 1,437 per fold). Above it (``N > 2 n``) an interpolant exists:
+    when the cut-off keeps the fit from interpolating (``interpolates_`` false, typical of
+    smooth features of low-dimensional data) fit warns
+    (:class:`~skinterp.exceptions.InterpolationWarning`) with the number of directions cut.
+    Below the threshold the fit is least squares by construction and does not warn.
 
     **Sample weights.** ``fit(X, y, sample_weight=s)`` returns the solution of minimum norm
     among the minimisers of ``sum_i s_i ||phi(x_i) W - y_i||^2`` (rows of ``Phi`` and ``Y``

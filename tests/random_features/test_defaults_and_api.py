@@ -23,6 +23,7 @@ from skinterp import (
     RandomReLUFeatures,
 )
 from skinterp._base import relative_residual
+from skinterp.exceptions import InterpolationWarning
 from skinterp.kernels._bandwidth import auto_bandwidth
 from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
@@ -106,6 +107,28 @@ def test_cut_off_is_reported_and_warned_near_the_threshold():
         MinNormRFFRegressor(n_components=50, random_state=0).fit(X, y)  # N < n / 2
         far = MinNormRFFRegressor(n_components=1000, bandwidth=0.3, random_state=0).fit(X, y)
     assert far.n_directions_cut_ == 0 and far.rank_ == 200 and far.interpolates_
+
+
+def test_a_cut_off_that_prevents_interpolation_above_the_threshold_is_warned():
+    # Far above the threshold an interpolant exists; the default cut-off of smooth 4-D features
+    # drops directions, and the fit says so (naming cutoff) and points at the caller's line.
+    X, y = smooth_noisy_data(100)
+    message = r"did not interpolate.*\(cutoff=0.001\) dropped [1-9]"
+    with pytest.warns(InterpolationWarning, match=message) as caught:
+        cut = MinNormRFFRegressor(n_components=1000, random_state=0).fit(X, y)
+    assert not cut.interpolates_ and cut.n_directions_cut_ > 0
+    assert not any(issubclass(w.category, InterpolationThresholdWarning) for w in caught)
+    assert {w.filename for w in caught} == {__file__}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InterpolationWarning)
+        exact = MinNormRFFRegressor(n_components=1000, cutoff=1e-7, random_state=0).fit(X, y)
+    assert exact.interpolates_ and exact.n_directions_cut_ == 0
+    # partial_fit reports the same way, near the threshold and above it.
+    with pytest.warns(InterpolationWarning, match="did not interpolate") as caught:
+        MinNormRFFRegressor(n_components=1000, random_state=0).partial_fit(X, y)
+    assert {w.filename for w in caught} == {__file__}
+    with pytest.warns(InterpolationThresholdWarning, match="n_samples=100"):
+        MinNormRFFRegressor(n_components=120, random_state=0).partial_fit(X, y)
 
 
 @pytest.mark.parametrize("n_components, solver", [(40, "primal"), (800, "dual"), (800, "primal")])
