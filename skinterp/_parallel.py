@@ -1,14 +1,77 @@
-"""Threaded execution of ``nogil`` numba kernels over chunks of rows."""
+"""Threads: the one place that decides how many a call uses and how BLAS runs beside them.
+
+The thread model (the user guide's "Threads and processes" page says it for users):
+
+* **n_jobs** has joblib's meaning everywhere (:func:`n_threads`): ``None`` is one thread, or
+  the ``n_jobs`` of an enclosing ``joblib.parallel_config``/``parallel_backend`` context;
+  ``-1`` is every core joblib sees (``LOKY_MAX_CPU_COUNT`` and the process's CPU affinity
+  included); ``-2`` all but one. It counts the threads of skinterp's own parallel sections:
+  :func:`run_in_chunks` over ``nogil`` numba kernels and BLAS calls.
+* **BLAS**, rule 1: inside a parallel section of two or more threads, each thread's BLAS calls
+  run with one BLAS thread; the section's ``n_jobs`` threads own the cores. Measured on the
+  kernel tiles (n = 20,000, two cores): the section with one BLAS thread each took 0.60 s,
+  the same section with OpenBLAS's own threads as well 1.37 s (the threads oversubscribe the
+  cores, and OpenBLAS serialises concurrent callers). Rule 2: dense factorisations and
+  eigendecompositions of at most :data:`SMALL_DENSE_SIZE` rows (:func:`small_dense_blas`) run
+  with one BLAS thread: their many small synchronised steps stall on shared cores (an
+  eigendecomposition of 1,500 rows: 1 s on one thread, 6-12 s on two; the Nystrom
+  eigensystem of 2,000 rows 3-6x slower on two), and woken OpenBLAS workers keep spinning
+  after the call and halve the speed of the next numba section. Everywhere else (large
+  products and solves in the calling thread) BLAS keeps the user's setting, which
+  ``threadpoolctl.threadpool_limits`` controls.
+* **What one thread can see of another.** skinterp keeps no state of its own across calls,
+  and no path depends on the calling thread or on ``n_jobs``: the kernel tiles keep one shape
+  and one order of summation whatever ``n_jobs`` is, and the rules hold in every thread, so
+  ``n_jobs=1``, ``n_jobs=2`` and a fit in a ``GridSearchCV`` thread give the same bits
+  (tests/test_threads.py). The one shared thing is BLAS's own thread count, which OpenBLAS
+  keeps per process: while any thread is inside a rule 1 or rule 2 block, BLAS calls of every
+  thread of the process run with one thread (:func:`one_blas_thread` counts the users and
+  restores the setting when the last leaves). That changes the speed of other threads' BLAS
+  calls and, for the large products left to BLAS's threads (the random-feature Gram matrix),
+  their last bits: OpenBLAS splits some products along the inner dimension (measured: 2e-12
+  relative on a MinNormRFFClassifier fitted beside another fit).
+* **Ctrl-C**: :func:`run_in_chunks` stops between chunks; :func:`interruptible` keeps the
+  caller responsive during one long LAPACK call.
+"""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 
 from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
+try:
+    from threadpoolctl import OpenBLASController
+except ImportError:  # pragma: no cover - older threadpoolctl without controlling threads
+    OpenBLASController = None
+
 from ._progress import progress
+
+SMALL_DENSE_SIZE = 4000
+"""Rule 2: dense factorisations (Cholesky, eigendecompositions) up to this many rows, and
+products with an inner dimension up to this, run with one BLAS thread (at most a few seconds
+for a factorisation; see the module docstring for the measurements)."""
+
+
+def n_threads(n_jobs):
+    """The threads a parallel section uses for ``n_jobs``, joblib's meaning (at least 1).
+
+    ``None`` is 1, unless an enclosing ``joblib.parallel_config(n_jobs=k)`` says ``k``;
+    ``-1`` all cores, ``-2`` all but one.
+
+    Examples
+    --------
+    >>> import joblib
+    >>> from skinterp._parallel import n_threads
+    >>> n_threads(None), n_threads(2)
+    (1, 2)
+    >>> with joblib.parallel_config(n_jobs=2):
+    ...     n_threads(None)
+    2
+    """
+    return max(1, int(effective_n_jobs(n_jobs)))
 
 
 def chunk_bounds(n_items, chunk_size):
@@ -20,9 +83,11 @@ def chunk_bounds(n_items, chunk_size):
 def run_in_chunks(function, n_items, chunk_size, n_jobs=None, *, verbose=0, description=None):
     """Call ``function(start, stop)`` for every chunk of ``range(n_items)``.
 
-    Chunks run on a pool of ``n_jobs`` threads (joblib's meaning: ``None`` is 1, ``-1`` is all
-    cores). ``function`` must release the GIL for its heavy part (a ``nogil`` numba kernel or a
-    BLAS call) and write its results into preallocated outputs; results are returned in order.
+    Chunks run on a pool of :func:`n_threads` ``(n_jobs)`` threads (at most one per chunk),
+    each calling BLAS with one BLAS thread (rule 1 of the module docstring); with one thread
+    they run in the calling thread and BLAS keeps its setting. ``function`` must release the
+    GIL for its heavy part (a ``nogil`` numba kernel or a BLAS call) and write its results into
+    preallocated outputs; results are returned in order.
 
     Ctrl-C: ``KeyboardInterrupt`` reaches the calling thread between chunks (or while it waits
     for one); the chunks not yet started are cancelled and the running ones finish, so a call
@@ -34,18 +99,29 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None, *, verbose=0, desc
     stderr with the time left (:func:`skinterp._progress.progress`), headed ``description``.
     """
     bounds = chunk_bounds(n_items, chunk_size)
-    n_threads = min(effective_n_jobs(n_jobs), len(bounds))
+    threads = min(n_threads(n_jobs), len(bounds))
     report = partial(progress, description=description or "chunks", verbose=verbose,
                      total=len(bounds), min_interval=1.0)
-    if n_threads <= 1:
+    if threads <= 1:
         return [function(start, stop) for start, stop in report(bounds)]
-    pool = ThreadPoolExecutor(max_workers=n_threads)
-    try:
-        futures = [pool.submit(function, start, stop) for start, stop in bounds]
-        return [future.result() for future in report(futures)]
-    finally:
-        # On an exception (KeyboardInterrupt included) the queued chunks never start.
-        pool.shutdown(wait=True, cancel_futures=True)
+    with one_blas_thread():
+        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="skinterp")
+        try:
+            futures = [pool.submit(function, start, stop) for start, stop in bounds]
+            return [future.result() for future in report(futures)]
+        finally:
+            # On an exception (KeyboardInterrupt included) the queued chunks never start.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def small_dense_blas(size):
+    """Rule 2: one BLAS thread for dense work of ``size`` up to :data:`SMALL_DENSE_SIZE`.
+
+    ``size`` is the number of rows of a matrix being factorised, or the inner dimension of a
+    product (the few features of a neighbour search's distance tiles, the batch of an EigenPro
+    step). Above it BLAS keeps its own setting.
+    """
+    return one_blas_thread() if size <= SMALL_DENSE_SIZE else nullcontext()
 
 
 _blas_lock = threading.Lock()
@@ -55,20 +131,23 @@ _controller = None  # scanning the loaded libraries costs ~4 ms: do it once per 
 
 
 @contextmanager
-def single_threaded_blas():
+def one_blas_thread():
     """Run the block with one BLAS thread; safe when entered from several threads at once.
 
-    ``threadpoolctl.threadpool_limits`` is process-wide: two threads that each save and restore
-    the limits can interleave so that the last restore writes back the *limited* value, leaving
-    BLAS single-threaded for the rest of the process. Here the first thread in saves the limits
-    and the last thread out restores them.
+    Use :func:`run_in_chunks` or :func:`small_dense_blas` rather than this directly: they are
+    the two rules. BLAS's thread count is per process, so ``threadpoolctl``'s limits are
+    process-wide: two threads that each save and restore the limits can interleave so that the
+    last restore writes back the *limited* value, leaving BLAS single-threaded for the rest of
+    the process. Here the first thread in saves the limits and the last thread out restores
+    them.
     """
     global _blas_users, _blas_limiter, _controller
     with _blas_lock:
         if _blas_users == 0:
             if _controller is None:
                 _controller = ThreadpoolController()
-            _blas_limiter = _controller.limit(limits=1, user_api="blas")
+            with _controlling_openblas():
+                _blas_limiter = _controller.limit(limits=1, user_api="blas")
         _blas_users += 1
     try:
         yield
@@ -76,5 +155,55 @@ def single_threaded_blas():
         with _blas_lock:
             _blas_users -= 1
             if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
+                with _controlling_openblas():
+                    _blas_limiter.restore_original_limits()
                 _blas_limiter = None
+
+
+@contextmanager
+def _controlling_openblas():
+    """Let the calling thread set OpenBLAS's (process-wide) thread count, then let go.
+
+    threadpoolctl lets only one "controlling" thread change it (the first to try, usually the
+    main thread) and silently ignores the others: a limit entered from a GridSearchCV thread
+    did nothing (measured: the Nystrom eigenvectors computed there differed from those of the
+    main thread, both under the limit), and a restore from a thread other than the one that
+    limited was lost (BLAS stayed single-threaded). Under ``_blas_lock`` the counted limit is
+    coherent, so the thread that holds the lock takes control for the call and releases it.
+    """
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+    try:
+        yield
+    finally:
+        if clear is not None:
+            clear(force=True)
+
+
+def interruptible(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` in a worker thread, the caller waiting in short steps.
+
+    For one long call that releases the GIL (numpy's LAPACK, a ``nogil`` numba kernel): Python
+    sees Ctrl-C only after such a call returns when it runs in the main thread. Run in a
+    thread, the call leaves the main thread free to raise ``KeyboardInterrupt`` within a tenth
+    of a second; the abandoned call runs to its end in the background (LAPACK cannot be
+    stopped) and its result is dropped. scipy.linalg's LAPACK wrappers hold the GIL (measured:
+    the waiting thread woke 2-9 times in 2-10 s of ``eigh``/``cho_factor``), so for them this
+    only moves the wait; numpy.linalg releases it.
+    """
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as error:  # re-raised in the caller
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="skinterp-interruptible", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

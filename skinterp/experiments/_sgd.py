@@ -8,7 +8,8 @@ symmetric, so its rows ``K[B]`` are the columns needed) and recomputed exactly o
 """
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from skinterp._parallel import small_dense_blas
 
 
 def critical_step_size(batch_size, beta, lambda_max):
@@ -59,7 +60,7 @@ def minibatch_sgd(
     residual = -targets.copy()
     epoch_losses = [float(np.sum(residual**2)) / n_samples]
     # The per-step products are tiny ((m x n)^T (m x k)): BLAS threads only contend for them.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with small_dense_blas(batch_size):
         return _run(
             gram,
             targets,

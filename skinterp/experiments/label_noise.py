@@ -48,7 +48,7 @@ from skinterp import (
     SimplicialClassifier,
     SingularKernelNNClassifier,
 )
-from skinterp._parallel import single_threaded_blas
+from skinterp._parallel import small_dense_blas
 from skinterp._progress import progress
 from skinterp.datasets import uniform_label_noise
 from skinterp.experiments._common import (
@@ -329,7 +329,7 @@ def label_noise(
             add(f"{name} overfitted", last["train_pred"], last["eval_pred"], epochs=last["epoch"])
             # One BLAS thread: measured 20x faster here (0.26 s -> 0.013 s per 800-point
             # solve) than OpenBLAS threads competing with the numba threads of the kernels.
-            with single_threaded_blas():
+            with small_dense_blas(len(y_noisy)):
                 alpha, train_pred, test_pred = _best_ridge(
                     *kernel_matrices[name], y_noisy, ridge_alphas, check_random_state(ridge_seed)
                 )

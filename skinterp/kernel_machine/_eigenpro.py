@@ -31,9 +31,7 @@ References: S. Ma and M. Belkin, "Diving into the shallows" (NeurIPS 2017); "Ker
 that adapt to GPUs for effective large batch training" (MLSys 2019).
 """
 
-import contextlib
 import sys
-import threading
 import time
 import warnings
 
@@ -44,7 +42,7 @@ from sklearn.utils import check_random_state
 
 from .._base import InterpolationWarning, check_memory, memory_budget_bytes, relative_residual
 from ..kernels import kernel_matrix, kernel_product, squared_norms
-from .._parallel import single_threaded_blas
+from .._parallel import small_dense_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically
@@ -160,14 +158,12 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     # at s = 2000 here). Its rounding, ~1e-7 of lambda_1, is far below the Nystrom error of the
     # estimates (~1 / sqrt(s)); the weights D only need a few correct digits.
     K_sub = K_sub.astype(np.float32)
-    # From the main thread, with one BLAS thread: the tridiagonal reduction gains little from
-    # threads and measured 3-6x slower with two OpenBLAS threads on shared cores. (Worker
-    # threads leave the process-wide setting alone; see skinterp.kernels._tiles.)
-    single = threading.current_thread() is threading.main_thread()
+    # One BLAS thread (skinterp._parallel's rule 2): the tridiagonal reduction gains little
+    # from threads and measured 3-6x slower with two OpenBLAS threads on shared cores.
     # Ctrl-C waits for this call: scipy's LAPACK wrapper holds the GIL, so neither a signal
     # handler nor a waiting thread runs until it returns (measured: 1-1.5 s at s = 2000, the
     # default below 100k points, 9-12 s at s = 4000 on two shared cores).
-    with single_threaded_blas() if single else contextlib.nullcontext():
+    with small_dense_blas(s):
         values, vectors = linalg.eigh(
             K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
         )
@@ -331,8 +327,6 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     x_sq = squared_norms(X)
     target_mse = float(np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
     target_scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
-    main_thread = threading.current_thread() is threading.main_thread()
-    blas_context = single_threaded_blas if main_thread else contextlib.nullcontext
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
     tiles = dict(kernel=spec, n_jobs=n_jobs, tile_rows=rows, tile_cols=cols)
     E = pre["eigenvectors"].astype(dtype)
@@ -375,9 +369,9 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             scale = eta / m
             coef[batch] -= scale * g
             if pre["q"] > 0:
-                # One BLAS thread: OpenBLAS workers woken by this product would keep spinning
-                # and slow the numba threads of the next batch's tiles by up to 2x.
-                with blas_context():
+                # One BLAS thread (rule 2): OpenBLAS workers woken by this product would keep
+                # spinning and slow the numba threads of the next batch's tiles by up to 2x.
+                with small_dense_blas(m):
                     h = K_bS.T @ g
                     coef[:s] += (scale / s) * (ED @ (E.T @ h))
             batches_run += 1

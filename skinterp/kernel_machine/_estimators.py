@@ -114,9 +114,11 @@ _SHARED_PARAMETERS_DOC = """
         solver refuses, before allocating, an ``n x n`` matrix above it; ``solver="auto"``
         then takes EigenPro.
     n_jobs : int, default=None
-        Threads over kernel tiles, each with a single-threaded BLAS (from a worker thread BLAS
-        keeps its threads and only the kernel evaluation is split); ``None`` uses all cores,
-        like BLAS itself, ``1`` one thread.
+        Threads over the kernel tiles, joblib's meaning: ``None`` is one thread (or the
+        ``n_jobs`` of an enclosing ``joblib.parallel_config``), ``-1`` every core. Each thread
+        calls BLAS with one BLAS thread; the fit does not depend on ``n_jobs`` (see the user
+        guide's thread model). The direct solver's Cholesky factorisation uses BLAS's own
+        threads (``threadpoolctl`` controls them).
     random_state : int, RandomState instance or None, default=None
         Seeds EigenPro's subsample, batches and validation split: equal seeds, equal fits.
     verbose : int, default=0
@@ -291,9 +293,6 @@ class _KernelMachine:
     def _spec(self, bandwidth):
         return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
 
-    def _n_threads(self):
-        return -1 if self.n_jobs is None else self.n_jobs
-
     def _resolve_solver(self, n_samples, itemsize):
         if self.solver != "auto":
             return self.solver
@@ -312,7 +311,7 @@ class _KernelMachine:
         dtype = X.dtype
         bandwidth = self._resolve_bandwidth(X)
         spec = self._spec(bandwidth)
-        n_threads = self._n_threads()
+        n_threads = self.n_jobs
         tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
 
         # Exact duplicates: one centre each, targets averaged (K would be singular).
@@ -484,7 +483,7 @@ class _KernelMachine:
             X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         scores = kernel_product(
             X, centers, self._dual_coef_2d, kernel=self._spec(bandwidth),
-            n_jobs=self._n_threads(), verbose=self.verbose,
+            n_jobs=self.n_jobs, verbose=self.verbose,
             **self._tile_shape(self.centers_.dtype.itemsize),
         )
         return scores.astype(out_dtype, copy=False)

@@ -9,35 +9,28 @@ A tile is either
 * for few features (``d <= DIRECT_MAX_FEATURES``) explicit distances and kernel values at once
   by :func:`~skinterp.kernels._functions.direct_kernel_tile`.
 
-Parallelism (``n_jobs`` threads, :func:`skinterp._parallel.run_in_chunks`) takes one of two
-forms, both measured in ``benchmarks/bench_kernels.py``:
+Parallelism: ``n_jobs`` threads (:func:`skinterp._parallel.run_in_chunks`, which also sets
+the BLAS policy) each own whole tiles, at most one tile per thread at a time. Threads take
+disjoint blocks of output rows; when there are fewer blocks of rows than threads (a few
+queries against many centres) they take column tiles, and the partial products are added in
+the order of the columns. Either way every output value is the same sum in the same order as
+with one thread: the tile shape and the order of summation do not depend on ``n_jobs`` or on
+the calling thread, so results are identical bit for bit (tested).
 
-* called from the main thread: **one tile per thread, each with a single-threaded BLAS**
-  (threadpoolctl lowers the process-wide BLAS thread count for the call and restores it). This
-  is 1.2-2x faster than the alternative below: OpenBLAS's idle workers spin after each call and
-  steal the cores from the numba phase.
-* called from any other thread (a threaded ``GridSearchCV``, a user's pool): BLAS keeps its
-  threads and the numba phase of each tile is split over ``n_jobs`` threads. No global state
-  changes: restoring OpenBLAS's thread count from worker threads proved unreliable (it could
-  stay at 1 for the rest of the process).
-
-One thread with a multi-threaded BLAS and a serial numba phase was 2-4x slower than either.
+The tile shape, 256 x 2048, measured in ``benchmarks/bench_kernels.py`` and on one core
+(CPU seconds, BLAS single-threaded): as fast as or faster than 1024 x 4096 for d = 10 to
+784 (0.52 against 0.68 s at n = 20,000, d = 10), and a tile of float64 (4 MiB) stays in
+a core's cache.
 """
 
-import threading
-
 import numpy as np
-from joblib import effective_n_jobs
 
-from .._parallel import chunk_bounds, run_in_chunks, single_threaded_blas
+from .._parallel import chunk_bounds, n_threads, run_in_chunks
 from .._progress import progress
 from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
 
-TILE_ROWS = 1024
-TILE_COLS = 4096
-# Tiles per thread when each thread owns whole tiles (one tile per thread at a time).
-THREAD_TILE_ROWS = 256
-THREAD_TILE_COLS = 2048
+TILE_ROWS = 256
+TILE_COLS = 2048
 # Up to this many features, explicit squared distances in numba beat a BLAS cross product with
 # a short inner dimension (memory bound) and are exact for duplicates.
 DIRECT_MAX_FEATURES = 10
@@ -115,26 +108,15 @@ class KernelSpec:
         return np.array([self.function(X[i : i + 1], X[i : i + 1])[0, 0] for i in range(len(X))])
 
 
-def _tile_per_thread(n_threads):
-    return n_threads > 1 and threading.current_thread() is threading.main_thread()
-
-
 def _as_spec(kernel, bandwidth, nu):
     return kernel if isinstance(kernel, KernelSpec) else KernelSpec(kernel, bandwidth, nu)
 
 
-def _n_threads(n_jobs):
-    """Threads for the numba phase: joblib's meaning, ``None`` is one thread."""
-    return max(1, effective_n_jobs(n_jobs))
-
-
 class _TileComputer:
-    """Computes kernel tiles ``K(X[r0:r1], Z[c0:c1])`` into a given buffer."""
+    """Computes kernel tiles ``K(X[r0:r1], Z[c0:c1])`` into a given buffer (one thread's work)."""
 
-    def __init__(self, spec, X, Z, n_jobs, tile_cols, z_sq=None):
-        """``n_jobs`` threads split each tile's numba phase (1 when threads own whole tiles)."""
+    def __init__(self, spec, X, Z, tile_cols, z_sq=None):
         self.spec, self.X, self.Z = spec, X, Z
-        self.n_threads = _n_threads(n_jobs)
         self.direct = spec.is_builtin and X.shape[1] <= DIRECT_MAX_FEATURES
         self.inv_h2 = 1.0 / spec.bandwidth**2 if spec.is_builtin else None
         if spec.is_builtin and not self.direct:
@@ -147,29 +129,15 @@ class _TileComputer:
             for c0 in range(0, Z.shape[0], tile_cols):
                 self.ZT_tiles[c0] = np.ascontiguousarray(Z[c0 : c0 + tile_cols].T)
 
-    def _split_rows(self, function, n_rows):
-        """Run ``function(a, b)`` over row ranges of the tile on the numba threads."""
-        threads = min(self.n_threads, max(1, n_rows // 8))
-        run_in_chunks(function, n_rows, -(-n_rows // threads), n_jobs=threads)
-
     def tile(self, r0, r1, c0, c1, out):
         spec, X = self.spec, self.X
         if not spec.is_builtin:
             return spec.block(X[r0:r1], self.Z[c0:c1], out=out)
         if self.direct:
-            ZT = self.ZT_tiles[c0]
-            self._split_rows(
-                lambda a, b: direct_kernel_tile(X[r0 + a : r0 + b], ZT, spec.code,
-                                                self.inv_h2, out[a:b]),
-                r1 - r0,
-            )
+            direct_kernel_tile(X[r0:r1], self.ZT_tiles[c0], spec.code, self.inv_h2, out)
             return out
         np.matmul(X[r0:r1], self.Z[c0:c1].T, out=out)
-        x_sq, z_sq = self.x_sq[r0:r1], self.z_sq[c0:c1]
-        self._split_rows(
-            lambda a, b: cross_to_kernel(out[a:b], x_sq[a:b], z_sq, spec.code, self.inv_h2),
-            r1 - r0,
-        )
+        cross_to_kernel(out, self.x_sq[r0:r1], self.z_sq[c0:c1], spec.code, self.inv_h2)
         return out
 
 
@@ -187,7 +155,8 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     kernel, bandwidth, nu :
         See :class:`KernelSpec`.
     n_jobs : int or None
-        Threads of the numba phase (joblib's meaning: ``None`` is one thread).
+        Threads, joblib's meaning (:func:`skinterp._parallel.n_threads`: ``None`` is one
+        thread); the result does not depend on it.
     out : ndarray of shape (n_x, n_z) or None
         Where to write the result (dtype of ``X``).
     tile_rows : int
@@ -210,26 +179,16 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     n_x, n_z = X.shape[0], Z.shape[0]
     if out is None:
         out = np.empty((n_x, n_z), dtype=X.dtype)
-    n_threads = _n_threads(n_jobs)
-    if _tile_per_thread(n_threads):
-        # Threads own blocks of rows of ``out``, each with a single-threaded BLAS.
-        computer = _TileComputer(spec, X, Z, 1, tile_cols=max(n_z, 1))
-        rows = min(tile_rows, THREAD_TILE_ROWS)
+    # Blocks of whole rows, written in place; a thread owns a block at a time.
+    computer = _TileComputer(spec, X, Z, tile_cols=max(n_z, 1))
+    rows = max(1, min(int(tile_rows), CHUNK_VALUES // max(n_z, 1)))
 
-        def fill(start, stop):
-            computer.tile(start, stop, 0, n_z, out[start:stop])
+    def fill(start, stop):
+        for r0, r1 in chunk_bounds(stop - start, rows):
+            computer.tile(start + r0, start + r1, 0, n_z, out[start + r0 : start + r1])
 
-        with single_threaded_blas():
-            run_in_chunks(fill, n_x, rows, n_jobs=n_threads, verbose=verbose,
-                          description=f"kernel matrix {n_x} x {n_z}")
-    else:
-        # Each block of rows is written in place; its numba phase is split over the threads.
-        computer = _TileComputer(spec, X, Z, n_jobs, tile_cols=max(n_z, 1))
-        starts = range(0, n_x, tile_rows)
-        for r0 in progress(starts, f"kernel matrix {n_x} x {n_z}", verbose=verbose,
-                           min_interval=1.0):
-            r1 = min(r0 + tile_rows, n_x)
-            computer.tile(r0, r1, 0, n_z, out[r0:r1])
+    run_in_chunks(fill, n_x, rows, n_jobs=n_jobs, verbose=verbose,
+                  description=f"kernel matrix {n_x} x {n_z}")
     if same:
         np.fill_diagonal(out, spec.diagonal(X))
     return out
@@ -251,8 +210,8 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     kernel, bandwidth, nu :
         See :class:`KernelSpec`.
     n_jobs : int or None
-        Threads of the numba phase (joblib's meaning: ``None`` is one thread); BLAS uses its
-        own threads.
+        Threads, joblib's meaning (:func:`skinterp._parallel.n_threads`: ``None`` is one
+        thread); the result does not depend on it, bit for bit.
     z_sq : ndarray of shape (n_z,) or None
         Precomputed squared norms of ``Z`` (saves ``n_z * n_features`` work per call).
     tile_rows, tile_cols : int
@@ -279,58 +238,56 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     if A2.shape[0] != Z.shape[0]:
         raise ValueError(f"A has {A2.shape[0]} rows, Z has {Z.shape[0]}.")
     n_x, n_z = X.shape[0], Z.shape[0]
-    n_threads = _n_threads(n_jobs)
+    threads = n_threads(n_jobs)
     result = np.zeros((n_x, A2.shape[1]), dtype=X.dtype)
-    per_thread = _tile_per_thread(n_threads)
-    if per_thread:
-        tile_rows, tile_cols = min(tile_rows, THREAD_TILE_ROWS), min(tile_cols, THREAD_TILE_COLS)
     tile_rows, tile_cols = max(1, min(tile_rows, n_x)), max(1, min(tile_cols, n_z))
-    computer = _TileComputer(spec, X, Z, 1 if per_thread else n_jobs, tile_cols, z_sq=z_sq)
+    computer = _TileComputer(spec, X, Z, tile_cols, z_sq=z_sq)
     keep_first = min(int(keep_first), n_z)
     kept = np.empty((n_x, keep_first), dtype=X.dtype) if keep_first > 0 else None
 
-    def accumulate(row_blocks, col_blocks, out):
-        """``out[rows] += K(X[rows], Z[cols]) @ A[cols]`` over the given blocks."""
-        buffer = np.empty(tile_rows * tile_cols, dtype=X.dtype)
-        for r0, r1 in row_blocks:
-            for c0, c1 in col_blocks:
-                tile = buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-                tile = computer.tile(r0, r1, c0, c1, tile)
-                out[r0:r1] += tile @ A2[c0:c1]
-                if c0 < keep_first:
-                    kept[r0:r1, c0 : min(c1, keep_first)] = tile[:, : keep_first - c0]
+    def tile_product(r0, r1, c0, c1, buffer):
+        """``K(X[r0:r1], Z[c0:c1]) @ A[c0:c1]`` (and the kept columns copied out)."""
+        tile = computer.tile(r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(
+            r1 - r0, c1 - c0))
+        if c0 < keep_first:
+            kept[r0:r1, c0 : min(c1, keep_first)] = tile[:, : keep_first - c0]
+        return tile @ A2[c0:c1]
 
     row_blocks = chunk_bounds(n_x, tile_rows)
     col_blocks = chunk_bounds(n_z, tile_cols)
     description = f"kernel product {n_x} x {n_z}"
-    if not per_thread:
-        # One block of rows at a time: Ctrl-C is seen between tiles.
-        for block in progress(row_blocks, description, verbose=verbose, min_interval=1.0):
-            accumulate([block], col_blocks, result)
-    elif len(row_blocks) >= n_threads:
-        # Threads own disjoint blocks of output rows: no reduction.
+    if len(row_blocks) >= threads:
+        # Threads own disjoint blocks of output rows; each block sums its column tiles in
+        # order. Chunks of at most ~16M kernel values (a fraction of a second): Ctrl-C waits
+        # for the running chunks only.
         def rows(start, stop):
-            accumulate(chunk_bounds(stop, tile_rows)[start // tile_rows :], col_blocks, result)
+            buffer = np.empty(tile_rows * tile_cols, dtype=X.dtype)
+            for r0 in range(start, stop, tile_rows):
+                r1 = min(r0 + tile_rows, n_x)
+                for c0, c1 in col_blocks:
+                    result[r0:r1] += tile_product(r0, r1, c0, c1, buffer)
 
-        with single_threaded_blas():
-            # Chunks of at most ~16M kernel values (a fraction of a second): Ctrl-C waits
-            # for the running chunks only.
-            per_chunk = max(1, min(-(-len(row_blocks) // n_threads),
-                                   CHUNK_VALUES // (tile_rows * max(n_z, 1))))
-            run_in_chunks(rows, n_x, per_chunk * tile_rows, n_jobs=n_threads,
-                          verbose=verbose, description=description)
+        per_chunk = max(1, min(-(-len(row_blocks) // threads),
+                               CHUNK_VALUES // (tile_rows * max(n_z, 1))))
+        run_in_chunks(rows, n_x, per_chunk * tile_rows, n_jobs=threads, verbose=verbose,
+                      description=description)
     else:
-        # Few rows (e.g. one query): threads take groups of column tiles; partial sums added
-        # in a fixed order, so the result does not depend on scheduling.
-        groups = [col_blocks[g::n_threads] for g in range(n_threads)]
-        partial = np.zeros((n_threads, n_x, A2.shape[1]), dtype=X.dtype)
+        # Fewer blocks of rows than threads (e.g. one query against many centres): the
+        # threads take column tiles, a group of ``threads`` at a time, and the group's partial
+        # products are added in column order: the same sums, in the same order, as above.
+        partial = np.empty((threads, n_x, A2.shape[1]), dtype=X.dtype)
+        buffers = np.empty((threads, tile_rows * tile_cols), dtype=X.dtype)
+        groups = chunk_bounds(len(col_blocks), threads)
+        for first, last in progress(groups, description, verbose=verbose, min_interval=1.0):
 
-        def columns(start, stop):
-            for g in range(start, stop):
-                accumulate(row_blocks, groups[g], partial[g])
+            def columns(start, stop, first=first):
+                for j in range(start, stop):
+                    c0, c1 = col_blocks[first + j]
+                    for r0, r1 in row_blocks:
+                        partial[j, r0:r1] = tile_product(r0, r1, c0, c1, buffers[j])
 
-        with single_threaded_blas():
-            run_in_chunks(columns, n_threads, 1, n_jobs=n_threads)
-        result = partial.sum(axis=0)
+            run_in_chunks(columns, last - first, 1, n_jobs=threads)
+            for j in range(last - first):
+                result += partial[j]
     result = result.ravel() if vector else result
     return result if kept is None else (result, kept)

@@ -14,7 +14,7 @@ from joblib import effective_n_jobs
 from scipy.spatial import cKDTree
 
 from skinterp._base import rows_per_chunk
-from skinterp._parallel import run_in_chunks, single_threaded_blas
+from skinterp._parallel import run_in_chunks, small_dense_blas
 from skinterp.neighbors._select import (
     all_distances,
     exact_search_rows,
@@ -163,10 +163,10 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
             distances[failed] = fallback_distances
             indices[failed] = fallback_indices
 
-    # Threads over query blocks, one BLAS thread each. The tiles' products are skinny (few
-    # features) or small; a multi-threaded BLAS on them is up to 3x slower than one thread, and
-    # far worse when the cores are shared.
-    with single_threaded_blas():
+    # Threads over query blocks, one BLAS thread each (rule 2 of skinterp._parallel, whatever
+    # n_jobs is): the tiles' products are skinny (few features) or small; a multi-threaded
+    # BLAS on them is up to 3x slower than one thread, and far worse when the cores are shared.
+    with small_dense_blas(points.shape[1]):
         run_in_chunks(search, n_queries, query_block, n_threads)
     return distances, indices
 

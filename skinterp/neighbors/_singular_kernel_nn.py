@@ -263,8 +263,10 @@ _PARAMETERS_DOC = """
         numba selection (high dimension). ``"auto"`` picks the KD-tree up to 8 features.
     n_jobs : int or None, default=None
         Threads used by the search and the averaging (joblib's convention: ``None`` is 1 unless
-        in a ``joblib.parallel_config`` context, ``-1`` is all cores). Brute force also uses the
-        BLAS threads. Memory per chunk of queries follows scikit-learn's ``working_memory``.
+        in a ``joblib.parallel_config`` context, ``-1`` is all cores). Each thread calls BLAS
+        with one BLAS thread (the brute-force distance tiles are skinny products); predictions
+        do not depend on ``n_jobs``. Memory per chunk of queries follows scikit-learn's
+        ``working_memory``.
     verbose : int, default=0
         Progress on stderr: the steps of ``fit`` and, for ``predict``, one line per chunk of
         queries (at most one a second) with the time left.

@@ -80,14 +80,15 @@ def resolve_bandwidth(bandwidth, X):
     return float(np.sqrt(X.shape[1] * variance / 2.0)) * magnitude
 
 
-def draw_weights(kind, n_features, n_components, bandwidth, random_state):
+def draw_weights(kind, n_features, n_components, bandwidth, random_state, n_jobs=None):
     """Draw the weights of ``n_components`` random features of ``n_features`` inputs.
 
     Returns ``weights`` of shape ``(n_features, n_components)``, Fortran-ordered (column ``k``
     is ``v_k ~ N(0, I / bandwidth**2)``) and ``offsets`` of shape ``(n_components,)``:
     ``b_k ~ U[0, 2 pi)`` for Fourier features, ``b_k ~ N(0, 1)`` for ReLU features. The draws of
     one ``random_state`` (an int) are nested: the first ``N'`` columns of a draw of ``N`` features
-    are the draw of ``N'`` features.
+    are the draw of ``N'`` features. ``n_jobs`` threads fill the chunks (joblib's meaning); the
+    draw does not depend on it.
     """
     if kind not in FEATURE_KINDS:
         raise ValueError(f"features must be one of {FEATURE_KINDS}, got {kind!r}.")
@@ -109,7 +110,7 @@ def draw_weights(kind, n_features, n_components, bandwidth, random_state):
         np.random.default_rng(stream).standard_normal(out=directions[start:stop])
         directions[start:stop] /= bandwidth
 
-    run_in_chunks(fill, n_components, _DRAW_CHUNK, n_jobs=-1)
+    run_in_chunks(fill, n_components, _DRAW_CHUNK, n_jobs=n_jobs)
     weights = directions.T
     offsets_rng = np.random.default_rng(seeds[1])
     if kind == FOURIER:
@@ -188,7 +189,7 @@ def unscaled_features(X, weights, offsets, kind, start=0, stop=None, *, inputs=N
             )
             activate(features[lo:hi])
 
-        run_in_chunks(project_and_activate, n_rows, chunk, -1 if n_jobs is None else n_jobs)
+        run_in_chunks(project_and_activate, n_rows, chunk, n_jobs)
         return features
     # The product in calls of at most FLOPS_PER_CALL (Ctrl-C is seen between them).
     features = np.empty((n_rows, block_weights.shape[1]), dtype=X.dtype)
@@ -243,7 +244,8 @@ class _RandomFeaturesBase(
         X = validate_features(self, X, reset=True)
         bandwidth = resolve_bandwidth(self.bandwidth, X)
         weights, offsets = draw_weights(
-            self._kind, X.shape[1], self.n_components, bandwidth, self.random_state
+            self._kind, X.shape[1], self.n_components, bandwidth, self.random_state,
+            n_jobs=self.n_jobs,
         )
         self.bandwidth_ = bandwidth
         self.random_weights_, self.random_offset_ = weights, offsets

@@ -29,12 +29,9 @@ would give. When the float32 Gram is too ill-conditioned for that (``cond > 1e7`
 refinement stalls, the float64 Gram is formed from the stored features and solved as above.
 """
 
-import contextlib
 import copy
 import sys
-import threading
 import time
-import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -61,7 +58,7 @@ from skinterp._base import (
     validate_features,
     warn_user,
 )
-from skinterp._parallel import single_threaded_blas
+from skinterp._parallel import interruptible, small_dense_blas
 from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
 from skinterp._progress import progress
 from skinterp.random_features._features import (
@@ -145,32 +142,6 @@ def _dask_backend_active():
     return type(get_active_backend()[0]).__name__ == "DaskDistributedBackend"
 
 
-def interruptible(function, *args, **kwargs):
-    """``function(*args, **kwargs)`` in a worker thread, the caller waiting in short steps.
-
-    A single LAPACK call (the Cholesky factorisation or eigendecomposition of a Gram matrix of
-    several thousand rows) takes seconds to minutes and Python sees Ctrl-C only after it
-    returns. Run in a thread, the call leaves the main thread free to raise
-    ``KeyboardInterrupt`` within a tenth of a second; the abandoned call runs to its end in
-    the background (LAPACK cannot be stopped) and its result is dropped.
-    """
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = function(*args, **kwargs)
-        except BaseException as error:  # re-raised in the caller
-            outcome["error"] = error
-
-    thread = threading.Thread(target=target, name="skinterp-min-norm-solve", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.1)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
 def interruptible_if_long(multiply_adds):
     """:func:`interruptible` for a LAPACK call of more than ``FLOPS_PER_CALL`` multiply-adds, a
     direct call otherwise (a short call needs no thread)."""
@@ -186,9 +157,7 @@ def min_norm_solve(gram, rhs, cutoff):
     which are rounding) are dropped. Returns ``x``, the eigenvalues (ascending) and the rank kept.
     ``gram`` is overwritten.
     """
-    # One BLAS thread: LAPACK's eigensolver is ~1.5x slower so when the cores are free, but up
-    # to 10x faster when they are shared (its many small synchronised steps stall).
-    with single_threaded_blas():
+    with small_dense_blas(gram.shape[0]):
         eigenvalues, eigenvectors = linalg.eigh(
             gram, overwrite_a=True, check_finite=False, driver="evd"
         )
@@ -199,16 +168,6 @@ def min_norm_solve(gram, rhs, cutoff):
     kept = eigenvectors[:, keep]
     x = kept @ ((kept.T @ rhs) / eigenvalues[keep][:, None])
     return x, eigenvalues, int(keep.sum())
-
-
-def _small_lapack(size):
-    """One BLAS thread for LAPACK on a ``size x size`` matrix up to 3000 (a Cholesky then costs
-    at most ~0.2 s on one thread).
-
-    scipy links its own OpenBLAS: its workers, once woken, keep spinning after the call and
-    halved the speed of numpy's next products (0.06 -> 0.12 s per pass over the features).
-    """
-    return single_threaded_blas() if size <= 3000 else contextlib.nullcontext()
 
 
 def min_norm_solve_fast(gram, rhs, cutoff):
@@ -226,7 +185,7 @@ def min_norm_solve_fast(gram, rhs, cutoff):
 
     def cholesky_solve():
         one_norm = float(np.abs(gram).sum(axis=0).max())
-        with _small_lapack(size):
+        with small_dense_blas(size):
             try:
                 factor = linalg.cho_factor(gram, lower=True, check_finite=False)
             except linalg.LinAlgError:
@@ -240,12 +199,12 @@ def min_norm_solve_fast(gram, rhs, cutoff):
     # interruptible they did not hold (an eigendecomposition of 1500 x 1500 took 6-12 s there
     # against 1 s), and nested entries in the worker are no-ops.
     if cutoff > 0:
-        with _small_lapack(size):
+        with small_dense_blas(size):
             x = interruptible_if_long(size**3 / 3)(cholesky_solve)
         if x is not None:
             return x, size
-    # The eigendecomposition with vectors: about 9 n^3 multiply-adds (single-threaded).
-    with single_threaded_blas():
+    # The eigendecomposition with vectors: about 9 n^3 multiply-adds.
+    with small_dense_blas(size):
         x, _, rank = interruptible_if_long(9 * size**3)(min_norm_solve, gram.copy(), rhs, cutoff)
     return x, rank
 
@@ -335,7 +294,7 @@ def refined_dual_solve(blocks, Y, cutoff):
 
     def factorise():
         one_norm = float(np.abs(gram).sum(axis=0).max())
-        with _small_lapack(gram.shape[0]):
+        with small_dense_blas(gram.shape[0]):
             try:
                 factor = linalg.cho_factor(gram, lower=True, overwrite_a=True, check_finite=False)
             except linalg.LinAlgError:
@@ -344,7 +303,7 @@ def refined_dual_solve(blocks, Y, cutoff):
             dual = linalg.cho_solve(factor, Y, check_finite=False)
         return factor, reciprocal_condition, info, dual
 
-    with _small_lapack(gram.shape[0]):  # in this thread (see min_norm_solve_fast)
+    with small_dense_blas(gram.shape[0]):  # in this thread (see min_norm_solve_fast)
         factored = interruptible_if_long(gram.shape[0] ** 3 / 3)(factorise)
     if factored is None:
         return None
@@ -366,7 +325,7 @@ def refined_dual_solve(blocks, Y, cutoff):
                 break
             return None
         previous = relative
-        with _small_lapack(gram.shape[0]):
+        with small_dense_blas(gram.shape[0]):
             dual += linalg.cho_solve(factor, residual, check_finite=False)
     else:
         return None
@@ -664,7 +623,7 @@ class _MinNormRFFBase(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = self.random_state if isinstance(self.random_state, Integral) else copy.deepcopy(rng)
         random_weights, random_offset = draw_weights(
-            self.features, X.shape[1], self.n_components, bandwidth, rng
+            self.features, X.shape[1], self.n_components, bandwidth, rng, n_jobs=self.n_jobs
         )
         if (_dask_backend_active() and weights is None and self.solver != "primal"
                 and self.n_components >= len(X)):
@@ -758,7 +717,7 @@ class _MinNormRFFBase(BaseEstimator):
             )
             bandwidth = resolve_bandwidth(self.bandwidth, X)
             random_weights, random_offset = draw_weights(
-                self.features, X.shape[1], N, bandwidth, self.random_state
+                self.features, X.shape[1], N, bandwidth, self.random_state, n_jobs=self.n_jobs
             )
             gram = np.zeros((N, N))
             moments = np.zeros((N, Y.shape[1]))

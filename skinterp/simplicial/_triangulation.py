@@ -8,7 +8,7 @@ magnitude slower (scipy issue gh-23854).
 
 import numpy as np
 
-from skinterp._parallel import single_threaded_blas
+from skinterp._parallel import small_dense_blas
 from skinterp._progress import progress
 
 # Average number of Delaunay simplices per point for uniform random points (measured with Qhull,
@@ -41,7 +41,7 @@ def delaunay_arrays(points):
     """
     from scipy.spatial import Delaunay, QhullError
 
-    with single_threaded_blas():
+    with small_dense_blas(points.shape[1]):  # many tiny solves for the transforms
         try:
             tri = Delaunay(points)
         except QhullError as error:
