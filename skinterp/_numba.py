@@ -4,10 +4,13 @@
   in small topic modules (never jitted inside methods).
 * ``NUMBA_CACHE`` is the one caching switch, read from the environment variable
   ``SKINTERP_NUMBA_CACHE`` (default on), and turned off, with one ``RuntimeWarning``, when no
-  cache location is writable (:func:`cache_is_usable`). Caching removes the first-call compile cost from every
-  process after the first one. Numba checks a cached function against its own file only: after
-  editing a jitted helper, delete the ``__pycache__/*.nbi`` and ``*.nbc`` files of the modules
-  that call it, or they keep running the old helper compiled into them.
+  cache location is writable (:func:`cache_is_usable`). Caching removes the first-call compile
+  cost from every process after the first one.
+* **No stale cache.** Numba checks a cached function against its own file only, so a kernel
+  that inlines a helper of another module would keep running the old helper after an edit of
+  that module. The package's cached kernels are stamped instead with a hash of every source
+  file of the package (:data:`SOURCE_STAMP`, :func:`install_source_stamp`): any edit anywhere
+  in skinterp, or another installed version, recompiles them all once.
 * Fused multiply-adds (``fastmath={"contract"}``) are not the default either; the polynomial
   kernels (``kernels/_exp.py``, ``random_features/_cos.py``; 2x measured) and the sparse
   projection (``random_features/_projection.py``) enable them alone.
@@ -20,8 +23,8 @@
   a user's own thread pool does.
 """
 
+import hashlib
 import os
-
 import warnings
 
 
@@ -53,6 +56,66 @@ def cache_is_usable():
         return False
     return False
 
+
+PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def source_stamp(directory=PACKAGE_DIRECTORY):
+    """A hash of the contents of every ``.py`` file under ``directory`` (about 2 ms)."""
+    digest = hashlib.sha256()
+    for root, directories, files in os.walk(directory):
+        directories.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                digest.update(os.path.relpath(path, directory).encode())
+                with open(path, "rb") as source:
+                    digest.update(source.read())
+    return digest.hexdigest()
+
+
+SOURCE_STAMP = source_stamp()
+
+
+def install_source_stamp():
+    """Make numba stamp the cache of every jitted function of this package with
+    :data:`SOURCE_STAMP` instead of its own file's modification time and size.
+
+    For each of numba's file-backed cache locators a subclass that accepts only this package's
+    files is put in front of it; functions of other packages are cached as before. Returns
+    whether it could (numba's internal layout differs in other versions: then numba's own
+    stamps apply and the module docstring's caveat stands).
+    """
+    try:
+        from numba.core import caching
+    except ImportError:  # pragma: no cover
+        return False
+    locators = caching.CacheImpl._locator_classes
+    if any(getattr(locator, "_skinterp", False) for locator in locators):
+        return True
+    stamped = []
+    for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator"):
+        base = getattr(caching, name, None)
+        if base is None or base not in locators:
+            continue
+
+        def from_function(cls, py_func, py_file, _base=base):
+            if not os.path.abspath(py_file).startswith(PACKAGE_DIRECTORY + os.sep):
+                return None
+            return super(cls, cls).from_function.__func__(cls, py_func, py_file)
+
+        locator = type(f"SkinterpSourceStamped{name}", (base,), {
+            "_skinterp": True,
+            "get_source_stamp": lambda self: SOURCE_STAMP,
+            "from_function": classmethod(from_function),
+        })
+        stamped.append((locators.index(base), locator))
+    for offset, (index, locator) in enumerate(stamped):
+        locators.insert(index + offset, locator)
+    return bool(stamped)
+
+
+install_source_stamp()
 
 NUMBA_CACHE = os.getenv("SKINTERP_NUMBA_CACHE", "true").strip().lower() in {"1", "true", "yes", "on"}
 if NUMBA_CACHE and not cache_is_usable():
