@@ -1,11 +1,11 @@
 """Throughput of the fused kernel tiles ``K(X, Z) @ A`` against plain numpy and the GEMM limit.
 
-For each shape three tile strategies (see ``skinterp/kernels/_tiles.py``) are timed against
-the numpy expression a user would write, which stores the whole ``m x n`` kernel matrix:
-two threads each owning whole tiles with a single-threaded BLAS (what a call from the main
-thread does, the estimators' default); the same call from a worker thread (BLAS keeps its
-threads, the numba phase of each tile is split over two threads); and one thread (BLAS with its
-own threads, serial numba phase). The numpy expression is::
+For each shape the tiles are timed against the numpy expression a user would write, which
+stores the whole ``m x n`` kernel matrix: with two threads owning whole tiles, each with a
+single-threaded BLAS (``n_jobs=-1``); the same call made from a worker thread (as inside a
+threaded ``GridSearchCV``: the same path since the thread model of ``skinterp._parallel``, and
+the same bits, checked in the "same bits" column); and one thread (``n_jobs=1``, the default).
+The numpy expression is::
 
     np.exp(-np.sqrt(np.maximum(x_sq[:, None] - 2 * X @ Z.T + z_sq[None, :], 0)) / h) @ A
 
@@ -22,6 +22,7 @@ import argparse
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -31,6 +32,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _harness import machine_summary, print_table, time_call  # noqa: E402
 
 from skinterp.kernels import kernel_product  # noqa: E402
+
+
+def _in_thread(pool, call):
+    return pool.submit(call).result()
 
 
 def gemm_rate(dtype, size=2048, repeat=3):
@@ -67,26 +72,26 @@ def main(argv=None):
             A = rng.random((n, c)).astype(dtype)
             h = float(np.sqrt(d))
             flops = 2.0 * m * n * d
-            cross = time_call("gemm", lambda: X @ Z.T, repeat=2, memory=False)
-            reference = time_call("numpy", lambda: numpy_kernel_product(X, Z, A, h), repeat=2)
+            cross = time_call("gemm", partial(np.matmul, X, Z.T), repeat=2, memory=False)
+            reference = time_call("numpy", partial(numpy_kernel_product, X, Z, A, h), repeat=2)
             threads = time_call(
-                "tiles", lambda: kernel_product(X, Z, A, bandwidth=h, n_jobs=-1), repeat=2
+                "tiles", partial(kernel_product, X, Z, A, bandwidth=h, n_jobs=-1), repeat=2
             )
             blas = time_call(
-                "tiles-1", lambda: kernel_product(X, Z, A, bandwidth=h, n_jobs=1), repeat=2
+                "tiles-1", partial(kernel_product, X, Z, A, bandwidth=h, n_jobs=1), repeat=2
             )
             with ThreadPoolExecutor(1) as worker:
-                in_worker = time_call("tiles-worker", lambda: worker.submit(
-                    kernel_product, X, Z, A, bandwidth=h, n_jobs=-1).result(), repeat=2)
+                in_worker = time_call("tiles-worker", partial(_in_thread, worker, partial(
+                    kernel_product, X, Z, A, bandwidth=h, n_jobs=-1)), repeat=2)
             error = np.abs(threads.result - reference.result).max() / np.abs(
                 reference.result).max()
             for timing in (reference, threads, in_worker, blas):
                 rows.append({
                     "d": d, "dtype": np.dtype(dtype).name,
                     "code": {"numpy": "numpy expression",
-                             "tiles": "tiles: 2 threads x 1-thread BLAS",
-                             "tiles-worker": "tiles from a worker thread",
-                             "tiles-1": "tiles: 1 thread"}[timing.name],
+                             "tiles": "tiles: n_jobs=-1",
+                             "tiles-worker": "tiles: n_jobs=-1 from a worker thread",
+                             "tiles-1": "tiles: n_jobs=1"}[timing.name],
                     "seconds": timing.best,
                     "GFLOP/s": flops / timing.best / 1e9,
                     "of GEMM": flops / timing.best / 1e9 / rates[dtype],
@@ -95,11 +100,13 @@ def main(argv=None):
                     "vs numpy": reference.best / timing.best,
                     "peak MiB": timing.peak_mib,
                     "rel err": error if timing.name == "tiles" else float("nan"),
+                    "same bits": (bool(np.array_equal(timing.result, threads.result))
+                                  if timing.name.startswith("tiles") else ""),
                 })
     print(f"\nK(X, Z) @ A with m={m}, n={n}, laplacian kernel (best of 2; first call compiles)")
     print_table(rows, ["d", "dtype", "code", "seconds", "GFLOP/s", "of GEMM", "of X@Z.T",
                        "Mentries/s",
-                       "vs numpy", "peak MiB", "rel err"])
+                       "vs numpy", "peak MiB", "rel err", "same bits"])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ digits, and the test accuracy on MNIST (5000 / 5000 images scaled to [0, 1]) whe
 """
 
 import argparse
+from functools import partial
 import os
 import time
 
@@ -127,7 +128,7 @@ def defaults_table():
                       dict(bandwidth=factor * sigma)) for factor in (0.25, 0.5, 2.0, 4.0)]
         for label, params in settings:
             scores, seconds, warned = _scored(
-                lambda params=params: Estimator(random_state=0, **params), X, y, task
+                partial(Estimator, random_state=0, **params), X, y, task
             )
             rows.append({"data": name, "setting": label, "mean": scores.mean(),
                          "min": scores.min(), "max": scores.max(), "warned": warned,
@@ -148,6 +149,14 @@ def defaults_table():
     print("\nMinNormRFF at default n_components=1000, 5-fold CV (California standardised in the"
           " folds)")
     print_table(rows, list(rows[0]))
+
+
+def _peer_fit(sampler, peer_model, ours_model, X, Y):
+    """scikit-learn's RBFSampler + LinearRegression on the same features as ours."""
+    sampler.fit(X)
+    sampler.random_weights_ = ours_model.random_weights_
+    sampler.random_offset_ = ours_model.random_offset_
+    return peer_model.fit(sampler.transform(X), Y)
 
 
 def main():
@@ -174,17 +183,12 @@ def main():
                 cutoff=DEFAULT_CUTOFF,  # the exact pseudo-inverse, as the peer's
             )
             repeat = 2 if n_components >= 20000 else 3
-            ours_time, ours_peak, _ = timed(lambda: ours_model.fit(X, Y), repeat)
+            ours_time, ours_peak, _ = timed(partial(ours_model.fit, X, Y), repeat)
             sigma = ours_model.bandwidth_
             sampler = RBFSampler(gamma=1 / (2 * sigma**2), n_components=n_components, random_state=0)
             peer_model = LinearRegression(fit_intercept=False, tol=0)
 
-            def peer():
-                sampler.fit(X)
-                sampler.random_weights_ = ours_model.random_weights_  # the same features
-                sampler.random_offset_ = ours_model.random_offset_
-                return peer_model.fit(sampler.transform(X), Y)
-
+            peer = partial(_peer_fit, sampler, peer_model, ours_model, X, Y)
             peer_time, peer_peak, _ = timed(peer, repeat)
             expected = peer_model.predict(sampler.transform(X_test))
             difference = np.linalg.norm(ours_model.predict(X_test) - expected) / np.linalg.norm(expected)

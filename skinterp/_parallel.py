@@ -2,11 +2,18 @@
 
 The thread model (the user guide's "Threads and processes" page says it for users):
 
-* **n_jobs** has joblib's meaning everywhere (:func:`n_threads`): ``None`` is one thread, or
-  the ``n_jobs`` of an enclosing ``joblib.parallel_config``/``parallel_backend`` context;
-  ``-1`` is every core joblib sees (``LOKY_MAX_CPU_COUNT`` and the process's CPU affinity
-  included); ``-2`` all but one. It counts the threads of skinterp's own parallel sections:
-  :func:`run_in_chunks` over ``nogil`` numba kernels and BLAS calls.
+* **n_jobs** (:func:`n_threads`) counts the threads of skinterp's own parallel sections
+  (:func:`run_in_chunks` over ``nogil`` numba kernels and BLAS calls), with joblib's meaning
+  of numbers: ``-1`` is every core joblib sees (``LOKY_MAX_CPU_COUNT`` and the process's CPU
+  affinity included), ``-2`` all but one, ``k`` is ``k``. ``None``, the default of every
+  estimator, is the ``n_jobs`` of an enclosing ``joblib.parallel_config``/``parallel_backend``
+  when one sets it, and otherwise as many threads as BLAS would use here: every core by
+  default, fewer where the environment limits BLAS (joblib's loky workers inside
+  ``GridSearchCV(n_jobs=k)`` get ``cores // k``, skinterp's Dask workers 1, a user's
+  ``threadpoolctl.threadpool_limits`` its limit). So the default uses the machine as a BLAS
+  call would, and nests without oversubscription where BLAS does. (joblib's own ``None`` is
+  one thread; our estimators' work is BLAS-like kernel products, which scikit-learn's
+  ``KernelRidge`` or brute-force ``KNeighbors*`` also run on every core by default.)
 * **BLAS**, rule 1: inside a parallel section of two or more threads, each thread's BLAS calls
   run with one BLAS thread; the section's ``n_jobs`` threads own the cores. Measured on the
   kernel tiles (n = 20,000, two cores): the section with one BLAS thread each took 0.60 s,
@@ -40,6 +47,7 @@ from contextlib import contextmanager, nullcontext
 from functools import partial
 
 from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
 from threadpoolctl import ThreadpoolController
 
 try:
@@ -56,22 +64,50 @@ for a factorisation; see the module docstring for the measurements)."""
 
 
 def n_threads(n_jobs):
-    """The threads a parallel section uses for ``n_jobs``, joblib's meaning (at least 1).
+    """The threads a parallel section uses for ``n_jobs`` (at least 1).
 
-    ``None`` is 1, unless an enclosing ``joblib.parallel_config(n_jobs=k)`` says ``k``;
-    ``-1`` all cores, ``-2`` all but one.
+    Numbers have joblib's meaning (``-1`` all cores, ``-2`` all but one). ``None`` is the
+    ``n_jobs`` of an enclosing ``joblib.parallel_config`` when it sets one, else
+    :func:`blas_threads` (see the module docstring).
 
     Examples
     --------
     >>> import joblib
+    >>> from threadpoolctl import threadpool_limits
     >>> from skinterp._parallel import n_threads
-    >>> n_threads(None), n_threads(2)
+    >>> n_threads(1), n_threads(2)
     (1, 2)
     >>> with joblib.parallel_config(n_jobs=2):
     ...     n_threads(None)
     2
+    >>> with threadpool_limits(limits=1, user_api="blas"):
+    ...     n_threads(None)
+    1
     """
+    if n_jobs is None:
+        configured = get_active_backend()[1]
+        if configured is None:
+            return blas_threads()
+        n_jobs = configured
     return max(1, int(effective_n_jobs(n_jobs)))
+
+
+def blas_threads():
+    """BLAS's thread count in this process, as the user or the environment set it.
+
+    The largest count of the loaded BLAS libraries (threadpoolctl), or joblib's core count
+    when none is found; while skinterp itself holds BLAS at one thread (:func:`one_blas_thread`)
+    the count from before it did, so that no call sees another's temporary limit.
+    """
+    global _controller
+    with _blas_lock:
+        if _blas_users > 0:
+            return _blas_threads_outside
+        if _controller is None:
+            _controller = ThreadpoolController()
+        counts = [lib.num_threads for lib in _controller.select(user_api="blas").lib_controllers]
+    counts = [count for count in counts if count]
+    return max(counts) if counts else max(1, int(effective_n_jobs(-1)))
 
 
 def chunk_bounds(n_items, chunk_size):
@@ -127,6 +163,7 @@ def small_dense_blas(size):
 _blas_lock = threading.Lock()
 _blas_users = 0
 _blas_limiter = None
+_blas_threads_outside = None  # BLAS's thread count before the limit
 _controller = None  # scanning the loaded libraries costs ~4 ms: do it once per process
 
 
@@ -141,11 +178,13 @@ def one_blas_thread():
     the process. Here the first thread in saves the limits and the last thread out restores
     them.
     """
-    global _blas_users, _blas_limiter, _controller
+    global _blas_users, _blas_limiter, _controller, _blas_threads_outside
     with _blas_lock:
         if _blas_users == 0:
             if _controller is None:
                 _controller = ThreadpoolController()
+            blas = _controller.select(user_api="blas").lib_controllers
+            _blas_threads_outside = max([lib.num_threads or 1 for lib in blas], default=1)
             with _controlling_openblas():
                 _blas_limiter = _controller.limit(limits=1, user_api="blas")
         _blas_users += 1

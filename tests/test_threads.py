@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
+from threadpoolctl import threadpool_limits
 
 import skinterp._parallel as parallel
 from skinterp import (
@@ -138,24 +139,38 @@ ALL = dict(ESTIMATORS, RandomFourierFeatures=RandomFourierFeatures(n_components=
 
 @pytest.mark.parametrize("name", list(ALL))
 def test_n_jobs_is_honoured(monkeypatch, name):
-    """``n_jobs=1`` and the default start no thread pool; ``n_jobs=2`` and
-    ``joblib.parallel_config(n_jobs=2)`` start pools of at most two threads, and some."""
+    """``n_jobs=1`` starts no thread pool, ``n_jobs=2`` pools of at most two threads (and some);
+    ``None`` follows an enclosing ``joblib.parallel_config(n_jobs=2)``, else BLAS's thread
+    count (one thread under ``threadpool_limits(1)``)."""
     X, y, queries = _data(n=2000)
     queries = np.repeat(queries, 20, axis=0)  # enough rows for several chunks
     estimator = ALL[name]
     assert _thread_counts(monkeypatch, estimator.set_params(n_jobs=1), X, y, queries) == []
-    assert _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries) == []
     two = _thread_counts(monkeypatch, estimator.set_params(n_jobs=2), X, y, queries)
     assert two and max(two) == 2
     configured = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries,
                                 joblib.parallel_config(n_jobs=2))
     assert configured and max(configured) == 2
+    limited = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries,
+                             threadpool_limits(limits=1, user_api="blas"))
+    assert limited == []
+    default = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries)
+    if parallel.blas_threads() > 1:
+        assert default and max(default) == parallel.blas_threads()
+    else:
+        assert default == []
 
 
-def test_n_threads_has_joblibs_meaning():
-    assert parallel.n_threads(None) == 1
+def test_n_threads_meaning():
     assert parallel.n_threads(1) == 1
+    assert parallel.n_threads(3) == 3
     assert parallel.n_threads(-1) == joblib.cpu_count()
     with joblib.parallel_config(n_jobs=3):
         assert parallel.n_threads(None) == 3
         assert parallel.n_threads(1) == 1
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert parallel.n_threads(None) == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert parallel.n_threads(None) == 2
+        with parallel.one_blas_thread():  # skinterp's own limit is not the user's setting
+            assert parallel.n_threads(None) == 2

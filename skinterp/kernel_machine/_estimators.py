@@ -113,12 +113,12 @@ _SHARED_PARAMETERS_DOC = """
         Working-memory budget in MiB (``None``: scikit-learn's ``working_memory``). The direct
         solver refuses, before allocating, an ``n x n`` matrix above it; ``solver="auto"``
         then takes EigenPro.
-    n_jobs : int, default=None
-        Threads over the kernel tiles, joblib's meaning: ``None`` is one thread (or the
-        ``n_jobs`` of an enclosing ``joblib.parallel_config``), ``-1`` every core. Each thread
-        calls BLAS with one BLAS thread; the fit does not depend on ``n_jobs`` (see the user
-        guide's thread model). The direct solver's Cholesky factorisation uses BLAS's own
-        threads (``threadpoolctl`` controls them).
+    n_jobs : int or None, default=None
+        Threads of the estimator's parallel sections (the kernel tiles; each thread calls BLAS with
+        one thread), numbers as in joblib (``-1``: every core). ``None``: the ``n_jobs`` of an
+        enclosing ``joblib.parallel_config``, else as many threads as BLAS uses here (every core
+        unless limited, e.g. inside a ``GridSearchCV`` worker process); see the user guide's thread
+        model. Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds EigenPro's subsample, batches and validation split: equal seeds, equal fits.
     verbose : int, default=0

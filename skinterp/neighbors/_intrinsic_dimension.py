@@ -7,7 +7,7 @@ from skinterp.neighbors._normalise import normalisation, normalise
 from skinterp.neighbors._search import build_index, choose_algorithm, kneighbors
 
 
-def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
+def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0, n_jobs=None):
     """Estimate the intrinsic dimension of the data ``X`` (Levina & Bickel, 2004).
 
     For each point x with neighbour distances ``T_1 <= ... <= T_k`` (itself excluded), the
@@ -27,6 +27,9 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
         At most this many points are used as queries.
     random_state : int, RandomState instance or None, default=0
         Seed of the subsample.
+    n_jobs : int or None, default=None
+        Threads of the neighbour search (see :func:`skinterp._parallel.n_threads`); the
+        estimate does not depend on it.
 
     Returns
     -------
@@ -54,11 +57,12 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0):
     # Invariant under translation and scaling: normalised, it works at any scale or offset.
     return intrinsic_dimension_of_normalised(
         normalise(X, *normalisation(X)), n_neighbors=n_neighbors, max_samples=max_samples,
-        random_state=random_state,
+        random_state=random_state, n_jobs=n_jobs,
     )
 
 
-def intrinsic_dimension_of_normalised(X, *, n_neighbors=10, max_samples=1000, random_state=0):
+def intrinsic_dimension_of_normalised(X, *, n_neighbors=10, max_samples=1000, random_state=0,
+                                      n_jobs=None):
     """:func:`intrinsic_dimension` of points already normalised (C-contiguous float64)."""
     n_samples = X.shape[0]
     k = min(int(n_neighbors), n_samples - 1)
@@ -70,7 +74,7 @@ def intrinsic_dimension_of_normalised(X, *, n_neighbors=10, max_samples=1000, ra
     else:
         queries = X
     index = build_index(X, choose_algorithm("auto", X.shape[1]))
-    distances, _ = kneighbors(X, queries, k + 1, index=index)
+    distances, _ = kneighbors(X, queries, k + 1, index=index, n_jobs=n_jobs)
     distances = distances[:, 1:]  # drop the query itself
     distances = distances[distances[:, 0] > 0]
     if distances.shape[0] == 0:

@@ -10,11 +10,10 @@ Two methods, chosen by :func:`choose_algorithm` when ``algorithm="auto"``:
 """
 
 import numpy as np
-from joblib import effective_n_jobs
 from scipy.spatial import cKDTree
 
 from skinterp._base import rows_per_chunk
-from skinterp._parallel import run_in_chunks, small_dense_blas
+from skinterp._parallel import n_threads, run_in_chunks, small_dense_blas
 from skinterp.neighbors._select import (
     all_distances,
     exact_search_rows,
@@ -126,10 +125,10 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
     distances = np.empty((n_queries, n_neighbors), dtype=np.float64)
     indices = np.empty((n_queries, n_neighbors), dtype=np.intp)
-    n_threads = max(min(effective_n_jobs(n_jobs), -(-n_queries // QUERY_BLOCK)), 1)
-    tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * n_threads
+    threads = max(min(n_threads(n_jobs), -(-n_queries // QUERY_BLOCK)), 1)
+    tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * threads
     max_rows = QUERY_BLOCK
-    if n_threads > 1:  # serial blocks stop between point tiles (a Python loop) anyway
+    if threads > 1:  # serial blocks stop between point tiles (a Python loop) anyway
         max_rows = min(max_rows, query_rows_for_work(n_points, points.shape[1],
                                                      min_rows=MIN_QUERY_BLOCK))
     query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=max_rows)
@@ -167,7 +166,7 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     # n_jobs is): the tiles' products are skinny (few features) or small; a multi-threaded
     # BLAS on them is up to 3x slower than one thread, and far worse when the cores are shared.
     with small_dense_blas(points.shape[1]):
-        run_in_chunks(search, n_queries, query_block, n_threads)
+        run_in_chunks(search, n_queries, query_block, threads)
     return distances, indices
 
 
@@ -179,9 +178,9 @@ def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
     # ``workers``: on Ctrl-C scipy stops waiting for its worker threads while they still write
     # into the output (a segmentation fault, seen), where run_in_chunks lets running chunks end.
     block = rows_per_chunk(n_neighbors * 16 * 4, memory_limit, max_rows=KD_TREE_QUERY_BLOCK)
-    n_threads = effective_n_jobs(n_jobs)
-    if n_threads > 1:
-        block = min(block, max(-(-n_queries // n_threads), 256))
+    threads = n_threads(n_jobs)
+    if threads > 1:
+        block = min(block, max(-(-n_queries // threads), 256))
 
     def search(start, stop):
         dist, ind = tree.query(queries[start:stop], k=n_neighbors, workers=1)
@@ -193,7 +192,7 @@ def _kd_tree_kneighbors(tree, queries, n_neighbors, n_jobs, memory_limit):
 
 
 def _rows_per_thread(n_rows, n_jobs):
-    return max(-(-n_rows // (4 * effective_n_jobs(n_jobs))), 64)
+    return max(-(-n_rows // (4 * n_threads(n_jobs))), 64)
 
 
 def _all_points(points, queries, n_jobs, memory_limit):

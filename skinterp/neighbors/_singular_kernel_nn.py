@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -36,6 +35,7 @@ from skinterp.neighbors._search import (
     query_rows_for_work,
 )
 from skinterp.neighbors._weights import LOG, POWER, mass_weighted_average
+from skinterp._parallel import n_threads
 
 # Queries farther than this from the training data, in units of its extent, would overflow the
 # squared distances (about 2**1023): refused with a clear error rather than answered with NaN.
@@ -141,7 +141,7 @@ class _SingularKernelNNBase(BaseEstimator):
         residual = relative_residual(merged.targets[merged.inverse], Y)
         next(steps, None)
         if self.alpha == "auto":
-            dimension = intrinsic_dimension_of_normalised(points)
+            dimension = intrinsic_dimension_of_normalised(points, n_jobs=self.n_jobs)
             alpha = auto_alpha(dimension)
         else:
             dimension, alpha = None, float(self.alpha)
@@ -192,7 +192,7 @@ class _SingularKernelNNBase(BaseEstimator):
             else:
                 # A full block of queries per thread of the search (its blocks are short when
                 # threaded; a serial search stops between point tiles).
-                work_rows = QUERY_BLOCK * effective_n_jobs(self.n_jobs)
+                work_rows = QUERY_BLOCK * n_threads(self.n_jobs)
         return rows_per_chunk(bytes_per_row, None, max_rows=work_rows)
 
     def _average(self, queries, out, search=None):
@@ -239,7 +239,7 @@ class _SingularKernelNNBase(BaseEstimator):
 
         # Serial steps (the search inside each uses the n_jobs threads): Ctrl-C and progress
         # lines between them.
-        run_in_chunks(predict_chunk, X.shape[0], self._query_rows_per_chunk(), None,
+        run_in_chunks(predict_chunk, X.shape[0], self._query_rows_per_chunk(), 1,
                       verbose=self.verbose, description=f"{type(self).__name__}.predict")
         return out
 
@@ -262,11 +262,11 @@ _PARAMETERS_DOC = """
         Exact neighbour search: scipy's KD-tree (low dimension) or blocked BLAS distances with a
         numba selection (high dimension). ``"auto"`` picks the KD-tree up to 8 features.
     n_jobs : int or None, default=None
-        Threads used by the search and the averaging (joblib's convention: ``None`` is 1 unless
-        in a ``joblib.parallel_config`` context, ``-1`` is all cores). Each thread calls BLAS
-        with one BLAS thread (the brute-force distance tiles are skinny products); predictions
-        do not depend on ``n_jobs``. Memory per chunk of queries follows scikit-learn's
-        ``working_memory``.
+        Threads of the estimator's parallel sections (search and averaging; each thread calls BLAS
+        with one thread), numbers as in joblib (``-1``: every core). ``None``: the ``n_jobs`` of an
+        enclosing ``joblib.parallel_config``, else as many threads as BLAS uses here (every core
+        unless limited, e.g. inside a ``GridSearchCV`` worker process); see the user guide's thread
+        model. Results do not depend on it.
     verbose : int, default=0
         Progress on stderr: the steps of ``fit`` and, for ``predict``, one line per chunk of
         queries (at most one a second) with the time left.

@@ -305,8 +305,11 @@ _PARAMETERS_DOC = """
         Seed of the weights. With an int, the first ``N'`` features of ``N >= N'`` features are
         the features of ``n_components=N'``: feature sets of one seed are nested.
     n_jobs : int or None, default=None
-        Threads applying the activation (joblib's convention); the product ``X W`` uses the
-        BLAS threads.
+        Threads of the estimator's parallel sections (feature maps; the product ``X W`` uses BLAS's
+        threads), numbers as in joblib (``-1``: every core). ``None``: the ``n_jobs`` of an
+        enclosing ``joblib.parallel_config``, else as many threads as BLAS uses here (every core
+        unless limited, e.g. inside a ``GridSearchCV`` worker process); see the user guide's thread
+        model. Results do not depend on it.
     verbose : int, default=0
         With ``verbose > 0``, ``transform`` writes a progress line with the time left (at most
         one a second) to stderr for each chunk of rows.

@@ -805,8 +805,11 @@ _PARAMETERS_DOC = """
         None, 1024 by default). The Gram matrix (``min(n, N)`` squared, three copies) must fit
         in it, or fit raises ``MemoryError`` before allocating.
     n_jobs : int or None, default=None
-        Threads applying the activation to each block (joblib's convention); the matrix
-        products use the BLAS threads.
+        Threads of the estimator's parallel sections (feature maps; the Gram products use BLAS's
+        threads), numbers as in joblib (``-1``: every core). ``None``: the ``n_jobs`` of an
+        enclosing ``joblib.parallel_config``, else as many threads as BLAS uses here (every core
+        unless limited, e.g. inside a ``GridSearchCV`` worker process); see the user guide's thread
+        model. Results do not depend on it.
     verbose : int, default=0
         With ``verbose > 0``, fit, partial_fit and predict write progress lines to stderr: one
         per block of features or chunk of rows (at most one a second) with the time spent and

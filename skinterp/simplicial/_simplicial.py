@@ -278,8 +278,11 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         Prediction for queries outside the convex hull of the training points: interpolate at
         their Euclidean projection onto the hull, return the nearest training target, return
         NaN, or raise a ``ValueError``.
-    n_jobs : int, default=None
-        Threads for prediction (joblib's meaning: ``None`` is 1, ``-1`` all cores).
+    n_jobs : int or None, default=None
+        Threads of the estimator's parallel sections (prediction), numbers as in joblib (``-1``:
+        every core). ``None``: the ``n_jobs`` of an enclosing ``joblib.parallel_config``, else as
+        many threads as BLAS uses here (every core unless limited, e.g. inside a ``GridSearchCV``
+        worker process); see the user guide's thread model. Results do not depend on it.
     memory_limit : float, default=None
         Memory budget in MiB. The triangulation's arrays: ``method="auto"`` builds a
         triangulation only within it, ``method="triangulation"`` raises ``MemoryError`` before
@@ -421,8 +424,11 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
     outside : {"project", "nearest", "raise"}, default="project"
         Prediction for queries outside the convex hull: at their projection onto the hull, the
         nearest training label, or a ``ValueError``.
-    n_jobs : int, default=None
-        Threads for prediction.
+    n_jobs : int or None, default=None
+        Threads of the estimator's parallel sections (prediction), numbers as in joblib (``-1``:
+        every core). ``None``: the ``n_jobs`` of an enclosing ``joblib.parallel_config``, else as
+        many threads as BLAS uses here (every core unless limited, e.g. inside a ``GridSearchCV``
+        worker process); see the user guide's thread model. Results do not depend on it.
     memory_limit : float, default=None
         Memory budget in MiB of the triangulation's arrays (see
         :class:`SimplicialInterpolator`).
