@@ -296,104 +296,112 @@ def _corral_point(points, q, support, lam, k, x):
         lam[i] /= total
 
 
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _start_working_set(distance2, candidates, n_working, working, in_work):
+    """The working set: the ``n_working`` candidates nearest to ``q``; returns its size."""
+    n_cand = candidates.shape[0]
+    n_work = min(max(n_working, 1), n_cand)
+    near = nearest_order(distance2, n_cand, n_work)
+    for c in range(n_work):
+        working[c] = candidates[near[c]]
+        in_work[working[c]] = True
+    return n_work
+
+
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def min_norm_point(points, q, candidates, n_working, tol, support, lam):
-    """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
+def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2,
+                  certified):
+    """Project every row ``q`` of ``Q`` onto the hull of ``points[candidates]`` (Wolfe).
 
     Major steps price a working set first (initially the ``n_working`` candidates nearest to
     ``q``) and all candidates only when the working set is optimal (column generation: the
     ``r + 1`` most violating candidates join the working set); the answer is certified against
-    every candidate, and the corral is built from nearby points.
+    every candidate, and the corral is built from nearby points. ``tol`` is the relative
+    tolerance of the optimality test (e.g. 1e-12).
 
-    Parameters
-    ----------
-    points : (n, r) float64
-    q : (r,) float64
-    candidates : (n_candidates,) int64, the points that may carry weight (all, or hull vertices).
-    n_working : int, size of the working set.
-    tol : float, relative tolerance of the optimality test (e.g. 1e-12).
-    support, lam : (r + 2,) output arrays: support indices and their convex weights.
-
-    Returns
-    -------
-    k : int, the size of the support; negative (``-k``) when rounding stalled the algorithm
-        before the optimality certificate held (the caller solves that query otherwise).
-    distance2 : float, the squared distance from ``q`` to the hull.
+    Writes, per query, the support (padded with -1) and its convex weights into ``supports``
+    and ``weights``, the squared distance to the hull into ``distance2``, and whether the
+    optimality certificate held into ``certified`` (False when rounding stalled the algorithm:
+    the caller solves that query otherwise). One kernel for the whole batch, per-query steps
+    in helpers: a per-query kernel between them would cost its own compilation of all of them.
     """
     r = points.shape[1]
     n_cand = candidates.shape[0]
     cap = r + 2
+    support = np.empty(cap, dtype=np.int64)
+    lam = np.empty(cap)
     gram = np.zeros((cap, cap))
     alpha = np.empty(cap)
     work_a = np.empty((cap, cap))
     work_b = np.empty(cap)
     x = np.empty(r)
     values = np.empty(n_cand)
-    distance2 = np.empty(n_cand)
-    scale2, nearest = _candidate_distances(points, q, candidates, distance2)
-    # The working set: the candidates nearest to q.
-    n_work = min(max(n_working, 1), n_cand)
+    to_candidates = np.empty(n_cand)
     working = np.empty(n_cand, dtype=np.int64)
     in_work = np.zeros(points.shape[0], dtype=np.bool_)
-    near = nearest_order(distance2, n_cand, n_work)
-    for c in range(n_work):
-        working[c] = candidates[near[c]]
-        in_work[working[c]] = True
-    # The corral starts at the nearest candidate.
-    first = candidates[nearest]
-    support[0] = first
-    lam[0] = 1.0
-    k = 1
-    _gram_row(points, q, support, k, 0, gram)
-    for t in range(r):
-        x[t] = points[first, t] - q[t]
-    if distance2[nearest] == 0.0:
-        return k, 0.0
-    limit = tol * scale2
-    certified = False
-    for _major in range(20 * (r + 2) + 100):
-        xx = _squared_norm(x)
-        if xx <= 1e-28 * scale2:
-            certified = True
-            break
-        # Major step: the working point minimising (x_j - q) . x, then the certificate.
-        best_j, best_value = _price(points, q, x, working, n_work, values)
-        if xx - best_value <= limit:
-            if n_work == n_cand:
-                certified = True
-                break
-            best_j, best_value = _price(points, q, x, candidates, n_cand, values)
-            if xx - best_value <= limit:
-                certified = True
-                break
-            n_work = _grow_working_set(candidates, values, xx, limit, r, working, n_work,
-                                       in_work)
-        if _in_corral(support, k, best_j) or k >= cap - 1:
-            break
-        support[k] = best_j
-        lam[k] = 0.0
-        k += 1
-        _gram_row(points, q, support, k, k - 1, gram)
-        k = _minor_steps(points, q, first, support, lam, gram, k, alpha, work_a, work_b)
-        _corral_point(points, q, support, lam, k, x)
-    return (k if certified else -k), _squared_norm(x)
-
-
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2,
-                  certified):
-    """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
-    r = points.shape[1]
-    support = np.empty(r + 2, dtype=np.int64)
-    lam = np.empty(r + 2)
     for i in range(Q.shape[0]):
-        k, d2 = min_norm_point(points, Q[i], candidates, n_working, tol, support, lam)
-        certified[i] = k > 0
-        k = abs(k)
-        distance2[i] = d2
+        q = Q[i]
+        scale2, nearest = _candidate_distances(points, q, candidates, to_candidates)
+        n_work = _start_working_set(to_candidates, candidates, n_working, working, in_work)
+        # The corral starts at the nearest candidate.
+        first = candidates[nearest]
+        support[0] = first
+        lam[0] = 1.0
+        k = 1
+        _gram_row(points, q, support, k, 0, gram)
+        for t in range(r):
+            x[t] = points[first, t] - q[t]
+        limit = tol * scale2
+        done = to_candidates[nearest] == 0.0
+        for _major in range(0 if done else 20 * (r + 2) + 100):
+            xx = _squared_norm(x)
+            if xx <= 1e-28 * scale2:
+                done = True
+                break
+            # Major step: the working point minimising (x_j - q) . x, then the certificate.
+            best_j, best_value = _price(points, q, x, working, n_work, values)
+            if xx - best_value <= limit:
+                if n_work == n_cand:
+                    done = True
+                    break
+                best_j, best_value = _price(points, q, x, candidates, n_cand, values)
+                if xx - best_value <= limit:
+                    done = True
+                    break
+                n_work = _grow_working_set(candidates, values, xx, limit, r, working, n_work,
+                                           in_work)
+            if _in_corral(support, k, best_j) or k >= cap - 1:
+                break
+            support[k] = best_j
+            lam[k] = 0.0
+            k += 1
+            _gram_row(points, q, support, k, k - 1, gram)
+            k = _minor_steps(points, q, first, support, lam, gram, k, alpha, work_a, work_b)
+            _corral_point(points, q, support, lam, k, x)
+        for c in range(n_work):  # reset for the next query
+            in_work[working[c]] = False
+        certified[i] = done
+        distance2[i] = _squared_norm(x)
         for c in range(supports.shape[1]):
-            supports[i, c] = -1
-            weights[i, c] = 0.0
-        for c in range(min(k, supports.shape[1])):
-            supports[i, c] = support[c]
-            weights[i, c] = lam[c]
+            supports[i, c] = support[c] if c < k else -1
+            weights[i, c] = lam[c] if c < k else 0.0
+
+
+def min_norm_point(points, q, candidates, n_working, tol, support, lam):
+    """:func:`project_batch` for one query (tests and experiments).
+
+    Returns ``(k, distance2)``: the size ``k`` of the support written into ``support[:k]``
+    and ``lam[:k]`` (``-k`` when the certificate did not hold) and the squared distance.
+    """
+    r = points.shape[1]
+    supports = np.empty((1, r + 2), dtype=np.int64)
+    weights = np.empty((1, r + 2))
+    distance2 = np.empty(1)
+    certified = np.empty(1, dtype=bool)
+    project_batch(points, np.ascontiguousarray(q, dtype=np.float64)[None],
+                  np.ascontiguousarray(candidates, dtype=np.int64), n_working, tol, supports,
+                  weights, distance2, certified)
+    k = int(np.count_nonzero(supports[0] >= 0))
+    support[:k] = supports[0, :k]
+    lam[:k] = weights[0, :k]
+    return (k if certified[0] else -k), float(distance2[0])

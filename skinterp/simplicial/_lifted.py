@@ -13,7 +13,7 @@ vertices; the dual is feasible -- the answer is certified -- when no lifted poin
 ``||x_j - q||^2 - a . (x_j - q) - b >= -tol`` for every ``j``, i.e. the circumsphere of the
 simplex is empty.
 
-:func:`delaunay_lp` is a dense revised simplex method on the ``(r + 1) x (r + 1)`` basis with
+:func:`lifted_batch` is a dense revised simplex method on the ``(r + 1) x (r + 1)`` basis with
 *column generation*: it prices a candidate set (the ``n_candidates`` nearest points to ``q``) and,
 when the candidates are optimal, prices all points (one pass, the certificate) and adds the most
 violating ones. It starts from a feasible basis, the corral of Wolfe's projection of ``q``
@@ -308,7 +308,7 @@ def _refresh(points, q, basis, B, Binv, xB):
 def _revised_simplex(points, q, cost, scale, tol, max_iter, basis, in_basis, B, Binv, xB,
                      in_cand, cand, n_cand, ties):
     """Column generation from a feasible basis until the certificate holds (see
-    :func:`delaunay_lp`). Returns ``(status, n_cand, n_ties)``: the candidates and the points
+    :func:`lifted_batch`). Returns ``(status, n_cand, n_ties)``: the candidates and the points
     found on the optimal lifted hyperplane are kept for the tie-breaking stage."""
     m, r = points.shape
     n1 = r + 1
@@ -357,72 +357,6 @@ def _revised_simplex(points, q, cost, scale, tol, max_iter, basis, in_basis, B, 
             since_refactor = 0
             fresh_duals = True
     return LP_FAILED, n_cand, n_ties
-
-
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
-    """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
-
-    Ties between co-spherical points are broken by the heights ``heights`` (see the module
-    docstring).
-
-    ``start[:n_start]`` must be affinely independent points whose convex hull contains ``q``
-    (Wolfe's corral); the basis is completed with the nearest points that keep it of full rank
-    (at zero weight, so it stays feasible). ``n_candidates`` nearest points are priced first;
-    ``tol`` is the relative tolerance of the reduced costs (the certificate), ``max_iter`` the
-    pivot cap. On success writes the ``r + 1`` basis indices into ``basis`` and their weights
-    into ``lam`` and returns ``LP_OK``; otherwise returns ``LP_FAILED`` (infeasible start,
-    rank-deficient points or the pivot cap) and the caller falls back to the full program.
-
-    The steps: the lifted costs; a full-rank start basis (:func:`_initial_basis`); the revised
-    simplex method with column generation (:func:`_revised_simplex`); the tie-breaking stage
-    (:func:`_break_ties`); the weights from a fresh factorisation.
-    """
-    m, r = points.shape
-    n1 = r + 1
-    cost = np.empty(m)
-    scale = _lifted_costs(points, q, cost)
-    order = nearest_order(cost, m, max(n_candidates, 2 * n1))
-    in_basis = np.zeros(m, dtype=np.bool_)
-    if not _initial_basis(points, q, start, n_start, cost, order, basis, in_basis):
-        return LP_FAILED
-    B = np.empty((n1, n1))
-    Binv = np.empty((n1, n1))
-    if not _refactor(points, q, basis, B, Binv):
-        return LP_FAILED
-    xB = Binv[:, r].copy()
-    for i in range(n1):
-        if xB[i] < -1e-9:
-            return LP_FAILED  # the start did not contain q
-        if xB[i] < 0.0:
-            xB[i] = 0.0
-    in_cand = np.zeros(m, dtype=np.bool_)
-    cand = np.empty(m, dtype=np.int64)
-    n_cand = _initial_candidates(order, n_candidates, basis, in_cand, cand)
-    ties = np.empty(m, dtype=np.int64)
-    status, n_cand, n_ties = _revised_simplex(points, q, cost, scale, tol, max_iter, basis,
-                                              in_basis, B, Binv, xB, in_cand, cand, n_cand,
-                                              ties)
-    if status != LP_OK:
-        return LP_FAILED
-    # final weights from a fresh factorisation (accuracy)
-    if not _refactor(points, q, basis, B, Binv):
-        return LP_FAILED
-    for c in range(n_cand):  # the candidates on the hyperplane are checked there too
-        if not in_basis[cand[c]]:
-            ties[n_ties] = cand[c]
-            n_ties += 1
-    if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
-                   n_ties) != LP_OK:
-        return LP_FAILED
-    total = 0.0
-    for i in range(n1):
-        value = max(Binv[i, r], 0.0)
-        lam[i] = value
-        total += value
-    for i in range(n1):
-        lam[i] /= total
-    return LP_OK
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
@@ -524,20 +458,116 @@ def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ot
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _feasible_start(Binv, xB):
+    """The start basis' weights ``xB`` (the last column of ``B^{-1}``), rounding clipped;
+    False when the start does not contain ``q``."""
+    r = Binv.shape[0] - 1
+    for i in range(r + 1):
+        xB[i] = Binv[i, r]
+        if xB[i] < -1e-9:
+            return False
+        if xB[i] < 0.0:
+            xB[i] = 0.0
+    return True
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _candidate_ties(cand, n_cand, in_basis, ties, n_ties):
+    """The candidates outside the basis join the tie list (checked on the hyperplane by the
+    tie-breaking stage); returns its new length."""
+    for c in range(n_cand):
+        if not in_basis[cand[c]]:
+            ties[n_ties] = cand[c]
+            n_ties += 1
+    return n_ties
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _basis_weights(basis, Binv, vertices, weights):
+    """The basis and its convex weights (the last column of ``B^{-1}``, clipped, summing to 1)."""
+    n1 = basis.shape[0]
+    total = 0.0
+    for i in range(n1):
+        value = max(Binv[i, n1 - 1], 0.0)
+        weights[i] = value
+        total += value
+    for i in range(n1):
+        vertices[i] = basis[i]
+        weights[i] /= total
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def lifted_batch(points, heights, Q, starts, n_starts, n_candidates, tol, max_iter, vertices,
                  weights, status):
-    """:func:`delaunay_lp` for every row of ``Q`` from ``starts[i, :n_starts[i]]``."""
-    r = points.shape[1]
-    basis = np.empty(r + 1, dtype=np.int64)
-    lam = np.empty(r + 1)
+    """Solve the lifted program at every row ``q`` of ``Q`` from the feasible support
+    ``starts[i, :n_starts[i]]``.
+
+    Ties between co-spherical points are broken by the heights ``heights`` (see the module
+    docstring). ``starts[i, :n_starts[i]]`` must be affinely independent points whose convex
+    hull contains ``q`` (Wolfe's corral); the basis is completed with the nearest points that
+    keep it of full rank (at zero weight, so it stays feasible). ``n_candidates`` nearest
+    points are priced first; ``tol`` is the relative tolerance of the reduced costs (the
+    certificate), ``max_iter`` the pivot cap. On success writes the ``r + 1`` basis indices
+    into ``vertices[i]``, their weights into ``weights[i]`` and ``LP_OK`` into ``status[i]``;
+    otherwise ``LP_FAILED`` (infeasible start, rank-deficient points, a singular basis or the
+    pivot cap) and the caller falls back to the full program.
+
+    The steps per query: the lifted costs; a full-rank start basis (:func:`_initial_basis`);
+    the revised simplex method with column generation (:func:`_revised_simplex`); the
+    tie-breaking stage (:func:`_break_ties`); the weights from a fresh factorisation. One
+    kernel for the whole batch: a per-query kernel between the steps and the batch would cost
+    its own compilation of all of them.
+    """
+    m, r = points.shape
+    n1 = r + 1
+    cost = np.empty(m)
+    basis = np.empty(n1, dtype=np.int64)
+    B = np.empty((n1, n1))
+    Binv = np.empty((n1, n1))
+    xB = np.empty(n1)
+    cand = np.empty(m, dtype=np.int64)
+    ties = np.empty(m, dtype=np.int64)
     for i in range(Q.shape[0]):
-        code = delaunay_lp(points, heights, Q[i], starts[i], n_starts[i], n_candidates, tol,
-                           max_iter, basis, lam)
-        status[i] = code
-        if code == LP_OK:
-            for c in range(r + 1):
-                vertices[i, c] = basis[c]
-                weights[i, c] = lam[c]
+        q = Q[i]
+        status[i] = LP_FAILED
+        scale = _lifted_costs(points, q, cost)
+        order = nearest_order(cost, m, max(n_candidates, 2 * n1))
+        in_basis = np.zeros(m, dtype=np.bool_)
+        if not _initial_basis(points, q, starts[i], n_starts[i], cost, order, basis, in_basis):
+            continue
+        if not (_refactor(points, q, basis, B, Binv) and _feasible_start(Binv, xB)):
+            continue
+        in_cand = np.zeros(m, dtype=np.bool_)
+        n_cand = _initial_candidates(order, n_candidates, basis, in_cand, cand)
+        code, n_cand, n_ties = _revised_simplex(points, q, cost, scale, tol, max_iter, basis,
+                                                in_basis, B, Binv, xB, in_cand, cand, n_cand,
+                                                ties)
+        # final weights from a fresh factorisation (accuracy)
+        if code != LP_OK or not _refactor(points, q, basis, B, Binv):
+            continue
+        n_ties = _candidate_ties(cand, n_cand, in_basis, ties, n_ties)
+        if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
+                       n_ties) != LP_OK:
+            continue
+        _basis_weights(basis, Binv, vertices[i], weights[i])
+        status[i] = LP_OK
+
+
+def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
+    """:func:`lifted_batch` for one query (tests and experiments): writes the basis and its
+    weights into ``basis`` and ``lam`` and returns ``LP_OK`` or ``LP_FAILED``."""
+    r = points.shape[1]
+    vertices = np.empty((1, r + 1), dtype=np.int64)
+    weights = np.empty((1, r + 1))
+    status = np.empty(1, dtype=np.int64)
+    starts = np.ascontiguousarray(start, dtype=np.int64)[None]
+    lifted_batch(points, heights, np.ascontiguousarray(q, dtype=np.float64)[None], starts,
+                 np.array([n_start], dtype=np.int64), n_candidates, tol, max_iter, vertices,
+                 weights, status)
+    if status[0] == LP_OK:
+        basis[:] = vertices[0]
+        lam[:] = weights[0]
+    return int(status[0])
 
 
 def delaunay_lp_reference(points, q, heights=None):
@@ -545,7 +575,7 @@ def delaunay_lp_reference(points, q, heights=None):
 
     Returns ``(vertices, weights)`` of the positive weights. Used as the exact fallback of the
     numba solver and as the slow reference in tests and benchmarks. With ``heights``, ties
-    between co-spherical points are broken as :func:`delaunay_lp` breaks them: a second program
+    between co-spherical points are broken as :func:`lifted_batch` breaks them: a second program
     minimises ``sum lambda_i heights_i`` over the points of the optimal cell.
     """
     from scipy.optimize import linprog
