@@ -146,3 +146,13 @@ def test_projection_fallback_agrees_with_wolfe():
         assert set(keep.tolist()) == set(support[:k].tolist())
         np.testing.assert_allclose(weights @ points[keep], lam[:k] @ points[support[:k]],
                                    atol=1e-8)
+
+
+def test_warmup_compiles_the_lifted_program_and_the_projection():
+    """``python -m skinterp warmup`` predicts at new points, inside and outside the data, so
+    that the simplicial kernels a user's first predict needs are compiled (or loaded)."""
+    from skinterp._warmup import warmup
+
+    warmup(["SimplicialInterpolator (lifted)"])
+    assert _lifted.lifted_batch.signatures
+    assert _hull.project_batch.signatures
