@@ -246,7 +246,7 @@ _NOTES = r"""
     releases the GIL but never checks for signals) runs in a worker thread that the fit waits
     for in slices of 0.05 s, so Ctrl-C stops a fit within a fraction of a second there too;
     the abandoned Qhull call keeps one core busy until it finishes in the background (as long
-    as the triangulation would have taken: about 4 s for 200,000 points in 2-D, 60,000 in 3-D
+    as the triangulation would have taken: about 4 s for 200,000 points in 2-D, 40,000 in 3-D
     or 10,000 in 4-D, 11 s for 3,000 points in 5-D on the benchmark machine) and its result
     is dropped. ``verbose`` prints a line per step (Qhull, the re-triangulation of tied
     cells, and each chunked phase of prediction: walk, projections, lifted programs) on stderr,

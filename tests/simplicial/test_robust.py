@@ -276,7 +276,7 @@ def test_sigint_during_qhull_reaches_the_caller_promptly(monkeypatch):
     Q = rng.random((20, 3))
     before = model.predict(Q)
     monkeypatch.setattr(_triangulation, "_qhull_delaunay", qhull_with_sigint)
-    X = rng.random((60_000, 3))  # Qhull alone: about 3-5 s
+    X = rng.random((60_000, 3))  # Qhull alone: about 5 s
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, X[:, 0])
     stopped = time.perf_counter()
