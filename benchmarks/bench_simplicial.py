@@ -15,7 +15,13 @@ Three tables:
 3. ``mnist``: the same on the MNIST sample (``$SKINTERP_DATA``), PCA to 20 and 50 dimensions,
    n = 2000 training images, 100 test images, plus the test accuracy of SimplicialClassifier.
 
-Usage: ``python benchmarks/bench_simplicial.py [lowd|highd|mnist ...] [--quick]``.
+4. ``compile``: the first-use cost of each code path without the numba cache
+   (``SKINTERP_NUMBA_CACHE=0``), each in a fresh process: fit, then predict at the training
+   points, at points inside the hull and outside it, in 2-D and 6-D, float64 and float32 (what a
+   user's first session does). Wall and CPU seconds (CPU time is steadier on a shared machine)
+   and the kernels whose compilation cost most (inclusive of the helpers they compiled).
+
+Usage: ``python benchmarks/bench_simplicial.py [lowd|highd|mnist|compile ...] [--quick]``.
 """
 
 import sys
@@ -173,6 +179,70 @@ def bench_mnist(quick=False):
     print_table(acc_rows, list(acc_rows[0]))
 
 
+_FIRST_USE = r"""
+import collections, json, sys, time
+import numpy as np
+from numba.core import event
+
+inclusive = collections.defaultdict(float)
+starts = []
+
+
+class _Timer(event.Listener):
+    def on_start(self, ev):
+        starts.append(time.process_time())
+
+    def on_end(self, ev):
+        function = ev.data["dispatcher"].py_func
+        name = function.__module__.rsplit(".", 1)[-1] + "." + function.__name__
+        inclusive[name] += time.process_time() - starts.pop()
+
+
+event.register("numba:compile", _Timer())
+from skinterp import SimplicialClassifier, SimplicialInterpolator
+
+path = sys.argv[1]
+rng = np.random.default_rng(0)
+wall, cpu = time.perf_counter(), time.process_time()
+for dtype in (np.float64, np.float32):
+    for d in (2, 6):
+        X = rng.uniform(size=(60, d)).astype(dtype)
+        weights = rng.dirichlet(np.ones(d + 1), size=20)
+        inside = np.einsum("ik,ikj->ij", weights, X[rng.choice(60, (20, d + 1))])
+        Q = np.vstack([X, inside, 1.5 * X[:20] - 0.25]).astype(dtype)
+        if path == "classifier (auto)":
+            model = SimplicialClassifier().fit(X, (X[:, 0] > 0.5).astype(int))
+        else:
+            model = SimplicialInterpolator(method=path).fit(X, np.sin(4 * X[:, 0]) + X[:, -1])
+        model.predict(Q)
+top = sorted(inclusive.items(), key=lambda item: -item[1])[:3]
+print(json.dumps(dict(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu, top=top)))
+"""
+
+
+def bench_compile(quick=False):
+    import json
+    import os
+    import subprocess
+
+    env = dict(os.environ, SKINTERP_NUMBA_CACHE="0")
+    env["PYTHONPATH"] = os.pathsep.join(
+        [__file__.rsplit("/", 2)[0]] + [p for p in [env.get("PYTHONPATH")] if p]
+    )
+    rows = []
+    for path in ("triangulation", "lifted", "classifier (auto)"):
+        out = subprocess.run([sys.executable, "-c", _FIRST_USE, path], env=env,
+                             capture_output=True, text=True, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(dict(
+            path=path, wall_s=result["wall"], cpu_s=result["cpu"],
+            costliest=", ".join(f"{name} {seconds:.1f}" for name, seconds in result["top"]),
+        ))
+        print_table(rows[-1:], list(rows[-1]))
+    print("\nFirst use without the numba cache (fresh process per path)")
+    print_table(rows, list(rows[0]))
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     quick = "--quick" in sys.argv
@@ -184,3 +254,5 @@ if __name__ == "__main__":
         bench_high_dimension(quick)
     if "mnist" in sections:
         bench_mnist(quick)
+    if "compile" in sections:
+        bench_compile(quick)

@@ -220,29 +220,38 @@ def _controlling_openblas():
             clear(force=True)
 
 
+WAIT_SLICE = 0.05
+"""Seconds between two checks for Ctrl-C while :func:`interruptible` waits."""
+
+
 def interruptible(function, *args, **kwargs):
     """``function(*args, **kwargs)`` in a worker thread, the caller waiting in short steps.
 
-    For one long call that releases the GIL (numpy's LAPACK, a ``nogil`` numba kernel): Python
+    For one long call that releases the GIL (numpy's LAPACK, Qhull, a ``nogil`` numba kernel,
+    a LAPACK call through ctypes as in :mod:`skinterp._linalg`): Python
     sees Ctrl-C only after such a call returns when it runs in the main thread. Run in a
-    thread, the call leaves the main thread free to raise ``KeyboardInterrupt`` within a tenth
-    of a second; the abandoned call runs to its end in the background (LAPACK cannot be
+    thread, the call leaves the main thread free to raise ``KeyboardInterrupt`` within
+    ``WAIT_SLICE`` seconds; the abandoned call runs to its end in the background (LAPACK cannot be
     stopped) and its result is dropped. scipy.linalg's LAPACK wrappers hold the GIL (measured:
     the waiting thread woke 2-9 times in 2-10 s of ``eigh``/``cho_factor``), so for them this
     only moves the wait; numpy.linalg releases it.
     """
     outcome = {}
+    done = threading.Event()
 
     def target():
         try:
             outcome["value"] = function(*args, **kwargs)
         except BaseException as error:  # re-raised in the caller
             outcome["error"] = error
+        finally:
+            done.set()
 
-    thread = threading.Thread(target=target, name="skinterp-interruptible", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.1)
+    threading.Thread(target=target, name="skinterp-interruptible", daemon=True).start()
+    # An Event, not Thread.join: a KeyboardInterrupt inside join() (Python <= 3.12) marks the
+    # still running thread as stopped (bpo-45274's handler releases its state lock).
+    while not done.wait(WAIT_SLICE):
+        pass
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -100,6 +100,15 @@ def _problem(task, n_features, dtype, rng):
     return X, np.sin(4 * X[:, 0]) + X[:, -1]
 
 
+def _queries(X):
+    """The training inputs, points between them and points around them: a prediction at new
+    inputs, inside and outside the training data, takes every path a user's predict takes
+    (e.g. the simplicial estimators' lifted program and projection onto the hull)."""
+    inside = 0.5 * (X[:20] + X[20:40])
+    outside = 1.5 * X[:20] - 0.25
+    return np.vstack([X, inside, outside])
+
+
 def warmup(labels=None, *, verbose=False):
     """Fit and predict every configuration of :func:`warmup_configurations` once.
 
@@ -150,7 +159,7 @@ def warmup(labels=None, *, verbose=False):
                 if task == "transform":
                     estimator.transform(X)
                 else:
-                    estimator.predict(X)
+                    estimator.predict(_queries(X))
         rows.append({"estimator": label, "seconds": time.perf_counter() - start})
     return ExperimentResult(
         "warmup",

@@ -174,6 +174,57 @@ def choose_method(method, dim, n_points, memory_limit=None):
     return "triangulation" if (small and fits) else "lifted"
 
 
+def _affine_frame(unit):
+    """Right singular vectors and rank of the centred, scaled points (their affine hull)."""
+    n_points, n_features = unit.shape
+    if n_points <= 1:
+        return np.zeros((0, n_features)), 0
+    # Right singular vectors through a QR factorisation first: no n x d matrix U is formed.
+    small = unit
+    if n_points > n_features:
+        small = scipy.linalg.qr(unit, mode="r", check_finite=False)[0][:n_features]
+    _, singular, Vt = np.linalg.svd(small, full_matrices=False)
+    rank = int(np.sum(singular > RANK_RTOL * singular[0])) if singular[0] > 0 else 0
+    return Vt, rank
+
+
+def _interval_arrays(reduced, targets, heights):
+    """Points on a line: sorted along it, the two ends as the hull."""
+    order = np.argsort(reduced[:, 0], kind="stable")
+    return dict(
+        points=np.ascontiguousarray(reduced[order]),
+        targets=np.ascontiguousarray(targets[order]),
+        hull_vertices=np.array([0, reduced.shape[0] - 1], dtype=np.int64),
+        heights=heights[order],
+    )
+
+
+def _triangulation_arrays(reduced, heights, method, memory_limit, verbose):
+    """Qhull's triangulation with the co-spherical cells re-triangulated, or None when Qhull
+    finds the points degenerate to working precision."""
+    n_points, rank = reduced.shape
+    expected = _triangulation.predicted_n_simplices(n_points, rank)
+    if method == "triangulation":  # "auto" chose it within the budget already
+        check_memory(
+            _triangulation.predicted_bytes(n_points, rank), memory_limit,
+            what=(f"The Delaunay triangulation of {n_points} points in dimension {rank} "
+                  f"(about {expected:,.0f} simplices)"),
+            advice="Use method='lifted' (no triangulation) or raise memory_limit.",
+        )
+    if verbose:
+        print(f"simplicial: Delaunay triangulation of {n_points} points in dimension {rank} "
+              f"(Qhull, about {expected:,.0f} simplices)...", file=sys.stderr, flush=True)
+    try:
+        simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
+    except _triangulation.TriangulationError:
+        return None
+    simplices, neighbors, transform = _triangulation.break_ties(
+        reduced, simplices, neighbors, transform, heights, verbose
+    )
+    return dict(simplices=simplices, neighbors=neighbors, transform=transform,
+                hull_vertices=hull)
+
+
 def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
     """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d).
 
@@ -181,84 +232,46 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
     ``n_near_duplicates`` (distinct points merged as near-duplicates) and ``train_residual``
     (``max |y_i - merged target| / max |y|``: the interpolant equals the merged targets at the
     distinct points by construction).
+
+    The steps: merge (near-)duplicates; centre and scale; the affine hull (rank ``r``); the
+    points in its coordinates; then per method the interval's order or the triangulation.
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     n_features = X.shape[1]
     points, targets, inverse, n_near = merge_points(X, Y)
     offset, extent, unit = centre_and_scale(points)
-    if points.shape[0] > 1:
-        # Right singular vectors through a QR factorisation first: no n x d matrix U is formed.
-        small = unit
-        if unit.shape[0] > unit.shape[1]:
-            small = scipy.linalg.qr(unit, mode="r", check_finite=False)[0][: n_features]
-        _, singular, Vt = np.linalg.svd(small, full_matrices=False)
-        rank = int(np.sum(singular > RANK_RTOL * singular[0])) if singular[0] > 0 else 0
-    else:
-        Vt = np.zeros((0, n_features))
-        rank = 0
+    Vt, rank = _affine_frame(unit)
     unit_radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", unit, unit))))
     unit_radius = unit_radius if unit_radius > 0 else 1.0
-    radius = unit_radius * extent
-    chosen = choose_method(method, rank, points.shape[0], memory_limit)
-    model = dict(method=chosen, rank=rank, n_features=n_features, radius=radius, extent=extent,
-                 n_near_duplicates=n_near,
-                 train_residual=relative_residual(targets[inverse], Y))
-    while True:
-        # Every method works in centred coordinates scaled to unit radius: the interpolant is
-        # affine-equivariant, and so is its floating-point evaluation (Qhull, the walk and the
-        # lifted program never see an offset of 1e8 or a scale of 1e-300).
-        subspace = np.eye(n_features) if rank == n_features else Vt[:rank]
-        model["offset"] = offset
-        model["basis"] = np.ascontiguousarray(subspace / unit_radius)
-        model["subspace"] = np.ascontiguousarray(subspace)
-        model["scale"] = radius
-        reduced = np.ascontiguousarray(unit @ model["basis"].T)
-        empty_int = np.zeros((0, rank + 1), dtype=np.int32)
-        model.update(
-            points=reduced,
-            targets=targets,
-            simplices=empty_int,
-            neighbors=empty_int,
-            transform=np.zeros((0, rank + 1, rank)),
-            hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
-            heights=_triangulation.tie_heights(reduced),
-        )
-        if chosen == "interval":
-            order = np.argsort(reduced[:, 0], kind="stable")
-            model["points"] = np.ascontiguousarray(reduced[order])
-            model["targets"] = np.ascontiguousarray(targets[order])
-            model["hull_vertices"] = np.array([0, reduced.shape[0] - 1], dtype=np.int64)
-            model["heights"] = model["heights"][order]
-        if chosen == "triangulation":
-            if method == "triangulation":
-                n_simplices = _triangulation.predicted_n_simplices(points.shape[0], rank)
-                check_memory(
-                    _triangulation.predicted_bytes(points.shape[0], rank), memory_limit,
-                    what=(f"The Delaunay triangulation of {points.shape[0]} points in dimension "
-                          f"{rank} (about {n_simplices:,.0f} simplices)"),
-                    advice="Use method='lifted' (no triangulation) or raise memory_limit.",
-                )
-            if verbose:
-                expected = _triangulation.predicted_n_simplices(reduced.shape[0], rank)
-                print(f"simplicial: Delaunay triangulation of {reduced.shape[0]} points in "
-                      f"dimension {rank} (Qhull, about {expected:,.0f} simplices)...",
-                      file=sys.stderr, flush=True)
-            try:
-                simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
-            except _triangulation.TriangulationError:
-                # Degenerate to working precision for Qhull: the lifted program needs no
-                # triangulation and handles such data exactly.
-                chosen = model["method"] = "lifted"
-                continue
-            simplices, neighbors, transform = _triangulation.break_ties(
-                reduced, simplices, neighbors, transform, model["heights"], verbose
-            )
-            model.update(
-                simplices=simplices, neighbors=neighbors, transform=transform,
-                hull_vertices=hull,
-            )
-        return model
+    # Every method works in centred coordinates scaled to unit radius: the interpolant is
+    # affine-equivariant, and so is its floating-point evaluation (Qhull, the walk and the
+    # lifted program never see an offset of 1e8 or a scale of 1e-300).
+    subspace = np.eye(n_features) if rank == n_features else Vt[:rank]
+    basis = np.ascontiguousarray(subspace / unit_radius)
+    reduced = np.ascontiguousarray(unit @ basis.T)
+    empty_int = np.zeros((0, rank + 1), dtype=np.int32)
+    model = dict(
+        method=choose_method(method, rank, points.shape[0], memory_limit),
+        rank=rank, n_features=n_features, radius=unit_radius * extent, extent=extent,
+        n_near_duplicates=n_near, train_residual=relative_residual(targets[inverse], Y),
+        offset=offset, basis=basis, subspace=np.ascontiguousarray(subspace),
+        scale=unit_radius * extent, points=reduced, targets=targets,
+        simplices=empty_int, neighbors=empty_int, transform=np.zeros((0, rank + 1, rank)),
+        hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
+        heights=_triangulation.tie_heights(reduced),
+    )
+    if model["method"] == "interval":
+        model.update(_interval_arrays(reduced, targets, model["heights"]))
+    elif model["method"] == "triangulation":
+        arrays = _triangulation_arrays(reduced, model["heights"], method, memory_limit, verbose)
+        if arrays is None:
+            # Degenerate to working precision for Qhull: the lifted program needs no
+            # triangulation and handles such data exactly.
+            model["method"] = "lifted"
+        else:
+            model.update(arrays)
+    return model
 
 
 def reduce_queries(model, X):

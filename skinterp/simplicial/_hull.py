@@ -110,20 +110,90 @@ def _remove(support, lam, gram, k, index):
     return k - 1
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def nearest_order(values, k):
-    """Indices of the ``k`` smallest ``values`` in increasing order: O(n + k log k)."""
-    n = values.shape[0]
-    k = min(max(k, 1), n)
-    if k == n:
-        return np.argsort(values)
-    chosen = np.argpartition(values, k - 1)[:k]
-    return chosen[np.argsort(values[chosen])]
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _precedes(values, a, b):
+    """Whether index ``a`` comes before ``b`` in the order of ``(values[i], i)``."""
+    return values[a] < values[b] or (values[a] == values[b] and a < b)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _sift_down(values, heap, node, size):
+    """Restore the max-heap order of ``heap[:size]`` (keys ``(values[i], i)``) below ``node``."""
+    while True:
+        largest = node
+        for child in (2 * node + 1, 2 * node + 2):
+            if child < size and _precedes(values, heap[largest], heap[child]):
+                largest = child
+        if largest == node:
+            return
+        heap[node], heap[largest] = heap[largest], heap[node]
+        node = largest
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def nearest_order(values, n_values, k):
+    """Indices of the ``k`` smallest of ``values[:n_values]``, increasing: O(n log k).
+
+    Ties go to the lower index, so the order is deterministic. A bounded max-heap of the ``k``
+    best so far, sorted at the end (heapsort); loops only, no ``np.argpartition``/``np.argsort``,
+    whose numba implementations cost seconds of compilation each.
+    """
+    k = min(max(k, 1), n_values)
+    heap = np.empty(k, dtype=np.int64)
+    for j in range(n_values):
+        if j < k:  # grow the heap: sift the new index up
+            heap[j] = j
+            child = j
+            while child > 0:
+                parent = (child - 1) // 2
+                if not _precedes(values, heap[parent], heap[child]):
+                    break
+                heap[parent], heap[child] = heap[child], heap[parent]
+                child = parent
+        elif _precedes(values, j, heap[0]):  # better than the worst kept: replace it
+            heap[0] = j
+            _sift_down(values, heap, 0, k)
+    for end in range(k - 1, 0, -1):  # heapsort: the largest to the end, one by one
+        heap[0], heap[end] = heap[end], heap[0]
+        _sift_down(values, heap, 0, end)
+    return heap
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _price(points, q, x, pool, n_pool):
-    """The member of ``pool[:n_pool]`` minimising ``(x_j - q) . x``, and that value."""
+def _candidate_distances(points, q, candidates, distance2):
+    """``distance2[c] = ||x_candidates[c] - q||^2``; returns the largest and the (first)
+    position of the smallest."""
+    r = points.shape[1]
+    scale2 = 0.0
+    nearest = 0
+    for c in range(candidates.shape[0]):
+        j = candidates[c]
+        d2 = 0.0
+        for t in range(r):
+            diff = points[j, t] - q[t]
+            d2 += diff * diff
+        distance2[c] = d2
+        if d2 > scale2:
+            scale2 = d2
+        if d2 < distance2[nearest]:
+            nearest = c
+    return scale2, nearest
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _squared_norm(x):
+    value = 0.0
+    for t in range(x.shape[0]):
+        value += x[t] * x[t]
+    return value
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _price(points, q, x, pool, n_pool, values):
+    """The member of ``pool[:n_pool]`` minimising ``(x_j - q) . x``, and that value.
+
+    ``values[c]`` receives the value of ``pool[c]``.
+    """
     r = points.shape[1]
     qx = 0.0
     for t in range(r):
@@ -135,192 +205,203 @@ def _price(points, q, x, pool, n_pool):
         value = -qx
         for t in range(r):
             value += points[j, t] * x[t]
+        values[c] = value
         if value < best_value:
             best_value = value
             best_j = j
     return best_j, best_value
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def min_norm_point(points, q, candidates, n_working, tol, support, lam):
-    """Project ``q`` onto the convex hull of ``points[candidates]`` (Wolfe's algorithm).
-
-    Major steps price a working set first (initially the ``n_working`` candidates nearest to
-    ``q``) and all candidates only when the working set is optimal (column generation: the
-    ``r + 1`` most violating candidates join the working set); the answer is certified against
-    every candidate, and the corral is built from nearby points.
-
-    Parameters
-    ----------
-    points : (n, r) float64
-    q : (r,) float64
-    candidates : (n_candidates,) int64, the points that may carry weight (all, or hull vertices).
-    n_working : int, size of the working set.
-    tol : float, relative tolerance of the optimality test (e.g. 1e-12).
-    support, lam : (r + 2,) output arrays: support indices and their convex weights.
-
-    Returns
-    -------
-    k : int, the size of the support; negative (``-k``) when rounding stalled the algorithm
-        before the optimality certificate held (the caller solves that query otherwise).
-    distance2 : float, the squared distance from ``q`` to the hull.
-    """
-    r = points.shape[1]
-    n_cand = candidates.shape[0]
-    cap = r + 2
-    gram = np.zeros((cap, cap))
-    alpha = np.empty(cap)
-    work_a = np.empty((cap, cap))
-    work_b = np.empty(cap)
-    x = np.empty(r)
-    distance2 = np.empty(n_cand)
-    scale2 = 0.0
-    for c in range(n_cand):
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _grow_working_set(candidates, values, xx, limit, r, working, n_work, in_work):
+    """Column generation: the (at most ``r + 1``) candidates violating the certificate most
+    (``xx - values[c] > limit``) join ``working``; returns its new size."""
+    for c in nearest_order(values, candidates.shape[0], r + 1):
         j = candidates[c]
-        d2 = 0.0
-        for t in range(r):
-            diff = points[j, t] - q[t]
-            d2 += diff * diff
-        distance2[c] = d2
-        if d2 > scale2:
-            scale2 = d2
+        if xx - values[c] > limit and not in_work[j]:
+            in_work[j] = True
+            working[n_work] = j
+            n_work += 1
+    return n_work
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _in_corral(support, k, j):
+    for i in range(k):
+        if support[i] == j:
+            return True
+    return False
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _minor_steps(points, q, first, support, lam, gram, k, alpha, work_a, work_b):
+    """Wolfe's minor cycle after a point joined the corral: move towards the affine minimum-norm
+    point of the corral, dropping the points whose weight reaches zero, until it lies inside.
+    Returns the new corral size."""
+    cap = support.shape[0]
+    for _minor in range(cap + 1):
+        if not _affine_min_norm(gram, k, alpha, work_a, work_b):
+            # The new point is affinely dependent on the corral (rounding): drop it.
+            return _remove(support, lam, gram, k, k - 1)
+        positive = True
+        for i in range(k):
+            if alpha[i] <= 1e-15:
+                positive = False
+        if positive:
+            for i in range(k):
+                lam[i] = alpha[i]
+            return k
+        theta = 1.0
+        for i in range(k):
+            if alpha[i] <= 1e-15:
+                denom = lam[i] - alpha[i]
+                if denom > 0.0:
+                    ratio = lam[i] / denom
+                    if ratio < theta:
+                        theta = ratio
+        drop = -1
+        smallest = np.inf
+        for i in range(k):
+            lam[i] = (1.0 - theta) * lam[i] + theta * alpha[i]
+            if alpha[i] <= 1e-15 and lam[i] < smallest:
+                smallest = lam[i]
+                drop = i
+        # Drop the blocking point and any other weight that reached zero.
+        i = k - 1
+        while i >= 0:
+            if i == drop or lam[i] <= 1e-15:
+                k = _remove(support, lam, gram, k, i)
+            i -= 1
+        if k == 0:  # pragma: no cover - cannot happen in exact arithmetic
+            support[0] = first
+            lam[0] = 1.0
+            k = 1
+            _gram_row(points, q, support, k, 0, gram)
+    return k
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _corral_point(points, q, support, lam, k, x):
+    """Normalise the corral's weights to sum one and set ``x = sum lam_i (x_i - q)``."""
+    r = points.shape[1]
+    total = 0.0
+    for i in range(k):
+        total += lam[i]
+    for t in range(r):
+        value = 0.0
+        for i in range(k):
+            value += lam[i] * (points[support[i], t] - q[t])
+        x[t] = value / total
+    for i in range(k):
+        lam[i] /= total
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _start_working_set(distance2, candidates, n_working, working, in_work):
+    """The working set: the ``n_working`` candidates nearest to ``q``; returns its size."""
+    n_cand = candidates.shape[0]
     n_work = min(max(n_working, 1), n_cand)
-    working = np.empty(n_cand, dtype=np.int64)
-    working[:n_work] = candidates[nearest_order(distance2, n_work)]
-    in_work = np.zeros(points.shape[0], dtype=np.bool_)
+    near = nearest_order(distance2, n_cand, n_work)
     for c in range(n_work):
+        working[c] = candidates[near[c]]
         in_work[working[c]] = True
-    values = np.empty(n_cand)
-    first = candidates[np.argmin(distance2)]
-    best = np.min(distance2)
-    support[0] = first
-    lam[0] = 1.0
-    k = 1
-    _gram_row(points, q, support, k, 0, gram)
-    for t in range(r):
-        x[t] = points[first, t] - q[t]
-    if best == 0.0:
-        return k, 0.0
-    max_major = 20 * (r + 2) + 100
-    certified = False
-    for _major in range(max_major):
-        xx = 0.0
-        for t in range(r):
-            xx += x[t] * x[t]
-        if xx <= 1e-28 * scale2:
-            certified = True
-            break
-        # Major step: the working point minimising (x_j - q) . x, then the certificate.
-        best_j, best_value = _price(points, q, x, working, n_work)
-        if xx - best_value <= tol * scale2:
-            if n_work == n_cand:
-                certified = True
-                break
-            # The certificate over all candidates; its most violating ones join the working set.
-            qx = 0.0
-            for t in range(r):
-                qx += q[t] * x[t]
-            best_value = np.inf
-            for c in range(n_cand):
-                j = candidates[c]
-                value = -qx
-                for t in range(r):
-                    value += points[j, t] * x[t]
-                values[c] = value
-                if value < best_value:
-                    best_value = value
-                    best_j = j
-            if xx - best_value <= tol * scale2:
-                certified = True
-                break
-            for c in nearest_order(values, r + 1):
-                j = candidates[c]
-                if xx - values[c] > tol * scale2 and not in_work[j]:
-                    in_work[j] = True
-                    working[n_work] = j
-                    n_work += 1
-        already = False
-        for i in range(k):
-            if support[i] == best_j:
-                already = True
-        if already or k >= cap - 1:
-            break
-        support[k] = best_j
-        lam[k] = 0.0
-        k += 1
-        _gram_row(points, q, support, k, k - 1, gram)
-        # Minor steps.
-        for _minor in range(cap + 1):
-            ok = _affine_min_norm(gram, k, alpha, work_a, work_b)
-            if not ok:
-                # The new point is affinely dependent on the corral (rounding): drop it.
-                k = _remove(support, lam, gram, k, k - 1)
-                break
-            positive = True
-            for i in range(k):
-                if alpha[i] <= 1e-15:
-                    positive = False
-            if positive:
-                for i in range(k):
-                    lam[i] = alpha[i]
-                break
-            theta = 1.0
-            for i in range(k):
-                if alpha[i] <= 1e-15:
-                    denom = lam[i] - alpha[i]
-                    if denom > 0.0:
-                        ratio = lam[i] / denom
-                        if ratio < theta:
-                            theta = ratio
-            drop = -1
-            smallest = np.inf
-            for i in range(k):
-                lam[i] = (1.0 - theta) * lam[i] + theta * alpha[i]
-                if alpha[i] <= 1e-15 and lam[i] < smallest:
-                    smallest = lam[i]
-                    drop = i
-            # Drop the blocking point and any other weight that reached zero.
-            i = k - 1
-            while i >= 0:
-                if i == drop or lam[i] <= 1e-15:
-                    k = _remove(support, lam, gram, k, i)
-                i -= 1
-            if k == 0:  # pragma: no cover - cannot happen in exact arithmetic
-                support[0] = first
-                lam[0] = 1.0
-                k = 1
-                _gram_row(points, q, support, k, 0, gram)
-        total = 0.0
-        for i in range(k):
-            total += lam[i]
-        for t in range(r):
-            value = 0.0
-            for i in range(k):
-                value += lam[i] * (points[support[i], t] - q[t])
-            x[t] = value / total
-        for i in range(k):
-            lam[i] /= total
-    xx = 0.0
-    for t in range(r):
-        xx += x[t] * x[t]
-    return (k if certified else -k), xx
+    return n_work
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2,
                   certified):
-    """:func:`min_norm_point` for every row of ``Q``; supports padded with -1."""
+    """Project every row ``q`` of ``Q`` onto the hull of ``points[candidates]`` (Wolfe).
+
+    Major steps price a working set first (initially the ``n_working`` candidates nearest to
+    ``q``) and all candidates only when the working set is optimal (column generation: the
+    ``r + 1`` most violating candidates join the working set); the answer is certified against
+    every candidate, and the corral is built from nearby points. ``tol`` is the relative
+    tolerance of the optimality test (e.g. 1e-12).
+
+    Writes, per query, the support (padded with -1) and its convex weights into ``supports``
+    and ``weights``, the squared distance to the hull into ``distance2``, and whether the
+    optimality certificate held into ``certified`` (False when rounding stalled the algorithm:
+    the caller solves that query otherwise). One kernel for the whole batch, per-query steps
+    in helpers: a per-query kernel between them would cost its own compilation of all of them.
+    """
     r = points.shape[1]
-    support = np.empty(r + 2, dtype=np.int64)
-    lam = np.empty(r + 2)
+    n_cand = candidates.shape[0]
+    cap = r + 2
+    support = np.empty(cap, dtype=np.int64)
+    lam = np.empty(cap)
+    gram = np.zeros((cap, cap))
+    alpha = np.empty(cap)
+    work_a = np.empty((cap, cap))
+    work_b = np.empty(cap)
+    x = np.empty(r)
+    values = np.empty(n_cand)
+    to_candidates = np.empty(n_cand)
+    working = np.empty(n_cand, dtype=np.int64)
+    in_work = np.zeros(points.shape[0], dtype=np.bool_)
     for i in range(Q.shape[0]):
-        k, d2 = min_norm_point(points, Q[i], candidates, n_working, tol, support, lam)
-        certified[i] = k > 0
-        k = abs(k)
-        distance2[i] = d2
+        q = Q[i]
+        scale2, nearest = _candidate_distances(points, q, candidates, to_candidates)
+        n_work = _start_working_set(to_candidates, candidates, n_working, working, in_work)
+        # The corral starts at the nearest candidate.
+        first = candidates[nearest]
+        support[0] = first
+        lam[0] = 1.0
+        k = 1
+        _gram_row(points, q, support, k, 0, gram)
+        for t in range(r):
+            x[t] = points[first, t] - q[t]
+        limit = tol * scale2
+        done = to_candidates[nearest] == 0.0
+        for _major in range(0 if done else 20 * (r + 2) + 100):
+            xx = _squared_norm(x)
+            if xx <= 1e-28 * scale2:
+                done = True
+                break
+            # Major step: the working point minimising (x_j - q) . x, then the certificate.
+            best_j, best_value = _price(points, q, x, working, n_work, values)
+            if xx - best_value <= limit:
+                if n_work == n_cand:
+                    done = True
+                    break
+                best_j, best_value = _price(points, q, x, candidates, n_cand, values)
+                if xx - best_value <= limit:
+                    done = True
+                    break
+                n_work = _grow_working_set(candidates, values, xx, limit, r, working, n_work,
+                                           in_work)
+            if _in_corral(support, k, best_j) or k >= cap - 1:
+                break
+            support[k] = best_j
+            lam[k] = 0.0
+            k += 1
+            _gram_row(points, q, support, k, k - 1, gram)
+            k = _minor_steps(points, q, first, support, lam, gram, k, alpha, work_a, work_b)
+            _corral_point(points, q, support, lam, k, x)
+        for c in range(n_work):  # reset for the next query
+            in_work[working[c]] = False
+        certified[i] = done
+        distance2[i] = _squared_norm(x)
         for c in range(supports.shape[1]):
-            supports[i, c] = -1
-            weights[i, c] = 0.0
-        for c in range(min(k, supports.shape[1])):
-            supports[i, c] = support[c]
-            weights[i, c] = lam[c]
+            supports[i, c] = support[c] if c < k else -1
+            weights[i, c] = lam[c] if c < k else 0.0
+
+
+def min_norm_point(points, q, candidates, n_working, tol, support, lam):
+    """:func:`project_batch` for one query (tests and experiments).
+
+    Returns ``(k, distance2)``: the size ``k`` of the support written into ``support[:k]``
+    and ``lam[:k]`` (``-k`` when the certificate did not hold) and the squared distance.
+    """
+    r = points.shape[1]
+    supports = np.empty((1, r + 2), dtype=np.int64)
+    weights = np.empty((1, r + 2))
+    distance2 = np.empty(1)
+    certified = np.empty(1, dtype=bool)
+    project_batch(points, np.ascontiguousarray(q, dtype=np.float64)[None],
+                  np.ascontiguousarray(candidates, dtype=np.int64), n_working, tol, supports,
+                  weights, distance2, certified)
+    k = int(np.count_nonzero(supports[0] >= 0))
+    support[:k] = supports[0, :k]
+    lam[:k] = weights[0, :k]
+    return (k if certified[0] else -k), float(distance2[0])

@@ -13,7 +13,7 @@ vertices; the dual is feasible -- the answer is certified -- when no lifted poin
 ``||x_j - q||^2 - a . (x_j - q) - b >= -tol`` for every ``j``, i.e. the circumsphere of the
 simplex is empty.
 
-:func:`delaunay_lp` is a dense revised simplex method on the ``(r + 1) x (r + 1)`` basis with
+:func:`lifted_batch` is a dense revised simplex method on the ``(r + 1) x (r + 1)`` basis with
 *column generation*: it prices a candidate set (the ``n_candidates`` nearest points to ``q``) and,
 when the candidates are optimal, prices all points (one pass, the certificate) and adds the most
 violating ones. It starts from a feasible basis, the corral of Wolfe's projection of ``q``
@@ -41,6 +41,7 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE, SAFE_FASTMATH
 from ._hull import nearest_order
+from ._lapack import invert
 from ._triangulation import TIE_RTOL
 
 # Reassociation lets the dot products of the pricing loops vectorise; no NaN/inf flags, so the
@@ -53,6 +54,8 @@ LP_FAILED = 1
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def _refactor(points, q, basis, B, Binv):
+    """``B``: the lifted columns ``(x_j - q, 1)`` of the basis; ``Binv`` its inverse. Returns
+    False when ``B`` is singular (the caller gives up: the exact fallback solves the query)."""
     n1 = basis.shape[0]
     r = n1 - 1
     for c in range(n1):
@@ -60,7 +63,7 @@ def _refactor(points, q, basis, B, Binv):
         for t in range(r):
             B[t, c] = points[j, t] - q[t]
         B[r, c] = 1.0
-    Binv[:, :] = np.linalg.inv(B)
+    return invert(B, Binv)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
@@ -113,38 +116,59 @@ def _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
-    """Solve the lifted program at ``q`` from the feasible support ``start[:n_start]``.
-
-    Ties between co-spherical points are broken by the heights ``heights`` (see the module
-    docstring).
-
-    ``start[:n_start]`` must be affinely independent points whose convex hull contains ``q``
-    (Wolfe's corral); the basis is completed with the nearest points that keep it of full rank
-    (at zero weight, so it stays feasible). ``n_candidates`` nearest points are priced first;
-    ``tol`` is the relative tolerance of the reduced costs (the certificate), ``max_iter`` the
-    pivot cap. On success writes the ``r + 1`` basis indices into ``basis`` and their weights
-    into ``lam`` and returns ``LP_OK``; otherwise returns ``LP_FAILED`` (infeasible start,
-    rank-deficient points or the pivot cap) and the caller falls back to the full program.
-    """
+def _lifted_costs(points, q, cost):
+    """``cost[j] = ||x_j - q||^2`` (the lifted heights); returns their largest (> 0)."""
     m, r = points.shape
-    n1 = r + 1
-    cost = np.empty(m)
+    scale = 0.0
     for j in range(m):
         value = 0.0
         for t in range(r):
             diff = points[j, t] - q[t]
             value += diff * diff
         cost[j] = value
-    scale = 0.0
-    for j in range(m):
-        if cost[j] > scale:
-            scale = cost[j]
-    scale = max(scale, 1e-300)
-    n_near = min(m, max(n_candidates, 2 * n1))
-    order = nearest_order(cost, n_near)
-    in_basis = np.zeros(m, dtype=np.bool_)
-    # --- a full-rank basis: the start support, completed by nearby points (Gram-Schmidt) ---
+        if value > scale:
+            scale = value
+    return max(scale, 1e-300)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _join_if_independent(points, q, j, ortho, n_basis, col):
+    """Gram-Schmidt of the lifted column of point ``j`` against ``ortho[:n_basis]``: stores it
+    as row ``n_basis`` and returns True when it is independent of them."""
+    n1 = ortho.shape[0]
+    r = n1 - 1
+    for t in range(r):
+        col[t] = points[j, t] - q[t]
+    col[r] = 1.0
+    norm0 = 0.0
+    for t in range(n1):
+        norm0 += col[t] * col[t]
+    norm0 = np.sqrt(norm0)
+    for _ in range(2):  # twice is enough (Kahan)
+        for b in range(n_basis):
+            dot = 0.0
+            for t in range(n1):
+                dot += ortho[b, t] * col[t]
+            for t in range(n1):
+                col[t] -= dot * ortho[b, t]
+    norm = 0.0
+    for t in range(n1):
+        norm += col[t] * col[t]
+    norm = np.sqrt(norm)
+    if norm <= 1e-9 * norm0:
+        return False
+    for t in range(n1):
+        ortho[n_basis, t] = col[t] / norm
+    return True
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _initial_basis(points, q, start, n_start, cost, order, basis, in_basis):
+    """A full-rank start basis: the support ``start[:n_start]``, completed with the points of
+    ``order`` (the nearest ones), then, rarely, with any point, that keep it independent.
+    Returns whether ``r + 1`` points were found."""
+    m, r = points.shape
+    n1 = r + 1
     ortho = np.zeros((n1, n1))
     col = np.empty(n1)
     n_basis = 0
@@ -152,7 +176,7 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
         if pass_ == 2:
             if n_basis == n1:
                 break
-            order = np.argsort(cost)  # rarely needed: the nearest points were rank-deficient
+            order = nearest_order(cost, m, m)  # rarely needed: the nearest were rank-deficient
         limit = n_start if pass_ == 0 else order.shape[0]
         for c in range(limit):
             if n_basis == n1:
@@ -160,199 +184,195 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
             j = start[c] if pass_ == 0 else order[c]
             if in_basis[j]:
                 continue
-            for t in range(r):
-                col[t] = points[j, t] - q[t]
-            col[r] = 1.0
-            norm0 = 0.0
-            for t in range(n1):
-                norm0 += col[t] * col[t]
-            norm0 = np.sqrt(norm0)
-            for _ in range(2):  # twice is enough (Kahan)
-                for b in range(n_basis):
-                    dot = 0.0
-                    for t in range(n1):
-                        dot += ortho[b, t] * col[t]
-                    for t in range(n1):
-                        col[t] -= dot * ortho[b, t]
-            norm = 0.0
-            for t in range(n1):
-                norm += col[t] * col[t]
-            norm = np.sqrt(norm)
-            if norm <= 1e-9 * norm0:
-                continue
-            for t in range(n1):
-                ortho[n_basis, t] = col[t] / norm
-            basis[n_basis] = j
-            in_basis[j] = True
-            n_basis += 1
-    if n_basis < n1:
-        return LP_FAILED
-    B = np.empty((n1, n1))
-    Binv = np.empty((n1, n1))
-    _refactor(points, q, basis, B, Binv)
-    xB = Binv[:, r].copy()
-    for i in range(n1):
-        if xB[i] < -1e-9:
-            return LP_FAILED  # the start did not contain q
-        if xB[i] < 0.0:
-            xB[i] = 0.0
-    # --- candidate set for partial pricing ---
-    in_cand = np.zeros(m, dtype=np.bool_)
-    cand = np.empty(m, dtype=np.int64)
+            if _join_if_independent(points, q, j, ortho, n_basis, col):
+                basis[n_basis] = j
+                in_basis[j] = True
+                n_basis += 1
+    return n_basis == n1
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _initial_candidates(order, n_candidates, basis, in_cand, cand):
+    """The priced candidate set: the ``n_candidates`` nearest points and the basis; returns
+    its size."""
     n_cand = 0
     for c in range(min(n_candidates, order.shape[0])):
         j = order[c]
         in_cand[j] = True
         cand[n_cand] = j
         n_cand += 1
-    for i in range(n1):
+    for i in range(basis.shape[0]):
         j = basis[i]
         if not in_cand[j]:
             in_cand[j] = True
             cand[n_cand] = j
             n_cand += 1
+    return n_cand
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _duals(weights, basis, Binv, y):
+    """``y^T = w_B^T B^{-1}`` for the basis' weights ``w_B`` (row-wise, contiguous)."""
+    n1 = basis.shape[0]
+    for t in range(n1):
+        y[t] = 0.0
+    for i in range(n1):
+        weight = weights[basis[i]]
+        for t in range(n1):
+            y[t] += weight * Binv[i, t]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _price_candidates(points, cost, y, shift, cand, n_cand, in_basis, price_tol, bland):
+    """The entering point among the candidates (most negative reduced cost below
+    ``-price_tol``, or the lowest index with Bland's rule), ``-1`` when they are optimal."""
+    r = points.shape[1]
+    entering = -1
+    best = -price_tol
+    for c in range(n_cand):
+        j = cand[c]
+        if in_basis[j]:
+            continue
+        dot = 0.0
+        for t in range(r):
+            dot += y[t] * points[j, t]
+        reduced = cost[j] - shift - dot
+        if reduced < best:
+            if bland:
+                if entering < 0 or j < entering:
+                    entering = j
+            else:
+                best = reduced
+                entering = j
+    return entering
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _certificate(points, cost, y, shift, in_basis, in_cand, price_tol, violators, violation,
+                 ties):
+    """Price every point outside the basis and candidates (the optimality certificate).
+
+    The violators (reduced cost below ``-price_tol``) go to ``violators``/``violation``; the
+    points on the lifted hyperplane (ties, within twice the tie tolerance) to ``ties``, kept
+    for the tie-breaking stage, which then needs no pass of its own. Returns both counts.
+    """
+    m, r = points.shape
+    tie_tol = 0.0
+    for t in range(r):
+        tie_tol += 0.25 * y[t] * y[t]
+    tie_tol = 2.0 * TIE_RTOL * max(tie_tol + y[r], 0.0)
+    n_viol = 0
+    n_ties = 0
+    for j in range(m):
+        if in_basis[j] or in_cand[j]:
+            continue
+        dot = 0.0
+        for t in range(r):
+            dot += y[t] * points[j, t]
+        reduced = cost[j] - shift - dot
+        if reduced < -price_tol:
+            violators[n_viol] = j
+            violation[n_viol] = reduced
+            n_viol += 1
+        elif reduced <= tie_tol:
+            ties[n_ties] = j
+            n_ties += 1
+    return n_viol, n_ties
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _add_violators(violators, violation, n_viol, n_add, in_cand, cand, n_cand):
+    """The ``n_add`` most violating points join the candidates; returns the most violating
+    one (which enters the basis) and the new candidate count."""
+    ranked = nearest_order(violation, n_viol, min(n_viol, n_add))
+    for c in range(ranked.shape[0]):
+        j = violators[ranked[c]]
+        in_cand[j] = True
+        cand[n_cand] = j
+        n_cand += 1
+    return violators[ranked[0]], n_cand
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _refresh(points, q, basis, B, Binv, xB):
+    """Refactorise the basis and recompute its (clipped) weights: rounding stays bounded.
+    Returns False when the basis is singular."""
+    if not _refactor(points, q, basis, B, Binv):
+        return False
+    for i in range(basis.shape[0]):
+        xB[i] = max(Binv[i, basis.shape[0] - 1], 0.0)
+    return True
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _revised_simplex(points, q, cost, scale, tol, max_iter, basis, in_basis, B, Binv, xB,
+                     in_cand, cand, n_cand, ties):
+    """Column generation from a feasible basis until the certificate holds (see
+    :func:`lifted_batch`). Returns ``(status, n_cand, n_ties)``: the candidates and the points
+    found on the optimal lifted hyperplane are kept for the tie-breaking stage."""
+    m, r = points.shape
+    n1 = r + 1
     y = np.empty(n1)
     u = np.empty(n1)
+    col = np.empty(n1)
     violators = np.empty(m, dtype=np.int64)
     violation = np.empty(m)
-    ties = np.empty(m, dtype=np.int64)
     n_ties = 0
     degenerate_run = 0
     since_refactor = 0
     price_tol = tol * scale
-    status = LP_FAILED
     fresh_duals = True
     for _it in range(max_iter):
         if fresh_duals:
-            # duals y^T = c_B^T B^{-1} (row-wise, contiguous); after a pivot they are updated
-            for t in range(n1):
-                y[t] = 0.0
-            for i in range(n1):
-                weight = cost[basis[i]]
-                for t in range(n1):
-                    y[t] += weight * Binv[i, t]
+            _duals(cost, basis, Binv, y)  # after a pivot they are updated instead
             fresh_duals = False
         shift = y[r]
         for t in range(r):
             shift -= y[t] * q[t]
         bland = degenerate_run > 2 * n1
-        # price the candidates
-        entering = -1
-        best = -price_tol
-        for c in range(n_cand):
-            j = cand[c]
-            if in_basis[j]:
-                continue
-            dot = 0.0
-            for t in range(r):
-                dot += y[t] * points[j, t]
-            reduced = cost[j] - shift - dot
-            if reduced < best:
-                if bland:
-                    if entering < 0 or j < entering:
-                        entering = j
-                else:
-                    best = reduced
-                    entering = j
+        entering = _price_candidates(points, cost, y, shift, cand, n_cand, in_basis, price_tol,
+                                     bland)
         if entering < 0:
-            # candidates optimal: certify against every point, add the violators; the points
-            # on the lifted hyperplane (ties, twice the tie tolerance) are kept for the
-            # tie-breaking stage, which then needs no pass of its own
-            tie_tol = 0.0
-            for t in range(r):
-                tie_tol += 0.25 * y[t] * y[t]
-            tie_tol = 2.0 * TIE_RTOL * max(tie_tol + y[r], 0.0)
-            n_viol = 0
-            n_ties = 0
-            for j in range(m):
-                if in_basis[j] or in_cand[j]:
-                    continue
-                dot = 0.0
-                for t in range(r):
-                    dot += y[t] * points[j, t]
-                reduced = cost[j] - shift - dot
-                if reduced < -price_tol:
-                    violators[n_viol] = j
-                    violation[n_viol] = reduced
-                    n_viol += 1
-                elif reduced <= tie_tol:
-                    ties[n_ties] = j
-                    n_ties += 1
+            # candidates optimal: certify against every point, add the violators
+            n_viol, n_ties = _certificate(points, cost, y, shift, in_basis, in_cand, price_tol,
+                                          violators, violation, ties)
             if n_viol == 0:
-                status = LP_OK
-                break
-            ranked = np.argsort(violation[:n_viol])
-            for c in range(min(n_viol, n1)):
-                j = violators[ranked[c]]
-                in_cand[j] = True
-                cand[n_cand] = j
-                n_cand += 1
-            entering = violators[ranked[0]]
+                return LP_OK, n_cand, n_ties
+            entering, n_cand = _add_violators(violators, violation, n_viol, n1, in_cand, cand,
+                                              n_cand)
         entering_reduced = cost[entering] - shift
         for t in range(r):
             entering_reduced -= y[t] * points[entering, t]
         leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
         if leave < 0:
-            return LP_FAILED  # unbounded: impossible for a bounded feasible set
+            break  # unbounded: impossible for a bounded feasible set
         degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
         # y' = y + d_q B'^{-1}[l, :] zeroes the entering reduced cost, keeps the others basic
         for t in range(n1):
             y[t] += entering_reduced * Binv[leave, t]
         since_refactor += 1
         if since_refactor >= 32:
-            _refactor(points, q, basis, B, Binv)
-            for i in range(n1):
-                xB[i] = max(Binv[i, r], 0.0)
+            if not _refresh(points, q, basis, B, Binv, xB):
+                break
             since_refactor = 0
             fresh_duals = True
-    if status != LP_OK:
-        return LP_FAILED
-    # final weights from a fresh factorisation (accuracy)
-    _refactor(points, q, basis, B, Binv)
-    for c in range(n_cand):  # the candidates on the hyperplane are checked there too
-        if not in_basis[cand[c]]:
-            ties[n_ties] = cand[c]
-            n_ties += 1
-    if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
-                   n_ties) != LP_OK:
-        return LP_FAILED
-    total = 0.0
-    for i in range(n1):
-        value = max(Binv[i, r], 0.0)
-        lam[i] = value
-        total += value
-    for i in range(n1):
-        lam[i] /= total
-    return LP_OK
+    return LP_FAILED, n_cand, n_ties
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others,
-                n_others):
-    """Second, lexicographic stage: the cell of the optimal basis triangulated by ``heights``.
+def _optimal_cell(points, q, cost, basis, y, others, n_others, cell):
+    """The points of the optimal basis' Delaunay cell into ``cell``; returns their number.
 
-    ``basis`` is optimal for ``cost`` and ``Binv`` its fresh inverse. The cell is every point
-    on the basis' lifted hyperplane (reduced cost at most ``TIE_RTOL`` times the squared
-    circumradius), looked for among the basis and ``others[:n_others]`` (the points the
-    certificate found near the hyperplane, and the candidates); when it has more than ``r + 1`` points, ``sum lambda_i heights_i`` is
-    minimised over them by the same revised simplex method (all cell points priced), from the
-    current basis (feasible). Updates ``basis`` and ``Binv``; returns ``LP_OK`` or
-    ``LP_FAILED`` (pivot cap).
+    ``y`` are the basis' duals: the lifted hyperplane is ``cost_j = y[:r] . (x_j - q) + y[r]``
+    on the circumsphere, whose squared radius is ``y[r] + |y[:r]|^2 / 4``. The cell is the
+    basis and every point of ``others[:n_others]`` within ``TIE_RTOL`` times that of it.
     """
-    m, r = points.shape
+    r = points.shape[1]
     n1 = r + 1
-    y = np.zeros(n1)
-    for i in range(n1):
-        weight = cost[basis[i]]
-        for t in range(n1):
-            y[t] += weight * Binv[i, t]
-    # the lifted hyperplane: cost_j = y[:r] . (x_j - q) + y[r] on the circumsphere, whose
-    # squared radius is y[r] + |y[:r]|^2 / 4
     radius2 = y[r]
     for t in range(r):
         radius2 += 0.25 * y[t] * y[t]
     tie_tol = TIE_RTOL * max(radius2, 0.0)
-    cell = np.empty(n1 + n_others, dtype=np.int64)
     n_cell = 0
     for i in range(n1):
         cell[n_cell] = basis[i]  # a basis point can leave and come back
@@ -365,6 +385,51 @@ def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ot
         if value <= tie_tol:
             cell[n_cell] = j
             n_cell += 1
+    return n_cell
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _price_cell(points, q, heights, y, cell, n_cell, in_basis, bland):
+    """The cell point entering the basis for the heights' objective, ``-1`` when optimal."""
+    r = points.shape[1]
+    entering = -1
+    best = -1e-12
+    for c in range(n_cell):
+        j = cell[c]
+        if in_basis[j]:
+            continue
+        reduced = heights[j] - y[r]
+        for t in range(r):
+            reduced -= y[t] * (points[j, t] - q[t])
+        if reduced < best:
+            if bland:
+                if entering < 0 or j < entering:
+                    entering = j
+            else:
+                best = reduced
+                entering = j
+    return entering
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others,
+                n_others):
+    """Second, lexicographic stage: the cell of the optimal basis triangulated by ``heights``.
+
+    ``basis`` is optimal for ``cost`` and ``Binv`` its fresh inverse. The cell is every point
+    on the basis' lifted hyperplane (reduced cost at most ``TIE_RTOL`` times the squared
+    circumradius), looked for among the basis and ``others[:n_others]`` (the points the
+    certificate found near the hyperplane, and the candidates); when it has more than
+    ``r + 1`` points, ``sum lambda_i heights_i`` is minimised over them by the same revised
+    simplex method (all cell points priced), from the current basis (feasible). Updates
+    ``basis`` and ``Binv``; returns ``LP_OK`` or ``LP_FAILED`` (pivot cap).
+    """
+    n1 = basis.shape[0]
+    r = n1 - 1
+    y = np.empty(n1)
+    _duals(cost, basis, Binv, y)
+    cell = np.empty(n1 + n_others, dtype=np.int64)
+    n_cell = _optimal_cell(points, q, cost, basis, y, others, n_others, cell)
     if n_cell == n1:
         return LP_OK  # a simplicial cell: the Delaunay simplex is unique
     xB = np.empty(n1)
@@ -375,60 +440,134 @@ def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ot
     degenerate_run = 0
     since_refactor = 0
     for _it in range(max_iter):
-        for t in range(n1):
-            y[t] = 0.0
-        for i in range(n1):
-            weight = heights[basis[i]]
-            for t in range(n1):
-                y[t] += weight * Binv[i, t]
+        _duals(heights, basis, Binv, y)
         bland = degenerate_run > 2 * n1
-        entering = -1
-        best = -1e-12
-        for c in range(n_cell):
-            j = cell[c]
-            if in_basis[j]:
-                continue
-            reduced = heights[j] - y[r]
-            for t in range(r):
-                reduced -= y[t] * (points[j, t] - q[t])
-            if reduced < best:
-                if bland:
-                    if entering < 0 or j < entering:
-                        entering = j
-                else:
-                    best = reduced
-                    entering = j
+        entering = _price_cell(points, q, heights, y, cell, n_cell, in_basis, bland)
         if entering < 0:
-            _refactor(points, q, basis, B, Binv)
-            return LP_OK
+            return LP_OK if _refactor(points, q, basis, B, Binv) else LP_FAILED
         leave, theta = _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland)
         if leave < 0:
             return LP_FAILED
         degenerate_run = degenerate_run + 1 if theta <= 1e-14 else 0
         since_refactor += 1
         if since_refactor >= 32:
-            _refactor(points, q, basis, B, Binv)
-            for i in range(n1):
-                xB[i] = max(Binv[i, r], 0.0)
+            if not _refresh(points, q, basis, B, Binv, xB):
+                return LP_FAILED
             since_refactor = 0
     return LP_FAILED
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _feasible_start(Binv, xB):
+    """The start basis' weights ``xB`` (the last column of ``B^{-1}``), rounding clipped;
+    False when the start does not contain ``q``."""
+    r = Binv.shape[0] - 1
+    for i in range(r + 1):
+        xB[i] = Binv[i, r]
+        if xB[i] < -1e-9:
+            return False
+        if xB[i] < 0.0:
+            xB[i] = 0.0
+    return True
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _candidate_ties(cand, n_cand, in_basis, ties, n_ties):
+    """The candidates outside the basis join the tie list (checked on the hyperplane by the
+    tie-breaking stage); returns its new length."""
+    for c in range(n_cand):
+        if not in_basis[cand[c]]:
+            ties[n_ties] = cand[c]
+            n_ties += 1
+    return n_ties
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
+def _basis_weights(basis, Binv, vertices, weights):
+    """The basis and its convex weights (the last column of ``B^{-1}``, clipped, summing to 1)."""
+    n1 = basis.shape[0]
+    total = 0.0
+    for i in range(n1):
+        value = max(Binv[i, n1 - 1], 0.0)
+        weights[i] = value
+        total += value
+    for i in range(n1):
+        vertices[i] = basis[i]
+        weights[i] /= total
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
 def lifted_batch(points, heights, Q, starts, n_starts, n_candidates, tol, max_iter, vertices,
                  weights, status):
-    """:func:`delaunay_lp` for every row of ``Q`` from ``starts[i, :n_starts[i]]``."""
-    r = points.shape[1]
-    basis = np.empty(r + 1, dtype=np.int64)
-    lam = np.empty(r + 1)
+    """Solve the lifted program at every row ``q`` of ``Q`` from the feasible support
+    ``starts[i, :n_starts[i]]``.
+
+    Ties between co-spherical points are broken by the heights ``heights`` (see the module
+    docstring). ``starts[i, :n_starts[i]]`` must be affinely independent points whose convex
+    hull contains ``q`` (Wolfe's corral); the basis is completed with the nearest points that
+    keep it of full rank (at zero weight, so it stays feasible). ``n_candidates`` nearest
+    points are priced first; ``tol`` is the relative tolerance of the reduced costs (the
+    certificate), ``max_iter`` the pivot cap. On success writes the ``r + 1`` basis indices
+    into ``vertices[i]``, their weights into ``weights[i]`` and ``LP_OK`` into ``status[i]``;
+    otherwise ``LP_FAILED`` (infeasible start, rank-deficient points, a singular basis or the
+    pivot cap) and the caller falls back to the full program.
+
+    The steps per query: the lifted costs; a full-rank start basis (:func:`_initial_basis`);
+    the revised simplex method with column generation (:func:`_revised_simplex`); the
+    tie-breaking stage (:func:`_break_ties`); the weights from a fresh factorisation. One
+    kernel for the whole batch: a per-query kernel between the steps and the batch would cost
+    its own compilation of all of them.
+    """
+    m, r = points.shape
+    n1 = r + 1
+    cost = np.empty(m)
+    basis = np.empty(n1, dtype=np.int64)
+    B = np.empty((n1, n1))
+    Binv = np.empty((n1, n1))
+    xB = np.empty(n1)
+    cand = np.empty(m, dtype=np.int64)
+    ties = np.empty(m, dtype=np.int64)
     for i in range(Q.shape[0]):
-        code = delaunay_lp(points, heights, Q[i], starts[i], n_starts[i], n_candidates, tol,
-                           max_iter, basis, lam)
-        status[i] = code
-        if code == LP_OK:
-            for c in range(r + 1):
-                vertices[i, c] = basis[c]
-                weights[i, c] = lam[c]
+        q = Q[i]
+        status[i] = LP_FAILED
+        scale = _lifted_costs(points, q, cost)
+        order = nearest_order(cost, m, max(n_candidates, 2 * n1))
+        in_basis = np.zeros(m, dtype=np.bool_)
+        if not _initial_basis(points, q, starts[i], n_starts[i], cost, order, basis, in_basis):
+            continue
+        if not (_refactor(points, q, basis, B, Binv) and _feasible_start(Binv, xB)):
+            continue
+        in_cand = np.zeros(m, dtype=np.bool_)
+        n_cand = _initial_candidates(order, n_candidates, basis, in_cand, cand)
+        code, n_cand, n_ties = _revised_simplex(points, q, cost, scale, tol, max_iter, basis,
+                                                in_basis, B, Binv, xB, in_cand, cand, n_cand,
+                                                ties)
+        # final weights from a fresh factorisation (accuracy)
+        if code != LP_OK or not _refactor(points, q, basis, B, Binv):
+            continue
+        n_ties = _candidate_ties(cand, n_cand, in_basis, ties, n_ties)
+        if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
+                       n_ties) != LP_OK:
+            continue
+        _basis_weights(basis, Binv, vertices[i], weights[i])
+        status[i] = LP_OK
+
+
+def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter, basis, lam):
+    """:func:`lifted_batch` for one query (tests and experiments): writes the basis and its
+    weights into ``basis`` and ``lam`` and returns ``LP_OK`` or ``LP_FAILED``."""
+    r = points.shape[1]
+    vertices = np.empty((1, r + 1), dtype=np.int64)
+    weights = np.empty((1, r + 1))
+    status = np.empty(1, dtype=np.int64)
+    starts = np.ascontiguousarray(start, dtype=np.int64)[None]
+    lifted_batch(points, heights, np.ascontiguousarray(q, dtype=np.float64)[None], starts,
+                 np.array([n_start], dtype=np.int64), n_candidates, tol, max_iter, vertices,
+                 weights, status)
+    if status[0] == LP_OK:
+        basis[:] = vertices[0]
+        lam[:] = weights[0]
+    return int(status[0])
 
 
 def delaunay_lp_reference(points, q, heights=None):
@@ -436,7 +575,7 @@ def delaunay_lp_reference(points, q, heights=None):
 
     Returns ``(vertices, weights)`` of the positive weights. Used as the exact fallback of the
     numba solver and as the slow reference in tests and benchmarks. With ``heights``, ties
-    between co-spherical points are broken as :func:`delaunay_lp` breaks them: a second program
+    between co-spherical points are broken as :func:`lifted_batch` breaks them: a second program
     minimises ``sum lambda_i heights_i`` over the points of the optimal cell.
     """
     from scipy.optimize import linprog

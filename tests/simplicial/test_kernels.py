@@ -146,3 +146,41 @@ def test_projection_fallback_agrees_with_wolfe():
         assert set(keep.tolist()) == set(support[:k].tolist())
         np.testing.assert_allclose(weights @ points[keep], lam[:k] @ points[support[:k]],
                                    atol=1e-8)
+
+
+def test_warmup_compiles_the_lifted_program_and_the_projection():
+    """``python -m skinterp warmup`` predicts at new points, inside and outside the data, so
+    that the simplicial kernels a user's first predict needs are compiled (or loaded)."""
+    from skinterp._warmup import warmup
+
+    warmup(["SimplicialInterpolator (lifted)"])
+    assert _lifted.lifted_batch.signatures
+    assert _hull.project_batch.signatures
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=40),
+    k=st.integers(0, 45),
+)
+def test_nearest_order_is_the_k_smallest_in_order_ties_to_the_lower_index(values, k):
+    values = np.array(values)
+    order = _hull.nearest_order(values, values.size, k)
+    expected = np.lexsort((np.arange(values.size), values))[: min(max(k, 1), values.size)]
+    np.testing.assert_array_equal(order, expected)
+    # only the first n_values entries count
+    np.testing.assert_array_equal(
+        _hull.nearest_order(np.append(values, -10.0), values.size, k), expected
+    )
+
+
+def test_lapack_inverse_matches_numpy_and_reports_singular_matrices():
+    from skinterp.simplicial._lapack import invert
+
+    rng = np.random.default_rng(0)
+    for n in (1, 3, 12):
+        B = rng.standard_normal((n, n)) + 3 * np.eye(n)
+        Binv = np.empty((n, n))
+        assert invert(B, Binv)
+        np.testing.assert_allclose(Binv, np.linalg.inv(B), rtol=1e-12, atol=1e-12)
+    assert not invert(np.ones((4, 4)), np.empty((4, 4)))
