@@ -73,6 +73,28 @@ def _top_eigenpairs_lapack(A, k):
     return values[: found.value].copy(), np.ascontiguousarray(vectors[: found.value].T)
 
 
+def eigenpairs(A, k=None):
+    """:func:`top_eigenpairs` in the calling thread (the GIL released during LAPACK): for a
+    caller that already runs in :func:`skinterp._parallel.interruptible`. ``k=None``: all."""
+    A = _checked(A)
+    n = A.shape[0]
+    k = n if k is None else k
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be in [1, {n}], got {k}.")
+    return _top_eigenpairs_lapack(A, int(k))
+
+
+def _checked(A):
+    A = np.asarray(A)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"A must be a square matrix, got shape {A.shape}.")
+    if A.dtype not in (np.float32, np.float64):
+        raise ValueError(f"A must be float32 or float64, got {A.dtype}.")
+    if not (A.flags.c_contiguous or A.flags.f_contiguous):
+        A = np.ascontiguousarray(A)
+    return A
+
+
 def top_eigenpairs(A, k):
     """The ``k`` largest eigenvalues (ascending) and eigenvectors of the symmetric ``A``.
 
@@ -98,15 +120,17 @@ def top_eigenpairs(A, k):
     >>> np.abs(vectors[:, 1])
     array([1., 0., 0.])
     """
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix, got shape {A.shape}.")
-    if A.dtype not in (np.float32, np.float64):
-        raise ValueError(f"A must be float32 or float64, got {A.dtype}.")
+    A = _checked(A)
     n = A.shape[0]
     if not 1 <= k <= n:
         raise ValueError(f"k must be in [1, {n}], got {k}.")
-    if not (A.flags.c_contiguous or A.flags.f_contiguous):
-        A = np.ascontiguousarray(A)
     # A symmetric matrix is its own transpose: C order is read as Fortran order.
     return interruptible(_top_eigenpairs_lapack, A, int(k))
+
+
+def cholesky(A):
+    """Lower Cholesky factor of the symmetric positive definite ``A`` (numpy's LAPACK, which
+    releases the GIL; scipy's ``cho_factor`` holds it). Raises
+    ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite. Returns
+    ``(L, True)``, the form :func:`scipy.linalg.cho_solve` takes."""
+    return np.linalg.cholesky(A), True
