@@ -380,6 +380,36 @@ def test_a_long_solve_is_interruptible():
         interruptible(divmod, 1, 0)
 
 
+def test_sigint_during_the_eigendecomposition_reaches_the_caller(monkeypatch):
+    """A real SIGINT 0.3 s into the eigendecomposition of a 3,000-row Gram matrix (seconds of
+    one LAPACK call, which releases the GIL) raises KeyboardInterrupt long before it returns."""
+    from skinterp.random_features import _min_norm
+
+    events = {}
+    solve = _min_norm.min_norm_solve
+
+    def solve_with_sigint(*args):
+        events["start"] = time.perf_counter()
+        events["timer"] = _interrupt_after(0.3)
+        result = solve(*args)
+        events["end"] = time.perf_counter()
+        return result
+
+    monkeypatch.setattr(_min_norm, "min_norm_solve", solve_with_sigint)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((3000, 5)), rng.standard_normal(3000)
+    model = MinNormRFFRegressor(n_components=3000, cutoff=1e-7, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+    stopped = time.perf_counter()
+    events["timer"].cancel()
+    assert "end" not in events  # interrupted while LAPACK was still running
+    assert stopped - events["start"] < 0.3 + 1.2
+    assert not hasattr(model, "coef_")
+
+
 # ------------------------------------------------------------------------------------------
 # 6. float32 in, float32 out
 # ------------------------------------------------------------------------------------------
