@@ -127,7 +127,22 @@ def uniform_label_noise(y, noise_level, *, classes=None, random_state=None):
 def data_folder(data_home=None):
     """The folder of the real data samples: ``data_home``, else ``$SKINTERP_DATA``.
 
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The folder; ``None`` reads the environment variable ``SKINTERP_DATA``.
+
+    Returns
+    -------
+    folder : pathlib.Path
+
     Raises ``FileNotFoundError`` when neither names an existing folder.
+
+    Examples
+    --------
+    >>> from skinterp.datasets import data_folder
+    >>> data_folder(".").is_dir()
+    True
     """
     folder = data_home if data_home is not None else os.environ.get(DATA_ENV_VAR)
     if folder is None:
@@ -153,9 +168,19 @@ def _load_npz(name, data_home):
 
 
 def load_mnist_sample(data_home=None, *, scale=True):
-    """Load the 5000 + 5000 image MNIST sample.
+    """Load the 5000 + 5000 image MNIST sample (written by :func:`write_sample_files`).
 
-    Returns ``X_train, y_train, X_test, y_test``; pixels are divided by 255 when ``scale``.
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The data folder (:func:`data_folder`; ``None``: ``$SKINTERP_DATA``).
+    scale : bool, default=True
+        Divide the pixels (0-255) by 255, as float64.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : ndarray
+        ``(5000, 784)`` images and their digits, twice.
     """
     X_train, y_train = _load_npz("mnist_train_5k.npz", data_home)
     X_test, y_test = _load_npz("mnist_test_5k.npz", data_home)
@@ -166,7 +191,19 @@ def load_mnist_sample(data_home=None, *, scale=True):
 
 
 def load_california_sample(data_home=None):
-    """Load the 15,000 row California housing sample: ``X`` (15000, 8) and ``y`` (100k USD)."""
+    """Load the 15,000 row California housing sample (written by :func:`write_sample_files`).
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        The data folder (:func:`data_folder`; ``None``: ``$SKINTERP_DATA``).
+
+    Returns
+    -------
+    X : ndarray of shape (15000, 8)
+    y : ndarray of shape (15000,)
+        Median house values in 100k USD.
+    """
     return _load_npz("california_housing_15k.npz", data_home)
 
 

@@ -48,7 +48,25 @@ EXPERIMENTS = {
 
 
 def get_experiment(name):
-    """The experiment function called ``name`` (one of :data:`EXPERIMENTS`)."""
+    """The experiment function called ``name`` (one of :data:`EXPERIMENTS`).
+
+    Parameters
+    ----------
+    name : str
+        The experiment's name, as ``python -m skinterp list`` prints it.
+
+    Returns
+    -------
+    function : callable
+        Its keyword arguments are the experiment's parameters; it returns an
+        :class:`ExperimentResult`.
+
+    Examples
+    --------
+    >>> from skinterp.experiments import get_experiment
+    >>> get_experiment("double_descent").__name__
+    'double_descent'
+    """
     if name not in EXPERIMENTS:
         raise ValueError(f"Unknown experiment {name!r}; choose one of {sorted(EXPERIMENTS)}.")
     return getattr(import_module(f"skinterp.experiments.{name}"), name)
