@@ -22,8 +22,9 @@ from .._base import (
 from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
-from ._direct import direct_fit
+from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
+from ._polynomial_tail import PolynomialBasis, check_tail_size, evaluate_monomials
 
 
 def _is_dask_array(X):
@@ -215,6 +216,8 @@ class _KernelMachine:
         "kernel": [StrOptions(set(KERNEL_NAMES)), callable],
         "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "nu": [Interval(Real, 0, None, closed="neither")],
+        "degree": [Interval(Integral, -1, None, closed="left"), None],
+        "ridge": [Interval(Real, 0, None, closed="left"), "array-like"],
         "solver": [StrOptions({"auto", "direct", "eigenpro"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -239,6 +242,8 @@ class _KernelMachine:
         bandwidth="auto",
         *,
         nu=1.5,
+        degree=None,
+        ridge=0.0,
         solver="auto",
         n_epochs=100,
         tol=1e-6,
@@ -259,6 +264,8 @@ class _KernelMachine:
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.nu = nu
+        self.degree = degree
+        self.ridge = ridge
         self.solver = solver
         self.n_epochs = n_epochs
         self.tol = tol
@@ -294,11 +301,49 @@ class _KernelMachine:
     def _n_threads(self):
         return -1 if self.n_jobs is None else self.n_jobs
 
-    def _resolve_solver(self, n_samples, itemsize):
+    def _resolve_solver(self, n_samples, itemsize, plain=True):
+        """The solver; ``plain`` is False when the system has a tail, a ridge or a kernel
+        that is not positive definite (which EigenPro does not solve)."""
+        if self.solver == "eigenpro" and not plain:
+            raise ValueError(
+                "solver='eigenpro' solves K a = y for a positive definite kernel only; this "
+                "fit has a polynomial tail (degree >= 0), a ridge > 0 or a conditionally "
+                "positive definite kernel: use solver='direct' or 'auto'."
+            )
         if self.solver != "auto":
             return self.solver
         fits = direct_solver_fits(n_samples, itemsize, self.memory_limit)
-        return "direct" if fits else "eigenpro"
+        return "direct" if fits or not plain else "eigenpro"
+
+    def _resolve_degree(self, spec):
+        """The tail's degree: ``degree``, or the kernel's minimum (scipy's rule); a warning
+        below the minimum, as scipy's."""
+        minimum = spec.min_degree
+        if self.degree is None:
+            return minimum
+        degree = int(self.degree)
+        if -1 < degree < minimum:
+            warnings.warn(
+                f"degree={degree} is below the minimum degree {minimum} of the "
+                f"{self.kernel!r} kernel (other than -1): the interpolation system may be "
+                "singular or indefinite, and a ridge may act unexpectedly.",
+                UserWarning, stacklevel=7,
+            )
+        return degree
+
+    def _resolve_ridge(self, n_samples):
+        """``ridge`` as a float64 array of ``n_samples`` finite non-negative values."""
+        ridge = np.asarray(self.ridge, dtype=np.float64)
+        if ridge.ndim == 0:
+            ridge = np.full(n_samples, float(ridge))
+        elif ridge.shape != (n_samples,):
+            raise ValueError(
+                f"ridge must be a non-negative number or an array of shape (n_samples,) = "
+                f"({n_samples},); got shape {ridge.shape}."
+            )
+        if not np.all(np.isfinite(ridge)) or np.any(ridge < 0):
+            raise ValueError("ridge must be finite and non-negative.")
+        return ridge
 
     def _fit_targets(self, X, Y):
         """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
@@ -315,27 +360,41 @@ class _KernelMachine:
         n_threads = self._n_threads()
         tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
 
-        # Exact duplicates: one centre each, targets averaged (K would be singular).
+        degree = self._resolve_degree(spec)
+        ridge = self._resolve_ridge(X.shape[0])
+        regularised = bool(np.any(ridge > 0))
+
+        # Exact duplicates: one centre each, targets averaged (K would be singular). With a
+        # ridge the system is regular and every row is kept (kernel ridge regression's answer).
         merged = merge_duplicate_points(X, Y)
-        n_duplicates = X.shape[0] - merged.points.shape[0]
+        n_duplicates = 0 if regularised else X.shape[0] - merged.points.shape[0]
         if n_duplicates:
             X_fit = merged.points
             Y_fit = np.ascontiguousarray(merged.targets, dtype=dtype)
+            ridge = np.zeros(X_fit.shape[0])
         else:
             X_fit, Y_fit = X, Y
+        check_tail_size(X_fit.shape[0], X_fit.shape[1], degree)
         offset = _centring_offset(X_fit) if spec.is_builtin else None
         X_work = X_fit
         if offset is not None:
             # Radial kernels are translation invariant: work on centred inputs (see Notes).
             X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
-        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize)
+        basis = PolynomialBasis(X_work, degree)
+        P = basis.matrix(X_work) if basis.size else None
+        plain = P is None and not regularised and spec.is_positive_definite
+        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
         used_pseudo_inverse = False
         fitted = None
+        tail_coef = np.zeros((basis.size, Y.shape[1]))
         if solver == "direct":
-            coef, used_pseudo_inverse = direct_fit(
-                X_work, Y_fit, spec, memory_limit=self.memory_limit, n_jobs=n_threads,
-                verbose=self.verbose,
+            solution = saddle_point_fit(
+                X_work, Y_fit, spec, ridge=ridge, P=P,
+                positive_definite=degree >= spec.min_degree,
+                memory_limit=self.memory_limit, n_jobs=n_threads, verbose=self.verbose,
             )
+            coef, tail_coef, fitted = solution.coef, solution.tail_coef, solution.fitted
+            used_pseudo_inverse = solution.used_pseudo_inverse
             work_centers, fit_targets, index = X_work, Y_fit, None
             iteration = dict(
                 loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
@@ -398,6 +457,8 @@ class _KernelMachine:
         # The fit is complete: assign (nothing above touched the estimator).
         self.bandwidth_ = bandwidth
         self.solver_ = solver
+        self.degree_ = int(degree)
+        self._tail = (basis.powers, basis.shift, basis.scale, tail_coef)
         self.used_pseudo_inverse_ = used_pseudo_inverse
         self.n_duplicates_ = int(n_duplicates)
         self.centers_ = centers
@@ -409,7 +470,9 @@ class _KernelMachine:
         self.norm_ = norm
         report_interpolation(self, residual, dtype)
 
-        if solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
+        if regularised:
+            pass  # kernel ridge regression: not interpolating is the request
+        elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
             warnings.warn(self._singular_message(spec, fit_residual), InterpolationWarning,
                           stacklevel=6)
         elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
@@ -487,6 +550,10 @@ class _KernelMachine:
             n_jobs=self._n_threads(), verbose=self.verbose,
             **self._tile_shape(self.centers_.dtype.itemsize),
         )
+        tail = getattr(self, "_tail", None)
+        if tail is not None and tail[0].shape[0]:
+            powers, shift, scale, tail_coef = tail
+            scores = scores + evaluate_monomials(X, powers, shift, scale) @ tail_coef
         return scores.astype(out_dtype, copy=False)
 
     def _tile_shape(self, itemsize):
@@ -601,6 +668,8 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
         self.dual_coef_ = coef[:, 0] if self._single_output else coef
+        tail_coef = self._tail[3]
+        self.polynomial_coef_ = tail_coef[:, 0] if self._single_output else tail_coef
         return coef
 
 
