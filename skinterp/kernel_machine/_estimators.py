@@ -22,6 +22,7 @@ from .._base import (
 from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
+from ._cg import cg_fit
 from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
 from ._polynomial_tail import PolynomialBasis, check_tail_size, evaluate_monomials
@@ -40,6 +41,11 @@ CENTRING_RATIO = 100.0
 # The smallest EigenPro tolerance per working dtype: float32 kernel sums cannot resolve a
 # relative residual below the float32 interpolation tolerance of skinterp._base.
 TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): RESIDUAL_RTOL[np.dtype(np.float32)]}
+# The smallest CG tolerance per working dtype: float32 kernel tiles bound the residual's digits.
+CG_TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): 1e-5}
+# solver="auto" takes EigenPro beyond the direct solver's memory only for tolerances it
+# reaches in a practical number of epochs; a tighter tol asks for CG.
+EIGENPRO_MIN_TOL = 1e-7
 
 
 def _centring_offset(X):
@@ -218,9 +224,11 @@ class _KernelMachine:
         "nu": [Interval(Real, 0, None, closed="neither")],
         "degree": [Interval(Integral, -1, None, closed="left"), None],
         "ridge": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "solver": [StrOptions({"auto", "direct", "eigenpro"})],
+        "solver": [StrOptions({"auto", "direct", "eigenpro", "cg"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "cg_tol": [Interval(Real, 0, None, closed="left")],
+        "cg_max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],
         "n_components": [Interval(Integral, 0, None, closed="left"), None],
@@ -247,6 +255,8 @@ class _KernelMachine:
         solver="auto",
         n_epochs=100,
         tol=1e-6,
+        cg_tol=1e-10,
+        cg_max_iter=1000,
         batch_size=None,
         step_size=None,
         n_components=None,
@@ -269,6 +279,8 @@ class _KernelMachine:
         self.solver = solver
         self.n_epochs = n_epochs
         self.tol = tol
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.batch_size = batch_size
         self.step_size = step_size
         self.n_components = n_components
@@ -312,8 +324,9 @@ class _KernelMachine:
             )
         if self.solver != "auto":
             return self.solver
-        fits = direct_solver_fits(n_samples, itemsize, self.memory_limit)
-        return "direct" if fits or not plain else "eigenpro"
+        if direct_solver_fits(n_samples, itemsize, self.memory_limit):
+            return "direct"
+        return "eigenpro" if plain and self.tol >= EIGENPRO_MIN_TOL else "cg"
 
     def _resolve_degree(self, spec):
         """The tail's degree: ``degree``, or the kernel's minimum (scipy's rule); a warning
@@ -396,6 +409,7 @@ class _KernelMachine:
             coef, tail_coef, fitted = solution.coef, solution.tail_coef, solution.fitted
             used_pseudo_inverse = solution.used_pseudo_inverse
             work_centers, fit_targets, index = X_work, Y_fit, None
+            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
             iteration = dict(
                 loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
                 batch_size_=X_work.shape[0], step_size_=float("nan"),
@@ -403,8 +417,26 @@ class _KernelMachine:
             )
             converged = stopped = True
             tol = RESIDUAL_RTOL[dtype]
+        elif solver == "cg":
+            tol = max(float(self.cg_tol), CG_TOL_FLOOR[dtype])
+            result = cg_fit(
+                X_work, Y_fit, spec, ridge=ridge, P=P, tol=tol, max_iter=self.cg_max_iter,
+                n_landmarks=self.subsample_size, memory_limit=self.memory_limit,
+                n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
+                tile_rows=tiles["tile_rows"], tile_cols=tiles["tile_cols"],
+            )
+            coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
+            work_centers, fit_targets, index = X_work, Y_fit, None
+            iteration = dict(
+                loss_curve_=result.residual_curve, validation_loss_curve_=np.empty(0),
+                n_epochs_=0, batch_size_=X_work.shape[0], step_size_=float("nan"),
+                critical_batch_size_=float("nan"), n_components_=result.n_landmarks,
+            )
+            cg_info = dict(n_iter_=result.n_iter, cg_residual_=result.residual)
+            converged, stopped = result.converged, False
         else:
             tol = max(float(self.tol), TOL_FLOOR[dtype])
+            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
             callback = None
             if self.callback is not None:
                 callback = self._epoch_callback(offset)
@@ -465,7 +497,7 @@ class _KernelMachine:
         self._work_centers = work_centers
         self._input_offset = offset
         self._dual_coef_2d = coef
-        for name, value in iteration.items():
+        for name, value in {**iteration, **cg_info}.items():
             setattr(self, name, value)
         self.norm_ = norm
         report_interpolation(self, residual, dtype)
@@ -478,6 +510,14 @@ class _KernelMachine:
         elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
             warnings.warn(self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
                           ConvergenceWarning, stacklevel=6)
+        if solver == "cg" and not converged:
+            warnings.warn(
+                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations with a "
+                f"relative residual of {cg_info['cg_residual_']:.3g}, above cg_tol={tol:g}. "
+                "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
+                "preconditioner), accept a larger cg_tol, or use solver='direct'.",
+                ConvergenceWarning, stacklevel=6,
+            )
         if n_duplicates and not self.interpolates_ and fit_residual <= max(
             tol, RESIDUAL_RTOL[dtype]
         ):
