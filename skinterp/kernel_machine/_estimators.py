@@ -25,6 +25,7 @@ from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
 from ._cg import cg_fit
 from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
+from ._local import LocalInterpolant
 from ._polynomial_tail import PolynomialBasis, check_tail_size, evaluate_monomials
 
 
@@ -46,6 +47,8 @@ CG_TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): 1e-5}
 # solver="auto" takes EigenPro beyond the direct solver's memory only for tolerances it
 # reaches in a practical number of epochs; a tighter tol asks for CG.
 EIGENPRO_MIN_TOL = 1e-7
+# neighbors=k measures its training residual on at most this many rows (a fixed subsample).
+LOCAL_RESIDUAL_ROWS = 1000
 
 
 def _centring_offset(X):
@@ -224,6 +227,7 @@ class _KernelMachine:
         "nu": [Interval(Real, 0, None, closed="neither")],
         "degree": [Interval(Integral, -1, None, closed="left"), None],
         "ridge": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "neighbors": [Interval(Integral, 1, None, closed="left"), None],
         "solver": [StrOptions({"auto", "direct", "eigenpro", "cg"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -252,6 +256,7 @@ class _KernelMachine:
         nu=1.5,
         degree=None,
         ridge=0.0,
+        neighbors=None,
         solver="auto",
         n_epochs=100,
         tol=1e-6,
@@ -276,6 +281,7 @@ class _KernelMachine:
         self.nu = nu
         self.degree = degree
         self.ridge = ridge
+        self.neighbors = neighbors
         self.solver = solver
         self.n_epochs = n_epochs
         self.tol = tol
@@ -394,6 +400,9 @@ class _KernelMachine:
             # Radial kernels are translation invariant: work on centred inputs (see Notes).
             X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
         basis = PolynomialBasis(X_work, degree)
+        if self.neighbors is not None:
+            return self._fit_local(X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset,
+                                   merged, n_duplicates, regularised)
         P = basis.matrix(X_work) if basis.size else None
         plain = P is None and not regularised and spec.is_positive_definite
         solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
@@ -491,6 +500,7 @@ class _KernelMachine:
         self.solver_ = solver
         self.degree_ = int(degree)
         self._tail = (basis.powers, basis.shift, basis.scale, tail_coef)
+        self._local = None
         self.used_pseudo_inverse_ = used_pseudo_inverse
         self.n_duplicates_ = int(n_duplicates)
         self.centers_ = centers
@@ -530,6 +540,57 @@ class _KernelMachine:
                 InterpolationWarning, stacklevel=6,
             )
         return coef
+
+    def _fit_local(self, X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset, merged,
+                   n_duplicates, regularised):
+        """``neighbors=k``: store the training set and its KD-tree; the local solves happen
+        at prediction (scipy's semantics). The training residual is measured on at most
+        ``LOCAL_RESIDUAL_ROWS`` rows (a fixed subsample), so that fit stays cheap."""
+        if not spec.is_builtin:
+            raise ValueError("neighbors=k needs a built-in kernel, not a callable.")
+        dtype = X_fit.dtype
+        k = min(int(self.neighbors), X_work.shape[0])
+        check_tail_size(k, X_work.shape[1], basis.degree)
+        local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers,
+                                 k)
+        rows = np.arange(X.shape[0])
+        if rows.size > LOCAL_RESIDUAL_ROWS:
+            rows = np.sort(np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS,
+                                                           replace=False))
+        X_rows = X[rows].astype(np.float64)
+        if offset is not None:
+            X_rows = X_rows - offset
+        fitted = local.predict(X_rows, n_jobs=self._n_threads())
+        residual = relative_residual(fitted, Y[rows])
+        centers = X_work if offset is None else (X_work + offset).astype(dtype)
+
+        self.bandwidth_ = spec.bandwidth
+        self.solver_ = "local"
+        self.degree_ = int(basis.degree)
+        self._tail = (basis.powers, basis.shift, basis.scale, np.zeros((0, Y.shape[1])))
+        self._local = local
+        self.used_pseudo_inverse_ = False
+        self.n_duplicates_ = int(n_duplicates)
+        self.centers_ = centers
+        self._work_centers = X_work
+        self._input_offset = offset
+        self._dual_coef_2d = None
+        for name, value in dict(
+            loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
+            batch_size_=k, step_size_=float("nan"), critical_batch_size_=float("nan"),
+            n_components_=0, n_iter_=0, cg_residual_=float("nan"),
+        ).items():
+            setattr(self, name, value)
+        self.norm_ = float("nan")
+        report_interpolation(self, residual, dtype)
+        if not regularised and not self.interpolates_ and not n_duplicates:
+            warnings.warn(
+                f"The local interpolants (neighbors={k}) do not interpolate their training "
+                f"points (relative residual {residual:.3g}): their systems are numerically "
+                "singular; choose a bandwidth of the order of the distances between points.",
+                InterpolationWarning, stacklevel=6,
+            )
+        return None
 
     def _epoch_callback(self, offset):
         """The user's ``callback`` fed the state in the user's coordinates."""
@@ -583,6 +644,12 @@ class _KernelMachine:
         bandwidth = getattr(self, "bandwidth_", None)
         if bandwidth is None and not callable(self.kernel):
             bandwidth = float(self.bandwidth)
+        if getattr(self, "_local", None) is not None:
+            X_local = np.asarray(X, dtype=np.float64)
+            if offset is not None:
+                X_local = X_local - offset
+            scores = self._local.predict(X_local, n_jobs=self._n_threads(), verbose=self.verbose)
+            return scores.astype(out_dtype, copy=False)
         if offset is not None:
             X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         scores = kernel_product(
@@ -707,6 +774,9 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
 
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
+        if coef is None:  # neighbors=k: no global coefficients
+            self.dual_coef_ = self.polynomial_coef_ = None
+            return coef
         self.dual_coef_ = coef[:, 0] if self._single_output else coef
         tail_coef = self._tail[3]
         self.polynomial_coef_ = tail_coef[:, 0] if self._single_output else tail_coef

@@ -220,3 +220,44 @@ def test_classifier_accepts_a_tail_and_a_ridge():
     assert model.degree_ == 1 and model.score(X, y) == 1.0 and model.interpolates_
     ridge = KernelInterpolationClassifier(ridge=1.0).fit(X, y)
     assert not ridge.interpolates_
+
+
+# ------------------------------------------------------------------------- neighbors=k
+@pytest.mark.parametrize("kernel, degree, ridge, d, k", [
+    ("thin_plate_spline", None, 0.0, 2, 20),
+    ("cubic", None, 1e-3, 3, 30),
+    ("gaussian", 0, 0.0, 2, 10),
+    ("quintic", None, 0.0, 1, 8),
+    ("linear", None, 0.0, 4, 25),
+    ("inverse_multiquadric", -1, 0.0, 5, 40),
+    ("thin_plate_spline", None, 0.0, 2, 1000),  # k > n: every point, as scipy clamps
+])
+def test_neighbors_equals_scipy_neighbors(kernel, degree, ridge, d, k):
+    X, Y, X_test = data(300, d, seed=7)
+    X_test = np.vstack([X_test, X[:5]])  # training points among the queries
+    bandwidth = 0.3 if kernel in SMOOTH else 1.0
+    reference = RBFInterpolator(X, Y, kernel=kernel, epsilon=scipy_epsilon(kernel, bandwidth),
+                                degree=scipy_degree(kernel, degree), smoothing=ridge,
+                                neighbors=k)
+    model = KernelInterpolator(kernel=kernel, bandwidth=bandwidth, degree=degree, ridge=ridge,
+                               neighbors=k).fit(X, Y)
+    expected = reference(X_test)
+    np.testing.assert_allclose(model.predict(X_test), expected,
+                               atol=1e-8 * np.abs(expected).max(), rtol=0)
+    assert model.solver_ == "local" and model.interpolates_ == (ridge == 0)
+
+
+def test_neighbors_single_output_float32_and_interpolation():
+    X, Y, X_test = data(200, 2, seed=8)
+    model = KernelInterpolator(kernel="thin_plate_spline", neighbors=15).fit(X, Y[:, 0])
+    np.testing.assert_allclose(model.predict(X), Y[:, 0], atol=1e-9)
+    assert model.predict(X_test).shape == (40,)
+    single = KernelInterpolator(kernel="thin_plate_spline", neighbors=15)
+    single.fit(X.astype(np.float32), Y[:, 0])
+    assert single.predict(X_test.astype(np.float32)).dtype == np.float32
+
+
+def test_neighbors_refuses_too_few_neighbours_for_the_tail():
+    X, Y, _ = data(50, 3)
+    with pytest.raises(ValueError, match="10 monomials and needs at least 10"):
+        KernelInterpolator(kernel="thin_plate_spline", degree=2, neighbors=5).fit(X, Y)
