@@ -23,6 +23,7 @@ from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
 from ._cg import cg_fit
+from ._cost import cg_cost, check_cost, direct_cost, eigenpro_cost, local_cost
 from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
 from ._local import LocalInterpolant
@@ -406,6 +407,7 @@ class _KernelMachine:
         P = basis.matrix(X_work) if basis.size else None
         plain = P is None and not regularised and spec.is_positive_definite
         solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
+        self._check_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype)
         used_pseudo_inverse = False
         fitted = None
         tail_coef = np.zeros((basis.size, Y.shape[1]))
@@ -541,6 +543,31 @@ class _KernelMachine:
             )
         return coef
 
+    def _check_cost(self, solver, shape, n_outputs, n_monomials, spec, dtype):
+        """The solver's estimated flops, bytes and seconds: printed with ``verbose``, and a
+        request over ``memory_limit`` refused before anything large is allocated (the
+        estimate is in the message)."""
+        if not spec.is_builtin and not self.verbose:
+            return  # a callable's rate is not worth measuring for a refusal on bytes alone
+        n, d = shape
+        if solver == "direct":
+            cost = direct_cost(n, d, n_outputs, n_monomials, dtype.itemsize, spec, dtype)
+            check_cost(cost, self.memory_limit, advice="Use solver='cg' (any kernel, tail or "
+                       "ridge) or solver='eigenpro' (positive definite kernels without tail "
+                       "or ridge), both in memory O(n_samples * n_features), or raise "
+                       "memory_limit (MiB; default: sklearn's working_memory).")
+        elif solver == "cg":
+            from ._cg import DEFAULT_LANDMARKS
+
+            landmarks = min(n, self.subsample_size or DEFAULT_LANDMARKS)
+            cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, self.cg_max_iter, spec,
+                           dtype)
+        else:
+            cost = eigenpro_cost(n, d, n_outputs, self.n_epochs, min(n, 4000), spec, dtype,
+                                 self.memory_limit)
+        if self.verbose:
+            print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
+
     def _fit_local(self, X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset, merged,
                    n_duplicates, regularised):
         """``neighbors=k``: store the training set and its KD-tree; the local solves happen
@@ -648,6 +675,12 @@ class _KernelMachine:
             X_local = np.asarray(X, dtype=np.float64)
             if offset is not None:
                 X_local = X_local - offset
+            if self.verbose:
+                cost = local_cost(X_local.shape[0], X_local.shape[1], self._local.Y.shape[1],
+                                  self._local.k, self._local.powers.shape[0],
+                                  self._spec(bandwidth), np.float64)
+                print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr,
+                      flush=True)
             scores = self._local.predict(X_local, n_jobs=self._n_threads(), verbose=self.verbose)
             return scores.astype(out_dtype, copy=False)
         if offset is not None:

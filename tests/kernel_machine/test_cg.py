@@ -105,3 +105,34 @@ def test_sigint_interrupts_cg_promptly_and_leaves_the_estimator_unfitted():
     assert time.perf_counter() - start < 3.0
     with pytest.raises(NotFittedError):
         model.predict(X[:3])
+
+
+# ------------------------------------------------------------------------- cost model
+def test_cost_model_measures_rates_and_estimates_grow_with_n():
+    from skinterp.kernel_machine._cost import cg_cost, direct_cost, gemm_rate, kernel_rate
+    from skinterp.kernels import KernelSpec
+
+    spec = KernelSpec("thin_plate_spline", 1.0)
+    assert 1e7 < gemm_rate() < 1e14
+    assert 1e5 < kernel_rate(spec, 3, np.float64) < 1e12
+    small, large = (direct_cost(n, 3, 1, 4, 8, spec, np.float64) for n in (1000, 10_000))
+    assert large.bytes == 100 * small.bytes == 8e8
+    assert 500 < large.flops / small.flops < 1100 and large.seconds > 100 * small.seconds
+    cg = cg_cost(10_000, 3, 1, 4, 500, 100, spec, np.float64)
+    assert cg.bytes < large.bytes / 5
+
+
+def test_direct_request_over_the_budget_is_refused_with_the_estimate():
+    X, Y, _ = data(3000, 2)
+    with pytest.raises(MemoryError, match=r"Refused before allocating: direct solve, "
+                                          r"n=3,000: ~.* Gflop, 69 MiB, ~.* s"):
+        KernelInterpolator(kernel="thin_plate_spline", solver="direct",
+                           memory_limit=20).fit(X, Y)
+
+
+def test_verbose_prints_the_cost_estimate(capsys):
+    X, Y, _ = data(200, 2)
+    KernelInterpolator(kernel="cubic", verbose=1).fit(X, Y)
+    assert "cost estimate, direct solve, n=200: ~" in capsys.readouterr().err
+    KernelInterpolator(kernel="cubic", solver="cg", verbose=1).fit(X, Y)
+    assert "cost estimate, cg, n=200, 1000 iterations at most" in capsys.readouterr().err
