@@ -35,11 +35,20 @@ from ..kernels import kernel_matrix, kernel_product
 from ._polynomial_tail import orthonormal_tail
 
 # Columns per step of the blocked Cholesky, and rows per call of its trailing update: a call
-# is at most 2 * n * CHOLESKY_BLOCK * UPDATE_ROWS flops (1.3 Gflop at n = 10,000, well under a
-# second). Measured at n = 3000 on two shared cores: 3.2 s against 6.2 s for LAPACK's potrf
-# on the whole matrix (whose single call Ctrl-C cannot interrupt).
-CHOLESKY_BLOCK = 512
+# is at most 2 * n * CHOLESKY_BLOCK * rows flops, with rows chosen so that this is about
+# UPDATE_FLOPS (half a second at 25 Gflop/s, what two shared cores give), between MIN and MAX
+# rows. Measured at n = 5000 on two shared cores: 2.9 s with blocks of 1024 and 1024-row
+# updates, as fast as LAPACK's potrf on the whole matrix (2.8 s, a single call that Ctrl-C
+# cannot interrupt); the earlier 512 x 128 blocking took 6.5 s.
+CHOLESKY_BLOCK = 1024
 UPDATE_ROWS = 128
+UPDATE_FLOPS = 1.25e10
+MAX_UPDATE_ROWS = 1024
+
+
+def update_rows_for(n, block=CHOLESKY_BLOCK):
+    """Rows per trailing-update call of :func:`blocked_cholesky` for an ``n x n`` matrix."""
+    return int(min(MAX_UPDATE_ROWS, max(UPDATE_ROWS, UPDATE_FLOPS // (2 * max(n, 1) * block))))
 
 ADVICE = (
     "Use solver='eigenpro' (memory O(n_samples * n_features)), or raise memory_limit "
@@ -64,7 +73,7 @@ def check_kernel_matrix(K, spec):
         )
 
 
-def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=UPDATE_ROWS):
+def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=None):
     """Lower Cholesky factor of the symmetric positive definite ``A``, in place, by blocks.
 
     Right-looking: factor a diagonal block (LAPACK ``potrf``), solve the panel below it, and
@@ -75,6 +84,7 @@ def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=UPDATE_ROWS):
     Raises ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite.
     """
     n = A.shape[0]
+    update_rows = update_rows_for(n, block) if update_rows is None else update_rows
     potrf = lapack.get_lapack_funcs("potrf", (A,))
     for k0 in range(0, n, block):
         k1 = min(k0 + block, n)
@@ -150,8 +160,8 @@ def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose):
         return M
     Q1w = Q1.astype(M.dtype)
     W = np.empty_like(Q1w)
-    for i0 in range(0, n, UPDATE_ROWS * 8):
-        i1 = min(i0 + UPDATE_ROWS * 8, n)
+    for i0 in range(0, n, MAX_UPDATE_ROWS):
+        i1 = min(i0 + MAX_UPDATE_ROWS, n)
         W[i0:i1] = M[i0:i1] @ Q1w
     G = Q1w.T @ W
     G = (G + G.T) / 2
@@ -160,8 +170,8 @@ def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose):
     c = abs(c) if c != 0 and np.isfinite(c) else 1.0
     middle = (G + c * np.eye(G.shape[0])).astype(M.dtype)
     right = middle @ Q1w.T
-    for i0 in range(0, n, UPDATE_ROWS * 8):
-        i1 = min(i0 + UPDATE_ROWS * 8, n)
+    for i0 in range(0, n, MAX_UPDATE_ROWS):
+        i1 = min(i0 + MAX_UPDATE_ROWS, n)
         M[i0:i1] -= Q1w[i0:i1] @ W.T + W[i0:i1] @ Q1w.T - Q1w[i0:i1] @ right
     return M
 
@@ -215,7 +225,9 @@ def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
     start = time.perf_counter()
     coef, used_pseudo_inverse, indefinite = None, False, False
     try:
-        factor = (blocked_cholesky(M), True)
+        # The transpose is Fortran ordered with L^T in its upper triangle: cho_solve then
+        # reads it without the n x n copy f2py makes of a C-ordered array.
+        factor = (blocked_cholesky(M).T, False)
         if np.all(np.isfinite(factor[0].diagonal())):
             coef = linalg.cho_solve(factor, rhs, check_finite=False)
             _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
