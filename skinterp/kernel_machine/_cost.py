@@ -1,7 +1,7 @@
 """A cost model for the kernel machine's solvers: flops, bytes and seconds, before allocating.
 
-The machine's rates are measured once per process (the first fit that asks): a 384 x 384 GEMM
-for the BLAS rate and one 256 x 2048 kernel tile for the rate of kernel values (in the working
+The machine's rates are measured once per process (the first fit that asks): a 256 x 256 GEMM
+for the BLAS rate and one 128 x 1024 kernel tile for the rate of kernel values (in the working
 dtype, with the fit's kernel). Each takes a few milliseconds. The estimates are rough (a factor
 of two either way: shared cores, caches, threads), enough to say "minutes" or "hours" before a
 fit starts and to refuse, with numbers, a request over ``memory_limit``.
@@ -19,15 +19,15 @@ _RATES = {}
 
 
 def gemm_rate():
-    """Measured float64 GEMM flops per second (best of three 384 x 384 products)."""
+    """Measured float64 GEMM flops per second (best of three 256 x 256 products)."""
     if "gemm" not in _RATES:
-        a = np.random.RandomState(0).normal(size=(384, 384))
+        a = np.random.RandomState(0).normal(size=(256, 256))
         best = np.inf
         for _ in range(3):
             start = time.perf_counter()
             a @ a
             best = min(best, time.perf_counter() - start)
-        _RATES["gemm"] = 2 * 384**3 / max(best, 1e-9)
+        _RATES["gemm"] = 2 * 256**3 / max(best, 1e-9)
     return _RATES["gemm"]
 
 
@@ -36,17 +36,18 @@ def kernel_rate(spec, n_features, dtype):
     key = ("kernel", spec.code, min(int(n_features), 64), np.dtype(dtype).name)
     if key not in _RATES:
         rng = np.random.RandomState(0)
-        X = rng.normal(size=(256, key[2])).astype(dtype)
-        Z = rng.normal(size=(2048, key[2])).astype(dtype)
-        A = np.ones((2048, 1), dtype=dtype)
-        kernel_product(X[:8], Z[:8], A[:8], kernel=spec, n_jobs=1)  # compile / load
+        X = rng.normal(size=(128, key[2])).astype(dtype)
+        Z = rng.normal(size=(1024, key[2])).astype(dtype)
+        A = np.ones((1024, 1), dtype=dtype)
+        tiles = dict(kernel=spec, n_jobs=1, tile_rows=128, tile_cols=1024)
+        kernel_product(X[:8], Z[:8], A[:8], **tiles)  # compile / load
         best = np.inf
-        for _ in range(2):
+        for _ in range(3):
             start = time.perf_counter()
-            kernel_product(X, Z, A, kernel=spec, n_jobs=1)
+            kernel_product(X, Z, A, **tiles)
             best = min(best, time.perf_counter() - start)
         # Features beyond 64 scale the distance part linearly.
-        _RATES[key] = 256 * 2048 / max(best, 1e-9) * min(1.0, 64 / max(n_features, 1))
+        _RATES[key] = 128 * 1024 / max(best, 1e-9) * min(1.0, 64 / max(n_features, 1))
     return _RATES[key]
 
 
