@@ -68,11 +68,15 @@ def direct_solver_fits(n_samples, itemsize, memory_limit=None):
 
 
 _SHARED_PARAMETERS_DOC = """
-    kernel : {"laplacian", "gaussian", "cauchy", "matern"} or callable, default="laplacian"
+    kernel : str or callable, default="laplacian"
         The kernel; built-ins are radial in the Euclidean distance ``r = ||x - z|| / h``:
-        ``exp(-r)``, ``exp(-r**2 / 2)``, ``1 / (1 + r**2)`` and the Matern kernel of smoothness
-        ``nu``. A callable ``kernel(X, Z)`` returning the ``(len(X), len(Z))`` block is the slow
-        path (``bandwidth`` is then not used).
+        ``"laplacian"`` ``exp(-r)``, ``"gaussian"`` ``exp(-r**2 / 2)``, ``"cauchy"`` (alias
+        ``"inverse_quadratic"``) ``1 / (1 + r**2)``, ``"matern"`` of smoothness ``nu``,
+        ``"inverse_multiquadric"`` ``1 / sqrt(1 + r**2)``, and scipy's conditionally positive
+        definite ``"linear"`` ``-r``, ``"thin_plate_spline"`` ``r**2 log r``, ``"cubic"``
+        ``r**3``, ``"quintic"`` ``-r**5`` and ``"multiquadric"`` ``-sqrt(1 + r**2)``, which
+        need a polynomial tail (``degree``). A callable ``kernel(X, Z)`` returning the
+        ``(len(X), len(Z))`` block is the slow path (``bandwidth`` is then not used).
     bandwidth : float or "auto", default="auto"
         The bandwidth ``h``. ``"auto"`` computes it from the training inputs with
         :func:`skinterp.kernels._bandwidth.auto_bandwidth` (the median distance between
@@ -80,7 +84,19 @@ _SHARED_PARAMETERS_DOC = """
         measured comparison with grid-searched bandwidths); the value used is ``bandwidth_``.
     nu : {0.5, 1.5, 2.5}, default=1.5
         Smoothness of the ``"matern"`` kernel (ignored by the others).
-    solver : {"auto", "direct", "eigenpro"}, default="auto"
+    degree : int, default=None
+        Degree of the polynomial tail ``sum_j b_j p_j(x)`` (side conditions ``P^T a = 0``):
+        ``None`` is the kernel's minimum (0 for ``"linear"`` and ``"multiquadric"``, 1 for
+        ``"thin_plate_spline"`` and ``"cubic"``, 2 for ``"quintic"``, -1 for the positive
+        definite kernels), ``-1`` no tail. Below the minimum it warns, as scipy does.
+    ridge : float or array-like of shape (n_samples,), default=0.0
+        Added to the diagonal of ``K`` (scipy's ``smoothing``, KernelRidge's ``alpha``): 0
+        interpolates, > 0 is kernel ridge regression (duplicates are then kept).
+    neighbors : int, default=None
+        When set, each query is interpolated from its ``neighbors`` nearest training points
+        (scipy's ``RBFInterpolator(neighbors=k)``), the local systems solved at prediction in
+        numba batches; ``solver`` is then not used and ``solver_`` is ``"local"``.
+    solver : {"auto", "direct", "cg", "eigenpro"}, default="auto"
         ``"direct"``: Cholesky of the ``n x n`` kernel matrix (exact interpolation; memory
         ``n**2`` values, time ``n**3 / 3``). ``"eigenpro"``: EigenPro 2 iteration (memory
         ``O(n d)``, time ``2 n**2 d`` per epoch) run until the training residual is at most
@@ -88,10 +104,21 @@ _SHARED_PARAMETERS_DOC = """
         ``n x n`` matrix fits in ``memory_limit`` (with the default 1024 MiB budget: up to
         11,585 distinct points in float64, 16,384 in float32), else ``"eigenpro"``: both
         deliver the interpolant to the same tolerance, or a ``ConvergenceWarning`` says that
-        EigenPro did not.
+        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles with a
+        Nystrom preconditioner (memory ``O(n (d + subsample_size))``, one kernel pass per
+        iteration) to the relative residual ``cg_tol``; any kernel, tail or ridge. Beyond
+        the direct solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a
+        conditionally positive definite kernel or ``tol < 1e-7``, EigenPro otherwise
+        (EigenPro refuses a tail, a ridge and those kernels).
     n_epochs : int, default=100
         Maximum number of EigenPro epochs. A fit that ends above ``tol`` warns
         (``ConvergenceWarning``) unless ``early_stopping`` or ``callback`` ended it.
+    cg_tol : float, default=1e-10
+        The conjugate gradient's target relative residual ``max_j ||Pi (y - (K + ridge)
+        a)_j|| / ||y_j||`` (at least 1e-5 in float32).
+    cg_max_iter : int, default=1000
+        Maximum conjugate gradient iterations; a fit that ends above ``cg_tol`` warns
+        (``ConvergenceWarning``).
     tol : float, default=1e-6
         EigenPro's target relative training residual ``max |f(x_i) - y_i| / max |y_i|``: it
         stops at the first epoch that reaches it (the contract of ``interpolates_`` is 1e-6 in
@@ -107,7 +134,8 @@ _SHARED_PARAMETERS_DOC = """
         Eigen-directions ``q`` of the preconditioner; ``None`` chooses the smallest ``q`` whose
         critical batch size reaches the largest useful batch.
     subsample_size : int, default=None
-        Nystrom subsample size ``s``; ``None`` is ``min(n, 2000)`` (``4000`` from 100k points).
+        Nystrom subsample size ``s``; ``None`` is ``min(n, 2000)`` (``4000`` from 100k points)
+        for EigenPro, ``min(n, 500)`` landmarks (fewer if ``memory_limit`` asks) for CG.
     early_stopping : bool, default=False
         EigenPro holds out ``validation_fraction`` of the training points (they are then not
         centres) and stops when their MSE has not improved for ``n_iter_no_change`` epochs,
@@ -154,10 +182,19 @@ _SHARED_ATTRIBUTES_DOC = """
         The centres ``x_i``: the distinct training points (less the validation points of
         ``early_stopping``), in the order of ``dual_coef_``. Exact duplicate rows are merged
         into one centre; EigenPro reorders the centres, its Nystrom subsample first.
-    dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs)
-        The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x)``.
+    dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs), or None
+        The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x) + sum_j b_j p_j(x)`` (None with
+        ``neighbors``).
+    degree_ : int
+        The degree of the polynomial tail (-1: none).
     solver_ : str
-        The solver used, ``"direct"`` or ``"eigenpro"``.
+        The solver used: ``"direct"``, ``"cg"``, ``"eigenpro"`` or ``"local"``
+        (``neighbors``).
+    n_iter_ : int
+        Conjugate gradient iterations (0 for the other solvers).
+    cg_residual_ : float
+        The conjugate gradient's final relative residual, measured by an exact pass (NaN for
+        the other solvers).
     train_residual_ : float
         The relative training residual ``max_i |f(x_i) - y_i| / max_i |y_i|`` over the
         training rows (the centres' rows with ``early_stopping``), measured after the fit.
@@ -744,10 +781,16 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}
+    polynomial_coef_ : ndarray of shape (n_monomials,) or (n_monomials, n_outputs), or None
+        The tail's coefficients ``b`` on the monomials of degree at most ``degree_``
+        (evaluated on inputs shifted and scaled to the training bounding box; None with
+        ``neighbors``).
 
     See Also
     --------
     KernelInterpolationClassifier : The classifier twin (one-hot targets, square loss).
+    scipy.interpolate.RBFInterpolator : The same interpolant with a dense LU of the
+        ``(n + Q) x (n + Q)`` system (``epsilon = 1 / bandwidth``).
     sklearn.kernel_ridge.KernelRidge : Ridge-regularised kernel regression (two dense
         ``n x n`` float64 matrices).
 
@@ -763,6 +806,18 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     steps ``eta = m / beta``; run to convergence it reaches the same interpolant (see
     :mod:`skinterp.kernel_machine._eigenpro`). The first call also compiles (or loads from
     cache) the numba kernels.
+
+    **Tails, ridge, cg, neighbors** (the superset of scipy's ``RBFInterpolator`` and
+    scikit-learn's ``KernelRidge``; user guide, :ref:`rbf_superset`). With a tail or a ridge the
+    system is ``(K + ridge) a + P b = y``, ``P^T a = 0``: the direct solver uses the null-space
+    method (``Pi (K + ridge) Pi + c Q1 Q1^T`` through the same blocked Cholesky, then two
+    steps of iterative refinement), ``"cg"`` projected conjugate gradient with a Nystrom
+    preconditioner, built on Wendland's positive definite companion kernel when there is a
+    tail. Our ``degree=None`` gives the positive definite kernels no tail where scipy gives a
+    constant one, and our ``"gaussian"`` is ``exp(-r**2 / 2)`` (scipy's ``epsilon`` is then
+    ``1 / (sqrt(2) h)``; ``1 / h`` for every other kernel). Before allocating, each solver
+    prints (``verbose``) its estimated flops, bytes and seconds, and a direct solve over
+    ``memory_limit`` is refused with that estimate.
 {_SHARED_NOTES_DOC}
 
     References
@@ -795,6 +850,24 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     >>> model = model.fit(X, y)
     >>> model.n_epochs_ == len(losses) and losses[-1] < 1e-4
     True
+
+    scipy's thin-plate spline with its linear tail, by the direct solve and by conjugate
+    gradient, and kernel ridge regression on the same estimator:
+
+    >>> from scipy.interpolate import RBFInterpolator
+    >>> X_new = rng.uniform(size=(5, 2))
+    >>> reference = RBFInterpolator(X, y)(X_new)
+    >>> tps = KernelInterpolator(kernel="thin_plate_spline").fit(X, y)
+    >>> tps.degree_, tps.polynomial_coef_.shape
+    (1, (3,))
+    >>> bool(np.allclose(tps.predict(X_new), reference, atol=1e-10))
+    True
+    >>> cg = KernelInterpolator(kernel="thin_plate_spline", solver="cg").fit(X, y)
+    >>> bool(np.allclose(cg.predict(X_new), reference, atol=1e-8)), cg.cg_residual_ < 1e-10
+    (True, True)
+    >>> ridge = KernelInterpolator(ridge=1e-2).fit(X, y)
+    >>> ridge.interpolates_
+    False
     """
 
     def fit(self, X, y):
