@@ -741,6 +741,16 @@ class _KernelMachine:
         """The sharded EigenPro fit (the optional skinterp[dask] extra) of a dask ``X``."""
         from skinterp.distributed import fit_kernel_interpolator
 
+        spec = None if callable(self.kernel) else self._spec(1.0)
+        degree = self.degree if self.degree is not None else (spec.min_degree if spec else -1)
+        if (degree >= 0 or np.any(np.asarray(self.ridge) > 0) or self.neighbors is not None
+                or self.solver in ("direct", "cg")
+                or (spec is not None and not spec.is_positive_definite)):
+            raise ValueError(
+                "A dask X is fitted by the sharded EigenPro solver only: a positive definite "
+                "kernel without polynomial tail (degree=-1 or None), ridge=0, neighbors=None "
+                "and solver 'auto' or 'eigenpro'. Compute X (numpy) for the other settings."
+            )
         resolved = clone(self)
         bandwidth = None
         if not callable(self.kernel) and isinstance(self.bandwidth, str):

@@ -261,3 +261,12 @@ def test_neighbors_refuses_too_few_neighbours_for_the_tail():
     X, Y, _ = data(50, 3)
     with pytest.raises(ValueError, match="10 monomials and needs at least 10"):
         KernelInterpolator(kernel="thin_plate_spline", degree=2, neighbors=5).fit(X, Y)
+
+
+def test_a_dask_x_with_a_tail_a_ridge_or_neighbors_is_refused_before_the_sharded_fit():
+    da = pytest.importorskip("dask.array")
+    X, Y, _ = data(60, 2)
+    for params in (dict(kernel="thin_plate_spline"), dict(ridge=0.1), dict(neighbors=5),
+                   dict(degree=0), dict(solver="cg")):
+        with pytest.raises(ValueError, match="sharded EigenPro solver only"):
+            KernelInterpolator(**params).fit(da.from_array(X, chunks=30), Y[:, 0])
