@@ -203,9 +203,10 @@ _SHARED_ATTRIBUTES_DOC = """
         dtype (1e-6 in float64, 1e-2 in float32).
     n_duplicates_ : int
         Training rows that were exact duplicates of another row and were merged into it.
-    loss_curve_ : ndarray of shape (n_epochs_,)
+    loss_curve_ : ndarray of shape (n_epochs_,) or (n_iter_,)
         Mean training MSE of each EigenPro epoch (measured on each batch before its update);
-        empty for the direct solver.
+        for ``"cg"`` the (recursive) relative residual of each iteration; empty for the
+        direct solver.
     validation_loss_curve_ : ndarray of shape (n_epochs_,) or (0,)
         Validation MSE per epoch with ``early_stopping``.
     n_epochs_ : int
@@ -217,7 +218,8 @@ _SHARED_ATTRIBUTES_DOC = """
     critical_batch_size_ : float
         ``beta / lambda_top`` after preconditioning (NaN for the direct solver).
     n_components_ : int
-        Eigen-directions of the preconditioner (0 for the direct solver).
+        Eigen-directions of the preconditioner: EigenPro's, or the Nystrom landmarks of
+        ``"cg"`` (0 for the direct solver).
     norm_ : float
         RKHS norm of the fitted function, ``sqrt(trace(a^T K a))``.
     used_pseudo_inverse_ : bool
