@@ -60,7 +60,7 @@ def field(n, d, seed=0):
 
 
 def bench_tps(args, rows):
-    for d in (2, 3):
+    for d in args.dims:
         for n in args.sizes:
             X, y = field(n, d)
             Q = np.random.RandomState(1).uniform(size=(args.queries, d))
@@ -171,6 +171,7 @@ def main():
                         choices=["tps", "neighbors", "ridge", "cg"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--queries", type=int, default=100_000)
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--scipy-max", type=int, default=20_000,
                         help="largest n given to RBFInterpolator (dense LU of n x n)")
     parser.add_argument("--big", type=int, default=0, help="e.g. 200000 (ours alone, cg)")
