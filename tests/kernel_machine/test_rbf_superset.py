@@ -42,7 +42,7 @@ def scipy_degree(kernel, degree):
 # Conditioning decides what "equal to 1e-8" can mean: few points per dimension and, for the
 # smooth kernels, a bandwidth below the spacing keep the systems well within float64.
 # (dimension, points, bandwidth of the smooth kernels ~ the spacing of the points)
-CASES = [(1, 12, 0.1), (2, 40, 0.2), (3, 60, 0.3), (5, 60, 0.5)]
+CASES = [(1, 12, 0.1), (2, 40, 0.2), (3, 60, 0.3), (4, 60, 0.4), (5, 60, 0.5)]
 SMOOTH = ("gaussian", "inverse_quadratic", "inverse_multiquadric", "multiquadric")
 
 
