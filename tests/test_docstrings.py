@@ -48,7 +48,7 @@ def test_every_parameter_is_documented(obj):
     documented = documented_parameters(inspect.getdoc(obj) and obj.__doc__)
     expected = signature_parameters(obj)
     assert expected - documented == set(), f"undocumented parameters of {obj.__name__}"
-    assert documented - expected == set(), f"documented but not in the signature"
+    assert documented - expected == set(), "documented but not in the signature"
 
 
 @pytest.mark.parametrize("cls", PUBLIC_CLASSES, ids=lambda cls: cls.__name__)

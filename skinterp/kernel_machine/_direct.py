@@ -1,5 +1,14 @@
 """The direct solve ``K a = Y`` for small ``n``: Cholesky, with a pseudo-inverse fallback.
 
+With a ridge ``Lambda`` (diagonal, ``>= 0``) and a polynomial tail ``P`` (``n x Q``) it solves the
+saddle-point system ``[[K + Lambda, P], [P^T, 0]] [a; b] = [Y; 0]`` by the null-space method
+(:func:`saddle_point_fit`): with ``P = Q1 R`` and ``Pi = I - Q1 Q1^T``, the matrix
+``M = Pi (K + Lambda) Pi + c Q1 Q1^T`` is block diagonal in the basis ``[Q1, Q2]``
+(``Q2^T (K + Lambda) Q2`` and ``c I``), symmetric positive definite whenever the kernel is
+conditionally positive definite of the tail's order, and ``M a = Pi Y`` gives the ``a`` with
+``P^T a = 0``; then ``b = R^{-1} Q1^T (Y - (K + Lambda) a)``. One ``n x n`` matrix, the same
+blocked Cholesky as without a tail, and a rank-``2Q`` update of ``O(n**2 Q)`` flops.
+
 The kernel matrix of distinct points under a strictly positive definite kernel (all built-in
 kernels) is invertible, so ``a = K^{-1} Y`` is the unique interpolant and the one of minimum RKHS
 norm. In floating point ``K`` can still be numerically singular (duplicated points, a bandwidth
@@ -15,20 +24,31 @@ matrix runs 30 s on two shared cores without returning to the interpreter).
 
 import sys
 import time
+import warnings
 
 import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
 from .._base import check_memory
-from ..kernels import kernel_matrix
+from ..kernels import kernel_matrix, kernel_product
+from ._polynomial_tail import orthonormal_tail
 
 # Columns per step of the blocked Cholesky, and rows per call of its trailing update: a call
-# is at most 2 * n * CHOLESKY_BLOCK * UPDATE_ROWS flops (1.3 Gflop at n = 10,000, well under a
-# second). Measured at n = 3000 on two shared cores: 3.2 s against 6.2 s for LAPACK's potrf
-# on the whole matrix (whose single call Ctrl-C cannot interrupt).
-CHOLESKY_BLOCK = 512
+# is at most 2 * n * CHOLESKY_BLOCK * rows flops, with rows chosen so that this is about
+# UPDATE_FLOPS (half a second at 25 Gflop/s, what two shared cores give), between MIN and MAX
+# rows. Measured at n = 5000 on two shared cores: 2.9 s with blocks of 1024 and 1024-row
+# updates, as fast as LAPACK's potrf on the whole matrix (2.8 s, a single call that Ctrl-C
+# cannot interrupt); the earlier 512 x 128 blocking took 6.5 s.
+CHOLESKY_BLOCK = 1024
 UPDATE_ROWS = 128
+UPDATE_FLOPS = 1.25e10
+MAX_UPDATE_ROWS = 1024
+
+
+def update_rows_for(n, block=CHOLESKY_BLOCK):
+    """Rows per trailing-update call of :func:`blocked_cholesky` for an ``n x n`` matrix."""
+    return int(min(MAX_UPDATE_ROWS, max(UPDATE_ROWS, UPDATE_FLOPS // (2 * max(n, 1) * block))))
 
 ADVICE = (
     "Use solver='eigenpro' (memory O(n_samples * n_features)), or raise memory_limit "
@@ -53,7 +73,7 @@ def check_kernel_matrix(K, spec):
         )
 
 
-def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=UPDATE_ROWS):
+def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=None):
     """Lower Cholesky factor of the symmetric positive definite ``A``, in place, by blocks.
 
     Right-looking: factor a diagonal block (LAPACK ``potrf``), solve the panel below it, and
@@ -64,6 +84,7 @@ def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=UPDATE_ROWS):
     Raises ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite.
     """
     n = A.shape[0]
+    update_rows = update_rows_for(n, block) if update_rows is None else update_rows
     potrf = lapack.get_lapack_funcs("potrf", (A,))
     for k0 in range(0, n, block):
         k1 = min(k0 + block, n)
@@ -113,45 +134,183 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None, verbose=0):
     fallback : bool
         Whether Cholesky failed and the pseudo-inverse was used.
     """
+    solution = saddle_point_fit(X, Y, spec, memory_limit=memory_limit, n_jobs=n_jobs,
+                                verbose=verbose)
+    return solution.coef, solution.used_pseudo_inverse
+
+
+class SaddlePointSolution:
+    """What :func:`saddle_point_fit` returns: ``coef`` (``n x outputs``), ``tail_coef``
+    (``Q x outputs``), ``fitted`` (``K a + P b`` at the training points, without the ridge
+    term), ``used_pseudo_inverse`` and ``indefinite`` (the symmetric indefinite fallback)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose):
+    """``M = Pi (K + Lambda) Pi + c Q1 Q1^T`` in place in one ``n x n`` array (``K + Lambda``
+    without a tail); rows are updated by blocks so that Ctrl-C stays prompt."""
     n = X.shape[0]
-    itemsize = X.dtype.itemsize
+    M = kernel_matrix(X, kernel=spec, n_jobs=n_jobs, verbose=verbose)
+    check_kernel_matrix(M, spec)
+    if np.any(ridge):
+        M[np.diag_indices(n)] += ridge.astype(M.dtype)
+    if Q1 is None or Q1.shape[1] == 0:
+        return M
+    Q1w = Q1.astype(M.dtype)
+    W = np.empty_like(Q1w)
+    for i0 in range(0, n, MAX_UPDATE_ROWS):
+        i1 = min(i0 + MAX_UPDATE_ROWS, n)
+        W[i0:i1] = M[i0:i1] @ Q1w
+    G = Q1w.T @ W
+    G = (G + G.T) / 2
+    # c: the mean eigenvalue of the null-space block, so that both blocks have one scale.
+    c = (float(np.trace(M, dtype=np.float64)) - float(np.trace(G))) / max(n - Q1.shape[1], 1)
+    c = abs(c) if c != 0 and np.isfinite(c) else 1.0
+    middle = (G + c * np.eye(G.shape[0])).astype(M.dtype)
+    right = middle @ Q1w.T
+    for i0 in range(0, n, MAX_UPDATE_ROWS):
+        i1 = min(i0 + MAX_UPDATE_ROWS, n)
+        M[i0:i1] -= Q1w[i0:i1] @ W.T + W[i0:i1] @ Q1w.T - Q1w[i0:i1] @ right
+    return M
+
+
+def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
+                     memory_limit=None, n_jobs=None, verbose=0):
+    """Solve ``(K + diag(ridge)) a + P b = Y``, ``P^T a = 0`` directly (see the module notes).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training points (float64 or float32).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets, same dtype as ``X``.
+    spec : KernelSpec
+        The kernel.
+    ridge : ndarray of shape (n_samples,) or None
+        Non-negative diagonal added to ``K`` (``None``: interpolation).
+    P : ndarray of shape (n_samples, Q) or None
+        The polynomial tail's basis at the training points (``None``: no tail).
+    positive_definite : bool
+        Whether the system is expected to be positive definite on ``P^T a = 0`` (the tail has at
+        least the kernel's minimum degree). When Cholesky fails, a positive definite system is
+        numerically singular and is solved by the pseudo-inverse; otherwise it is solved as
+        symmetric indefinite (LDL^T), and ``LinAlgError`` says if it is singular.
+    memory_limit, n_jobs, verbose :
+        As :func:`direct_fit`.
+
+    Returns
+    -------
+    solution : SaddlePointSolution
+    """
+    n, dtype = X.shape[0], X.dtype
+    itemsize = dtype.itemsize
+    ridge = np.zeros(n) if ridge is None else np.broadcast_to(np.asarray(ridge, float), (n,))
+    Q1 = R = None
+    if P is not None and P.shape[1]:
+        Q1, R = orthonormal_tail(P)
     check_memory(
         n * n * itemsize, memory_limit,
         what=f"The direct solver's {n} x {n} kernel matrix", advice=ADVICE,
     )
     start = time.perf_counter()
+    tail = f", polynomial tail of {Q1.shape[1]} monomials" if Q1 is not None else ""
     _say(verbose, f"kernel matrix {n} x {n} ({n * n * itemsize / 2**20:,.0f} MiB, "
-                  f"{X.dtype.name}) ...")
-    K = kernel_matrix(X, kernel=spec, n_jobs=n_jobs, verbose=verbose)
-    check_kernel_matrix(K, spec)
-    _say(verbose, f"kernel matrix done in {time.perf_counter() - start:.1f} s; Cholesky "
+                  f"{dtype.name}{tail}) ...")
+    rhs = Y if Q1 is None else Y - (Q1 @ (Q1.T @ Y)).astype(dtype)
+    M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=verbose)
+    _say(verbose, f"system assembled in {time.perf_counter() - start:.1f} s; Cholesky "
                   f"(n**3/3 = {n**3 / 3e9:.3g} Gflop) ...")
     start = time.perf_counter()
-    factor = None
+    coef, used_pseudo_inverse, indefinite = None, False, False
     try:
-        factor = (blocked_cholesky(K), True)
-        if not np.all(np.isfinite(factor[0].diagonal())):
-            raise linalg.LinAlgError("non-finite Cholesky factor")
-        coef = linalg.cho_solve(factor, Y, check_finite=False)
-        _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
-        if np.all(np.isfinite(coef)):
-            return coef.astype(X.dtype, copy=False), False
+        # The transpose is Fortran ordered with L^T in its upper triangle: cho_solve then
+        # reads it without the n x n copy f2py makes of a C-ordered array.
+        factor = (blocked_cholesky(M).T, False)
+        if np.all(np.isfinite(factor[0].diagonal())):
+            coef = linalg.cho_solve(factor, rhs, check_finite=False)
+            _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
+            if not np.all(np.isfinite(coef)):
+                coef = None
+            else:
+                coef = _refine(coef, factor, X, Y, spec, ridge, Q1, n_jobs, verbose)
+        del factor
     except linalg.LinAlgError:
         pass
-    del K, factor
-    _say(verbose, "the kernel matrix is numerically singular: pseudo-inverse through eigh ...")
-    # Numerically singular: minimum-norm least squares through eigh (eigenvectors: a 2nd n x n).
-    check_memory(
-        2 * n * n * itemsize, memory_limit,
-        what=f"The direct solver's pseudo-inverse fallback (two {n} x {n} matrices)",
-        advice=ADVICE,
-    )
-    start = time.perf_counter()
-    K = kernel_matrix(X, kernel=spec, n_jobs=n_jobs).astype(np.float64, copy=False)
-    # One LAPACK call holding the GIL: Ctrl-C waits for it (this fallback is rare).
-    eigenvalues, eigenvectors = linalg.eigh(K, overwrite_a=True, check_finite=False)
-    _say(verbose, f"eigendecomposition done in {time.perf_counter() - start:.1f} s")
-    cutoff = n * np.finfo(X.dtype).eps * max(eigenvalues.max(), 0.0)
+    if coef is None:
+        del M
+        check_memory(
+            2 * n * n * itemsize, memory_limit,
+            what=f"The direct solver's fallback (two {n} x {n} matrices)", advice=ADVICE,
+        )
+        M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=0).astype(np.float64)
+        if positive_definite:
+            _say(verbose, "the system is numerically singular: pseudo-inverse through eigh ...")
+            coef = _pseudo_inverse_solve(M, rhs, spec, dtype)
+            used_pseudo_inverse = True
+        else:
+            # Below the kernel's minimum degree the system is indefinite: LDL^T (one LAPACK
+            # call holding the GIL; Ctrl-C waits for it).
+            _say(verbose, "the system is indefinite (degree below the kernel's minimum): "
+                          "symmetric indefinite solve ...")
+            indefinite = True
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", linalg.LinAlgWarning)
+                    coef = linalg.solve(M, rhs.astype(np.float64), assume_a="sym",
+                                        check_finite=False)
+            except (linalg.LinAlgError, linalg.LinAlgWarning) as error:
+                raise linalg.LinAlgError(
+                    "Singular system: the interpolation system with this kernel and a "
+                    "polynomial tail below the kernel's minimum degree is singular "
+                    f"({error}). Use degree=None (the kernel's minimum degree) or a ridge > 0."
+                ) from None
+        del M
+    coef = np.ascontiguousarray(coef, dtype=dtype)
+    # The fitted values and the tail coefficients from one matrix-free pass.
+    Ka = kernel_product(X, X, coef, kernel=spec, n_jobs=n_jobs)
+    fitted = np.asarray(Ka, dtype=np.float64)
+    tail_coef = np.zeros((0, Y.shape[1]))
+    if Q1 is not None:
+        residual = Y - fitted - ridge[:, None] * coef
+        tail_coef = linalg.solve_triangular(R, Q1.T @ residual, lower=False)
+        fitted = fitted + np.asarray(P, dtype=np.float64) @ tail_coef
+    return SaddlePointSolution(coef=coef, tail_coef=tail_coef, fitted=fitted.astype(dtype),
+                               used_pseudo_inverse=used_pseudo_inverse, indefinite=indefinite)
+
+
+REFINEMENT_STEPS = 2
+
+
+def _refine(coef, factor, X, Y, spec, ridge, Q1, n_jobs, verbose):
+    """Iterative refinement of ``a`` against the exact residual ``Pi (Y - (K + Lambda) a)``
+    (one matrix-free kernel pass per step; the factor is reused). The rank-``2Q`` projection
+    that forms ``M`` rounds its entries at ``eps * |K|``, which for smooth kernels (entries of
+    ``K`` far larger than those of ``Pi K Pi``) costs digits that one or two steps restore."""
+    if Q1 is None or X.dtype != np.float64:
+        return coef
+    best, best_norm = coef, np.inf
+    for step in range(REFINEMENT_STEPS + 1):
+        residual = Y - kernel_product(X, X, coef, kernel=spec, n_jobs=n_jobs)
+        residual -= ridge[:, None] * coef
+        residual -= Q1 @ (Q1.T @ residual)
+        norm = float(np.abs(residual).max())
+        _say(verbose, f"refinement step {step}: projected residual {norm:.3g}")
+        if norm >= best_norm:
+            break
+        best, best_norm = coef, norm
+        if step == REFINEMENT_STEPS or norm == 0:
+            break
+        coef = coef + linalg.cho_solve(factor, residual, check_finite=False)
+    return best
+
+
+def _pseudo_inverse_solve(M, rhs, spec, dtype):
+    """Minimum-norm least squares through ``eigh`` (one LAPACK call holding the GIL)."""
+    n = M.shape[0]
+    eigenvalues, eigenvectors = linalg.eigh(M, overwrite_a=True, check_finite=False)
+    cutoff = n * np.finfo(dtype).eps * max(np.abs(eigenvalues).max(), 0.0)
     if not spec.is_builtin and eigenvalues.min() < -max(cutoff, 1e-8 * abs(eigenvalues).max()):
         raise ValueError(
             "The kernel callable is not positive semi-definite on the training points: its "
@@ -159,6 +318,5 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None, verbose=0):
             "; kernel interpolation needs a positive (semi-)definite kernel."
         )
     keep = eigenvalues > cutoff
-    projected = eigenvectors[:, keep].T @ Y
-    coef = eigenvectors[:, keep] @ (projected / eigenvalues[keep][:, None])
-    return coef.astype(X.dtype, copy=False), True
+    projected = eigenvectors[:, keep].T @ rhs
+    return eigenvectors[:, keep] @ (projected / eigenvalues[keep][:, None])

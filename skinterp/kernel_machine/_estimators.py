@@ -22,8 +22,12 @@ from .._base import (
 from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
-from ._direct import direct_fit
+from ._cg import cg_fit
+from ._cost import cg_cost, check_cost, direct_cost, eigenpro_cost, local_cost
+from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
+from ._local import LocalInterpolant
+from ._polynomial_tail import PolynomialBasis, check_tail_size, evaluate_monomials
 
 
 def _is_dask_array(X):
@@ -39,6 +43,13 @@ CENTRING_RATIO = 100.0
 # The smallest EigenPro tolerance per working dtype: float32 kernel sums cannot resolve a
 # relative residual below the float32 interpolation tolerance of skinterp._base.
 TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): RESIDUAL_RTOL[np.dtype(np.float32)]}
+# The smallest CG tolerance per working dtype: float32 kernel tiles bound the residual's digits.
+CG_TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): 1e-5}
+# solver="auto" takes EigenPro beyond the direct solver's memory only for tolerances it
+# reaches in a practical number of epochs; a tighter tol asks for CG.
+EIGENPRO_MIN_TOL = 1e-7
+# neighbors=k measures its training residual on at most this many rows (a fixed subsample).
+LOCAL_RESIDUAL_ROWS = 1000
 
 
 def _centring_offset(X):
@@ -57,11 +68,15 @@ def direct_solver_fits(n_samples, itemsize, memory_limit=None):
 
 
 _SHARED_PARAMETERS_DOC = """
-    kernel : {"laplacian", "gaussian", "cauchy", "matern"} or callable, default="laplacian"
+    kernel : str or callable, default="laplacian"
         The kernel; built-ins are radial in the Euclidean distance ``r = ||x - z|| / h``:
-        ``exp(-r)``, ``exp(-r**2 / 2)``, ``1 / (1 + r**2)`` and the Matern kernel of smoothness
-        ``nu``. A callable ``kernel(X, Z)`` returning the ``(len(X), len(Z))`` block is the slow
-        path (``bandwidth`` is then not used).
+        ``"laplacian"`` ``exp(-r)``, ``"gaussian"`` ``exp(-r**2 / 2)``, ``"cauchy"`` (alias
+        ``"inverse_quadratic"``) ``1 / (1 + r**2)``, ``"matern"`` of smoothness ``nu``,
+        ``"inverse_multiquadric"`` ``1 / sqrt(1 + r**2)``, and scipy's conditionally positive
+        definite ``"linear"`` ``-r``, ``"thin_plate_spline"`` ``r**2 log r``, ``"cubic"``
+        ``r**3``, ``"quintic"`` ``-r**5`` and ``"multiquadric"`` ``-sqrt(1 + r**2)``, which
+        need a polynomial tail (``degree``). A callable ``kernel(X, Z)`` returning the
+        ``(len(X), len(Z))`` block is the slow path (``bandwidth`` is then not used).
     bandwidth : float or "auto", default="auto"
         The bandwidth ``h``. ``"auto"`` computes it from the training inputs with
         :func:`skinterp.kernels._bandwidth.auto_bandwidth` (the median distance between
@@ -69,7 +84,19 @@ _SHARED_PARAMETERS_DOC = """
         measured comparison with grid-searched bandwidths); the value used is ``bandwidth_``.
     nu : {0.5, 1.5, 2.5}, default=1.5
         Smoothness of the ``"matern"`` kernel (ignored by the others).
-    solver : {"auto", "direct", "eigenpro"}, default="auto"
+    degree : int, default=None
+        Degree of the polynomial tail ``sum_j b_j p_j(x)`` (side conditions ``P^T a = 0``):
+        ``None`` is the kernel's minimum (0 for ``"linear"`` and ``"multiquadric"``, 1 for
+        ``"thin_plate_spline"`` and ``"cubic"``, 2 for ``"quintic"``, -1 for the positive
+        definite kernels), ``-1`` no tail. Below the minimum it warns, as scipy does.
+    ridge : float or array-like of shape (n_samples,), default=0.0
+        Added to the diagonal of ``K`` (scipy's ``smoothing``, KernelRidge's ``alpha``): 0
+        interpolates, > 0 is kernel ridge regression (duplicates are then kept).
+    neighbors : int, default=None
+        When set, each query is interpolated from its ``neighbors`` nearest training points
+        (scipy's ``RBFInterpolator(neighbors=k)``), the local systems solved at prediction in
+        numba batches; ``solver`` is then not used and ``solver_`` is ``"local"``.
+    solver : {"auto", "direct", "cg", "eigenpro"}, default="auto"
         ``"direct"``: Cholesky of the ``n x n`` kernel matrix (exact interpolation; memory
         ``n**2`` values, time ``n**3 / 3``). ``"eigenpro"``: EigenPro 2 iteration (memory
         ``O(n d)``, time ``2 n**2 d`` per epoch) run until the training residual is at most
@@ -77,10 +104,21 @@ _SHARED_PARAMETERS_DOC = """
         ``n x n`` matrix fits in ``memory_limit`` (with the default 1024 MiB budget: up to
         11,585 distinct points in float64, 16,384 in float32), else ``"eigenpro"``: both
         deliver the interpolant to the same tolerance, or a ``ConvergenceWarning`` says that
-        EigenPro did not.
+        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles with a
+        Nystrom preconditioner (memory ``O(n (d + subsample_size))``, one kernel pass per
+        iteration) to the relative residual ``cg_tol``; any kernel, tail or ridge. Beyond
+        the direct solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a
+        conditionally positive definite kernel or ``tol < 1e-7``, EigenPro otherwise
+        (EigenPro refuses a tail, a ridge and those kernels).
     n_epochs : int, default=100
         Maximum number of EigenPro epochs. A fit that ends above ``tol`` warns
         (``ConvergenceWarning``) unless ``early_stopping`` or ``callback`` ended it.
+    cg_tol : float, default=1e-10
+        The conjugate gradient's target relative residual ``max_j ||Pi (y - (K + ridge)
+        a)_j|| / ||y_j||`` (at least 1e-5 in float32).
+    cg_max_iter : int, default=1000
+        Maximum conjugate gradient iterations; a fit that ends above ``cg_tol`` warns
+        (``ConvergenceWarning``).
     tol : float, default=1e-6
         EigenPro's target relative training residual ``max |f(x_i) - y_i| / max |y_i|``: it
         stops at the first epoch that reaches it (the contract of ``interpolates_`` is 1e-6 in
@@ -96,7 +134,8 @@ _SHARED_PARAMETERS_DOC = """
         Eigen-directions ``q`` of the preconditioner; ``None`` chooses the smallest ``q`` whose
         critical batch size reaches the largest useful batch.
     subsample_size : int, default=None
-        Nystrom subsample size ``s``; ``None`` is ``min(n, 2000)`` (``4000`` from 100k points).
+        Nystrom subsample size ``s``; ``None`` is ``min(n, 2000)`` (``4000`` from 100k points)
+        for EigenPro, ``min(n, 500)`` landmarks (fewer if ``memory_limit`` asks) for CG.
     early_stopping : bool, default=False
         EigenPro holds out ``validation_fraction`` of the training points (they are then not
         centres) and stops when their MSE has not improved for ``n_iter_no_change`` epochs,
@@ -145,10 +184,19 @@ _SHARED_ATTRIBUTES_DOC = """
         The centres ``x_i``: the distinct training points (less the validation points of
         ``early_stopping``), in the order of ``dual_coef_``. Exact duplicate rows are merged
         into one centre; EigenPro reorders the centres, its Nystrom subsample first.
-    dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs)
-        The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x)``.
+    dual_coef_ : ndarray of shape (n_centers,) or (n_centers, n_outputs), or None
+        The coefficients ``a`` of ``f(x) = sum_i a_i k(x_i, x) + sum_j b_j p_j(x)`` (None with
+        ``neighbors``).
+    degree_ : int
+        The degree of the polynomial tail (-1: none).
     solver_ : str
-        The solver used, ``"direct"`` or ``"eigenpro"``.
+        The solver used: ``"direct"``, ``"cg"``, ``"eigenpro"`` or ``"local"``
+        (``neighbors``).
+    n_iter_ : int
+        Conjugate gradient iterations (0 for the other solvers).
+    cg_residual_ : float
+        The conjugate gradient's final relative residual, measured by an exact pass (NaN for
+        the other solvers).
     train_residual_ : float
         The relative training residual ``max_i |f(x_i) - y_i| / max_i |y_i|`` over the
         training rows (the centres' rows with ``early_stopping``), measured after the fit.
@@ -157,9 +205,10 @@ _SHARED_ATTRIBUTES_DOC = """
         dtype (1e-6 in float64, 1e-2 in float32).
     n_duplicates_ : int
         Training rows that were exact duplicates of another row and were merged into it.
-    loss_curve_ : ndarray of shape (n_epochs_,)
+    loss_curve_ : ndarray of shape (n_epochs_,) or (n_iter_,)
         Mean training MSE of each EigenPro epoch (measured on each batch before its update);
-        empty for the direct solver.
+        for ``"cg"`` the (recursive) relative residual of each iteration; empty for the
+        direct solver.
     validation_loss_curve_ : ndarray of shape (n_epochs_,) or (0,)
         Validation MSE per epoch with ``early_stopping``.
     n_epochs_ : int
@@ -171,7 +220,8 @@ _SHARED_ATTRIBUTES_DOC = """
     critical_batch_size_ : float
         ``beta / lambda_top`` after preconditioning (NaN for the direct solver).
     n_components_ : int
-        Eigen-directions of the preconditioner (0 for the direct solver).
+        Eigen-directions of the preconditioner: EigenPro's, or the Nystrom landmarks of
+        ``"cg"`` (0 for the direct solver).
     norm_ : float
         RKHS norm of the fitted function, ``sqrt(trace(a^T K a))``.
     used_pseudo_inverse_ : bool
@@ -217,9 +267,14 @@ class _KernelMachine:
         "kernel": [StrOptions(set(KERNEL_NAMES)), callable],
         "bandwidth": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "nu": [Interval(Real, 0, None, closed="neither")],
-        "solver": [StrOptions({"auto", "direct", "eigenpro"})],
+        "degree": [Interval(Integral, -1, None, closed="left"), None],
+        "ridge": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "neighbors": [Interval(Integral, 1, None, closed="left"), None],
+        "solver": [StrOptions({"auto", "direct", "eigenpro", "cg"})],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "cg_tol": [Interval(Real, 0, None, closed="left")],
+        "cg_max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "step_size": [Interval(Real, 0, None, closed="neither"), None],
         "n_components": [Interval(Integral, 0, None, closed="left"), None],
@@ -241,9 +296,14 @@ class _KernelMachine:
         bandwidth="auto",
         *,
         nu=1.5,
+        degree=None,
+        ridge=0.0,
+        neighbors=None,
         solver="auto",
         n_epochs=100,
         tol=1e-6,
+        cg_tol=1e-10,
+        cg_max_iter=1000,
         batch_size=None,
         step_size=None,
         n_components=None,
@@ -261,9 +321,14 @@ class _KernelMachine:
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.nu = nu
+        self.degree = degree
+        self.ridge = ridge
+        self.neighbors = neighbors
         self.solver = solver
         self.n_epochs = n_epochs
         self.tol = tol
+        self.cg_tol = cg_tol
+        self.cg_max_iter = cg_max_iter
         self.batch_size = batch_size
         self.step_size = step_size
         self.n_components = n_components
@@ -293,11 +358,50 @@ class _KernelMachine:
     def _spec(self, bandwidth):
         return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
 
-    def _resolve_solver(self, n_samples, itemsize):
+    def _resolve_solver(self, n_samples, itemsize, plain=True):
+        """The solver; ``plain`` is False when the system has a tail, a ridge or a kernel
+        that is not positive definite (which EigenPro does not solve)."""
+        if self.solver == "eigenpro" and not plain:
+            raise ValueError(
+                "solver='eigenpro' solves K a = y for a positive definite kernel only; this "
+                "fit has a polynomial tail (degree >= 0), a ridge > 0 or a conditionally "
+                "positive definite kernel: use solver='direct' or 'auto'."
+            )
         if self.solver != "auto":
             return self.solver
-        fits = direct_solver_fits(n_samples, itemsize, self.memory_limit)
-        return "direct" if fits else "eigenpro"
+        if direct_solver_fits(n_samples, itemsize, self.memory_limit):
+            return "direct"
+        return "eigenpro" if plain and self.tol >= EIGENPRO_MIN_TOL else "cg"
+
+    def _resolve_degree(self, spec):
+        """The tail's degree: ``degree``, or the kernel's minimum (scipy's rule); a warning
+        below the minimum, as scipy's."""
+        minimum = spec.min_degree
+        if self.degree is None:
+            return minimum
+        degree = int(self.degree)
+        if -1 < degree < minimum:
+            warnings.warn(
+                f"degree={degree} is below the minimum degree {minimum} of the "
+                f"{self.kernel!r} kernel (other than -1): the interpolation system may be "
+                "singular or indefinite, and a ridge may act unexpectedly.",
+                UserWarning, stacklevel=7,
+            )
+        return degree
+
+    def _resolve_ridge(self, n_samples):
+        """``ridge`` as a float64 array of ``n_samples`` finite non-negative values."""
+        ridge = np.asarray(self.ridge, dtype=np.float64)
+        if ridge.ndim == 0:
+            ridge = np.full(n_samples, float(ridge))
+        elif ridge.shape != (n_samples,):
+            raise ValueError(
+                f"ridge must be a non-negative number or an array of shape (n_samples,) = "
+                f"({n_samples},); got shape {ridge.shape}."
+            )
+        if not np.all(np.isfinite(ridge)) or np.any(ridge < 0):
+            raise ValueError("ridge must be finite and non-negative.")
+        return ridge
 
     def _fit_targets(self, X, Y):
         """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
@@ -314,28 +418,47 @@ class _KernelMachine:
         n_threads = self.n_jobs
         tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
 
-        # Exact duplicates: one centre each, targets averaged (K would be singular).
+        degree = self._resolve_degree(spec)
+        ridge = self._resolve_ridge(X.shape[0])
+        regularised = bool(np.any(ridge > 0))
+
+        # Exact duplicates: one centre each, targets averaged (K would be singular). With a
+        # ridge the system is regular and every row is kept (kernel ridge regression's answer).
         merged = merge_duplicate_points(X, Y)
-        n_duplicates = X.shape[0] - merged.points.shape[0]
+        n_duplicates = 0 if regularised else X.shape[0] - merged.points.shape[0]
         if n_duplicates:
             X_fit = merged.points
             Y_fit = np.ascontiguousarray(merged.targets, dtype=dtype)
+            ridge = np.zeros(X_fit.shape[0])
         else:
             X_fit, Y_fit = X, Y
+        check_tail_size(X_fit.shape[0], X_fit.shape[1], degree)
         offset = _centring_offset(X_fit) if spec.is_builtin else None
         X_work = X_fit
         if offset is not None:
             # Radial kernels are translation invariant: work on centred inputs (see Notes).
             X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
-        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize)
+        basis = PolynomialBasis(X_work, degree)
+        if self.neighbors is not None:
+            return self._fit_local(X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset,
+                                   merged, n_duplicates, regularised)
+        P = basis.matrix(X_work) if basis.size else None
+        plain = P is None and not regularised and spec.is_positive_definite
+        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
+        self._check_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype)
         used_pseudo_inverse = False
         fitted = None
+        tail_coef = np.zeros((basis.size, Y.shape[1]))
         if solver == "direct":
-            coef, used_pseudo_inverse = direct_fit(
-                X_work, Y_fit, spec, memory_limit=self.memory_limit, n_jobs=n_threads,
-                verbose=self.verbose,
+            solution = saddle_point_fit(
+                X_work, Y_fit, spec, ridge=ridge, P=P,
+                positive_definite=degree >= spec.min_degree,
+                memory_limit=self.memory_limit, n_jobs=n_threads, verbose=self.verbose,
             )
+            coef, tail_coef, fitted = solution.coef, solution.tail_coef, solution.fitted
+            used_pseudo_inverse = solution.used_pseudo_inverse
             work_centers, fit_targets, index = X_work, Y_fit, None
+            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
             iteration = dict(
                 loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
                 batch_size_=X_work.shape[0], step_size_=float("nan"),
@@ -343,8 +466,26 @@ class _KernelMachine:
             )
             converged = stopped = True
             tol = RESIDUAL_RTOL[dtype]
+        elif solver == "cg":
+            tol = max(float(self.cg_tol), CG_TOL_FLOOR[dtype])
+            result = cg_fit(
+                X_work, Y_fit, spec, ridge=ridge, P=P, tol=tol, max_iter=self.cg_max_iter,
+                n_landmarks=self.subsample_size, memory_limit=self.memory_limit,
+                n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
+                tile_rows=tiles["tile_rows"], tile_cols=tiles["tile_cols"],
+            )
+            coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
+            work_centers, fit_targets, index = X_work, Y_fit, None
+            iteration = dict(
+                loss_curve_=result.residual_curve, validation_loss_curve_=np.empty(0),
+                n_epochs_=0, batch_size_=X_work.shape[0], step_size_=float("nan"),
+                critical_batch_size_=float("nan"), n_components_=result.n_landmarks,
+            )
+            cg_info = dict(n_iter_=result.n_iter, cg_residual_=result.residual)
+            converged, stopped = result.converged, False
         else:
             tol = max(float(self.tol), TOL_FLOOR[dtype])
+            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
             callback = None
             if self.callback is not None:
                 callback = self._epoch_callback(offset)
@@ -397,23 +538,36 @@ class _KernelMachine:
         # The fit is complete: assign (nothing above touched the estimator).
         self.bandwidth_ = bandwidth
         self.solver_ = solver
+        self.degree_ = int(degree)
+        self._tail = (basis.powers, basis.shift, basis.scale, tail_coef)
+        self._local = None
         self.used_pseudo_inverse_ = used_pseudo_inverse
         self.n_duplicates_ = int(n_duplicates)
         self.centers_ = centers
         self._work_centers = work_centers
         self._input_offset = offset
         self._dual_coef_2d = coef
-        for name, value in iteration.items():
+        for name, value in {**iteration, **cg_info}.items():
             setattr(self, name, value)
         self.norm_ = norm
         report_interpolation(self, residual, dtype)
 
-        if solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
+        if regularised:
+            pass  # kernel ridge regression: not interpolating is the request
+        elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
             warnings.warn(self._singular_message(spec, fit_residual), InterpolationWarning,
                           stacklevel=6)
         elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
             warnings.warn(self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
                           ConvergenceWarning, stacklevel=6)
+        if solver == "cg" and not converged:
+            warnings.warn(
+                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations with a "
+                f"relative residual of {cg_info['cg_residual_']:.3g}, above cg_tol={tol:g}. "
+                "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
+                "preconditioner), accept a larger cg_tol, or use solver='direct'.",
+                ConvergenceWarning, stacklevel=6,
+            )
         if n_duplicates and not self.interpolates_ and fit_residual <= max(
             tol, RESIDUAL_RTOL[dtype]
         ):
@@ -426,6 +580,82 @@ class _KernelMachine:
                 InterpolationWarning, stacklevel=6,
             )
         return coef
+
+    def _check_cost(self, solver, shape, n_outputs, n_monomials, spec, dtype):
+        """The solver's estimated flops, bytes and seconds: printed with ``verbose``, and a
+        request over ``memory_limit`` refused before anything large is allocated (the
+        estimate is in the message)."""
+        if not spec.is_builtin and not self.verbose:
+            return  # a callable's rate is not worth measuring for a refusal on bytes alone
+        n, d = shape
+        if solver == "direct":
+            cost = direct_cost(n, d, n_outputs, n_monomials, dtype.itemsize, spec, dtype)
+            check_cost(cost, self.memory_limit, advice="Use solver='cg' (any kernel, tail or "
+                       "ridge) or solver='eigenpro' (positive definite kernels without tail "
+                       "or ridge), both in memory O(n_samples * n_features), or raise "
+                       "memory_limit (MiB; default: sklearn's working_memory).")
+        elif solver == "cg":
+            from ._cg import DEFAULT_LANDMARKS
+
+            landmarks = min(n, self.subsample_size or DEFAULT_LANDMARKS)
+            cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, self.cg_max_iter, spec,
+                           dtype)
+        else:
+            cost = eigenpro_cost(n, d, n_outputs, self.n_epochs, min(n, 4000), spec, dtype,
+                                 self.memory_limit)
+        if self.verbose:
+            print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
+
+    def _fit_local(self, X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset, merged,
+                   n_duplicates, regularised):
+        """``neighbors=k``: store the training set and its KD-tree; the local solves happen
+        at prediction (scipy's semantics). The training residual is measured on at most
+        ``LOCAL_RESIDUAL_ROWS`` rows (a fixed subsample), so that fit stays cheap."""
+        if not spec.is_builtin:
+            raise ValueError("neighbors=k needs a built-in kernel, not a callable.")
+        dtype = X_fit.dtype
+        k = min(int(self.neighbors), X_work.shape[0])
+        check_tail_size(k, X_work.shape[1], basis.degree)
+        local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers,
+                                 k)
+        rows = np.arange(X.shape[0])
+        if rows.size > LOCAL_RESIDUAL_ROWS:
+            rows = np.sort(np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS,
+                                                           replace=False))
+        X_rows = X[rows].astype(np.float64)
+        if offset is not None:
+            X_rows = X_rows - offset
+        fitted = local.predict(X_rows, n_jobs=self.n_jobs)
+        residual = relative_residual(fitted, Y[rows])
+        centers = X_work if offset is None else (X_work + offset).astype(dtype)
+
+        self.bandwidth_ = spec.bandwidth
+        self.solver_ = "local"
+        self.degree_ = int(basis.degree)
+        self._tail = (basis.powers, basis.shift, basis.scale, np.zeros((0, Y.shape[1])))
+        self._local = local
+        self.used_pseudo_inverse_ = False
+        self.n_duplicates_ = int(n_duplicates)
+        self.centers_ = centers
+        self._work_centers = X_work
+        self._input_offset = offset
+        self._dual_coef_2d = None
+        for name, value in dict(
+            loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
+            batch_size_=k, step_size_=float("nan"), critical_batch_size_=float("nan"),
+            n_components_=0, n_iter_=0, cg_residual_=float("nan"),
+        ).items():
+            setattr(self, name, value)
+        self.norm_ = float("nan")
+        report_interpolation(self, residual, dtype)
+        if not regularised and not self.interpolates_ and not n_duplicates:
+            warnings.warn(
+                f"The local interpolants (neighbors={k}) do not interpolate their training "
+                f"points (relative residual {residual:.3g}): their systems are numerically "
+                "singular; choose a bandwidth of the order of the distances between points.",
+                InterpolationWarning, stacklevel=6,
+            )
+        return None
 
     def _epoch_callback(self, offset):
         """The user's ``callback`` fed the state in the user's coordinates."""
@@ -479,6 +709,18 @@ class _KernelMachine:
         bandwidth = getattr(self, "bandwidth_", None)
         if bandwidth is None and not callable(self.kernel):
             bandwidth = float(self.bandwidth)
+        if getattr(self, "_local", None) is not None:
+            X_local = np.asarray(X, dtype=np.float64)
+            if offset is not None:
+                X_local = X_local - offset
+            if self.verbose:
+                cost = local_cost(X_local.shape[0], X_local.shape[1], self._local.Y.shape[1],
+                                  self._local.k, self._local.powers.shape[0],
+                                  self._spec(bandwidth), np.float64)
+                print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr,
+                      flush=True)
+            scores = self._local.predict(X_local, n_jobs=self.n_jobs, verbose=self.verbose)
+            return scores.astype(out_dtype, copy=False)
         if offset is not None:
             X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         scores = kernel_product(
@@ -486,6 +728,10 @@ class _KernelMachine:
             n_jobs=self.n_jobs, verbose=self.verbose,
             **self._tile_shape(self.centers_.dtype.itemsize),
         )
+        tail = getattr(self, "_tail", None)
+        if tail is not None and tail[0].shape[0]:
+            powers, shift, scale, tail_coef = tail
+            scores = scores + evaluate_monomials(X, powers, shift, scale) @ tail_coef
         return scores.astype(out_dtype, copy=False)
 
     def _tile_shape(self, itemsize):
@@ -496,6 +742,16 @@ class _KernelMachine:
         """The sharded EigenPro fit (the optional skinterp[dask] extra) of a dask ``X``."""
         from skinterp.distributed import fit_kernel_interpolator
 
+        spec = None if callable(self.kernel) else self._spec(1.0)
+        degree = self.degree if self.degree is not None else (spec.min_degree if spec else -1)
+        if (degree >= 0 or np.any(np.asarray(self.ridge) > 0) or self.neighbors is not None
+                or self.solver in ("direct", "cg")
+                or (spec is not None and not spec.is_positive_definite)):
+            raise ValueError(
+                "A dask X is fitted by the sharded EigenPro solver only: a positive definite "
+                "kernel without polynomial tail (degree=-1 or None), ridge=0, neighbors=None "
+                "and solver 'auto' or 'eigenpro'. Compute X (numpy) for the other settings."
+            )
         resolved = clone(self)
         bandwidth = None
         if not callable(self.kernel) and isinstance(self.bandwidth, str):
@@ -536,10 +792,16 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}
+    polynomial_coef_ : ndarray of shape (n_monomials,) or (n_monomials, n_outputs), or None
+        The tail's coefficients ``b`` on the monomials of degree at most ``degree_``
+        (evaluated on inputs shifted and scaled to the training bounding box; None with
+        ``neighbors``).
 
     See Also
     --------
     KernelInterpolationClassifier : The classifier twin (one-hot targets, square loss).
+    scipy.interpolate.RBFInterpolator : The same interpolant with a dense LU of the
+        ``(n + Q) x (n + Q)`` system (``epsilon = 1 / bandwidth``).
     sklearn.kernel_ridge.KernelRidge : Ridge-regularised kernel regression (two dense
         ``n x n`` float64 matrices).
 
@@ -555,6 +817,18 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     steps ``eta = m / beta``; run to convergence it reaches the same interpolant (see
     :mod:`skinterp.kernel_machine._eigenpro`). The first call also compiles (or loads from
     cache) the numba kernels.
+
+    **Tails, ridge, cg, neighbors** (the superset of scipy's ``RBFInterpolator`` and
+    scikit-learn's ``KernelRidge``; user guide, :ref:`rbf_superset`). With a tail or a ridge the
+    system is ``(K + ridge) a + P b = y``, ``P^T a = 0``: the direct solver uses the null-space
+    method (``Pi (K + ridge) Pi + c Q1 Q1^T`` through the same blocked Cholesky, then two
+    steps of iterative refinement), ``"cg"`` projected conjugate gradient with a Nystrom
+    preconditioner, built on Wendland's positive definite companion kernel when there is a
+    tail. Our ``degree=None`` gives the positive definite kernels no tail where scipy gives a
+    constant one, and our ``"gaussian"`` is ``exp(-r**2 / 2)`` (scipy's ``epsilon`` is then
+    ``1 / (sqrt(2) h)``; ``1 / h`` for every other kernel). Before allocating, each solver
+    prints (``verbose``) its estimated flops, bytes and seconds, and a direct solve over
+    ``memory_limit`` is refused with that estimate.
 {_SHARED_NOTES_DOC}
 
     References
@@ -587,6 +861,24 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     >>> model = model.fit(X, y)
     >>> model.n_epochs_ == len(losses) and losses[-1] < 1e-4
     True
+
+    scipy's thin-plate spline with its linear tail, by the direct solve and by conjugate
+    gradient, and kernel ridge regression on the same estimator:
+
+    >>> from scipy.interpolate import RBFInterpolator
+    >>> X_new = rng.uniform(size=(5, 2))
+    >>> reference = RBFInterpolator(X, y)(X_new)
+    >>> tps = KernelInterpolator(kernel="thin_plate_spline").fit(X, y)
+    >>> tps.degree_, tps.polynomial_coef_.shape
+    (1, (3,))
+    >>> bool(np.allclose(tps.predict(X_new), reference, atol=1e-10))
+    True
+    >>> cg = KernelInterpolator(kernel="thin_plate_spline", solver="cg").fit(X, y)
+    >>> bool(np.allclose(cg.predict(X_new), reference, atol=1e-8)), cg.cg_residual_ < 1e-10
+    (True, True)
+    >>> ridge = KernelInterpolator(ridge=1e-2).fit(X, y)
+    >>> ridge.interpolates_
+    False
     """
 
     def fit(self, X, y):
@@ -599,7 +891,12 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
 
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
+        if coef is None:  # neighbors=k: no global coefficients
+            self.dual_coef_ = self.polynomial_coef_ = None
+            return coef
         self.dual_coef_ = coef[:, 0] if self._single_output else coef
+        tail_coef = self._tail[3]
+        self.polynomial_coef_ = tail_coef[:, 0] if self._single_output else tail_coef
         return coef
 
 

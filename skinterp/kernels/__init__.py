@@ -1,11 +1,21 @@
 """Kernel functions and fused tiles for ``K(X, Z)`` and ``K(X, Z) @ A`` in bounded memory.
 
-Built-in radial kernels (Euclidean distance, bandwidth ``h``, ``k(x, x) = 1``): ``"laplacian"``,
-``"gaussian"``, ``"cauchy"`` and ``"matern"`` (nu = 1/2, 3/2, 5/2); a user callable
+Built-in radial kernels (Euclidean distance, bandwidth ``h``): the positive definite
+``"laplacian"``, ``"gaussian"``, ``"cauchy"`` (alias ``"inverse_quadratic"``),
+``"inverse_multiquadric"`` and ``"matern"`` (nu = 1/2, 3/2, 5/2), and scipy's conditionally
+positive definite ``"linear"``, ``"thin_plate_spline"``, ``"cubic"``, ``"quintic"`` and
+``"multiquadric"`` (which need a polynomial tail, ``MIN_DEGREE``); a user callable
 ``kernel(X, Z) -> K`` is the slow path. See :mod:`skinterp.kernels._functions` for the formulas.
 """
 
-from ._functions import KERNEL_NAMES, MATERN_NUS, check_bandwidth, kernel_code, radial_profile
+from ._functions import (
+    KERNEL_NAMES,
+    MATERN_NUS,
+    check_bandwidth,
+    kernel_code,
+    min_degree,
+    radial_profile,
+)
 from ._tiles import KernelSpec, kernel_matrix, kernel_product, squared_norms
 
 __all__ = [
@@ -16,6 +26,7 @@ __all__ = [
     "kernel_code",
     "kernel_matrix",
     "kernel_product",
+    "min_degree",
     "radial_profile",
     "squared_norms",
 ]

@@ -1,18 +1,35 @@
 """Radial kernel functions: names, their numba transforms of a squared-distance tile, and checks.
 
 Every built-in kernel is radial, ``k(x, z) = phi(||x - z|| / h)`` with the Euclidean norm and a
-bandwidth ``h > 0``, and normalised so that ``k(x, x) = 1``:
+bandwidth ``h > 0``. The positive definite ones are normalised so that ``k(x, x) = 1``:
 
-=================  =====================================================
-``"laplacian"``    ``exp(-r)``  (Matern nu = 1/2)
-``"gaussian"``     ``exp(-r**2 / 2)``
-``"cauchy"``       ``1 / (1 + r**2)``
-``"matern"``       nu = 1/2: ``exp(-r)``;
-                   nu = 3/2: ``(1 + sqrt(3) r) exp(-sqrt(3) r)``;
-                   nu = 5/2: ``(1 + sqrt(5) r + 5 r**2 / 3) exp(-sqrt(5) r)``
-=================  =====================================================
+==========================  =====================================================
+``"laplacian"``             ``exp(-r)``  (Matern nu = 1/2)
+``"gaussian"``              ``exp(-r**2 / 2)``
+``"cauchy"``                ``1 / (1 + r**2)``
+``"inverse_quadratic"``     ``1 / (1 + r**2)`` (scipy's name for ``"cauchy"``)
+``"inverse_multiquadric"``  ``1 / sqrt(1 + r**2)``
+``"matern"``                nu = 1/2: ``exp(-r)``;
+                            nu = 3/2: ``(1 + sqrt(3) r) exp(-sqrt(3) r)``;
+                            nu = 5/2: ``(1 + sqrt(5) r + 5 r**2 / 3) exp(-sqrt(5) r)``
+==========================  =====================================================
 
-with ``r = ||x - z|| / h``. The transforms below overwrite, in place, a tile that holds cross
+and the conditionally positive definite ones of :class:`scipy.interpolate.RBFInterpolator`,
+with scipy's signs, which need a polynomial tail of at least the degree given
+(:data:`MIN_DEGREE`; Fasshauer 2007, Chapter 8):
+
+=======================  ========================  ==================
+``"linear"``             ``-r``                     degree 0
+``"thin_plate_spline"``  ``r**2 log(r)`` (0 at 0)   degree 1
+``"cubic"``              ``r**3``                   degree 1
+``"quintic"``            ``-r**5``                  degree 2
+``"multiquadric"``       ``-sqrt(1 + r**2)``        degree 0
+=======================  ========================  ==================
+
+with ``r = ||x - z|| / h``: scipy's ``epsilon`` is ``1 / h``, with one exception. Our
+``"gaussian"`` keeps its ``exp(-r**2 / 2)`` (the convention of the EigenPro papers and of this
+package's experiments), so scipy's ``"gaussian"`` ``exp(-(epsilon d)**2)`` is ours with
+``h = 1 / (sqrt(2) epsilon)``. The transforms below overwrite, in place, a tile that holds cross
 products ``x . z`` with the kernel values, using ``||x - z||**2 = ||x||**2 - 2 x.z + ||z||**2``.
 Rounding can make that difference slightly negative for (near) duplicates: it is clipped at 0.
 """
@@ -26,11 +43,32 @@ import numpy as np
 from .._numba import NUMBA_CACHE
 from ._exp import exp_nonpositive
 
-KERNEL_NAMES = ("laplacian", "gaussian", "cauchy", "matern")
+KERNEL_NAMES = (
+    "laplacian", "gaussian", "cauchy", "matern", "linear", "thin_plate_spline", "cubic",
+    "quintic", "multiquadric", "inverse_multiquadric", "inverse_quadratic",
+)
 MATERN_NUS = (0.5, 1.5, 2.5)
 
 # Integer codes of the compiled transforms (one branch per tile, not per entry).
 LAPLACIAN, GAUSSIAN, CAUCHY, MATERN32, MATERN52 = 0, 1, 2, 3, 4
+LINEAR, THIN_PLATE_SPLINE, CUBIC, QUINTIC, MULTIQUADRIC, INVERSE_MULTIQUADRIC = 5, 6, 7, 8, 9, 10
+_NAME_TO_CODE = {
+    "laplacian": LAPLACIAN, "gaussian": GAUSSIAN, "cauchy": CAUCHY,
+    "inverse_quadratic": CAUCHY, "linear": LINEAR, "thin_plate_spline": THIN_PLATE_SPLINE,
+    "cubic": CUBIC, "quintic": QUINTIC, "multiquadric": MULTIQUADRIC,
+    "inverse_multiquadric": INVERSE_MULTIQUADRIC,
+}
+
+# The smallest degree of the polynomial tail that makes the interpolation system uniquely
+# solvable: a kernel conditionally positive definite of order m needs degree m - 1 (Fasshauer,
+# "Meshfree Approximation Methods with MATLAB", 2007, Chapter 8); -1 (no tail) for the
+# positive definite kernels. Indexed by kernel code.
+MIN_DEGREE = {LINEAR: 0, THIN_PLATE_SPLINE: 1, CUBIC: 1, QUINTIC: 2, MULTIQUADRIC: 0}
+
+
+def min_degree(code):
+    """The minimum polynomial degree of a kernel code (-1: positive definite, or a callable)."""
+    return MIN_DEGREE.get(code, -1)
 
 SQRT3 = math.sqrt(3.0)
 SQRT5 = math.sqrt(5.0)
@@ -52,7 +90,7 @@ def kernel_code(kernel, nu=None):
         if not isinstance(nu, Real) or float(nu) not in MATERN_NUS:
             raise ValueError(f"nu must be one of {MATERN_NUS} for the matern kernel, got {nu!r}.")
         return {0.5: LAPLACIAN, 1.5: MATERN32, 2.5: MATERN52}[float(nu)]
-    return {"laplacian": LAPLACIAN, "gaussian": GAUSSIAN, "cauchy": CAUCHY}[kernel]
+    return _NAME_TO_CODE[kernel]
 
 
 MIN_BANDWIDTH = 1e-150
@@ -90,6 +128,19 @@ def radial_profile(code, r):
         return (1.0 + SQRT3 * r) * np.exp(-SQRT3 * r)
     if code == MATERN52:
         return (1.0 + SQRT5 * r + (5.0 / 3.0) * r * r) * np.exp(-SQRT5 * r)
+    if code == LINEAR:
+        return -r
+    if code == THIN_PLATE_SPLINE:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(r == 0, 0.0, r * r * np.log(np.where(r == 0, 1.0, r)))
+    if code == CUBIC:
+        return r**3
+    if code == QUINTIC:
+        return -(r**5)
+    if code == MULTIQUADRIC:
+        return -np.sqrt(1.0 + r * r)
+    if code == INVERSE_MULTIQUADRIC:
+        return 1.0 / np.sqrt(1.0 + r * r)
     raise ValueError(f"unknown kernel code {code!r}")
 
 
@@ -118,6 +169,8 @@ def _distances_to_kernel(d2, scale, out, code, exponent, prefactor, bits):
         for j in range(n):
             out[j] = -scale * d2[j]
         exp_nonpositive(out, bits)
+    elif code >= LINEAR:
+        _distances_to_scipy_kernel(d2, scale, out, code)
     else:
         if code == MATERN32:
             for j in range(n):
@@ -133,6 +186,38 @@ def _distances_to_kernel(d2, scale, out, code, exponent, prefactor, bits):
         exp_nonpositive(exponent, bits)
         for j in range(n):
             out[j] = prefactor[j] * exponent[j]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _distances_to_scipy_kernel(d2, scale, out, code):
+    """``out[j] = phi(scale * d2[j])`` for the kernels of scipy's family without an exponential
+    (conditionally positive definite ones and the inverse multiquadric)."""
+    real = out.dtype.type
+    zero, one, half = real(0.0), real(1.0), real(0.5)
+    scale = real(scale)
+    n = d2.shape[0]
+    if code == LINEAR:
+        for j in range(n):
+            out[j] = -math.sqrt(scale * d2[j])
+    elif code == THIN_PLATE_SPLINE:
+        # r**2 log r = r**2 log(r**2) / 2, continuous with value 0 at r = 0.
+        for j in range(n):
+            r2 = scale * d2[j]
+            out[j] = half * r2 * math.log(r2) if r2 > zero else zero
+    elif code == CUBIC:
+        for j in range(n):
+            r2 = scale * d2[j]
+            out[j] = r2 * math.sqrt(r2)
+    elif code == QUINTIC:
+        for j in range(n):
+            r2 = scale * d2[j]
+            out[j] = -(r2 * r2 * math.sqrt(r2))
+    elif code == MULTIQUADRIC:
+        for j in range(n):
+            out[j] = -math.sqrt(one + scale * d2[j])
+    else:  # INVERSE_MULTIQUADRIC
+        for j in range(n):
+            out[j] = one / math.sqrt(one + scale * d2[j])
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)

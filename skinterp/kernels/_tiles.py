@@ -27,7 +27,14 @@ import numpy as np
 
 from .._parallel import chunk_bounds, n_threads, run_in_chunks, small_dense_blas
 from .._progress import progress
-from ._functions import check_bandwidth, cross_to_kernel, direct_kernel_tile, kernel_code
+from ._functions import (
+    check_bandwidth,
+    cross_to_kernel,
+    direct_kernel_tile,
+    kernel_code,
+    min_degree,
+    radial_profile,
+)
 
 TILE_ROWS = 256
 TILE_COLS = 2048
@@ -50,8 +57,8 @@ class KernelSpec:
 
     Parameters
     ----------
-    kernel : {"laplacian", "gaussian", "cauchy", "matern"} or callable
-        The kernel. A callable is called as ``kernel(X_tile, Z_tile)`` and must return the
+    kernel : str or callable
+        The kernel: a name of :data:`~skinterp.kernels.KERNEL_NAMES`. A callable is called as ``kernel(X_tile, Z_tile)`` and must return the
         ``(len(X_tile), len(Z_tile))`` kernel block (the bandwidth is then not used).
     bandwidth : float
         The bandwidth ``h`` of a built-in kernel.
@@ -67,6 +74,17 @@ class KernelSpec:
     @property
     def is_builtin(self):
         return self.code is not None
+
+    @property
+    def min_degree(self):
+        """The smallest polynomial tail degree the kernel needs (-1: none, positive definite)."""
+        return -1 if self.code is None else min_degree(self.code)
+
+    @property
+    def is_positive_definite(self):
+        """Whether the kernel is (assumed, for a callable) positive definite, so that no
+        polynomial tail is needed and EigenPro applies."""
+        return self.min_degree < 0
 
     def block(self, X, Z, x_sq=None, z_sq=None, out=None, ZT=None):
         """The kernel block ``K(X, Z)`` in the dtype of ``X`` (one tile; no tiling here).
@@ -102,9 +120,10 @@ class KernelSpec:
         return out
 
     def diagonal(self, X):
-        """``k(x, x)`` for every row of ``X`` (1 for the built-in kernels)."""
+        """``k(x, x)`` for every row of ``X`` (``phi(0)`` for the built-in kernels: 1 for the
+        positive definite ones, 0 or -1 for the conditionally positive definite ones)."""
         if self.is_builtin:
-            return np.ones(X.shape[0], dtype=np.float64)
+            return np.full(X.shape[0], float(radial_profile(self.code, 0.0)), dtype=np.float64)
         return np.array([self.function(X[i : i + 1], X[i : i + 1])[0, 0] for i in range(len(X))])
 
 

@@ -385,7 +385,7 @@ def test_classifier_keeps_string_labels_and_multioutput_regression_works(digits)
         (dict(kernel="sigmoid"), None, "kernel"),
         (dict(kernel="matern", nu=2.0), None, "nu must be"),
         (dict(bandwidth=-1.0), None, "bandwidth"),
-        (dict(solver="cg"), None, "solver"),
+        (dict(solver="lbfgs"), None, "solver"),
     ],
 )
 def test_bad_input_raises_value_error(params, X_bad, error):

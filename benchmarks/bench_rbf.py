@@ -1,0 +1,197 @@
+"""KernelInterpolator against scipy's RBFInterpolator and scikit-learn's KernelRidge (#13).
+
+Peers run in the same process, one after the other; every row prints ours / peer ratios, the
+largest difference of the predictions and the peak memory of each (tracemalloc and sampled
+RSS). The float64 GEMM rate is measured at the start of the run (the machine is shared: read
+ratios, not absolute times).
+
+Sections (pick any; default ``tps neighbors ridge cg``):
+
+* ``tps``: thin-plate spline, degree 1, 2-D and 3-D, n in ``--sizes`` (1000 5000 20000): fit +
+  predict of ``--queries`` (100,000) points, ours (direct, the default solver) against
+  ``RBFInterpolator``. ``--big N`` adds ours alone at n = N with ``solver="cg"``, time-boxed
+  to ``--big-iterations`` CG iterations (its residual, the time per iteration and the cost
+  model's estimate are printed).
+* ``neighbors``: ``neighbors=50`` at n = 100,000 in 2-D, ``--queries`` queries.
+* ``ridge``: ``ridge=1e-3`` against ``KernelRidge(kernel="precomputed", alpha=1e-3)`` (kernel
+  matrix included in its time) on the 15k California sample, standardised, Laplacian,
+  bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct and cg).
+* ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
+  bandwidth 10) and California 15k (as above): iterations, time, agreement.
+
+Real data come from ``$SKINTERP_DATA`` (see ``skinterp.datasets``).
+
+Run: ``SKINTERP_DATA=/path/to/data python benchmarks/bench_rbf.py tps --sizes 1000 5000``
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _harness import machine_summary, measure_peak_memory, print_table  # noqa: E402
+from scipy.interpolate import RBFInterpolator  # noqa: E402
+from sklearn.kernel_ridge import KernelRidge  # noqa: E402
+from sklearn.metrics.pairwise import euclidean_distances  # noqa: E402
+
+from skinterp import KernelInterpolator  # noqa: E402
+from skinterp.datasets import load_california_sample, load_mnist_sample  # noqa: E402
+from skinterp.kernel_machine._cost import cg_cost, gemm_rate  # noqa: E402
+from skinterp.kernels import KernelSpec  # noqa: E402
+
+
+def timed(function):
+    """(result, seconds, peak MiB) of one call."""
+    start = time.perf_counter()
+    result, peak = measure_peak_memory(function)
+    return result, time.perf_counter() - start, peak
+
+
+def field(n, d, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(n, d))
+    y = np.sin(6 * X[:, 0]) * np.cos(4 * X[:, 1]) + X[:, -1] ** 2
+    return X, y
+
+
+def bench_tps(args, rows):
+    for d in args.dims:
+        for n in args.sizes:
+            X, y = field(n, d)
+            Q = np.random.RandomState(1).uniform(size=(args.queries, d))
+            ours = lambda: KernelInterpolator(kernel="thin_plate_spline", n_jobs=-1,
+                                              memory_limit=8192).fit(X, y).predict(Q)
+            ours() if n <= 1000 else None  # compile / load the numba cache outside the timing
+            a, t_ours, m_ours = timed(ours)
+            row = dict(case=f"tps deg 1, {d}-D, n={n:,}", ours_s=t_ours, ours_MiB=m_ours)
+            if n <= args.scipy_max:
+                b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y)(Q))
+                row.update(peer_s=t_peer, peer_MiB=m_peer, ratio=t_peer / t_ours,
+                           max_diff=float(np.abs(a - b).max() / np.abs(b).max()))
+            rows.append(row)
+            print_table(rows[-1:], list(rows[-1]))
+    if args.big:
+        n, d = args.big, 2
+        X, y = field(n, d)
+        spec = KernelSpec("thin_plate_spline", 1.0)
+        estimate = cg_cost(n, d, 1, 3, 500, 1, spec, np.float64)
+        print(f"cost model, one cg iteration at n={n:,}: {estimate}")
+        model = KernelInterpolator(kernel="thin_plate_spline", solver="cg", n_jobs=-1,
+                                   cg_max_iter=args.big_iterations, verbose=1)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, t_ours, m_ours = timed(lambda: model.fit(X, y))
+        rows.append(dict(case=f"tps deg 1, 2-D, n={n:,}, cg x{model.n_iter_}", ours_s=t_ours,
+                         ours_MiB=m_ours, residual=model.cg_residual_))
+        print_table(rows[-1:], list(rows[-1]))
+
+
+def bench_neighbors(args, rows):
+    n, d, k = 100_000, 2, 50
+    X, y = field(n, d)
+    Q = np.random.RandomState(1).uniform(size=(args.queries, d))
+    warm = KernelInterpolator(kernel="thin_plate_spline", neighbors=k).fit(X[:500], y[:500])
+    warm.predict(Q[:10])
+    for n_jobs in (1, -1):
+        a, t_ours, m_ours = timed(lambda: KernelInterpolator(
+            kernel="thin_plate_spline", neighbors=k, n_jobs=n_jobs).fit(X, y).predict(Q))
+        rows.append(dict(case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}", ours_s=t_ours,
+                         ours_MiB=m_ours))
+    b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y, neighbors=k)(Q))
+    for row in rows[-2:]:
+        row.update(peer_s=t_peer, peer_MiB=m_peer, ratio=t_peer / row["ours_s"],
+                   max_diff=float(np.abs(a - b).max() / np.abs(b).max()))
+    print_table(rows[-2:], list(rows[-1]))
+
+
+def california():
+    X, y = load_california_sample()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X[:12_000], y[:12_000], X[12_000:], y[12_000:]
+
+
+def bench_ridge(args, rows):
+    X, y, X_test, _ = california()
+
+    def peer():
+        K = np.exp(-euclidean_distances(X) / 2.0)
+        model = KernelRidge(kernel="precomputed", alpha=1e-3).fit(K, y)
+        del K
+        return model.predict(np.exp(-euclidean_distances(X_test, X) / 2.0))
+
+    b, t_peer, m_peer = timed(peer)
+    for solver in args.ridge_solvers:
+        ours = lambda: KernelInterpolator(bandwidth=2.0, ridge=1e-3, memory_limit=4096,
+                                          solver=solver, n_jobs=-1).fit(X, y).predict(X_test)
+        a, t_ours, m_ours = timed(ours)
+        rows.append(dict(case=f"ridge=1e-3, California 12k, laplacian, {solver}",
+                         ours_s=t_ours, ours_MiB=m_ours, peer_s=t_peer, peer_MiB=m_peer,
+                         ratio=t_peer / t_ours, memory_ratio=m_peer / m_ours,
+                         max_diff=float(np.abs(a - b).max() / np.abs(b).max())))
+        print_table(rows[-1:], list(rows[-1]))
+
+
+def bench_cg(args, rows):
+    cases = []
+    if "mnist" in args.cg_data:
+        X, y, _, _ = load_mnist_sample()
+        cases.append(("MNIST 5k, laplacian h=10", X, np.eye(10)[y], 10.0))
+    if "california" in args.cg_data:
+        X, y, _, _ = california()
+        cases.append(("California 12k, laplacian h=2", X, y, 2.0))
+    for name, X, Y, h in cases:
+        params = dict(bandwidth=h, n_jobs=-1, memory_limit=4096)
+        cg = KernelInterpolator(solver="cg", cg_max_iter=args.cg_iterations, random_state=0,
+                                **params)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, t_cg, m_cg = timed(lambda: cg.fit(X, Y))
+        direct = KernelInterpolator(solver="direct", **params)
+        _, t_direct, m_direct = timed(lambda: direct.fit(X, Y))
+        probe = X[::7][:500]
+        diff = np.abs(cg.predict(probe) - direct.predict(probe)).max() / np.abs(Y).max()
+        rows.append(dict(case=f"cg vs direct, {name}", iterations=cg.n_iter_,
+                         cg_residual=cg.cg_residual_, cg_s=t_cg, cg_MiB=m_cg,
+                         direct_s=t_direct, direct_MiB=m_direct, max_diff=float(diff)))
+        print_table(rows[-1:], list(rows[-1]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sections", nargs="*", default=["tps", "neighbors", "ridge", "cg"],
+                        choices=["tps", "neighbors", "ridge", "cg"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
+    parser.add_argument("--queries", type=int, default=100_000)
+    parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
+    parser.add_argument("--scipy-max", type=int, default=20_000,
+                        help="largest n given to RBFInterpolator (dense LU of n x n)")
+    parser.add_argument("--big", type=int, default=0, help="e.g. 200000 (ours alone, cg)")
+    parser.add_argument("--big-iterations", type=int, default=2)
+    parser.add_argument("--cg-data", nargs="+", default=["mnist", "california"])
+    parser.add_argument("--ridge-solvers", nargs="+", default=["direct", "cg"])
+    parser.add_argument("--cg-iterations", type=int, default=1000)
+    args = parser.parse_args()
+    print(machine_summary())
+    print(f"float64 GEMM rate measured in this run: {gemm_rate() / 1e9:.1f} Gflop/s")
+    rows = []
+    for section in args.sections:
+        {"tps": bench_tps, "neighbors": bench_neighbors, "ridge": bench_ridge,
+         "cg": bench_cg}[section](args, rows)
+    print("\nAll rows (ratio = peer seconds / ours; memory_ratio = peer MiB / ours):")
+    columns = []
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    print_table(rows, columns)
+
+
+if __name__ == "__main__":
+    main()

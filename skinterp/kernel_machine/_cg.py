@@ -1,0 +1,268 @@
+"""Matrix-free preconditioned conjugate gradient for the (regularised, tailed) kernel system.
+
+The system: ``(K + Lambda) a + P b = Y`` with ``P^T a = 0`` (``P``: the polynomial tail, ``Q``
+columns, possibly none; ``Lambda``: the ridge, a non-negative diagonal). With ``P = Q1 R`` and
+the projector ``Pi = I - Q1 Q1^T`` onto ``{a : P^T a = 0}`` it is equivalent to
+
+    Pi (K + Lambda) Pi a = Pi Y,   a in range(Pi),   then  b = R^{-1} Q1^T (Y - (K + Lambda) a),
+
+and ``Pi (K + Lambda) Pi`` is symmetric positive definite on ``range(Pi)`` whenever the kernel is
+conditionally positive definite of the tail's order. Projected conjugate gradient (Gould,
+Hribar and Nocedal, SIAM J. Sci. Comput. 23, 2001) runs CG on that subspace: every residual and
+preconditioned residual is projected by ``Pi``. Each iteration is one matrix-free pass
+``K p`` over kernel tiles (:func:`skinterp.kernels.kernel_product`, memory one tile), plus
+``O(n (s + Q))`` for the projector and the preconditioner.
+
+Preconditioner: randomised Nystrom (Frangella, Tropp and Udell, "Randomized Nystrom
+preconditioning", SIAM J. Matrix Anal. Appl. 44, 2023) on ``s`` landmark points ``S``:
+``K ~ U diag(lam) U^T`` (``U``: ``n x s``, orthonormal), applied as
+
+    M^{-1} = (lam_s + mu) U (diag(lam) + mu)^{-1} U^T + (I - U U^T),   mu = mean ridge,
+
+which maps the top ``s`` eigenvalues of ``K + mu`` to about ``lam_s + mu``. A conditionally
+positive definite kernel is not positive semi-definite, so for it the Nystrom approximation is
+built on the positive definite kernel that agrees with ``K`` on ``range(Pi)`` (Wendland,
+"Scattered Data Approximation", 2005, Theorem 10.20): with ``Q`` unisolvent landmarks ``Xi``
+and the Lagrange basis ``L(x) = p(x) P_Xi^{-1}`` of the tail's polynomials,
+
+    K~(x, y) = k(x, y) - L(x) k(Xi, y) - k(x, Xi) L(y)^T + L(x) k(Xi, Xi) L(y)^T + L(x) L(y)^T,
+
+and ``a^T K~ a = a^T K a`` for every ``a`` with ``P^T a = 0``; the preconditioner is then
+projected, ``Pi M^{-1} Pi``, which keeps projected CG exact.
+
+Stopping: the relative residual ``max_j ||Pi (Y - (K + Lambda) a)_j|| / ||Y_j||`` (2-norms
+per output column) at most ``tol``, confirmed by one exact pass (CG's recursive residual
+drifts): if the exact residual is above ``tol``, CG restarts from the current ``a``.
+"""
+
+import sys
+import time
+
+import numpy as np
+from scipy import linalg
+from sklearn.utils import check_random_state
+
+from .._base import check_memory, memory_budget_bytes
+from ..kernels import kernel_matrix, kernel_product
+
+DEFAULT_LANDMARKS = 500
+
+
+class CGResult:
+    """What :func:`cg_fit` returns: ``coef``, ``tail_coef``, ``fitted`` (``K a + P b``),
+    ``n_iter``, ``residual`` (the exact relative residual of the system), ``residual_curve``
+    (the recursive relative residual of every iteration), ``converged``, ``n_landmarks``."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _say(verbose, message):
+    if verbose:
+        print(f"[KernelInterpolator cg] {message}", file=sys.stderr, flush=True)
+
+
+def cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, itemsize):
+    """Working memory of :func:`cg_fit`: the ``n x s`` Nystrom factor (float64, and its
+    kernel block), seven ``n x outputs`` vectors and the projector (float64)."""
+    return 8 * (2 * n * n_landmarks + 7 * n * n_outputs + n * n_monomials) + 4 * n * 8
+
+
+def _nystrom(X, spec, landmarks, Q1, P, tiles):
+    """``U`` (``n x s`` orthonormal) and ``lam`` (length ``s``, descending, >= 0): the
+    Nystrom approximation of ``K`` (of ``K~`` with a tail; module docstring)."""
+    X_S = X[landmarks]
+    C = np.asarray(kernel_matrix(X, X_S, kernel=tiles["kernel"], n_jobs=tiles["n_jobs"]),
+                   dtype=np.float64)
+    W = C[landmarks].copy()
+    if P is not None and P.shape[1]:
+        # Q unisolvent landmarks: the pivots of a column-pivoted QR of P_S^T.
+        P_S = P[landmarks]
+        _, _, pivots = linalg.qr(P_S.T, pivoting=True, mode="economic")
+        unisolvent = pivots[: P.shape[1]]
+        lagrange = np.linalg.solve(P_S[unisolvent].T, P.T).T  # L(X): n x Q
+        L_S = lagrange[landmarks]
+        C_xi = C[:, unisolvent]  # k(X, Xi)
+        W_xi = W[unisolvent]  # k(Xi, S)
+        K_xixi = W[np.ix_(unisolvent, unisolvent)]
+        C = (C - lagrange @ W_xi - C_xi @ L_S.T + lagrange @ K_xixi @ L_S.T
+             + lagrange @ L_S.T)
+        W = C[landmarks].copy()
+    W = (W + W.T) / 2
+    # A shift for the Cholesky of W (Frangella et al.: nu = eps * ||W||).
+    shift = np.finfo(np.float64).eps * max(float(np.abs(W).max()), 1e-300) * W.shape[0]
+    try:
+        factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
+    except linalg.LinAlgError:
+        shift = 1e-10 * float(np.abs(np.diagonal(W)).max() or 1.0)
+        factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
+    B = linalg.solve_triangular(factor, C.T, lower=True).T  # n x s, K ~ B B^T
+    del C
+    gram = B.T @ B
+    values, vectors = linalg.eigh(gram)
+    values, vectors = values[::-1], vectors[:, ::-1]
+    keep = values > max(values[0], 0.0) * 1e-14
+    values, vectors = values[keep], vectors[:, keep]
+    U = B @ (vectors / np.sqrt(values))
+    lam = np.maximum(values - shift, 0.0)
+    return U, lam
+
+
+class _Preconditioner:
+    def __init__(self, U, lam, mu):
+        self.U, self.lam, self.mu = U, lam, mu
+        self.scale = (lam[-1] + mu) if lam.size else 1.0
+
+    def __call__(self, R):
+        if not self.lam.size:
+            return R.copy()
+        UR = self.U.T @ R
+        inner = (self.scale / (self.lam + self.mu))[:, None] * UR - UR
+        return R + self.U @ inner
+
+
+def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landmarks=None,
+           memory_limit=None, n_jobs=None, tile_rows=1024, tile_cols=4096, random_state=0,
+           verbose=0):
+    """Solve ``(K + diag(ridge)) a + P b = Y``, ``P^T a = 0`` by projected Nystrom-PCG.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training points (float64 or float32; the iteration vectors are float64).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets.
+    spec : KernelSpec
+        The kernel.
+    ridge : ndarray of shape (n_samples,) or None
+        Non-negative diagonal added to ``K``.
+    P : ndarray of shape (n_samples, Q) or None
+        The polynomial tail at the training points.
+    tol : float
+        Target relative residual (module docstring).
+    max_iter : int
+        Maximum number of iterations (kernel passes).
+    n_landmarks : int or None
+        Nystrom landmarks ``s`` (``None``: ``min(n, 500)``, fewer when the memory budget asks).
+    memory_limit : float or None
+        Budget in MiB; refused before allocation when the working memory exceeds it.
+    n_jobs, tile_rows, tile_cols :
+        Passed to :func:`skinterp.kernels.kernel_product`.
+    random_state : int, RandomState or None
+        Seeds the landmarks.
+    verbose : int
+        Setup and one line per iteration (relative residual, time, time left) on stderr.
+
+    Returns
+    -------
+    CGResult
+    """
+    from ._polynomial_tail import orthonormal_tail
+
+    start = time.perf_counter()
+    n, c = Y.shape
+    Y = np.asarray(Y, dtype=np.float64)
+    ridge = np.zeros(n) if ridge is None else np.broadcast_to(np.asarray(ridge, float), (n,))
+    n_monomials = 0 if P is None else P.shape[1]
+    if n_landmarks is None:
+        # The default shrinks to the budget: two n x s float64 blocks in what is left.
+        left = memory_budget_bytes(memory_limit) - cg_memory_bytes(n, c, 0, n_monomials, 8)
+        s = min(n, DEFAULT_LANDMARKS, max(1, left // (16 * max(n, 1))))
+    else:
+        s = min(n, int(n_landmarks))
+    s = max(s, min(n, n_monomials))
+    check_memory(
+        cg_memory_bytes(n, c, s, n_monomials, X.dtype.itemsize), memory_limit,
+        what=f"Conjugate gradient on {n} points ({s} Nystrom landmarks, {c} outputs)",
+        advice="Lower subsample_size (the Nystrom landmarks) or raise memory_limit (MiB).",
+    )
+    tiles = dict(kernel=spec, n_jobs=n_jobs, tile_rows=tile_rows, tile_cols=tile_cols)
+    Q1 = R = None
+    if n_monomials:
+        Q1, R = orthonormal_tail(P)
+
+    def project(V):
+        return V if Q1 is None else V - Q1 @ (Q1.T @ V)
+
+    def operator(V):
+        """``(K + Lambda) V`` (before projection)."""
+        KV = np.asarray(kernel_product(X, X, V.astype(X.dtype), **tiles), dtype=np.float64)
+        return KV + ridge[:, None] * V
+
+    rng = check_random_state(random_state)
+    landmarks = np.sort(rng.choice(n, size=s, replace=False))
+    if n_monomials:
+        # The landmarks must hold a unisolvent set: add the pivots of P's rows if needed.
+        _, _, pivots = linalg.qr(P.T, pivoting=True, mode="economic")
+        landmarks = np.union1d(landmarks, pivots[:n_monomials])
+    U, lam = _nystrom(X, spec, landmarks, Q1, P, tiles)
+    mu = float(np.mean(ridge))
+    precondition = _Preconditioner(U, lam, mu)
+    _say(verbose, f"Nystrom preconditioner on {landmarks.size} landmarks in "
+                  f"{time.perf_counter() - start:.1f} s (eigenvalues {lam[0]:.3g} .. "
+                  f"{lam[-1]:.3g})" if lam.size else "no preconditioner")
+
+    # Relative to the targets (not their projection, which vanishes for polynomial targets).
+    b_norm = np.linalg.norm(Y, axis=0)
+    b_norm = np.where(b_norm > 0, b_norm, 1.0)
+    A = np.zeros((n, c))
+    residual = project(Y.copy())
+    curve = []
+    n_iter = 0
+    iteration_start = time.perf_counter()
+    exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
+    AA = None
+    while n_iter < max_iter and exact > tol:
+        # (Re)start CG from A with the exact projected residual.
+        Z = project(precondition(residual))
+        direction = Z.copy()
+        rz = np.einsum("ij,ij->j", residual, Z)
+        while n_iter < max_iter:
+            Ad = project(operator(direction))
+            curvature = np.einsum("ij,ij->j", direction, Ad)
+            active = (rz != 0) & (curvature > 0)
+            step = np.where(active, rz / np.where(active, curvature, 1.0), 0.0)
+            A += step * direction
+            residual -= step * Ad
+            n_iter += 1
+            relative = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
+            curve.append(relative)
+            if verbose:
+                elapsed = time.perf_counter() - iteration_start
+                per = elapsed / n_iter
+                left = ""
+                if len(curve) >= 3 and 0 < curve[-1] < curve[-3]:
+                    rate = (curve[-1] / curve[-3]) ** 0.5
+                    if rate < 1:
+                        left = (f", ~{max(np.log(tol / curve[-1]) / np.log(rate), 0) * per:.0f}"
+                                " s left")
+                _say(verbose, f"iteration {n_iter}: relative residual {relative:.3g} "
+                              f"({per:.2f} s/iteration{left})")
+            if relative <= tol or not np.any(active):
+                break
+            Z = project(precondition(residual))
+            rz_new = np.einsum("ij,ij->j", residual, Z)
+            beta = np.where(rz != 0, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
+            direction = Z + beta * direction
+            rz = rz_new
+        # Confirm with the exact residual (one more kernel pass).
+        AA = operator(A)
+        residual = project(Y - AA)
+        exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
+        _say(verbose, f"exact relative residual after {n_iter} iterations: {exact:.3g}")
+        if not np.all(np.isfinite(A)):
+            raise FloatingPointError("Conjugate gradient diverged (non-finite coefficients).")
+        if curve and curve[-1] > tol and not np.any(active):
+            break
+    if AA is None:
+        AA = operator(A)
+    tail_coef = np.zeros((n_monomials, c))
+    KA = AA - ridge[:, None] * A
+    fitted = KA
+    if n_monomials:
+        tail_coef = linalg.solve_triangular(R, Q1.T @ (Y - AA), lower=False)
+        fitted = KA + P @ tail_coef
+    _say(verbose, f"done in {time.perf_counter() - start:.1f} s")
+    return CGResult(coef=A.astype(X.dtype), tail_coef=tail_coef, fitted=fitted.astype(X.dtype),
+                    n_iter=n_iter, residual=exact, residual_curve=np.asarray(curve),
+                    converged=exact <= tol, n_landmarks=int(landmarks.size))

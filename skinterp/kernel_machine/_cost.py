@@ -1,0 +1,130 @@
+"""A cost model for the kernel machine's solvers: flops, bytes and seconds, before allocating.
+
+The machine's rates are measured once per process (the first fit that asks): a 256 x 256 GEMM
+for the BLAS rate and one 128 x 1024 kernel tile for the rate of kernel values (in the working
+dtype, with the fit's kernel). Each takes a few milliseconds. The estimates are rough (a factor
+of two either way: shared cores, caches, threads), enough to say "minutes" or "hours" before a
+fit starts and to refuse, with numbers, a request over ``memory_limit``.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._base import memory_budget_bytes
+from ..kernels import kernel_product
+
+_RATES = {}
+
+
+def gemm_rate():
+    """Measured float64 GEMM flops per second (best of five 256 x 256 products)."""
+    if "gemm" not in _RATES:
+        a = np.random.RandomState(0).normal(size=(256, 256))
+        a @ a  # wakes BLAS's threads: the first call measured 50x slower than the next
+        best = np.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - start)
+        _RATES["gemm"] = 2 * 256**3 / max(best, 1e-9)
+    return _RATES["gemm"]
+
+
+def kernel_rate(spec, n_features, dtype):
+    """Measured kernel values per second of ``K(X, Z) @ A`` tiles, per (kernel, d, dtype)."""
+    key = ("kernel", spec.code, min(int(n_features), 64), np.dtype(dtype).name)
+    if key not in _RATES:
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(128, key[2])).astype(dtype)
+        Z = rng.normal(size=(1024, key[2])).astype(dtype)
+        A = np.ones((1024, 1), dtype=dtype)
+        tiles = dict(kernel=spec, n_jobs=1, tile_rows=128, tile_cols=1024)
+        kernel_product(X[:8], Z[:8], A[:8], **tiles)  # compile / load
+        best = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            kernel_product(X, Z, A, **tiles)
+            best = min(best, time.perf_counter() - start)
+        # Features beyond 64 scale the distance part linearly.
+        _RATES[key] = 128 * 1024 / max(best, 1e-9) * min(1.0, 64 / max(n_features, 1))
+    return _RATES[key]
+
+
+@dataclass
+class Cost:
+    """An estimate: what it is for, floating-point operations, peak working bytes, seconds."""
+
+    what: str
+    flops: float
+    bytes: float
+    seconds: float
+
+    def __str__(self):
+        return (f"{self.what}: ~{self.flops / 1e9:,.3g} Gflop, {self.bytes / 2**20:,.0f} MiB, "
+                f"~{_duration(self.seconds)} (rates measured in this process)")
+
+
+def _duration(seconds):
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds / 3600:.3g} h"
+
+
+def direct_cost(n, d, n_outputs, n_monomials, itemsize, spec, dtype):
+    """The direct saddle-point solve: kernel matrix, projection, Cholesky, refinement."""
+    values = n * n * (1 + 3)  # the matrix, the residual pass and up to two refinement passes
+    flops = n * n * (3 * d + 10) + n**3 / 3 + 4 * n * n * n_monomials
+    seconds = values / kernel_rate(spec, d, dtype) + (n**3 / 3 + 4 * n * n * n_monomials) / (
+        gemm_rate() * (1 if itemsize == 8 else 2))
+    return Cost(f"direct solve, n={n:,}", flops, n * n * itemsize, seconds)
+
+
+def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype):
+    """Projected Nystrom-PCG: setup (the n x s block, its Gram matrix) and ``iterations``
+    kernel passes (iterations unknown in advance: an upper bound with ``cg_max_iter``)."""
+    from ._cg import cg_memory_bytes
+
+    setup_values = n * n_landmarks
+    setup_flops = 2 * n * n_landmarks**2 + n_landmarks**3
+    per_iteration = n * n * (3 * d + 10 + 2 * n_outputs)
+    rate = kernel_rate(spec, d, dtype)
+    seconds = (setup_values / rate + setup_flops / gemm_rate()
+               + iterations * n * n / rate)
+    return Cost(f"cg, n={n:,}, {iterations} iterations at most ({n * n / rate:.2g} s each)",
+                setup_flops + iterations * per_iteration,
+                cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize),
+                seconds)
+
+
+def eigenpro_cost(n, d, n_outputs, epochs, subsample, spec, dtype, memory_limit):
+    """EigenPro: the Nystrom eigensystem and ``epochs`` passes of about ``2 n**2`` values."""
+    rate = kernel_rate(spec, d, dtype)
+    flops = epochs * 2 * n * n * (3 * d + 10) + 4 * subsample**3
+    seconds = epochs * 2 * n * n / rate + 4 * subsample**3 / gemm_rate()
+    working = 3 * subsample * subsample * 8 + min(memory_budget_bytes(memory_limit) // 8,
+                                                  n * n * np.dtype(dtype).itemsize)
+    return Cost(f"eigenpro, n={n:,}, {epochs} epochs at most", flops, working, seconds)
+
+
+def local_cost(n_queries, d, n_outputs, k, n_monomials, spec, dtype):
+    """``neighbors=k`` at prediction: one neighbourhood system per query at most."""
+    m = k + n_monomials
+    rate = kernel_rate(spec, d, dtype)
+    flops = n_queries * (k * k * (3 * d + 10) / 2 + 2 * m**3 / 3 + k * (3 * d + 2 * n_outputs))
+    seconds = n_queries * ((k * k / 2 + k) / rate + 2 * m**3 / 3 / (gemm_rate() / 20))
+    return Cost(f"local solves, {n_queries:,} queries, k={k}", flops,
+                n_queries * (k + 1) * 8 + m * m * 8, seconds)
+
+
+def check_cost(cost, memory_limit, *, advice):
+    """``MemoryError`` with the estimate when its bytes exceed the budget."""
+    budget = memory_budget_bytes(memory_limit)
+    if cost.bytes > budget:
+        raise MemoryError(
+            f"Refused before allocating: {cost}; that is more than the memory budget of "
+            f"{budget / 2**20:,.0f} MiB (memory_limit). {advice}"
+        )
