@@ -16,13 +16,23 @@ worker (plus ``n_test x n``), ``a`` to every worker and ``N x n_outputs`` coeffi
 """
 
 import copy
+import sys
 import threading
 from collections import OrderedDict
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skinterp._base import as_2d_targets, check_memory, validate_features
+from skinterp._base import (
+    as_2d_targets,
+    check_class_labels,
+    check_finite_targets,
+    check_memory,
+    relative_residual,
+    restored_on_error,
+    validate_features,
+)
 from skinterp.random_features._features import (
     FEATURE_KINDS,
     draw_weights,
@@ -33,7 +43,6 @@ from skinterp.random_features._features import (
 )
 from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
-    INTERPOLATION_TOLERANCE,
     MinNormSolution,
     column_block_size,
     min_norm_solve_fast,
@@ -196,7 +205,8 @@ def fit_min_norm(
     Returns
     -------
     solution : MinNormSolution
-        As the local solver's (``solver="dual"``).
+        As the local solver's (``solver="dual"``): ``residual`` is the max-norm relative
+        training residual, ``n_cut`` the singular directions the cut-off dropped.
     test_predictions : ndarray of shape (n_test, n_outputs) or None
 
     Examples
@@ -234,57 +244,77 @@ def fit_min_norm(
     )
     draw = (kind, X.shape[1], int(n_components), float(bandwidth), state)
     draw = draw + (_token(draw),)
-    X_future = client.scatter(X, broadcast=True, hash=False)
-    X_test_future = (
-        None
-        if X_test is None
-        else client.scatter(
-            np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
-        )
-    )
-    pieces = _column_pieces(int(n_components), len(workers))
-    summed = _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
-    if verbose:
-        print(
-            f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
-            f"{len(pieces)} Gram pieces",
-            flush=True,
-        )
-    gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
-    dual, rank = min_norm_solve_fast(gram, Y, cutoff)
-    targets_norm = np.linalg.norm(Y)
-    residual_norm = np.linalg.norm(Y - gram @ dual)
-    residual = float(residual_norm / targets_norm) if targets_norm > 0 else float(residual_norm)
-    del gram
-    dual_future = client.scatter(dual, broadcast=True, hash=False)
-    projections = [
-        client.submit(
-            _projection,
-            X_future,
-            dual_future,
-            draw,
-            start,
-            stop,
-            block,
-            workers=[workers[i % len(workers)]],
-            allow_other_workers=True,
-            pure=False,
-        )
-        for i, (start, stop) in enumerate(pieces)
-    ]
-    coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+    submitted = []  # every future of the fit: cancelled on Ctrl-C or an error
+    try:
+        X_future = client.scatter(X, broadcast=True, hash=False)
+        submitted.append(X_future)
+        X_test_future = None
+        if X_test is not None:
+            X_test_future = client.scatter(
+                np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+            )
+            submitted.append(X_test_future)
+        pieces = _column_pieces(int(n_components), len(workers))
+        summed = _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
+        submitted.append(summed)
+        if verbose:
+            print(
+                f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
+                f"{len(pieces)} Gram pieces",
+                file=sys.stderr,
+                flush=True,
+            )
+        gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
+        dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+        # The local dual solver's measures: the max-norm relative residual of C C^T a, and the
+        # singular directions the cut-off dropped.
+        residual = relative_residual(gram @ dual, Y)
+        del gram
+        dual_future = client.scatter(dual, broadcast=True, hash=False)
+        submitted.append(dual_future)
+        projections = [
+            client.submit(
+                _projection,
+                X_future,
+                dual_future,
+                draw,
+                start,
+                stop,
+                block,
+                workers=[workers[i % len(workers)]],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for i, (start, stop) in enumerate(pieces)
+        ]
+        submitted.extend(projections)
+        coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+    except BaseException:
+        client.cancel(submitted, force=True)
+        raise
     coef /= feature_scale(n_components)
     test_predictions = None if cross is None else cross @ dual
-    solution = MinNormSolution(coef=coef, solver="dual", rank=rank, residual=residual)
+    solution = MinNormSolution(
+        coef=coef,
+        solver="dual",
+        rank=rank,
+        residual=residual,
+        n_cut=max(min(n_samples, int(n_components)) - rank, 0),
+    )
     return solution, test_predictions
 
 
 def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     """Fit a :class:`~skinterp.MinNormRFFRegressor` or ``Classifier`` with the Gram on workers.
 
-    Validates and encodes as the estimator's ``fit`` does, then solves with
-    :func:`fit_min_norm` and sets the same fitted attributes; the result predicts as a local
-    fit (to rounding). Needs ``n_components >= n_samples``.
+    Validates and encodes as the estimator's ``fit`` does, draws the same weights, solves with
+    :func:`fit_min_norm` (the dual solver) and sets the fitted attributes with the estimator's
+    own code: ``rank_``, ``n_directions_cut_``, ``train_residual_`` (max-norm relative, as
+    locally) and ``interpolates_`` equal the local fit's, and fit warns near the threshold
+    (``InterpolationThresholdWarning``) as locally; the result predicts as a local fit (to
+    rounding). Needs ``n_components >= n_samples`` (``solver="primal"`` is refused);
+    ``sample_weight`` is not supported. Ctrl-C or an error cancels the fit's tasks and leaves
+    the estimator as it was.
 
     Parameters
     ----------
@@ -312,45 +342,71 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     X = np.asarray(X.compute() if hasattr(X, "compute") else X)
     y = np.asarray(y.compute() if hasattr(y, "compute") else y)
     estimator._validate_params()
-    if is_classifier(estimator):
-        from sklearn.utils.multiclass import check_classification_targets
+    if estimator.solver == "primal":
+        raise ValueError(
+            "The distributed fit is the dual solver (the n x n Gram matrix summed by the "
+            "workers); solver='primal' fits locally."
+        )
+    classifier = is_classifier(estimator)
+    with restored_on_error(estimator):  # Ctrl-C or an error: the estimator as it was
+        if classifier:
+            from sklearn.utils.multiclass import check_classification_targets
 
-        X, y = validate_features(estimator, X, y, reset=True)
-        check_classification_targets(y)
-        estimator.classes_, encoded = np.unique(y, return_inverse=True)
-        Y = np.zeros((X.shape[0], estimator.classes_.shape[0]), dtype=X.dtype)
-        Y[np.arange(X.shape[0]), encoded] = 1
-    else:
-        X, y = validate_features(estimator, X, y, reset=True, multi_output=True, y_numeric=True)
-        Y, estimator._single_output = as_2d_targets(y)
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    rng = check_random_state(estimator.random_state)
-    state = copy.deepcopy(rng)  # what the workers draw from: the weights the client draws
-    estimator.bandwidth_ = resolve_bandwidth(estimator.bandwidth, X)
-    estimator.random_weights_, estimator.random_offset_ = draw_weights(
-        estimator.features, X.shape[1], estimator.n_components, estimator.bandwidth_, rng
-    )
-    if isinstance(estimator.random_state, (int, np.integer)):
-        state = int(estimator.random_state)
-    solution, _ = fit_min_norm(
-        X,
-        Y,
-        estimator.features,
-        estimator.n_components,
-        estimator.bandwidth_,
-        state,
-        cutoff=estimator.cutoff,
-        memory_limit=estimator.memory_limit,
-        client=client,
-        timeout=timeout,
-    )
-    estimator.coef_ = solution.coef
-    estimator.coef_norm_ = float(np.linalg.norm(solution.coef))
-    estimator.solver_ = solution.solver
-    estimator.rank_ = solution.rank
-    estimator.train_residual_ = solution.residual
-    estimator.interpolates_ = bool(solution.residual <= INTERPOLATION_TOLERANCE)
+            X, y = validate_features(estimator, X, y, reset=True)
+            check_class_labels(y)
+            check_classification_targets(y)
+            classes, encoded = np.unique(y, return_inverse=True)
+            Y = np.zeros((X.shape[0], classes.shape[0]))
+            Y[np.arange(X.shape[0]), encoded] = 1.0
+        else:
+            X, y = validate_features(
+                estimator, X, y, reset=True, multi_output=True, y_numeric=True
+            )
+            Y, single_output = as_2d_targets(check_finite_targets(y))
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        n_samples = X.shape[0]
+        if estimator.n_components < n_samples:
+            raise ValueError(
+                f"The distributed solver sums the dual Gram matrix: it needs n_components >= "
+                f"n_samples, got {estimator.n_components} < {n_samples}. Fit below the "
+                "threshold locally."
+            )
+        # The estimator's own draw (skinterp.random_features._min_norm, _fit_targets): the
+        # workers draw the same weights from a copy of the seed taken before it.
+        bandwidth = resolve_bandwidth(estimator.bandwidth, X)
+        rng = check_random_state(estimator.random_state)
+        seed = (
+            int(estimator.random_state)
+            if isinstance(estimator.random_state, Integral)
+            else copy.deepcopy(rng)
+        )
+        random_weights, random_offset = draw_weights(
+            estimator.features, X.shape[1], estimator.n_components, bandwidth, rng
+        )
+        solution, _ = fit_min_norm(
+            X,
+            Y,
+            estimator.features,
+            estimator.n_components,
+            bandwidth,
+            seed,
+            cutoff=estimator.cutoff,
+            memory_limit=estimator.memory_limit,
+            client=client,
+            timeout=timeout,
+            verbose=estimator.verbose,
+        )
+        # The local fit's attributes, set by the estimator's own code.
+        estimator.bandwidth_ = bandwidth
+        estimator.random_weights_, estimator.random_offset_ = random_weights, random_offset
+        estimator._set_solution(solution, n_samples=n_samples)
+        estimator._drop_partial_state()
+        estimator._warn_near_threshold(n_samples)
+        if classifier:
+            estimator.classes_ = classes
+        else:
+            estimator._single_output = single_output
     return estimator
 
 
