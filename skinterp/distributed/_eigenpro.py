@@ -18,7 +18,8 @@ The rows of the next batch are requested from their shards while the current bat
 Per batch the network carries ``X_b`` to ``W`` workers, ``g`` to them and ``W`` partials back:
 ``m (d W + 2 c W) + m d`` values; per epoch ``n / m`` times that, about ``n d (W + 1)`` values,
 independent of ``m``. The Nystrom preconditioner is computed once on the client from the gathered
-subsample (:func:`nystrom_preconditioner`).
+subsample; the setup (subsample, preconditioner, batch size and step) is the local solver's own
+:func:`~skinterp.kernel_machine._eigenpro.eigenpro_setup`.
 """
 
 import sys
@@ -30,13 +31,8 @@ from distributed import wait
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skinterp._base import memory_budget_bytes, relative_residual, report_interpolation
-from skinterp.kernel_machine._eigenpro import (
-    DIVERGENCE_FACTOR,
-    default_subsample_size,
-    nystrom_preconditioner,
-    tile_shape,
-)
+from skinterp._base import relative_residual, report_interpolation
+from skinterp.kernel_machine._eigenpro import DIVERGENCE_FACTOR, eigenpro_setup, tile_shape
 from skinterp.kernel_machine._estimators import CENTRING_RATIO
 from skinterp.kernels import KernelSpec, kernel_product, squared_norms
 
@@ -272,30 +268,17 @@ random_state, verbose, max_batches :
     n, d = X.shape
     c = Y.shape[1]
     rng = check_random_state(random_state)
-    # The local solver's choices and random stream, in its order (without early stopping).
-    if subsample_size is None:
-        fitting = int(np.sqrt(memory_budget_bytes(memory_limit) / 24))
-        s = max(1, min(default_subsample_size(n), fitting))
-    else:
-        s = min(int(subsample_size), n)
-    in_subsample = np.zeros(n, dtype=bool)
-    in_subsample[rng.choice(n, size=s, replace=False)] = True
-    work_order = np.concatenate([np.flatnonzero(in_subsample), np.flatnonzero(~in_subsample)])
-    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
-    batch_cap = int(max(1, min(n, s, memory_rows)))
-    X_sub = np.ascontiguousarray(X[work_order[:s]].compute(), dtype=dtype)
-    pre = nystrom_preconditioner(
-        X_sub, spec, n_components, memory_limit=memory_limit, n_jobs=1, batch_cap=batch_cap
+    # The local solver's setup and random stream, in its order (without early stopping); the
+    # subsample is gathered to the client for the Nystrom eigensystem.
+    setup = eigenpro_setup(
+        n, d, c, dtype, spec, rng,
+        lambda index: np.ascontiguousarray(X[index].compute(), dtype=dtype),
+        batch_size=batch_size, step_size=step_size, n_components=n_components,
+        subsample_size=subsample_size, memory_limit=memory_limit, n_jobs=1,
     )
-    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
-    critical = beta / lambda_top
-    m = (
-        int(max(1, min(batch_cap, np.floor(critical))))
-        if batch_size is None
-        else int(min(batch_size, n))
-    )
-    auto_eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
-    eta = auto_eta if step_size is None else float(step_size)
+    s, pre, work_order = setup.subsample_size, setup.preconditioner, setup.work_order
+    m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
+    critical = setup.critical_batch_size
 
     # What the tolerance and the divergence test compare with (one pass over Y on the cluster).
     largest_target, target_mse = da.compute(
@@ -319,8 +302,9 @@ random_state, verbose, max_batches :
         setup_seconds = time.perf_counter() - start_time
         if verbose:
             print(
-                f"[EigenPro/dask] n={n} s={s} q={pre['q']} beta={beta:.3g} "
-                f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} "
+                f"[EigenPro/dask] n={n} s={s} q={pre['q']} beta={pre['beta']:.3g} "
+                f"lambda_1={pre['top_eigenvalue']:.3g} "
+                f"lambda_top={pre['preconditioned_top']:.3g} "
                 f"m*={critical:.0f} batch={m} step={eta:.3g} "
                 f"shards={[hi - lo for lo, hi in bounds]} setup={setup_seconds:.2f}s",
                 file=sys.stderr,
