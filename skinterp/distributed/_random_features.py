@@ -35,6 +35,7 @@ from skinterp._base import (
 )
 from skinterp.random_features._features import (
     FEATURE_KINDS,
+    FLOPS_PER_CALL,
     draw_weights,
     feature_scale,
     nonzero_inputs,
@@ -95,6 +96,27 @@ def _partial_gram(X, X_test, draw, start, stop, block):
     return gram, cross
 
 
+def _accumulated_gram(previous, X, X_test, draw, start, stop, block):
+    """``previous`` (a pair from the same chain, or None) plus :func:`_partial_gram`."""
+    gram, cross = _partial_gram(X, X_test, draw, start, stop, block)
+    if previous is not None:
+        gram += previous[0]
+        if cross is not None:
+            cross += previous[1]
+    return gram, cross
+
+
+def task_columns(multiply_adds_per_column):
+    """Feature columns per task: about :data:`FLOPS_PER_CALL` multiply-adds (0.2-0.6 s).
+
+    A Gram task costs ``n (n + n_test) + (n + n_test) d`` per column, a projection task
+    ``n (d + c)``. A cancelled fit (Ctrl-C) leaves at most one such task running on each
+    worker (a task that has started cannot be stopped): short tasks keep the cluster free for
+    the next call.
+    """
+    return int(max(1, FLOPS_PER_CALL // max(multiply_adds_per_column, 1)))
+
+
 def _add(left, right):
     gram = left[0] + right[0]
     cross = None if left[1] is None else left[1] + right[1]
@@ -124,27 +146,32 @@ def _token(draw):
     return tokenize(kind, n_features, n_components, bandwidth, seed)
 
 
-def _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block):
+def _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block, columns):
     """The future of ``(C C^T, C_test C^T)`` over the column ``pieces``, summed on the workers.
 
-    One task per piece (spread over ``workers``), then pairwise sums, so that the client
-    receives a single pair of matrices.
+    Each piece (one per worker) is a chain of short tasks of ``columns`` feature columns, each
+    adding its columns to the previous task's sums on the same worker (no transfer, one pair
+    of matrices alive per chain); then pairwise sums, so that the client receives a single
+    pair of matrices. Short tasks: a cancelled call leaves at most one running per worker.
     """
-    partials = [
-        client.submit(
-            _partial_gram,
-            X_future,
-            X_test_future,
-            draw,
-            start,
-            stop,
-            block,
-            workers=[workers[i % len(workers)]],
-            allow_other_workers=True,
-            pure=False,
-        )
-        for i, (start, stop) in enumerate(pieces)
-    ]
+    partials = []
+    for i, (start, stop) in enumerate(pieces):
+        chain = None
+        for first in range(start, stop, columns):
+            chain = client.submit(
+                _accumulated_gram,
+                chain,
+                X_future,
+                X_test_future,
+                draw,
+                first,
+                min(first + columns, stop),
+                block,
+                workers=[workers[i % len(workers)]],
+                allow_other_workers=True,
+                pure=False,
+            )
+        partials.append(chain)
     while len(partials) > 1:
         pairs = [
             client.submit(_add, a, b, pure=False) for a, b in zip(partials[0::2], partials[1::2])
@@ -255,7 +282,12 @@ def fit_min_norm(
             )
             submitted.append(X_test_future)
         pieces = _column_pieces(int(n_components), len(workers))
-        summed = _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
+        columns = task_columns(
+            n_samples * (n_samples + n_test) + (n_samples + n_test) * X.shape[1]
+        )
+        summed = _summed_gram(
+            client, workers, X_future, X_test_future, draw, pieces, block, columns
+        )
         submitted.append(summed)
         if verbose:
             print(
@@ -272,20 +304,22 @@ def fit_min_norm(
         del gram
         dual_future = client.scatter(dual, broadcast=True, hash=False)
         submitted.append(dual_future)
+        step = task_columns(n_samples * (X.shape[1] + Y.shape[1]))
         projections = [
             client.submit(
                 _projection,
                 X_future,
                 dual_future,
                 draw,
-                start,
-                stop,
+                first,
+                min(first + step, stop),
                 block,
                 workers=[workers[i % len(workers)]],
                 allow_other_workers=True,
                 pure=False,
             )
             for i, (start, stop) in enumerate(pieces)
+            for first in range(start, stop, step)
         ]
         submitted.extend(projections)
         coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
@@ -480,9 +514,14 @@ def gram_sweep(
     X_future = client.scatter(X, broadcast=True, hash=False)
     X_test_future = client.scatter(X_test, broadcast=True, hash=False)
 
+    rows = X.shape[0] + X_test.shape[0]
+    columns = task_columns(X.shape[0] * rows + rows * X.shape[1])
+
     def interval(start, stop):
         pieces = [(start + a, start + b) for a, b in _column_pieces(stop - start, len(workers))]
-        return _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
+        return _summed_gram(
+            client, workers, X_future, X_test_future, draw, pieces, block, columns
+        )
 
     bounds = list(zip(np.concatenate([[0], grid[:-1]]), grid))
     gram = np.zeros((X.shape[0], X.shape[0]))
