@@ -75,13 +75,17 @@ def _column_pieces(n_components, n_pieces):
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _partial_gram(X, X_test, draw, start, stop, block):
-    """``sum C_k C_k^T`` (and ``C_test,k C_k^T``) over the feature blocks ``start:stop``."""
+def _partial_gram(X, X_test, draw, start, stop, block, out=None):
+    """``sum C_k C_k^T`` (and ``C_test,k C_k^T``) over the feature blocks ``start:stop``,
+    added to ``out`` when given."""
     weights, offsets = _worker_weights(*draw)
     kind = draw[0]
     train, train_inputs = nonzero_inputs(X)
-    gram = np.zeros((X.shape[0], X.shape[0]))
-    cross = None if X_test is None else np.zeros((X_test.shape[0], X.shape[0]))
+    if out is None:
+        gram = np.zeros((X.shape[0], X.shape[0]))
+        cross = None if X_test is None else np.zeros((X_test.shape[0], X.shape[0]))
+    else:
+        gram, cross = out
     for first in range(start, stop, block):
         last = min(first + block, stop)
         features = unscaled_features(
@@ -97,24 +101,32 @@ def _partial_gram(X, X_test, draw, start, stop, block):
 
 
 def _accumulated_gram(previous, X, X_test, draw, start, stop, block):
-    """``previous`` (a pair from the same chain, or None) plus :func:`_partial_gram`."""
-    gram, cross = _partial_gram(X, X_test, draw, start, stop, block)
-    if previous is not None:
-        gram += previous[0]
-        if cross is not None:
-            cross += previous[1]
+    """``previous`` (a pair from the same chain, or None) plus the sums over ``start:stop``.
+
+    ``previous`` is added to in place: in a chain it is the input of this task only (a task
+    runs once; if its worker dies, the chain is recomputed from its start), and copying an
+    ``n x n`` matrix per task would cost a fifth of the task's time at ``n = 5000``.
+    """
+    if previous is None:
+        return _partial_gram(X, X_test, draw, start, stop, block)
+    gram, cross = previous
+    _partial_gram(X, X_test, draw, start, stop, block, out=(gram, cross))
     return gram, cross
 
 
+TASK_FLOPS = 4 * FLOPS_PER_CALL
+"""Multiply-adds per Gram or projection task (about 1-2 s on one core)."""
+
+
 def task_columns(multiply_adds_per_column):
-    """Feature columns per task: about :data:`FLOPS_PER_CALL` multiply-adds (0.2-0.6 s).
+    """Feature columns per task: about :data:`TASK_FLOPS` multiply-adds (1-2 s).
 
     A Gram task costs ``n (n + n_test) + (n + n_test) d`` per column, a projection task
     ``n (d + c)``. A cancelled fit (Ctrl-C) leaves at most one such task running on each
     worker (a task that has started cannot be stopped): short tasks keep the cluster free for
     the next call.
     """
-    return int(max(1, FLOPS_PER_CALL // max(multiply_adds_per_column, 1)))
+    return int(max(1, TASK_FLOPS // max(multiply_adds_per_column, 1)))
 
 
 def _add(left, right):
