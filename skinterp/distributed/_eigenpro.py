@@ -109,6 +109,13 @@ class Shard:
     def targets(self):
         return self.Y
 
+    def target_stats(self):
+        """``(max |y|, sum y^2, number of values)`` of this shard's targets."""
+        if self.Y.size == 0:
+            return 0.0, 0.0, 0
+        square = float(np.einsum("ij,ij->", self.Y, self.Y, dtype=np.float64))
+        return float(np.max(np.abs(self.Y))), square, int(self.Y.size)
+
 
 def _result(future, timeout, what):
     try:
@@ -280,13 +287,6 @@ random_state, verbose, max_batches :
     m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
     critical = setup.critical_batch_size
 
-    # What the tolerance and the divergence test compare with (one pass over Y on the cluster).
-    largest_target, target_mse = da.compute(
-        abs(Y).max(), (Y.astype(np.float64) ** 2).mean() if Y.size else 0.0
-    )
-    target_scale = max(float(largest_target) if Y.size else 0.0, np.finfo(np.float64).tiny)
-    target_mse = float(target_mse)
-
     bounds = _shard_bounds(n, len(workers), s)
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
     tiles = dict(kernel=spec, n_jobs=1, tile_rows=rows, tile_cols=cols)
@@ -299,6 +299,11 @@ random_state, verbose, max_batches :
             timeout,
         )
         shards = [future.result(timeout=timeout) for future in shard_futures]
+        # What the tolerance and the divergence test compare with, from the shards' targets
+        # (a second pass over a dask Y would recompute its graph).
+        stats = [_result(shard.target_stats(), timeout, "the targets") for shard in shards]
+        target_scale = max(max(st[0] for st in stats), np.finfo(np.float64).tiny)
+        target_mse = sum(st[1] for st in stats) / max(sum(st[2] for st in stats), 1)
         setup_seconds = time.perf_counter() - start_time
         if verbose:
             print(
