@@ -448,7 +448,11 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
         estimator.random_weights_, estimator.random_offset_ = random_weights, random_offset
         estimator._set_solution(solution, n_samples=n_samples)
         estimator._drop_partial_state()
-        estimator._warn_near_threshold(n_samples)
+        # The warnings of the local fit: _warn_if_not_interpolating where the estimator has it
+        # (main since d114b9b: the threshold warning, and an InterpolationWarning when the
+        # cut-off keeps a fit above it from interpolating), else _warn_near_threshold.
+        warn = getattr(estimator, "_warn_if_not_interpolating", None)
+        (warn or estimator._warn_near_threshold)(n_samples)
         if classifier:
             estimator.classes_ = classes
         else:
