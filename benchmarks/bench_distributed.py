@@ -236,7 +236,7 @@ def bench_rff(args, rows):
         cluster, client = _cluster(n_workers)
         try:
             # Warm up: worker imports, numba cache loads, the thread plugin.
-            fit_min_norm_rff(MinNormRFFRegressor(n_components=200), X[:100], y[:100], client)
+            fit_min_norm_rff(MinNormRFFRegressor(n_components=400), X[:100], y[:100], client)
             start = time.perf_counter()
             remote = fit_min_norm_rff(MinNormRFFRegressor(**params), X, y, client)
             seconds = time.perf_counter() - start

@@ -18,21 +18,22 @@ The rows of the next batch are requested from their shards while the current bat
 Per batch the network carries ``X_b`` to ``W`` workers, ``g`` to them and ``W`` partials back:
 ``m (d W + 2 c W) + m d`` values; per epoch ``n / m`` times that, about ``n d (W + 1)`` values,
 independent of ``m``. The Nystrom preconditioner is computed once on the client from the gathered
-subsample (:func:`nystrom_preconditioner`).
+subsample; the setup (subsample, preconditioner, batch size and step) is the local solver's own
+:func:`~skinterp.kernel_machine._eigenpro.eigenpro_setup`.
 """
 
+import sys
 import time
+import warnings
 
 import numpy as np
 from distributed import wait
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skinterp._base import memory_budget_bytes
-from skinterp.kernel_machine._eigenpro import (
-    default_subsample_size,
-    nystrom_preconditioner,
-    tile_shape,
-)
+from skinterp._base import relative_residual, report_interpolation
+from skinterp.kernel_machine._eigenpro import DIVERGENCE_FACTOR, eigenpro_setup, tile_shape
+from skinterp.kernel_machine._estimators import CENTRING_RATIO
 from skinterp.kernels import KernelSpec, kernel_product, squared_norms
 
 from ._client import DEFAULT_TIMEOUT, WorkerLostError, active_client, configure_workers
@@ -71,11 +72,15 @@ class Shard:
             self.coef[: self.keep_first] += (scale / self.keep_first) * (self.ED @ (self.E.T @ h))
         self.kept = None
 
-    def product(self, update, X_b, positions, local):
-        """Apply ``update``, then return ``K(X_b, X_w) a_w`` minus ``Y_w`` at its batch rows."""
+    def product(self, update, X_b, positions, local, keep=True):
+        """Apply ``update``, then return ``K(X_b, X_w) a_w`` minus ``Y_w`` at its batch rows.
+
+        ``keep=False`` (the exact residual pass) keeps no ``K(X_b, X_S)`` block: no update
+        follows it.
+        """
         start = time.perf_counter()
         self.apply(update)
-        if self.keep_first:
+        if self.keep_first and keep:
             out, self.kept = kernel_product(
                 X_b, self.X, self.coef, z_sq=self.x_sq, keep_first=self.keep_first, **self.tiles
             )
@@ -103,6 +108,13 @@ class Shard:
 
     def targets(self):
         return self.Y
+
+    def target_stats(self):
+        """``(max |y|, sum y^2, number of values)`` of this shard's targets."""
+        if self.Y.size == 0:
+            return 0.0, 0.0, 0
+        square = float(np.einsum("ij,ij->", self.Y, self.Y, dtype=np.float64))
+        return float(np.max(np.abs(self.Y))), square, int(self.Y.size)
 
 
 def _result(future, timeout, what):
@@ -159,6 +171,13 @@ class ShardedKernelModel:
     def shard_nbytes(self):
         return [_result(shard.nbytes(), self.timeout, "nbytes") for shard in self.shards]
 
+    def release(self):
+        """Free the shards on the workers now (the model cannot predict afterwards)."""
+        futures = getattr(self, "futures", None) or []
+        if futures:
+            futures[0].client.cancel(futures, force=True)
+        self.shards, self.futures = [], []
+
 
 def _shard_bounds(n, n_shards, first_at_least):
     """Contiguous ``[lo, hi)`` of ``n`` positions, balanced, the first holding ``>= s``."""
@@ -200,8 +219,12 @@ def eigenpro_fit(
         The kernel.
     n_epochs, tol, batch_size, step_size, n_components, subsample_size, memory_limit, \
 random_state, verbose, max_batches :
-        As :func:`skinterp.kernel_machine._eigenpro.eigenpro_fit` (``memory_limit`` is also
-        each worker's tile budget). ``early_stopping`` is not supported.
+        As :func:`skinterp.kernel_machine._eigenpro.eigenpro_fit`, with the same meaning:
+        ``tol`` is the relative training residual ``max |f(x_i) - y_i| / max |y_i|``, tested
+        on each epoch's batch residuals and confirmed by one exact pass over the training
+        points (the network traffic of an epoch) before the fit stops; ``0`` runs all epochs.
+        ``memory_limit`` is also each worker's tile budget. ``early_stopping`` and
+        ``callback`` are not supported.
     client : distributed.Client or None
         The client (``None``: the active one); one shard per worker.
     timeout : float
@@ -210,6 +233,14 @@ random_state, verbose, max_batches :
     Returns
     -------
     ShardedKernelModel
+        With ``converged`` (the exact residual was confirmed at most ``tol``) and ``fitted``
+        (``K a`` at the centres, in :meth:`~ShardedKernelModel.gather`'s order, when the
+        confirming pass computed it, else None), as the local result.
+
+    Notes
+    -----
+    Ctrl-C (``KeyboardInterrupt``) or any error during the fit cancels its tasks and
+    releases the shards on the workers; the cluster stays usable.
 
     Examples
     --------
@@ -222,6 +253,7 @@ random_state, verbose, max_batches :
     """
     import dask.array as da
 
+    start_time = time.perf_counter()
     client = active_client(client)
     configure_workers(client)
     workers = sorted(client.scheduler_info()["workers"])
@@ -236,44 +268,82 @@ random_state, verbose, max_batches :
     if X.dtype not in (np.float64, np.float32):
         X = X.astype(np.float64)
     dtype = X.dtype
+    if Y.dtype != dtype:
+        Y = Y.astype(dtype)
     if X.numblocks[1] > 1:
         X = X.rechunk({1: -1})
     n, d = X.shape
     c = Y.shape[1]
     rng = check_random_state(random_state)
-    # The local solver's choices and random stream, in its order (without early stopping).
-    if subsample_size is None:
-        fitting = int(np.sqrt(memory_budget_bytes(memory_limit) / 24))
-        s = max(1, min(default_subsample_size(n), fitting))
-    else:
-        s = min(int(subsample_size), n)
-    in_subsample = np.zeros(n, dtype=bool)
-    in_subsample[rng.choice(n, size=s, replace=False)] = True
-    work_order = np.concatenate([np.flatnonzero(in_subsample), np.flatnonzero(~in_subsample)])
-    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
-    batch_cap = int(max(1, min(n, s, memory_rows)))
-    start_time = time.perf_counter()
-    X_sub = np.ascontiguousarray(X[work_order[:s]].compute(), dtype=dtype)
-    pre = nystrom_preconditioner(
-        X_sub, spec, n_components, memory_limit=memory_limit, n_jobs=1, batch_cap=batch_cap
+    # The local solver's setup and random stream, in its order (without early stopping); the
+    # subsample is gathered to the client for the Nystrom eigensystem.
+    setup = eigenpro_setup(
+        n, d, c, dtype, spec, rng,
+        lambda index: np.ascontiguousarray(X[index].compute(), dtype=dtype),
+        batch_size=batch_size, step_size=step_size, n_components=n_components,
+        subsample_size=subsample_size, memory_limit=memory_limit, n_jobs=1,
     )
-    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
-    critical = beta / lambda_top
-    m = (
-        int(max(1, min(batch_cap, np.floor(critical))))
-        if batch_size is None
-        else int(min(batch_size, n))
-    )
-    if step_size is None:
-        eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
-    else:
-        eta = float(step_size)
+    s, pre, work_order = setup.subsample_size, setup.preconditioner, setup.work_order
+    m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
+    critical = setup.critical_batch_size
 
     bounds = _shard_bounds(n, len(workers), s)
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
     tiles = dict(kernel=spec, n_jobs=1, tile_rows=rows, tile_cols=cols)
     E = pre["eigenvectors"].astype(dtype)
     ED = (pre["eigenvectors"] * pre["weights"]).astype(dtype)
+    submitted = []  # every future of the fit: cancelled on Ctrl-C or error
+    try:
+        shard_futures = _start_shards(
+            client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED, submitted,
+            timeout,
+        )
+        shards = [future.result(timeout=timeout) for future in shard_futures]
+        # What the tolerance and the divergence test compare with, from the shards' targets
+        # (a second pass over a dask Y would recompute its graph).
+        stats = [_result(shard.target_stats(), timeout, "the targets") for shard in shards]
+        target_scale = max(max(st[0] for st in stats), np.finfo(np.float64).tiny)
+        target_mse = sum(st[1] for st in stats) / max(sum(st[2] for st in stats), 1)
+        setup_seconds = time.perf_counter() - start_time
+        if verbose:
+            print(
+                f"[EigenPro/dask] n={n} s={s} q={pre['q']} beta={pre['beta']:.3g} "
+                f"lambda_1={pre['top_eigenvalue']:.3g} "
+                f"lambda_top={pre['preconditioned_top']:.3g} "
+                f"m*={critical:.0f} batch={m} step={eta:.3g} "
+                f"shards={[hi - lo for lo, hi in bounds]} setup={setup_seconds:.2f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+        model = _iterate(
+            shards, bounds, rng, n, d, c, dtype, m, eta, auto_eta, step_size, pre, tol,
+            n_epochs, max_batches, target_scale, target_mse, timeout, verbose,
+        )
+    except BaseException:
+        # Ctrl-C, a lost worker, divergence: cancel what was submitted (the data, the shard
+        # actors, which also frees the workers' memory) so the cluster stays usable.
+        client.cancel(submitted, force=True)
+        raise
+    return ShardedKernelModel(
+        shards,
+        bounds,
+        timeout,
+        n_epochs=model["epochs_run"],
+        batch_size=m,
+        step_size=float(model["eta"]),
+        critical_batch_size=float(critical),
+        n_components=pre["q"],
+        subsample_size=s,
+        setup_seconds=setup_seconds,
+        work_order=work_order,
+        futures=shard_futures,
+        **{k: v for k, v in model.items() if k not in ("epochs_run", "eta")},
+    )
+
+
+def _start_shards(client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED,
+                  submitted, timeout):
+    """One :class:`Shard` actor per worker holding its rows of the working order."""
     data = []
     for w, (lo, hi) in enumerate(bounds):
         # Each shard's rows are gathered by dask onto its own worker (sorted reads, then the
@@ -284,37 +354,37 @@ random_state, verbose, max_batches :
         inverse[order] = np.arange(order.size)
         x_w = X[index[order]][inverse]
         y_w = Y[index[order]][inverse]
-        data.append(client.compute([x_w, y_w], workers=[workers[w]]))
-    shards = []
-    for w, ((x_future, y_future), _) in enumerate(zip(data, bounds)):
+        pair = client.compute([x_w, y_w], workers=[workers[w]])
+        submitted.extend(pair)
+        data.append(pair)
+    shard_futures = []
+    for w, (x_future, y_future) in enumerate(data):
         keep = s if (w == 0 and pre["q"] > 0) else 0
-        shards.append(
-            client.submit(
-                Shard,
-                x_future,
-                y_future,
-                spec,
-                tiles,
-                keep,
-                E if keep else None,
-                ED if keep else None,
-                workers=[workers[w]],
-                actor=True,
-                pure=False,
-            )
+        future = client.submit(
+            Shard,
+            x_future,
+            y_future,
+            spec,
+            tiles,
+            keep,
+            E if keep else None,
+            ED if keep else None,
+            workers=[workers[w]],
+            actor=True,
+            pure=False,
         )
-    wait(shards, timeout=timeout)
-    shards = [future.result(timeout=timeout) for future in shards]
-    del data
-    if verbose:
-        print(
-            f"[EigenPro/dask] n={n} s={s} q={pre['q']} m*={critical:.0f} batch={m} "
-            f"step={eta:.3g} shards={[hi - lo for lo, hi in bounds]} "
-            f"setup={time.perf_counter() - start_time:.2f}s",
-            flush=True,
-        )
-    setup_seconds = time.perf_counter() - start_time
+        submitted.append(future)
+        shard_futures.append(future)
+    wait(shard_futures, timeout=timeout)
+    return shard_futures
+
+
+def _iterate(shards, bounds, rng, n, d, c, dtype, m, eta, auto_eta, step_size, pre, tol,
+             n_epochs, max_batches, target_scale, target_mse, timeout, verbose):
+    """The epochs of the local solver (same batches, same tests), on the shards."""
     edges = np.array([lo for lo, _ in bounds] + [n])
+    keeps = [w == 0 and pre["q"] > 0 for w in range(len(shards))]
+    start_time = time.perf_counter()
 
     def route(batch):
         """Per shard: (batch rows it owns, their local indices)."""
@@ -334,96 +404,200 @@ random_state, verbose, max_batches :
             X_b[positions] = _result(call, timeout, "a batch's rows")
         return X_b
 
+    def summed(calls, what):
+        g = None
+        for call in calls:
+            part = _result(call, timeout, what)
+            g = part if g is None else g + part
+        return g
+
+    def exact_pass(update):
+        """``K a`` at every centre (working order), after the pending ``update``."""
+        chunks = [np.arange(lo, min(lo + m, n)) for lo in range(0, n, m)]
+        fitted = np.empty((n, c), dtype=dtype)
+        nowhere = np.empty(0, dtype=np.intp)
+        pending = request_rows(chunks[0])
+        for k, chunk in enumerate(chunks):
+            routes, calls = pending
+            X_b = assemble(routes, calls, chunk.size)
+            products = [
+                shards[w].product(update[w], X_b, nowhere, nowhere, False)
+                for w in range(len(shards))
+            ]
+            update = [None] * len(shards)
+            if k + 1 < len(chunks):
+                pending = request_rows(chunks[k + 1])
+            fitted[chunk] = summed(products, "the exact residual pass")
+        return fitted
+
+    targets = []  # the targets in working order, fetched at the first exact pass
+
     loss_curve = []
     batches_run, epochs_run = 0, 0
     update = [None] * len(shards)
-    bytes_per_epoch, batch_seconds = 0, []
-    try:
-        for epoch in range(n_epochs):
-            epoch_start = time.perf_counter()
-            order = rng.permutation(n)
-            batches = [np.sort(order[start : start + m]) for start in range(0, n, m)]
-            if max_batches is not None:
-                batches = batches[: max(0, max_batches - batches_run)]
-            total_sq, total_count, sent = 0.0, 0, 0
-            pending = request_rows(batches[0]) if batches else None
-            for k, batch in enumerate(batches):
-                batch_start = time.perf_counter()
-                routes, calls = pending
-                X_b = assemble(routes, calls, batch.size)
-                products = [
-                    shards[w].product(update[w], X_b, positions, local)
-                    for w, (positions, local) in enumerate(routes)
-                ]
-                if k + 1 < len(batches):
-                    pending = request_rows(batches[k + 1])
-                g = None
-                for call in products:
-                    part = _result(call, timeout, f"batch {batches_run + 1}")
-                    g = part if g is None else g + part
-                total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
-                total_count += g.size
-                if not np.isfinite(total_sq):
-                    raise FloatingPointError(
-                        "EigenPro diverged (non-finite loss); set a smaller step_size or "
-                        "batch_size."
-                    )
-                scale = eta / m
-                update = [
-                    (local, g[positions], g if shards_keep else None, scale)
-                    for (positions, local), shards_keep in zip(
-                        routes, [w == 0 and pre["q"] > 0 for w in range(len(shards))]
-                    )
-                ]
-                item = dtype.itemsize
-                sent += batch.size * d * item * (len(shards) + 1)  # rows in, X_b out
-                sent += 2 * batch.size * c * item * len(shards)  # partials in, g out
-                batches_run += 1
-                batch_seconds.append(time.perf_counter() - batch_start)
-            epochs_run = epoch + 1
-            bytes_per_epoch = sent
-            loss_curve.append(total_sq / max(total_count, 1))
-            message = f"[EigenPro/dask] epoch {epochs_run}: train mse~{loss_curve[-1]:.3g}"
-            if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
-                eta /= 2
-                message += f" (diverging: step halved to {eta:.3g})"
-            if verbose:
-                print(f"{message} ({time.perf_counter() - epoch_start:.2f}s)", flush=True)
-            if loss_curve[-1] <= tol or (max_batches is not None and batches_run >= max_batches):
-                break
-        finals = [shard.apply(u) for shard, u in zip(shards, update)]
-        for call in finals:
-            _result(call, timeout, "the last update")
-    except KeyboardInterrupt:
-        # Actor calls in flight finish on their own; the shards are released with the model.
-        raise
-    return ShardedKernelModel(
-        shards,
-        bounds,
-        timeout,
+    bytes_per_epoch, batch_seconds, epoch_seconds = 0, [], []
+    converged = False
+    fitted = None
+    # After an exact check that failed, the free estimate must fall this much lower first.
+    check_factor = 1.0
+    item = dtype.itemsize
+    for epoch in range(n_epochs):
+        epoch_start = time.perf_counter()
+        order = rng.permutation(n)
+        batches = [np.sort(order[start : start + m]) for start in range(0, n, m)]
+        if max_batches is not None:
+            batches = batches[: max(0, max_batches - batches_run)]
+        total_sq, total_count, sent, largest = 0.0, 0, 0, 0.0
+        pending = request_rows(batches[0]) if batches else None
+        for k, batch in enumerate(batches):
+            batch_start = time.perf_counter()
+            routes, calls = pending
+            X_b = assemble(routes, calls, batch.size)
+            products = [
+                shards[w].product(update[w], X_b, positions, local)
+                for w, (positions, local) in enumerate(routes)
+            ]
+            if k + 1 < len(batches):
+                pending = request_rows(batches[k + 1])
+            g = summed(products, f"batch {batches_run + 1}")
+            total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
+            total_count += g.size
+            if not np.isfinite(total_sq):
+                raise FloatingPointError(
+                    f"EigenPro diverged (non-finite loss) with step_size={eta:.3g}, "
+                    f"batch_size={m}; set a smaller step_size (the automatic choice for this "
+                    f"batch is {auto_eta:.3g}) or batch_size."
+                )
+            largest = max(largest, float(np.max(np.abs(g))) if g.size else 0.0)
+            scale = eta / m
+            update = [
+                (local, g[positions], g if keep else None, scale)
+                for (positions, local), keep in zip(routes, keeps)
+            ]
+            sent += batch.size * d * item * (len(shards) + 1)  # rows in, X_b out
+            sent += 2 * batch.size * c * item * len(shards)  # partials in, g out
+            batches_run += 1
+            batch_seconds.append(time.perf_counter() - batch_start)
+        epochs_run = epoch + 1
+        bytes_per_epoch = sent
+        loss_curve.append(total_sq / max(total_count, 1))
+        estimate = largest / target_scale
+        message = (
+            f"[EigenPro/dask] epoch {epochs_run}/{n_epochs}: train mse {loss_curve[-1]:.3g}, "
+            f"residual~{estimate:.2g}"
+        )
+        if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
+            eta /= 2
+            message += f" (diverging: step halved to {eta:.3g})"
+        if not np.isfinite(loss_curve[-1]) or loss_curve[-1] > DIVERGENCE_FACTOR * max(
+            loss_curve[0], target_mse, np.finfo(np.float64).tiny
+        ):
+            chosen = (
+                f"step_size={step_size!r}"
+                if step_size is not None
+                else f"the automatic step size {eta:.3g}"
+            )
+            raise FloatingPointError(
+                f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
+                f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
+                f"set a smaller step_size (the automatic choice for this batch is "
+                f"{auto_eta:.3g}) or leave it None."
+            )
+        stop = False
+        fitted = None
+        if estimate <= tol * check_factor:
+            # The estimate passed: confirm with the exact residual (one pass, as an epoch).
+            fitted = exact_pass(update)
+            update = [None] * len(shards)
+            if not targets:
+                targets.append(
+                    np.concatenate([_result(s.targets(), timeout, "gather") for s in shards])
+                )
+            exact = relative_residual(fitted, targets[0])
+            message += f", exact residual {exact:.2g}"
+            if exact <= tol:
+                converged = stop = True
+            else:
+                check_factor *= 0.5
+                fitted = None
+        epoch_seconds.append(time.perf_counter() - epoch_start)
+        if verbose:
+            message += f" ({epoch_seconds[-1]:.2f}s"
+            if not stop and epochs_run < n_epochs:
+                left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
+                message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
+            print(message + ")", file=sys.stderr, flush=True)
+        if stop or (max_batches is not None and batches_run >= max_batches):
+            break
+    finals = [shard.apply(u) for shard, u in zip(shards, update)]
+    for call in finals:
+        _result(call, timeout, "the last update")
+    if epochs_run >= 2 and loss_curve[0] > 0 and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
+        warnings.warn(
+            f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
+            f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
+            f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return dict(
+        epochs_run=epochs_run,
+        eta=eta,
         loss_curve=np.asarray(loss_curve),
-        n_epochs=epochs_run,
-        batch_size=m,
-        step_size=float(eta),
-        critical_batch_size=float(critical),
-        n_components=pre["q"],
-        subsample_size=s,
         n_batches=batches_run,
-        setup_seconds=setup_seconds,
         bytes_per_epoch=bytes_per_epoch,
         seconds_per_batch=float(np.median(batch_seconds)) if batch_seconds else float("nan"),
-        work_order=work_order,
+        converged=converged,
+        fitted=fitted,
+        iteration_seconds=time.perf_counter() - start_time,
     )
+
+
+def _dask_centring_offset(X):
+    """:func:`skinterp.kernel_machine._estimators._centring_offset` of a dask array (two
+    passes over ``X`` on the cluster)."""
+    mean = np.asarray(X.mean(axis=0, dtype=np.float64).compute())
+    centred = X.astype(np.float64) - mean
+    spread = float((centred**2).sum(axis=1).mean().compute())
+    if float(mean @ mean) > CENTRING_RATIO * spread:
+        return mean
+    return None
 
 
 def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     """Fit a ``KernelInterpolator`` or its classifier by EigenPro on the cluster; gather it.
 
-    Runs :func:`eigenpro_fit` with the estimator's parameters and sets its fitted attributes
-    from the gathered centres and coefficients (so that it predicts locally, or on the cluster
-    through :func:`skinterp.distributed.predict`). Class labels are one-hot encoded as the
-    classifier's ``fit`` does. Keep the
-    :class:`ShardedKernelModel` of :func:`eigenpro_fit` to leave the model on the workers.
+    The estimator's own EigenPro fit (``solver="eigenpro"`` whatever its ``solver``) with the
+    centres sharded over the workers: the same ``bandwidth="auto"`` rule (on the same fixed
+    subsample of rows), the same centring of far-off inputs, the same tolerance (``tol``, the
+    relative training residual, at least 1e-2 in float32), epochs, batches and random stream,
+    hence the same stopping epoch and the same model as a local fit with the same
+    ``random_state``, to rounding. It sets the fitted attributes a local fit sets
+    (``bandwidth_``, ``train_residual_``, ``interpolates_``, ``n_epochs_``, ...), and warns
+    (``ConvergenceWarning``) as the local fit does when ``n_epochs`` end above ``tol``. Class
+    labels are one-hot encoded as the classifier's ``fit`` does. Exact duplicate rows are not
+    merged (``n_duplicates_`` is 0): deduplicate a large dask array first, or the Nystrom
+    setup warns about a singular kernel matrix.
+
+    Ctrl-C or an error leaves the estimator as it was (unfitted, or its previous fit) and
+    cancels the fit's tasks. Keep the :class:`ShardedKernelModel` of :func:`eigenpro_fit` to
+    leave the model on the workers.
+
+    Parameters
+    ----------
+    estimator : KernelInterpolator or KernelInterpolationClassifier
+        Its parameters are used (``early_stopping`` and ``callback`` are not supported);
+        fitted in place.
+    X : dask.array.Array or array-like of shape (n_samples, n_features)
+    y : dask.array.Array or array-like of shape (n_samples,) or (n_samples, n_outputs)
+    client : distributed.Client or None
+    timeout : float
+        Seconds any one batch may take before the fit is abandoned.
+
+    Returns
+    -------
+    estimator
+        The fitted estimator.
 
     Examples
     --------
@@ -435,27 +609,53 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     import dask.array as da
     from sklearn.base import is_classifier
 
+    from skinterp.kernel_machine._estimators import TOL_FLOOR
+    from skinterp.kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
+
+    estimator._validate_params()
     if getattr(estimator, "early_stopping", False):
         raise ValueError("early_stopping is not supported by the distributed EigenPro fit.")
-    estimator._validate_params()
-    spec = KernelSpec(estimator.kernel, estimator.bandwidth, float(estimator.nu))
+    if getattr(estimator, "callback", None) is not None:
+        raise ValueError(
+            "callback is not supported by the distributed EigenPro fit (the coefficients "
+            "stay on the workers between epochs)."
+        )
     X = da.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
     if estimator.dtype is not None:
         X = X.astype(estimator.dtype)
     elif X.dtype not in (np.float64, np.float32):
         X = X.astype(np.float64)
+    dtype = np.dtype(X.dtype)
     y = da.asarray(y)
+    classes = None
     if is_classifier(estimator):
         # One-hot targets of the sorted labels, as SquareLossClassifierMixin.fit encodes them.
-        estimator.classes_ = np.unique(y.compute())
-        y = (y[:, None] == estimator.classes_[None, :]).astype(X.dtype)
+        classes = np.unique(np.asarray(y.compute()))
+        y = (y[:, None] == classes[None, :]).astype(dtype)
     single = y.ndim == 1
+
+    # The bandwidth and the kernel, as the local fit resolves them.
+    if callable(estimator.kernel):
+        bandwidth = None
+    elif isinstance(estimator.bandwidth, str):  # "auto": reads a fixed subsample of rows only
+        rows = auto_bandwidth_rows(X.shape[0])
+        bandwidth = float(auto_bandwidth(np.asarray(X[rows].compute(), dtype=dtype)))
+    else:
+        bandwidth = float(estimator.bandwidth)
+    spec = KernelSpec(
+        estimator.kernel, 1.0 if bandwidth is None else bandwidth, float(estimator.nu)
+    )
+    offset = _dask_centring_offset(X) if spec.is_builtin else None
+    X_work = X if offset is None else X - offset.astype(dtype)
+    tol = max(float(estimator.tol), TOL_FLOOR[dtype])
     model = eigenpro_fit(
-        X,
+        X_work,
         y,
         spec,
         n_epochs=estimator.n_epochs,
-        tol=estimator.tol,
+        tol=tol,
         batch_size=estimator.batch_size,
         step_size=estimator.step_size,
         n_components=estimator.n_components,
@@ -466,11 +666,30 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
         client=client,
         timeout=timeout,
     )
-    centers, coef = model.gather()
-    estimator.n_features_in_ = centers.shape[1]
+    try:
+        work_centers, coef = model.gather()
+        targets = model.gather_targets()
+        fitted = model.fitted
+        if fitted is None:
+            # The contract, measured: K a at the centres (one more pass on the shards).
+            fitted = model.predict(work_centers)
+    finally:
+        model.release()
+    residual = relative_residual(fitted, targets)
+    norm = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0)))
+    centers = work_centers if offset is None else (work_centers + offset).astype(dtype)
+
+    # The fit is complete: assign (nothing above touched the estimator).
+    if classes is not None:
+        estimator.classes_ = classes
+    estimator.n_features_in_ = int(centers.shape[1])
+    estimator.bandwidth_ = bandwidth
     estimator.solver_ = "eigenpro"
     estimator.used_pseudo_inverse_ = False
+    estimator.n_duplicates_ = 0
     estimator.centers_ = centers
+    estimator._work_centers = work_centers
+    estimator._input_offset = offset
     estimator._dual_coef_2d = coef
     estimator._single_output = single
     estimator.dual_coef_ = coef[:, 0] if single and not is_classifier(estimator) else coef
@@ -481,14 +700,19 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     estimator.step_size_ = model.step_size
     estimator.critical_batch_size_ = model.critical_batch_size
     estimator.n_components_ = model.n_components
-    fitted = model.predict(centers)
-    targets = model.gather_targets()
-    # The estimator's residual measure (max error relative to the largest target).
-    scale = max(float(np.max(np.abs(targets))) if targets.size else 0.0, np.finfo(np.float64).tiny)
-    estimator.train_residual_ = (
-        float(np.max(np.abs(fitted - targets))) / scale if targets.size else 0.0
-    )
-    estimator.norm_ = float(
-        np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0))
-    )
+    estimator.norm_ = norm
+    report_interpolation(estimator, residual, dtype)
+    if not model.converged and residual > tol:
+        warnings.warn(
+            estimator._convergence_message(residual, tol, centers.shape[0], dtype),
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return estimator
+
+
+def _duration(seconds):
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s"

@@ -16,15 +16,26 @@ worker (plus ``n_test x n``), ``a`` to every worker and ``N x n_outputs`` coeffi
 """
 
 import copy
+import sys
 import threading
 from collections import OrderedDict
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skinterp._base import as_2d_targets, check_memory, validate_features
+from skinterp._base import (
+    as_2d_targets,
+    check_class_labels,
+    check_finite_targets,
+    check_memory,
+    relative_residual,
+    restored_on_error,
+    validate_features,
+)
 from skinterp.random_features._features import (
     FEATURE_KINDS,
+    FLOPS_PER_CALL,
     draw_weights,
     feature_scale,
     nonzero_inputs,
@@ -33,7 +44,6 @@ from skinterp.random_features._features import (
 )
 from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
-    INTERPOLATION_TOLERANCE,
     MinNormSolution,
     column_block_size,
     min_norm_solve_fast,
@@ -65,13 +75,17 @@ def _column_pieces(n_components, n_pieces):
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _partial_gram(X, X_test, draw, start, stop, block):
-    """``sum C_k C_k^T`` (and ``C_test,k C_k^T``) over the feature blocks ``start:stop``."""
+def _partial_gram(X, X_test, draw, start, stop, block, out=None):
+    """``sum C_k C_k^T`` (and ``C_test,k C_k^T``) over the feature blocks ``start:stop``,
+    added to ``out`` when given."""
     weights, offsets = _worker_weights(*draw)
     kind = draw[0]
     train, train_inputs = nonzero_inputs(X)
-    gram = np.zeros((X.shape[0], X.shape[0]))
-    cross = None if X_test is None else np.zeros((X_test.shape[0], X.shape[0]))
+    if out is None:
+        gram = np.zeros((X.shape[0], X.shape[0]))
+        cross = None if X_test is None else np.zeros((X_test.shape[0], X.shape[0]))
+    else:
+        gram, cross = out
     for first in range(start, stop, block):
         last = min(first + block, stop)
         features = unscaled_features(
@@ -84,6 +98,35 @@ def _partial_gram(X, X_test, draw, start, stop, block):
             )
             cross += test_features @ features.T
     return gram, cross
+
+
+def _accumulated_gram(previous, X, X_test, draw, start, stop, block):
+    """``previous`` (a pair from the same chain, or None) plus the sums over ``start:stop``.
+
+    ``previous`` is added to in place: in a chain it is the input of this task only (a task
+    runs once; if its worker dies, the chain is recomputed from its start), and copying an
+    ``n x n`` matrix per task would cost a fifth of the task's time at ``n = 5000``.
+    """
+    if previous is None:
+        return _partial_gram(X, X_test, draw, start, stop, block)
+    gram, cross = previous
+    _partial_gram(X, X_test, draw, start, stop, block, out=(gram, cross))
+    return gram, cross
+
+
+TASK_FLOPS = 4 * FLOPS_PER_CALL
+"""Multiply-adds per Gram or projection task (about 1-2 s on one core)."""
+
+
+def task_columns(multiply_adds_per_column):
+    """Feature columns per task: about :data:`TASK_FLOPS` multiply-adds (1-2 s).
+
+    A Gram task costs ``n (n + n_test) + (n + n_test) d`` per column, a projection task
+    ``n (d + c)``. A cancelled fit (Ctrl-C) leaves at most one such task running on each
+    worker (a task that has started cannot be stopped): short tasks keep the cluster free for
+    the next call.
+    """
+    return int(max(1, TASK_FLOPS // max(multiply_adds_per_column, 1)))
 
 
 def _add(left, right):
@@ -115,27 +158,32 @@ def _token(draw):
     return tokenize(kind, n_features, n_components, bandwidth, seed)
 
 
-def _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block):
+def _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block, columns):
     """The future of ``(C C^T, C_test C^T)`` over the column ``pieces``, summed on the workers.
 
-    One task per piece (spread over ``workers``), then pairwise sums, so that the client
-    receives a single pair of matrices.
+    Each piece (one per worker) is a chain of short tasks of ``columns`` feature columns, each
+    adding its columns to the previous task's sums on the same worker (no transfer, one pair
+    of matrices alive per chain); then pairwise sums, so that the client receives a single
+    pair of matrices. Short tasks: a cancelled call leaves at most one running per worker.
     """
-    partials = [
-        client.submit(
-            _partial_gram,
-            X_future,
-            X_test_future,
-            draw,
-            start,
-            stop,
-            block,
-            workers=[workers[i % len(workers)]],
-            allow_other_workers=True,
-            pure=False,
-        )
-        for i, (start, stop) in enumerate(pieces)
-    ]
+    partials = []
+    for i, (start, stop) in enumerate(pieces):
+        chain = None
+        for first in range(start, stop, columns):
+            chain = client.submit(
+                _accumulated_gram,
+                chain,
+                X_future,
+                X_test_future,
+                draw,
+                first,
+                min(first + columns, stop),
+                block,
+                workers=[workers[i % len(workers)]],
+                allow_other_workers=True,
+                pure=False,
+            )
+        partials.append(chain)
     while len(partials) > 1:
         pairs = [
             client.submit(_add, a, b, pure=False) for a, b in zip(partials[0::2], partials[1::2])
@@ -196,7 +244,8 @@ def fit_min_norm(
     Returns
     -------
     solution : MinNormSolution
-        As the local solver's (``solver="dual"``).
+        As the local solver's (``solver="dual"``): ``residual`` is the max-norm relative
+        training residual, ``n_cut`` the singular directions the cut-off dropped.
     test_predictions : ndarray of shape (n_test, n_outputs) or None
 
     Examples
@@ -234,57 +283,84 @@ def fit_min_norm(
     )
     draw = (kind, X.shape[1], int(n_components), float(bandwidth), state)
     draw = draw + (_token(draw),)
-    X_future = client.scatter(X, broadcast=True, hash=False)
-    X_test_future = (
-        None
-        if X_test is None
-        else client.scatter(
-            np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+    submitted = []  # every future of the fit: cancelled on Ctrl-C or an error
+    try:
+        X_future = client.scatter(X, broadcast=True, hash=False)
+        submitted.append(X_future)
+        X_test_future = None
+        if X_test is not None:
+            X_test_future = client.scatter(
+                np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+            )
+            submitted.append(X_test_future)
+        pieces = _column_pieces(int(n_components), len(workers))
+        columns = task_columns(
+            n_samples * (n_samples + n_test) + (n_samples + n_test) * X.shape[1]
         )
-    )
-    pieces = _column_pieces(int(n_components), len(workers))
-    summed = _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
-    if verbose:
-        print(
-            f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
-            f"{len(pieces)} Gram pieces",
-            flush=True,
+        summed = _summed_gram(
+            client, workers, X_future, X_test_future, draw, pieces, block, columns
         )
-    gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
-    dual, rank = min_norm_solve_fast(gram, Y, cutoff)
-    targets_norm = np.linalg.norm(Y)
-    residual_norm = np.linalg.norm(Y - gram @ dual)
-    residual = float(residual_norm / targets_norm) if targets_norm > 0 else float(residual_norm)
-    del gram
-    dual_future = client.scatter(dual, broadcast=True, hash=False)
-    projections = [
-        client.submit(
-            _projection,
-            X_future,
-            dual_future,
-            draw,
-            start,
-            stop,
-            block,
-            workers=[workers[i % len(workers)]],
-            allow_other_workers=True,
-            pure=False,
-        )
-        for i, (start, stop) in enumerate(pieces)
-    ]
-    coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+        submitted.append(summed)
+        if verbose:
+            print(
+                f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
+                f"{len(pieces)} Gram pieces",
+                file=sys.stderr,
+                flush=True,
+            )
+        gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
+        dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+        # The local dual solver's measures: the max-norm relative residual of C C^T a, and the
+        # singular directions the cut-off dropped.
+        residual = relative_residual(gram @ dual, Y)
+        del gram
+        dual_future = client.scatter(dual, broadcast=True, hash=False)
+        submitted.append(dual_future)
+        step = task_columns(n_samples * (X.shape[1] + Y.shape[1]))
+        projections = [
+            client.submit(
+                _projection,
+                X_future,
+                dual_future,
+                draw,
+                first,
+                min(first + step, stop),
+                block,
+                workers=[workers[i % len(workers)]],
+                allow_other_workers=True,
+                pure=False,
+            )
+            for i, (start, stop) in enumerate(pieces)
+            for first in range(start, stop, step)
+        ]
+        submitted.extend(projections)
+        coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+    except BaseException:
+        client.cancel(submitted, force=True)
+        raise
     coef /= feature_scale(n_components)
     test_predictions = None if cross is None else cross @ dual
-    solution = MinNormSolution(coef=coef, solver="dual", rank=rank, residual=residual)
+    solution = MinNormSolution(
+        coef=coef,
+        solver="dual",
+        rank=rank,
+        residual=residual,
+        n_cut=max(min(n_samples, int(n_components)) - rank, 0),
+    )
     return solution, test_predictions
 
 
 def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     """Fit a :class:`~skinterp.MinNormRFFRegressor` or ``Classifier`` with the Gram on workers.
 
-    Validates and encodes as the estimator's ``fit`` does, then solves with
-    :func:`fit_min_norm` and sets the same fitted attributes; the result predicts as a local
-    fit (to rounding). Needs ``n_components >= n_samples``.
+    Validates and encodes as the estimator's ``fit`` does, draws the same weights, solves with
+    :func:`fit_min_norm` (the dual solver) and sets the fitted attributes with the estimator's
+    own code: ``rank_``, ``n_directions_cut_``, ``train_residual_`` (max-norm relative, as
+    locally) and ``interpolates_`` equal the local fit's, and fit warns near the threshold
+    (``InterpolationThresholdWarning``) as locally; the result predicts as a local fit (to
+    rounding). Needs ``n_components >= n_samples`` (``solver="primal"`` is refused);
+    ``sample_weight`` is not supported. Ctrl-C or an error cancels the fit's tasks and leaves
+    the estimator as it was.
 
     Parameters
     ----------
@@ -312,45 +388,75 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
     X = np.asarray(X.compute() if hasattr(X, "compute") else X)
     y = np.asarray(y.compute() if hasattr(y, "compute") else y)
     estimator._validate_params()
-    if is_classifier(estimator):
-        from sklearn.utils.multiclass import check_classification_targets
+    if estimator.solver == "primal":
+        raise ValueError(
+            "The distributed fit is the dual solver (the n x n Gram matrix summed by the "
+            "workers); solver='primal' fits locally."
+        )
+    classifier = is_classifier(estimator)
+    with restored_on_error(estimator):  # Ctrl-C or an error: the estimator as it was
+        if classifier:
+            from sklearn.utils.multiclass import check_classification_targets
 
-        X, y = validate_features(estimator, X, y, reset=True)
-        check_classification_targets(y)
-        estimator.classes_, encoded = np.unique(y, return_inverse=True)
-        Y = np.zeros((X.shape[0], estimator.classes_.shape[0]), dtype=X.dtype)
-        Y[np.arange(X.shape[0]), encoded] = 1
-    else:
-        X, y = validate_features(estimator, X, y, reset=True, multi_output=True, y_numeric=True)
-        Y, estimator._single_output = as_2d_targets(y)
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    rng = check_random_state(estimator.random_state)
-    state = copy.deepcopy(rng)  # what the workers draw from: the weights the client draws
-    estimator.bandwidth_ = resolve_bandwidth(estimator.bandwidth, X)
-    estimator.random_weights_, estimator.random_offset_ = draw_weights(
-        estimator.features, X.shape[1], estimator.n_components, estimator.bandwidth_, rng
-    )
-    if isinstance(estimator.random_state, (int, np.integer)):
-        state = int(estimator.random_state)
-    solution, _ = fit_min_norm(
-        X,
-        Y,
-        estimator.features,
-        estimator.n_components,
-        estimator.bandwidth_,
-        state,
-        cutoff=estimator.cutoff,
-        memory_limit=estimator.memory_limit,
-        client=client,
-        timeout=timeout,
-    )
-    estimator.coef_ = solution.coef
-    estimator.coef_norm_ = float(np.linalg.norm(solution.coef))
-    estimator.solver_ = solution.solver
-    estimator.rank_ = solution.rank
-    estimator.train_residual_ = solution.residual
-    estimator.interpolates_ = bool(solution.residual <= INTERPOLATION_TOLERANCE)
+            X, y = validate_features(estimator, X, y, reset=True)
+            check_class_labels(y)
+            check_classification_targets(y)
+            classes, encoded = np.unique(y, return_inverse=True)
+            Y = np.zeros((X.shape[0], classes.shape[0]))
+            Y[np.arange(X.shape[0]), encoded] = 1.0
+        else:
+            X, y = validate_features(
+                estimator, X, y, reset=True, multi_output=True, y_numeric=True
+            )
+            Y, single_output = as_2d_targets(check_finite_targets(y))
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        n_samples = X.shape[0]
+        if estimator.n_components < n_samples:
+            raise ValueError(
+                f"The distributed solver sums the dual Gram matrix: it needs n_components >= "
+                f"n_samples, got {estimator.n_components} < {n_samples}. Fit below the "
+                "threshold locally."
+            )
+        # The estimator's own draw (skinterp.random_features._min_norm, _fit_targets): the
+        # workers draw the same weights from a copy of the seed taken before it.
+        bandwidth = resolve_bandwidth(estimator.bandwidth, X)
+        rng = check_random_state(estimator.random_state)
+        seed = (
+            int(estimator.random_state)
+            if isinstance(estimator.random_state, Integral)
+            else copy.deepcopy(rng)
+        )
+        random_weights, random_offset = draw_weights(
+            estimator.features, X.shape[1], estimator.n_components, bandwidth, rng
+        )
+        solution, _ = fit_min_norm(
+            X,
+            Y,
+            estimator.features,
+            estimator.n_components,
+            bandwidth,
+            seed,
+            cutoff=estimator.cutoff,
+            memory_limit=estimator.memory_limit,
+            client=client,
+            timeout=timeout,
+            verbose=estimator.verbose,
+        )
+        # The local fit's attributes, set by the estimator's own code.
+        estimator.bandwidth_ = bandwidth
+        estimator.random_weights_, estimator.random_offset_ = random_weights, random_offset
+        estimator._set_solution(solution, n_samples=n_samples)
+        estimator._drop_partial_state()
+        # The warnings of the local fit: _warn_if_not_interpolating where the estimator has it
+        # (main since d114b9b: the threshold warning, and an InterpolationWarning when the
+        # cut-off keeps a fit above it from interpolating), else _warn_near_threshold.
+        warn = getattr(estimator, "_warn_if_not_interpolating", None)
+        (warn or estimator._warn_near_threshold)(n_samples)
+        if classifier:
+            estimator.classes_ = classes
+        else:
+            estimator._single_output = single_output
     return estimator
 
 
@@ -424,9 +530,14 @@ def gram_sweep(
     X_future = client.scatter(X, broadcast=True, hash=False)
     X_test_future = client.scatter(X_test, broadcast=True, hash=False)
 
+    rows = X.shape[0] + X_test.shape[0]
+    columns = task_columns(X.shape[0] * rows + rows * X.shape[1])
+
     def interval(start, stop):
         pieces = [(start + a, start + b) for a, b in _column_pieces(stop - start, len(workers))]
-        return _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block)
+        return _summed_gram(
+            client, workers, X_future, X_test_future, draw, pieces, block, columns
+        )
 
     bounds = list(zip(np.concatenate([[0], grid[:-1]]), grid))
     gram = np.zeros((X.shape[0], X.shape[0]))

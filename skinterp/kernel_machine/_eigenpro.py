@@ -131,12 +131,13 @@ def _read_only(array):
 
 
 def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None,
-                           batch_cap=None):
+                           batch_cap=None, stacklevel=5):
     """Top eigensystem of ``K_SS / s`` and the EigenPro preconditioner built on it.
 
     Returns a dict with ``eigenvectors`` (s x q, unit), ``weights`` (``D``, length q),
     ``top_eigenvalue``, ``tail_eigenvalue``, ``preconditioned_top`` (the top eigenvalue after
     preconditioning, ``lambda_1**(1-alpha) * lambda_tail**alpha``), ``beta`` and ``q``.
+    ``stacklevel`` places the singular-subsample warning at the user's call.
     """
     s = X_sub.shape[0]
     # K_SS, eigh's copy and its eigenvectors: three s x s float64 matrices at most.
@@ -196,7 +197,7 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
             "Duplicate or near-duplicate points, or a bandwidth much larger than the distances "
             f"between points, cause this; check {what} (bandwidth={spec.bandwidth!r}) or merge "
             "duplicates.",
-            InterpolationWarning, stacklevel=5,
+            InterpolationWarning, stacklevel=stacklevel,
         )
     tail = values[q] if q < values.shape[0] else values[-1]
     top = values[:q]
@@ -207,6 +208,85 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
         eigenvalues=values[: q + 1].copy(), top_eigenvalue=float(values[0]),
         tail_eigenvalue=float(tail), preconditioned_top=float(preconditioned_top),
         beta=beta, q=q,
+    )
+
+
+class EigenProSetup:
+    """What :func:`eigenpro_setup` chooses (plain fields)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def eigenpro_setup(n_samples, n_features, n_outputs, dtype, spec, rng, subsample_rows, *,
+                   batch_size=None, step_size=None, n_components=None, subsample_size=None,
+                   memory_limit=None, n_jobs=None):
+    """The setup of an EigenPro fit: subsample, working order, preconditioner, batch and step.
+
+    The one place of these choices, for the local solver (:func:`eigenpro_fit`) and the
+    sharded one (:func:`skinterp.distributed.eigenpro_fit`): the same ``rng`` state gives both
+    the same subsample, preconditioner, batch size and step.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_outputs : int
+        The shape of the (training) ``X`` and ``Y``.
+    dtype : numpy dtype
+        The working dtype (it sizes the batches in the memory budget).
+    spec : KernelSpec
+        The kernel.
+    rng : RandomState
+        Draws the Nystrom subsample (``rng.choice``; the caller's stream goes on from there).
+    subsample_rows : callable
+        ``subsample_rows(index)`` returns the rows ``X[index]`` (an ndarray of ``dtype``):
+        a slice of an in-memory ``X``, or the rows gathered from a cluster.
+    batch_size, step_size, n_components, subsample_size, memory_limit, n_jobs :
+        As :func:`eigenpro_fit` (``None`` chooses automatically, see the module docstring).
+
+    Returns
+    -------
+    EigenProSetup
+        ``subsample_size`` (``s``), ``work_order`` (the rows of ``X`` in the solver's order,
+        the subsample first), ``batch_cap`` (the largest useful batch), ``preconditioner``
+        (:func:`nystrom_preconditioner`'s dict), ``critical_batch_size``, ``batch_size``
+        (``m``), ``step_size`` (``eta``: ``step_size`` or the automatic step) and
+        ``auto_step_size`` (the automatic step for ``m``).
+    """
+    n, d, c = int(n_samples), int(n_features), int(n_outputs)
+    dtype = np.dtype(dtype)
+    if subsample_size is None:
+        # Shrink the default subsample to the budget (three s x s float64 matrices).
+        fitting = int(np.sqrt(memory_budget_bytes(memory_limit) / 24))
+        s = max(1, min(default_subsample_size(n), fitting))
+    else:
+        s = min(int(subsample_size), n)
+    in_subsample = np.zeros(n, dtype=bool)
+    in_subsample[rng.choice(n, size=s, replace=False)] = True
+    work_order = np.concatenate([np.flatnonzero(in_subsample), np.flatnonzero(~in_subsample)])
+    # A batch holds X_b, Y_b, g, the product output and K(X_b, X_S): d + 3c + s values per row.
+    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
+    batch_cap = int(max(1, min(n, s, memory_rows)))
+    pre = nystrom_preconditioner(
+        subsample_rows(work_order[:s]), spec, n_components, memory_limit=memory_limit,
+        n_jobs=n_jobs, batch_cap=batch_cap, stacklevel=6,
+    )
+    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
+    critical = beta / lambda_top
+    if batch_size is None:
+        m = int(max(1, min(batch_cap, np.floor(critical))))
+    else:
+        m = int(min(batch_size, n))
+    auto_eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
+    if step_size is None:
+        # Linear scaling up to the critical batch size, then the optimal step of Ma, Bassily and
+        # Belkin (2018); the damping alpha keeps m* conservative (the reference's choice).
+        eta = auto_eta
+    else:
+        eta = float(step_size)
+    return EigenProSetup(
+        subsample_size=s, work_order=work_order, batch_cap=batch_cap, preconditioner=pre,
+        critical_batch_size=float(critical), batch_size=m, step_size=eta,
+        auto_step_size=auto_eta,
     )
 
 
@@ -283,38 +363,18 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     n, d = X.shape
     c = Y.shape[1]
 
-    if subsample_size is None:
-        # Shrink the default subsample to the budget (three s x s float64 matrices).
-        fitting = int(np.sqrt(memory_budget_bytes(memory_limit) / 24))
-        s = max(1, min(default_subsample_size(n), fitting))
-    else:
-        s = min(int(subsample_size), n)
-    in_subsample = np.zeros(n, dtype=bool)
-    in_subsample[rng.choice(n, size=s, replace=False)] = True
+    setup = eigenpro_setup(
+        n, d, c, dtype, spec, rng, lambda index: X[index], batch_size=batch_size,
+        step_size=step_size, n_components=n_components, subsample_size=subsample_size,
+        memory_limit=memory_limit, n_jobs=n_jobs,
+    )
+    s, pre, critical = setup.subsample_size, setup.preconditioner, setup.critical_batch_size
+    m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
+    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
     # The centres in working order, the Nystrom subsample first: K(X_b, X_S) is then the first
     # s columns of every K(X_b, X) and is copied out of its tiles as contiguous slices.
-    work_order = np.concatenate([np.flatnonzero(in_subsample), np.flatnonzero(~in_subsample)])
+    work_order = setup.work_order
     X, Y = np.ascontiguousarray(X[work_order]), np.ascontiguousarray(Y[work_order])
-    # A batch holds X_b, Y_b, g, the product output and K(X_b, X_S): d + 3c + s values per row.
-    memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
-    batch_cap = int(max(1, min(n, s, memory_rows)))
-    pre = nystrom_preconditioner(
-        X[:s], spec, n_components, memory_limit=memory_limit, n_jobs=n_jobs,
-        batch_cap=batch_cap,
-    )
-    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
-    critical = beta / lambda_top
-    if batch_size is None:
-        m = int(max(1, min(batch_cap, np.floor(critical))))
-    else:
-        m = int(min(batch_size, n))
-    auto_eta = m / beta if m <= critical else 2.0 * m / (beta + (m - 1) * lambda_top)
-    if step_size is None:
-        # Linear scaling up to the critical batch size, then the optimal step of Ma, Bassily and
-        # Belkin (2018); the damping alpha keeps m* conservative (the reference's choice).
-        eta = auto_eta
-    else:
-        eta = float(step_size)
     setup_seconds = time.perf_counter() - start_time
     if verbose:
         print(

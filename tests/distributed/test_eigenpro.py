@@ -131,3 +131,100 @@ def test_the_estimators_fit_dispatches_dask_arrays_to_the_sharded_fit(client):
         da.from_array(X, chunks=200), da.from_array(labels, chunks=200)
     )
     np.testing.assert_array_equal(remote.predict(X_TEST), local.predict(X_TEST))
+
+
+# --- The interpolation contract (#14): tol is the relative training residual, as locally.
+
+SMALL = np.random.RandomState(0).uniform(size=(300, 3))
+SMALL_Y = np.cos(4 * SMALL[:, 0]) + SMALL[:, 1] * SMALL[:, 2]
+# The default KernelInterpolator reaches tol=1e-6 in 40 EigenPro epochs on these.
+WIDE = np.random.RandomState(1).uniform(size=(300, 8))
+WIDE_Y = np.cos(4 * WIDE[:, 0]) + WIDE[:, 1] * WIDE[:, 2]
+
+
+def test_same_stopping_epoch_and_model_as_the_local_solver_at_a_tolerance(client):
+    spec = KernelSpec("laplacian", 0.2)
+    params = dict(n_epochs=60, tol=1e-3, subsample_size=120, random_state=3)
+    local = local_eigenpro_fit(SMALL, SMALL_Y[:, None], spec, n_jobs=1, **params)
+    remote = eigenpro_fit(SMALL, SMALL_Y, spec, client=client, **params)
+    assert local.converged and remote.converged
+    assert 1 < local.n_epochs < params["n_epochs"]  # stopped by tol, not by n_epochs
+    assert remote.n_epochs == local.n_epochs and remote.n_batches == local.n_batches
+    centers, coef = remote.gather()
+    np.testing.assert_array_equal(centers, local.centers)
+    np.testing.assert_allclose(coef, local.coef, rtol=1e-8, atol=1e-10)
+    # The confirming pass's K a at the centres, as the local solver returns it.
+    np.testing.assert_allclose(remote.fitted, local.fitted, rtol=1e-8, atol=1e-10)
+    remote.release()
+    assert remote.shards == []
+
+
+def test_a_mse_sized_tol_is_not_read_as_an_mse(client):
+    # Read as an MSE, tol=1e-2 would stop at the first epoch whose MSE is below it; read as
+    # the relative max residual (the local solver's meaning) the fit runs on.
+    spec = KernelSpec("laplacian", 0.5)
+    params = dict(n_epochs=60, tol=1e-2, subsample_size=120, random_state=3)
+    local = local_eigenpro_fit(SMALL, SMALL_Y[:, None], spec, n_jobs=1, **params)
+    remote = eigenpro_fit(SMALL, SMALL_Y, spec, client=client, **params)
+    first_small_mse = int(np.argmax(remote.loss_curve < 1e-2)) + 1
+    assert remote.loss_curve[first_small_mse - 1] < 1e-2
+    assert first_small_mse < remote.n_epochs == local.n_epochs < 60
+    assert remote.converged and local.converged
+
+
+def test_the_direct_call_with_the_default_estimator_interpolates_as_the_local_fit(client):
+    # KernelInterpolator() as it comes: bandwidth="auto", tol=1e-6, n_epochs=100.
+    local = KernelInterpolator(solver="eigenpro", random_state=0).fit(WIDE, WIDE_Y)
+    remote = fit_kernel_interpolator(
+        KernelInterpolator(random_state=0), da.from_array(WIDE, chunks=100), WIDE_Y, client
+    )
+    assert remote.bandwidth_ == local.bandwidth_
+    assert local.interpolates_ and remote.interpolates_
+    assert remote.train_residual_ <= 1e-6
+    assert remote.n_epochs_ == local.n_epochs_ < 100
+    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-3)
+    np.testing.assert_array_equal(remote.centers_, local.centers_)
+    np.testing.assert_allclose(remote.dual_coef_, local.dual_coef_, rtol=1e-7, atol=1e-9)
+    assert (remote.solver_, remote.n_duplicates_) == ("eigenpro", 0)
+    np.testing.assert_allclose(remote.predict(WIDE), WIDE_Y, atol=1e-5)
+
+
+def test_the_direct_call_warns_and_reports_when_n_epochs_end_above_tol(client):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    params = dict(solver="eigenpro", n_epochs=2, subsample_size=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        local = KernelInterpolator(**params).fit(SMALL, SMALL_Y)
+    estimator = KernelInterpolator(**params)
+    with pytest.warns(ConvergenceWarning, match="n_epochs=2"):
+        fit_kernel_interpolator(estimator, SMALL, SMALL_Y, client)
+    assert not estimator.interpolates_ and not local.interpolates_
+    np.testing.assert_allclose(estimator.train_residual_, local.train_residual_, rtol=1e-6)
+    assert estimator.n_epochs_ == 2
+
+
+def test_far_off_inputs_are_centred_as_locally(client):
+    far = SMALL + 1e4  # distances from raw coordinates would lose digits: the fit centres
+    params = dict(bandwidth=0.5, solver="eigenpro", n_epochs=3, subsample_size=100,
+                  random_state=0)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        local = KernelInterpolator(**params).fit(far, SMALL_Y)
+        remote = fit_kernel_interpolator(KernelInterpolator(**params), far, SMALL_Y, client)
+    np.testing.assert_allclose(remote._input_offset, local._input_offset)
+    np.testing.assert_array_equal(remote.centers_, local.centers_)
+    np.testing.assert_allclose(remote.dual_coef_, local.dual_coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-6)
+    np.testing.assert_allclose(remote.predict(far[:20]), local.predict(far[:20]), rtol=1e-8)
+
+
+def test_callback_is_refused_with_a_clear_error(client):
+    with pytest.raises(ValueError, match="callback"):
+        fit_kernel_interpolator(KernelInterpolator(callback=print), SMALL, SMALL_Y, client)

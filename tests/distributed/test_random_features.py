@@ -1,5 +1,7 @@
 """The distributed min-norm random-feature fit equals the local dual solve."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -103,6 +105,70 @@ def test_the_estimator_sums_its_gram_on_the_cluster_under_the_dask_backend(clien
     with joblib.parallel_config(backend="dask"):
         remote = MinNormRFFRegressor(n_components=900, random_state=5).fit(X, Y)
     assert calls == [1]
+    for name in ("n_directions_cut_", "rank_", "interpolates_", "solver_"):
+        assert getattr(remote, name) == getattr(local, name), name
+    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-5,
+                               atol=1e-12)
     np.testing.assert_allclose(
         remote.predict(X_TEST), local.predict(X_TEST), rtol=1e-8, atol=1e-10
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(n_components=1500, bandwidth=0.7, cutoff=1e-7),  # interpolates
+        dict(n_components=300, bandwidth=1.5),  # near the threshold: the cut-off drops some
+        dict(n_components=3000, bandwidth=3.0),  # smooth features: cut even far above it
+    ],
+)
+def test_the_reported_attributes_equal_the_local_fit(client, params):
+    params = dict(params, random_state=2)
+    with warnings.catch_warnings(record=True) as local_warnings:
+        warnings.simplefilter("always")
+        local = MinNormRFFRegressor(**params).fit(X, Y)
+    with warnings.catch_warnings(record=True) as remote_warnings:
+        warnings.simplefilter("always")
+        remote = fit_min_norm_rff(MinNormRFFRegressor(**params), X, Y, client)
+    assert (remote.n_directions_cut_, remote.rank_, remote.interpolates_) == (
+        local.n_directions_cut_,
+        local.rank_,
+        local.interpolates_,
+    )
+    assert remote.solver_ == local.solver_ == "dual"
+    assert remote.n_samples_fit_ == local.n_samples_fit_ == X.shape[0]
+    if local.interpolates_:
+        assert remote.train_residual_ <= 1e-6 and local.train_residual_ <= 1e-6
+    else:
+        assert local.n_directions_cut_ > 0
+        np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-6)
+        # max-norm relative, as skinterp._base.relative_residual measures it
+        fitted = local.predict(X)
+        assert local.train_residual_ == pytest.approx(
+            np.abs(fitted - Y).max() / np.abs(Y).max(), rel=1e-6
+        )
+    # The same warnings (the threshold warning near N = n, naming the directions cut).
+    assert [str(w.message) for w in remote_warnings] == [str(w.message) for w in local_warnings]
+
+
+def test_the_classifier_reports_as_the_local_fit(client):
+    labels = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3)
+    params = dict(n_components=2000, bandwidth=2.0, random_state=0)
+    local = MinNormRFFClassifier(**params).fit(X, labels)
+    remote = fit_min_norm_rff(MinNormRFFClassifier(**params), X, labels, client)
+    assert (remote.n_directions_cut_, remote.rank_, remote.interpolates_) == (
+        local.n_directions_cut_,
+        local.rank_,
+        local.interpolates_,
+    )
+    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-5,
+                               atol=1e-9)
+
+
+def test_primal_and_below_the_threshold_are_refused_and_leave_the_estimator_unfitted(client):
+    estimator = MinNormRFFRegressor(n_components=100, random_state=0)
+    with pytest.raises(ValueError, match="n_components >= n_samples"):
+        fit_min_norm_rff(estimator, X, Y, client)
+    assert not hasattr(estimator, "n_features_in_") and not hasattr(estimator, "bandwidth_")
+    with pytest.raises(ValueError, match="primal"):
+        fit_min_norm_rff(MinNormRFFRegressor(n_components=1000, solver="primal"), X, Y, client)

@@ -248,3 +248,10 @@ def test_loads_mnist_when_no_data_is_given(monkeypatch):
     assert result.params["data source"] == "MNIST (files)" and result.n_train == 60
     quick = double_descent(quick=True, n_components=[30], features="fourier", kernel_limit=False)
     assert calls["n_train"] == 400 and calls["n_test"] == 1000 and quick.params["quick"]
+
+
+def test_without_a_dask_client_the_gram_matrices_are_summed_locally(sweep):
+    # The distributed path (skinterp.distributed.gram_sweep) runs only with an active client
+    # or joblib's dask backend; its equality with this local sweep is tested in
+    # tests/distributed/test_double_descent.py.
+    assert sweep.params["Gram matrices"] == "local"
