@@ -57,3 +57,34 @@ def test_every_parameter_is_documented(obj):
 def test_public_methods_have_a_docstring(cls, method):
     if hasattr(cls, method):
         assert inspect.getdoc(getattr(cls, method)), f"{cls.__name__}.{method} has no docstring"
+
+
+SUBPACKAGES = ["kernels", "kernel_machine", "neighbors", "random_features", "simplicial",
+               "experiments", "exceptions"]
+
+
+@pytest.mark.parametrize("subpackage", SUBPACKAGES)
+def test_what_each_subpackage_promises_is_in_the_api_reference(subpackage):
+    """A subpackage's ``__all__`` is its public promise: each name is on the API page (the
+    distributed engine's are on its own page, doc/distributed.rst)."""
+    import importlib
+    from pathlib import Path
+
+    api = (Path(__file__).parents[1] / "doc" / "api.rst").read_text()
+    module = importlib.import_module(f"skinterp.{subpackage}")
+    for name in module.__all__:
+        in_api = f"{subpackage}.{name}" in api or (
+            f"   {name}\n" in api and getattr(skinterp, name, None) is getattr(module, name))
+        assert in_api or name in ("EXPERIMENTS", "InterpolationThresholdWarning"), (
+            f"skinterp.{subpackage}.{name} is in __all__ but not in doc/api.rst")
+
+
+def test_the_distributed_engine_documents_its_public_names():
+    from pathlib import Path
+
+    pytest.importorskip("distributed")
+    import skinterp.distributed as distributed
+
+    page = (Path(__file__).parents[1] / "doc" / "distributed.rst").read_text()
+    missing = [name for name in distributed.__all__ if name not in page]
+    assert missing == []

@@ -1,9 +1,10 @@
 """The client side shared by the distributed paths: the client, worker threads, shipped models.
 
 * :func:`configure_workers` registers a worker plugin that keeps each worker process at its own
-  thread count: joblib's ``n_jobs=-1`` (what our estimators use when ``n_jobs=None``) then means
-  the worker's threads, not the machine's cores, and BLAS runs one thread per task (dask's
-  nanny already sets ``OPENBLAS_NUM_THREADS=1`` and friends before a worker starts).
+  thread count: joblib's ``n_jobs=-1`` then means the worker's threads, not the machine's
+  cores, and BLAS runs one thread per task (dask's nanny already sets
+  ``OPENBLAS_NUM_THREADS=1`` and friends before a worker starts), so that the estimators'
+  ``n_jobs=None``, which follows BLAS's thread count (:mod:`skinterp._parallel`), is one.
 * :func:`ship_model` sends a fitted estimator to every worker once and returns a
   :class:`ShippedModel`, a handle that pickles as the key of that copy: a task graph of a
   million chunks carries a few bytes per chunk, not the model.

@@ -31,6 +31,7 @@ from scipy import linalg
 from scipy.linalg import lapack
 
 from .._base import check_memory
+from .._linalg import top_eigenpairs
 from ..kernels import kernel_matrix, kernel_product
 from ._polynomial_tail import orthonormal_tail
 
@@ -307,9 +308,10 @@ def _refine(coef, factor, X, Y, spec, ridge, Q1, n_jobs, verbose):
 
 
 def _pseudo_inverse_solve(M, rhs, spec, dtype):
-    """Minimum-norm least squares through ``eigh`` (one LAPACK call holding the GIL)."""
+    """Minimum-norm least squares through the eigendecomposition (``M`` is overwritten; LAPACK's
+    ?syevr with the GIL released, so that Ctrl-C is not held up: skinterp._linalg)."""
     n = M.shape[0]
-    eigenvalues, eigenvectors = linalg.eigh(M, overwrite_a=True, check_finite=False)
+    eigenvalues, eigenvectors = top_eigenpairs(M, n) if n else (np.zeros(0), np.zeros((0, 0)))
     cutoff = n * np.finfo(dtype).eps * max(np.abs(eigenvalues).max(), 0.0)
     if not spec.is_builtin and eigenvalues.min() < -max(cutoff, 1e-8 * abs(eigenvalues).max()):
         raise ValueError(

@@ -5,8 +5,8 @@ loss ``L(a) = (1/2n) ||K a - Y||^2`` seen in the RKHS, whose Hessian is the cova
 with the eigenvalues ``lambda_1 >= lambda_2 >= ...`` of ``K / n``.
 
 Setup (Nystrom): a random subsample ``S`` of size ``s``; the top eigenpairs ``(lambda_i, e_i)``
-of ``K_SS / s`` (``scipy.linalg.eigh(subset_by_index=...)``, unit eigenvectors ``E``); the
-preconditioner weights ``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for
+of ``K_SS / s`` (LAPACK's ``?syevr``, :func:`skinterp._linalg.top_eigenpairs`, unit
+eigenvectors ``E``); the preconditioner weights ``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for
 ``i <= q`` with ``lambda_tail = lambda_{q+1}`` and the damping ``alpha = 0.95`` of the reference
 code (it absorbs the Nystrom error of the small eigenvalues).
 
@@ -36,12 +36,12 @@ import time
 import warnings
 
 import numpy as np
-from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .._base import InterpolationWarning, check_memory, memory_budget_bytes, relative_residual
 from ..kernels import kernel_matrix, kernel_product, squared_norms
+from .._linalg import top_eigenpairs
 from .._parallel import small_dense_blas
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
@@ -161,13 +161,11 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     K_sub = K_sub.astype(np.float32)
     # One BLAS thread (skinterp._parallel's rule 2): the tridiagonal reduction gains little
     # from threads and measured 3-6x slower with two OpenBLAS threads on shared cores.
-    # Ctrl-C waits for this call: scipy's LAPACK wrapper holds the GIL, so neither a signal
-    # handler nor a waiting thread runs until it returns (measured: 1-1.5 s at s = 2000, the
-    # default below 100k points, 9-12 s at s = 4000 on two shared cores).
+    # LAPACK's ?syevr as scipy's eigh(subset_by_index=...) calls it, with the GIL released
+    # (skinterp._linalg): Ctrl-C no longer waits for it (1-1.5 s at s = 2000, the default
+    # below 100k points, 6-12 s at s = 4000 on two shared cores).
     with small_dense_blas(s):
-        values, vectors = linalg.eigh(
-            K_sub, subset_by_index=(s - n_eig, s - 1), overwrite_a=True, check_finite=False
-        )
+        values, vectors = top_eigenpairs(K_sub, n_eig)
     del K_sub
     values = values[::-1].astype(np.float64)
     vectors = vectors[:, ::-1].astype(np.float64)

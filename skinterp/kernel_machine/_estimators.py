@@ -5,7 +5,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -21,7 +21,7 @@ from .._base import (
 )
 from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
-from ..kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
+from ..kernels._bandwidth import auto_bandwidth
 from ._cg import cg_fit
 from ._cost import cg_cost, check_cost, direct_cost, eigenpro_cost, local_cost
 from ._direct import saddle_point_fit
@@ -752,32 +752,9 @@ class _KernelMachine:
                 "kernel without polynomial tail (degree=-1 or None), ridge=0, neighbors=None "
                 "and solver 'auto' or 'eigenpro'. Compute X (numpy) for the other settings."
             )
-        resolved = clone(self)
-        bandwidth = None
-        if not callable(self.kernel) and isinstance(self.bandwidth, str):
-            # auto_bandwidth reads only a fixed subsample: compute just those rows.
-            bandwidth = float(auto_bandwidth(np.asarray(X[auto_bandwidth_rows(X.shape[0])])))
-            resolved.set_params(bandwidth=bandwidth)
-        elif not callable(self.kernel):
-            bandwidth = float(self.bandwidth)
-        fit_kernel_interpolator(resolved, X, y)
-        parameters = resolved.get_params(deep=False)
-        for name, value in vars(resolved).items():
-            if name not in parameters:
-                setattr(self, name, value)
-        self.bandwidth_ = bandwidth
-        self.n_duplicates_ = 0
-        self._work_centers = self.centers_
-        self._input_offset = None
-        dtype = self.centers_.dtype
-        report_interpolation(self, self.train_residual_, dtype)
-        tol = max(float(self.tol), TOL_FLOOR[dtype])
-        if self.train_residual_ > tol:
-            warnings.warn(
-                self._convergence_message(self.train_residual_, tol, self.centers_.shape[0],
-                                          dtype),
-                ConvergenceWarning, stacklevel=3,
-            )
+        # The sharded fit resolves the bandwidth, centres the inputs, sets every fitted
+        # attribute (at the end) and warns as the local fit does.
+        fit_kernel_interpolator(self, X, y)
         return self
 
 

@@ -8,7 +8,7 @@ positive definite ``"linear"``, ``"thin_plate_spline"``, ``"cubic"``, ``"quintic
 ``kernel(X, Z) -> K`` is the slow path. See :mod:`skinterp.kernels._functions` for the formulas.
 """
 
-from ._functions import (
+from ._functions import (  # noqa: F401  (the internal names: for the package's own modules)
     KERNEL_NAMES,
     MATERN_NUS,
     check_bandwidth,
@@ -16,17 +16,8 @@ from ._functions import (
     min_degree,
     radial_profile,
 )
-from ._tiles import KernelSpec, kernel_matrix, kernel_product, squared_norms
+from ._tiles import KernelSpec, kernel_matrix, kernel_product, squared_norms  # noqa: F401
 
-__all__ = [
-    "KERNEL_NAMES",
-    "MATERN_NUS",
-    "KernelSpec",
-    "check_bandwidth",
-    "kernel_code",
-    "kernel_matrix",
-    "kernel_product",
-    "min_degree",
-    "radial_profile",
-    "squared_norms",
-]
+# Public (documented in doc/api.rst): the kernel names, the resolved kernel and its tiles. The
+# other names imported above are the package's internals, importable but not promised.
+__all__ = ["KernelSpec", "kernel_matrix", "kernel_product", "min_degree"]

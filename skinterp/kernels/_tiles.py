@@ -86,37 +86,27 @@ class KernelSpec:
         polynomial tail is needed and EigenPro applies."""
         return self.min_degree < 0
 
-    def block(self, X, Z, x_sq=None, z_sq=None, out=None, ZT=None):
-        """The kernel block ``K(X, Z)`` in the dtype of ``X`` (one tile; no tiling here).
+    def callable_block(self, X, Z, out=None):
+        """``K(X, Z)`` of a user callable, in the dtype of ``X``, checked (shape, finiteness).
 
-        ``ZT`` (``Z`` transposed, C order) selects the explicit-distance path for few features.
+        The built-in kernels never come here: their tiles are computed by
+        :class:`_TileComputer` (explicit distances or BLAS cross products, then numba).
         """
-        if not self.is_builtin:
-            values = np.asarray(self.function(X, Z), dtype=X.dtype)
-            if values.shape != (X.shape[0], Z.shape[0]):
-                raise ValueError(
-                    f"The kernel callable returned shape {values.shape}, expected "
-                    f"{(X.shape[0], Z.shape[0])}."
-                )
-            if not np.all(np.isfinite(values)):
-                bad = int(np.count_nonzero(~np.isfinite(values)))
-                raise ValueError(
-                    f"The kernel callable returned {bad} non-finite values (NaN or inf) in a "
-                    f"{values.shape[0]} x {values.shape[1]} block; a kernel must be finite."
-                )
-            if out is None:
-                return values
-            out[...] = values
-            return out
+        values = np.asarray(self.function(X, Z), dtype=X.dtype)
+        if values.shape != (X.shape[0], Z.shape[0]):
+            raise ValueError(
+                f"The kernel callable returned shape {values.shape}, expected "
+                f"{(X.shape[0], Z.shape[0])}."
+            )
+        if not np.all(np.isfinite(values)):
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            raise ValueError(
+                f"The kernel callable returned {bad} non-finite values (NaN or inf) in a "
+                f"{values.shape[0]} x {values.shape[1]} block; a kernel must be finite."
+            )
         if out is None:
-            out = np.empty((X.shape[0], Z.shape[0]), dtype=X.dtype)
-        if ZT is not None:
-            direct_kernel_tile(X, ZT, self.code, 1.0 / self.bandwidth**2, out)
-            return out
-        x_sq = squared_norms(X) if x_sq is None else x_sq
-        z_sq = squared_norms(Z) if z_sq is None else z_sq
-        out = np.matmul(X, Z.T, out=out)
-        cross_to_kernel(out, x_sq, z_sq, self.code, 1.0 / self.bandwidth**2)
+            return values
+        out[...] = values
         return out
 
     def diagonal(self, X):
@@ -151,7 +141,7 @@ class _TileComputer:
     def tile(self, r0, r1, c0, c1, out):
         spec, X = self.spec, self.X
         if not spec.is_builtin:
-            return spec.block(X[r0:r1], self.Z[c0:c1], out=out)
+            return spec.callable_block(X[r0:r1], self.Z[c0:c1], out=out)
         if self.direct:
             direct_kernel_tile(X[r0:r1], self.ZT_tiles[c0], spec.code, self.inv_h2, out)
             return out
