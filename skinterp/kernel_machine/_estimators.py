@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight
 
 from .._base import (
     RESIDUAL_RTOL,
@@ -403,6 +404,21 @@ class _KernelMachine:
             raise ValueError("ridge must be finite and non-negative.")
         return ridge
 
+    def _fit_weighted(self, fit, X, y, sample_weight):
+        """``fit(X, y)`` with ``sample_weight`` handed to :meth:`_fit_targets` (and nothing of it
+        left on the estimator afterwards, whatever happens)."""
+        if _is_dask_array(X):
+            # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
+            if sample_weight is not None:
+                raise ValueError("sample_weight is not supported with a dask X (the sharded "
+                                 "EigenPro fit); compute X or leave sample_weight out.")
+            return self._fit_dask(X, y)
+        self._sample_weight = sample_weight
+        try:
+            return fit(X, y)
+        finally:
+            self.__dict__.pop("_sample_weight", None)
+
     def _fit_targets(self, X, Y):
         """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
 
@@ -412,6 +428,15 @@ class _KernelMachine:
         if self.dtype is not None:
             X = np.ascontiguousarray(X, dtype=self.dtype)
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
+        weights = self.__dict__.get("_sample_weight")
+        if weights is not None:
+            weights = _check_sample_weight(weights, X, dtype=np.float64, ensure_non_negative=True)
+            if not np.any(weights > 0):
+                raise ValueError("sample_weight must have at least one positive entry.")
+            ridge_all = self._resolve_ridge(X.shape[0])
+            positive = weights > 0
+            X, Y = np.ascontiguousarray(X[positive]), np.ascontiguousarray(Y[positive])
+            weights, ridge_all = weights[positive], ridge_all[positive]
         dtype = X.dtype
         bandwidth = self._resolve_bandwidth(X)
         spec = self._spec(bandwidth)
@@ -419,12 +444,16 @@ class _KernelMachine:
         tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
 
         degree = self._resolve_degree(spec)
-        ridge = self._resolve_ridge(X.shape[0])
+        if weights is None:
+            ridge = self._resolve_ridge(X.shape[0])
+        else:
+            # Weighted kernel ridge regression: (K + diag(ridge_i / w_i)) a = y.
+            ridge = ridge_all / weights
         regularised = bool(np.any(ridge > 0))
 
         # Exact duplicates: one centre each, targets averaged (K would be singular). With a
         # ridge the system is regular and every row is kept (kernel ridge regression's answer).
-        merged = merge_duplicate_points(X, Y)
+        merged = merge_duplicate_points(X, Y, sample_weight=weights)
         n_duplicates = 0 if regularised else X.shape[0] - merged.points.shape[0]
         if n_duplicates:
             X_fit = merged.points
@@ -858,13 +887,28 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
     False
     """
 
-    def fit(self, X, y):
-        # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
-        if _is_dask_array(X):
-            return self._fit_dask(X, y)
-        return super().fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the interpolant (or, with ``ridge > 0``, the kernel ridge regression).
 
-    fit.__doc__ = InterpolatingRegressorMixin.fit.__doc__
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (a ``dask.array`` runs the sharded EigenPro fit).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``w_i``. With ``ridge > 0`` the fit minimises
+            ``sum_i w_i ||f(x_i) - y_i||^2 + ridge ||f||^2`` (``KernelRidge``'s weighted
+            problem: the per-sample ridge ``ridge_i / w_i``); at ``ridge=0`` the interpolant
+            of distinct points does not depend on them, and exact duplicates interpolate the
+            weighted mean of their targets. Rows of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit_weighted(super().fit, X, y, sample_weight)
 
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
@@ -923,13 +967,25 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
     True
     """
 
-    def fit(self, X, y):
-        # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
-        if _is_dask_array(X):
-            return self._fit_dask(X, y)
-        return super().fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the interpolating classifier (one-hot targets, square loss).
 
-    fit.__doc__ = SquareLossClassifierMixin.fit.__doc__
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (a ``dask.array`` runs the sharded EigenPro fit).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, as in :meth:`KernelInterpolator.fit` (they matter with
+            ``ridge > 0`` and for exact duplicates). Rows of weight 0 are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit_weighted(super().fit, X, y, sample_weight)
 
     def _fit_targets(self, X, Y):
         coef = super()._fit_targets(X, Y)
