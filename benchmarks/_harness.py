@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-
 @dataclass
 class Timing:
     name: str

@@ -24,9 +24,9 @@ digits, and the test accuracy on MNIST (5000 / 5000 images scaled to [0, 1]) whe
 """
 
 import argparse
-from functools import partial
 import os
 import time
+from functools import partial
 
 import numpy as np
 from _harness import machine_summary, measure_peak_memory, print_table

@@ -32,8 +32,11 @@ import numpy as np
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _harness import machine_summary, print_table, time_call  # noqa: E402
 
-from skinterp.simplicial import SimplicialClassifier, SimplicialInterpolator  # noqa: E402
-from skinterp.simplicial import _core  # noqa: E402
+from skinterp.simplicial import (  # noqa: E402
+    SimplicialClassifier,
+    SimplicialInterpolator,
+    _core,
+)
 from skinterp.simplicial._lifted import delaunay_lp_reference  # noqa: E402
 
 

@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skinterp import SimplicialClassifier, SingularKernelNNClassifier
-from skinterp.experiments.adversarial_raisins import adversarial_raisins
 from skinterp.experiments import show_figures
+from skinterp.experiments.adversarial_raisins import adversarial_raisins
 
 rng = np.random.default_rng(0)
 n = 1000

@@ -29,10 +29,9 @@ dimension, while 1-NN, which also interpolates, does not.
 # points as :math:`d` grows, and the simplices near the class boundary get larger; we therefore
 # report the excess risk over all test points and over the *interior* ones (inside the hull, at
 # least 0.15 from the boundary), where the argument above applies.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.blessing_of_dimensionality import blessing_of_dimensionality
 from skinterp.experiments import show_figures
+from skinterp.experiments.blessing_of_dimensionality import blessing_of_dimensionality
 
 result = blessing_of_dimensionality(quick=True, random_state=0)
 print(result.table())

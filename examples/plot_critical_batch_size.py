@@ -29,10 +29,9 @@ least squares, mini-batch SGD gains linearly from the batch size up to a critica
 # :math:`m^*` the extra samples are wasted work.
 #
 # Without MNIST (``$SKINTERP_DATA``) this runs on scikit-learn's digits.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.critical_batch_size import critical_batch_size
 from skinterp.experiments import show_figures
+from skinterp.experiments.critical_batch_size import critical_batch_size
 
 result = critical_batch_size(quick=True, random_state=0)
 print(result.table())

@@ -38,10 +38,9 @@ sample is not available) and :math:`\\sigma = 5` as in the paper; the paper's nu
 # -----------------------------------------------------------
 # The features of the largest model are drawn once; each grid point grows the Gram matrices of
 # the previous one by the new blocks of features.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.double_descent import double_descent
 from skinterp.experiments import show_figures
+from skinterp.experiments.double_descent import double_descent
 
 result = double_descent(quick=True, random_state=0)
 print(result.curve_table("fourier"))

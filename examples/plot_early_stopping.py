@@ -30,10 +30,9 @@ exact interpolant.
 # The best epoch is chosen on the test set itself, an optimistic bound on what any stopping
 # rule could gain. The quick preset: 2000 training and 2000 test images (the digits when the
 # MNIST sample files are not found), 10 epochs, :math:`q \in \{0, 0.2\}`.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.early_stopping import early_stopping
 from skinterp.experiments import show_figures
+from skinterp.experiments.early_stopping import early_stopping
 
 result = early_stopping(quick=True, random_state=0)
 print(result.table())

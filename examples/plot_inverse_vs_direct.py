@@ -30,10 +30,9 @@ that interpolate, wiNN and 1-NN, stand beside them.
 # are not found), five bandwidths shared by both kernel methods, wiNN with
 # :math:`k \in \{5, 10, 20\}`. Every method's best grid point is read off the test set, the
 # same favour for all.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.inverse_vs_direct import inverse_vs_direct
 from skinterp.experiments import show_figures
+from skinterp.experiments.inverse_vs_direct import inverse_vs_direct
 
 result = inverse_vs_direct(quick=True, random_state=0)
 print(result.table())

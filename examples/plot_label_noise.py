@@ -39,10 +39,9 @@ and on equally corrupted test labels their error stays close to the Bayes error.
 #
 # This runs the quick preset: 800 training and 800 test MNIST images (the digits when the
 # sample files are not found), :math:`q \in \{0, 0.2, 0.4, 0.8\}`.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.label_noise import label_noise
 from skinterp.experiments import show_figures
+from skinterp.experiments.label_noise import label_noise
 
 result = label_noise(quick=True, random_state=0)
 print(result.table())

@@ -32,10 +32,9 @@ penalty for contrast. The excess test risk is
 # %%
 # Sweep d / n for both spectra
 # ----------------------------
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.min_norm_linear import min_norm_linear
 from skinterp.experiments import show_figures
+from skinterp.experiments.min_norm_linear import min_norm_linear
 
 result = min_norm_linear(quick=True, random_state=0)
 print(result.table(["d", "d/n", "method", "spiked excess risk", "isotropic excess risk"]))

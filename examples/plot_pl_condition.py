@@ -24,10 +24,9 @@ over-parameterised models and stalls on under-parameterised ones.
 # the number of parameters :math:`M`: when :math:`M < n` it is singular, the model cannot
 # interpolate and the loss stalls; when :math:`M \gg n` its smallest eigenvalue stays away from
 # zero all along the path.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.pl_condition import pl_condition
 from skinterp.experiments import show_figures
+from skinterp.experiments.pl_condition import pl_condition
 
 result = pl_condition(quick=True, random_state=0)
 print(result.table())

@@ -28,10 +28,9 @@ the norm against :math:`N` with the first interpolating :math:`N` of this draw.
 # Fit the same random ReLU family with 3, 30 and 3000 features, and sweep N
 # -------------------------------------------------------------------------
 # One ``random_state`` gives nested features: the 30 units are the first 30 of the 3000.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.random_relu_1d import random_relu_1d
 from skinterp.experiments import show_figures
+from skinterp.experiments.random_relu_1d import random_relu_1d
 
 result = random_relu_1d(quick=True, random_state=0)
 print(result.table())

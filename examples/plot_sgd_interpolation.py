@@ -24,10 +24,9 @@ descent converges exponentially on an interpolating model and stalls on one that
 # SGD at a noise floor above the least-squares minimum. The step is the critical one of Ma et
 # al., :math:`\eta^*(m) = m / (\beta + (m - 1) \lambda_1)` with :math:`\beta = \max_i
 # \|\phi(x_i)\|^2` and :math:`\lambda_1` the top eigenvalue of the feature covariance.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.sgd_interpolation import sgd_interpolation
 from skinterp.experiments import show_figures
+from skinterp.experiments.sgd_interpolation import sgd_interpolation
 
 result = sgd_interpolation(quick=True, random_state=0)
 print(result.table())

@@ -29,10 +29,9 @@ share of the simplex falls like :math:`2^{-d}`.
 # Plain Monte Carlo cannot see a region of volume :math:`10^{-6}`; an importance-sampled
 # estimate (points drawn closer to :math:`x_0`, weighted by the density ratio) can, and both
 # state their standard error.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.simplex_localisation import simplex_localisation
 from skinterp.experiments import show_figures
+from skinterp.experiments.simplex_localisation import simplex_localisation
 
 result = simplex_localisation(quick=True, random_state=0)
 print(result.table())

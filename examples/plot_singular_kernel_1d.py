@@ -29,10 +29,9 @@ through *every* noisy point, yet away from the data points it stays close to the
 # tolerance :math:`t` of the line only where the copied noise is small: on a fraction of about
 # :math:`P(|\varepsilon| < t) = 2\Phi(t / \sigma) - 1` of the interval (:math:`\approx 0.50`
 # for :math:`t = 0.1`, :math:`\sigma = 0.15`).
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.singular_kernel_1d import singular_kernel_1d
 from skinterp.experiments import show_figures
+from skinterp.experiments.singular_kernel_1d import singular_kernel_1d
 
 result = singular_kernel_1d(quick=True, random_state=0)
 print(result.table())

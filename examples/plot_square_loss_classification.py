@@ -29,10 +29,9 @@ Without the MNIST sample (``$SKINTERP_DATA``) this falls back to scikit-learn's 
 # %%
 # Train each model with both losses
 # ---------------------------------
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.square_loss_classification import square_loss_classification
 from skinterp.experiments import show_figures
+from skinterp.experiments.square_loss_classification import square_loss_classification
 
 result = square_loss_classification(quick=True, random_state=0)
 print(result.table())

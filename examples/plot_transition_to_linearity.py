@@ -29,10 +29,9 @@ layer is non-linear.
 #
 # We train networks of widths 10 to 3000 to a 1000-fold lower training loss and measure
 # :math:`\|K_T - K_0\|_F / \|K_0\|_F` and :math:`\|H\|` at the initialisation.
-import matplotlib.pyplot as plt
 
-from skinterp.experiments.transition_to_linearity import transition_to_linearity
 from skinterp.experiments import show_figures
+from skinterp.experiments.transition_to_linearity import transition_to_linearity
 
 result = transition_to_linearity(quick=True, random_state=0)
 print(result.table())

@@ -23,15 +23,13 @@ import sys
 import warnings
 from contextlib import contextmanager
 
+import joblib
 import numpy as np
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.base import _fit_context
+import sklearn
 from sklearn import get_config
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-
-import joblib
-import sklearn
 
 from skinterp.exceptions import InterpolationWarning  # noqa: F401  (re-exported)
 

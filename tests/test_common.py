@@ -62,9 +62,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 def test_estimator_works_under_threaded_grid_search(estimator):
     """numba kernels entered from two joblib threads at once must neither abort nor deadlock."""
     from joblib import parallel_backend
-    from sklearn.datasets import make_classification, make_regression
-
     from sklearn.base import is_classifier
+    from sklearn.datasets import make_classification, make_regression
 
     if is_classifier(estimator):
         X, y = make_classification(n_samples=60, n_features=4, random_state=0)

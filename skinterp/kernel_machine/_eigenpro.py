@@ -40,9 +40,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from .._base import InterpolationWarning, check_memory, memory_budget_bytes, relative_residual
-from ..kernels import kernel_matrix, kernel_product, squared_norms
 from .._linalg import top_eigenpairs
 from .._parallel import small_dense_blas
+from ..kernels import kernel_matrix, kernel_product, squared_norms
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
 MAX_EIGENPAIRS = 1000  # eigenpairs computed when q is chosen automatically

@@ -18,9 +18,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._numba import NUMBA_CACHE
+from .._parallel import run_in_chunks
 from ..kernels._functions import _distances_to_kernel
 
-from .._parallel import run_in_chunks
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _scaled_monomials(point, powers, shift, scale, out):

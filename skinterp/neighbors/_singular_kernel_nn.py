@@ -15,14 +15,14 @@ from skinterp._base import (
     check_class_labels,
     check_finite_targets,
     output_dtype,
-    restored_on_error,
     relative_residual,
     report_interpolation,
+    restored_on_error,
     rows_per_chunk,
     validate_features,
 )
 from skinterp._duplicates import merge_duplicate_points
-from skinterp._parallel import run_in_chunks
+from skinterp._parallel import n_threads, run_in_chunks
 from skinterp._progress import progress
 from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension_of_normalised
 from skinterp.neighbors._normalise import normalisation, normalise
@@ -35,7 +35,6 @@ from skinterp.neighbors._search import (
     query_rows_for_work,
 )
 from skinterp.neighbors._weights import LOG, POWER, mass_weighted_average
-from skinterp._parallel import n_threads
 
 # Queries farther than this from the training data, in units of its extent, would overflow the
 # squared distances (about 2**1023): refused with a clear error rather than answered with NaN.

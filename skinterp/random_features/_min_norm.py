@@ -52,16 +52,16 @@ from skinterp._base import (
     check_memory,
     memory_budget_bytes,
     output_dtype,
-    restored_on_error,
     relative_residual,
     report_interpolation,
+    restored_on_error,
     validate_features,
     warn_user,
 )
 from skinterp._linalg import cholesky, eigenpairs
 from skinterp._parallel import interruptible, small_dense_blas
-from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
 from skinterp._progress import progress
+from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
 from skinterp.random_features._features import (
     BANDWIDTH_RULES,
     FEATURE_KINDS,

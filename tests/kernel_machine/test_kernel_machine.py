@@ -12,13 +12,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skinterp import KernelInterpolationClassifier, KernelInterpolator
 from skinterp._base import InterpolationWarning
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-
 from skinterp.kernel_machine import eigenpro_fit
 from skinterp.kernel_machine._direct import blocked_cholesky
 from skinterp.kernel_machine._estimators import direct_solver_fits

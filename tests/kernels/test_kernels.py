@@ -10,8 +10,8 @@ from sklearn.gaussian_process.kernels import Matern, RationalQuadratic
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 
 from skinterp.kernels import KernelSpec, kernel_matrix, kernel_product
-from skinterp.kernels._exp import exp_nonpositive
 from skinterp.kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
+from skinterp.kernels._exp import exp_nonpositive
 from skinterp.kernels._tiles import DIRECT_MAX_FEATURES
 
 
