@@ -28,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -64,13 +65,18 @@ def bench_tps(args, rows):
         for n in args.sizes:
             X, y = field(n, d)
             Q = np.random.RandomState(1).uniform(size=(args.queries, d))
-            ours = lambda: KernelInterpolator(kernel="thin_plate_spline", n_jobs=-1,
-                                              memory_limit=8192).fit(X, y).predict(Q)
+
+            def ours(X=X, y=y, Q=Q):
+                model = KernelInterpolator(
+                    kernel="thin_plate_spline", n_jobs=-1, memory_limit=8192
+                )
+                return model.fit(X, y).predict(Q)
+
             ours() if n <= 1000 else None  # compile / load the numba cache outside the timing
             a, t_ours, m_ours = timed(ours)
             row = dict(case=f"tps deg 1, {d}-D, n={n:,}", ours_s=t_ours, ours_MiB=m_ours)
             if n <= args.scipy_max:
-                b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y)(Q))
+                b, t_peer, m_peer = timed(lambda X=X, y=y, Q=Q: RBFInterpolator(X, y)(Q))
                 row.update(peer_s=t_peer, peer_MiB=m_peer, ratio=t_peer / t_ours,
                            max_diff=float(np.abs(a - b).max() / np.abs(b).max()))
             rows.append(row)
@@ -100,7 +106,7 @@ def bench_neighbors(args, rows):
     warm = KernelInterpolator(kernel="thin_plate_spline", neighbors=k).fit(X[:500], y[:500])
     warm.predict(Q[:10])
     for n_jobs in (1, -1):
-        a, t_ours, m_ours = timed(lambda: KernelInterpolator(
+        a, t_ours, m_ours = timed(lambda n_jobs=n_jobs: KernelInterpolator(
             kernel="thin_plate_spline", neighbors=k, n_jobs=n_jobs).fit(X, y).predict(Q))
         rows.append(dict(case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}", ours_s=t_ours,
                          ours_MiB=m_ours))
@@ -128,8 +134,12 @@ def bench_ridge(args, rows):
 
     b, t_peer, m_peer = timed(peer)
     for solver in args.ridge_solvers:
-        ours = lambda: KernelInterpolator(bandwidth=2.0, ridge=1e-3, memory_limit=4096,
-                                          solver=solver, n_jobs=-1).fit(X, y).predict(X_test)
+
+        def ours(solver=solver):
+            model = KernelInterpolator(bandwidth=2.0, ridge=1e-3, memory_limit=4096,
+                                       solver=solver, n_jobs=-1)
+            return model.fit(X, y).predict(X_test)
+
         a, t_ours, m_ours = timed(ours)
         rows.append(dict(case=f"ridge=1e-3, California 12k, laplacian, {solver}",
                          ours_s=t_ours, ours_MiB=m_ours, peer_s=t_peer, peer_MiB=m_peer,
@@ -154,9 +164,9 @@ def bench_cg(args, rows):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, t_cg, m_cg = timed(lambda: cg.fit(X, Y))
+            _, t_cg, m_cg = timed(partial(cg.fit, X, Y))
         direct = KernelInterpolator(solver="direct", **params)
-        _, t_direct, m_direct = timed(lambda: direct.fit(X, Y))
+        _, t_direct, m_direct = timed(partial(direct.fit, X, Y))
         probe = X[::7][:500]
         diff = np.abs(cg.predict(probe) - direct.predict(probe)).max() / np.abs(Y).max()
         rows.append(dict(case=f"cg vs direct, {name}", iterations=cg.n_iter_,

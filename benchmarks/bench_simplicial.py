@@ -26,6 +26,7 @@ Usage: ``python benchmarks/bench_simplicial.py [lowd|highd|mnist|compile ...] [-
 
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -59,10 +60,10 @@ def bench_low_dimension(quick=False):
             peer = LinearNDInterpolator(X, y)
             peer(Q[:10])  # computes its transforms
         fit_peer = time.perf_counter() - start
-        t_ours = time_call("ours", lambda: ours.predict(Q), repeat=2)
+        t_ours = time_call("ours", partial(ours.predict, Q), repeat=2)
         ours.set_params(n_jobs=2)  # n_jobs only affects predict
-        t_ours2 = time_call("ours2", lambda: ours.predict(Q), repeat=2, memory=False)
-        t_peer = time_call("peer", lambda: peer(Q), repeat=2)
+        t_ours2 = time_call("ours2", partial(ours.predict, Q), repeat=2, memory=False)
+        t_peer = time_call("peer", partial(peer, Q), repeat=2)
         a, b = t_ours.result, t_peer.result
         same_nan = bool(np.array_equal(np.isnan(a), np.isnan(b)))
         diff = float(np.nanmax(np.abs(a - b)))
@@ -92,7 +93,7 @@ def _lifted_rows(label, X, y, queries, n_reference):
     model = SimplicialInterpolator(method="lifted", outside="project").fit(X, y)
     model.predict(queries[0][1][:2])  # compile / load the cache
     for kind, Q in queries:
-        timing = time_call(kind, lambda: model.predict(Q, return_outside=True), repeat=2)
+        timing = time_call(kind, partial(model.predict, Q, return_outside=True), repeat=2)
         values, outside = timing.result
         # The point where the program is solved: q inside, its projection outside.
         vertices, weights, _ = _core.locate(model._model(), Q, "project")
