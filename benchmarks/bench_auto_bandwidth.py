@@ -3,7 +3,8 @@
 For each data set (California housing standardised, scikit-learn's 8x8 digits / 16, the MNIST
 5k sample / 255) and each model (``KernelInterpolator``/``KernelInterpolationClassifier`` with
 the Laplacian and the Gaussian kernel; ``MinNormRFFRegressor``/``Classifier`` with explicit
-float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for California, accuracy otherwise) of:
+float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for California,
+accuracy otherwise) of:
 
 * the best bandwidth of a log grid (``median distance x 2^k``), chosen *on the test set* (an
   optimistic bound: no rule can beat it);
@@ -13,8 +14,9 @@ float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for Ca
   :func:`skinterp.kernels._bandwidth.auto_bandwidth` adopted from this comparison), twice
   that, and scikit-learn's ``"scale"``, ``sqrt(n_features * X.var())``.
 
-``auto loss`` is the grid's best score minus the auto rule's (accuracy points, or R^2). The real data come from
-``$SKINTERP_DATA`` (:mod:`skinterp.datasets`); without it the script says so and stops. Usage::
+``auto loss`` is the grid's best score minus the auto rule's (accuracy points, or R^2). The
+real data come from ``$SKINTERP_DATA`` (:mod:`skinterp.datasets`); without it the script says
+so and stops. Usage::
 
     SKINTERP_DATA=/path/to/data python benchmarks/bench_auto_bandwidth.py           # ~3 min
     SKINTERP_DATA=/path/to/data python benchmarks/bench_auto_bandwidth.py --quick   # ~1 min

@@ -1,11 +1,12 @@
 """Every estimator at its default settings against scikit-learn's defaults, same run.
 
 What a new user gets without tuning (issue 14): on California housing (the 15,000-row sample,
-standardised inside a ``Pipeline``, 12,000 train / 3,000 test), scikit-learn's digits (standardised
-pixels are *not* used: the raw 0-16 pixels, 1,200 train / 597 test) and the MNIST 5k sample (pixels /
-255, 5,000 train / 5,000 test), each of our estimators with ``Estimator()`` and the peers
-``KernelRidge()``, ``SVR()``/``SVC()`` and ``KNeighbors*()`` with theirs. Prints R^2 (regression) or
-accuracy, fit and predict seconds, and whether our fit interpolates (``interpolates_``).
+standardised inside a ``Pipeline``, 12,000 train / 3,000 test), scikit-learn's digits
+(standardised pixels are *not* used: the raw 0-16 pixels, 1,200 train / 597 test) and the MNIST
+5k sample (pixels / 255, 5,000 train / 5,000 test), each of our estimators with ``Estimator()``
+and the peers ``KernelRidge()``, ``SVR()``/``SVC()`` and ``KNeighbors*()`` with theirs. Prints
+R^2 (regression) or accuracy, fit and predict seconds, and whether our fit interpolates
+(``interpolates_``).
 
 The simplicial estimators answer one linear program per query in high dimension (digits: 64, MNIST:
 784): they predict a random subset of ``--simplicial-queries`` test points (the score is on that
@@ -13,8 +14,8 @@ subset, and says so).
 
 Usage::
 
-    SKINTERP_DATA=/path/to/data python benchmarks/bench_defaults.py             # all three sets
-    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100   # no data folder
+    SKINTERP_DATA=/path/to/data python benchmarks/bench_defaults.py  # all three sets
+    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100  # no data folder
 """
 
 import argparse

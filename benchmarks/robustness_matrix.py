@@ -43,7 +43,8 @@ iterative = 'eigenpro' in NAME
 # EigenPro's stated tolerance after its default 10 epochs (an iterative solver).
 ATOL = 5e-2 if iterative else 1e-6
 def targets(X):
-    X = X / ((np.abs(X).max() if X.size else 1.0) or 1.0)  # labels and values depend on the geometry only
+    # labels and values depend on the geometry only
+    X = X / ((np.abs(X).max() if X.size else 1.0) or 1.0)
     if classifier:
         return np.array(['a', 'b'])[(np.sin(7 * X).sum(1) > 0).astype(int)]
     return np.sin(3 * X).sum(1)
@@ -63,7 +64,8 @@ CASES = {
     "one_feature_string": ("X = np.array([['a'], ['b'], ['c']] * 5); y = targets(np.zeros((15, 1))); Q = X",
                            "check = lambda m, p: False"),
     "offset_1e6_d20": ("X = rng.rand(80, 20) + 1e6; y = targets(X - 1e6); Q = X",
-                       "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=max(ATOL, 1e-5))"),
+                       "check = lambda m, p: np.all(p == y) if classifier "
+                       "else np.allclose(p, y, atol=max(ATOL, 1e-5))"),
     "scale_1e-300": ("X = rng.rand(60, 2) * 1e-300; y = targets(X * 1e300); Q = X",
                      "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
     "scale_1e300": ("X = rng.rand(60, 2) * 1e300; y = targets(X * 1e-300); Q = X",
@@ -73,7 +75,8 @@ CASES = {
     "identical_rows": ("X = np.ones((20, 3)); y = targets(rng.rand(20, 3)); Q = X[:1]",
                        "check = lambda m, p: True if classifier else abs(p[0] - y.mean()) < 1e-3"),
     "float32": ("X = rng.rand(60, 2).astype(np.float32); y = targets(X); Q = X",
-                "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=max(ATOL, 1e-3))"),
+                "check = lambda m, p: np.all(p == y) if classifier "
+                "else np.allclose(p, y, atol=max(ATOL, 1e-3))"),
     "readonly_X": ("X = rng.rand(60, 2); X.setflags(write=False); y = targets(X); Q = X",
                    "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
 }

@@ -29,7 +29,7 @@ def test_merge_equals_numpy_unique_with_averaged_targets(n_samples, n_features, 
     # Means summed in a different order: rounding is relative to the terms, not to the mean
     # (which may cancel to near zero), hence the absolute tolerance.
     atol = 1e-14 * n_samples * np.abs(Y).max()
-    for row, point in enumerate(expected_points):
+    for row in range(expected_points.shape[0]):
         np.testing.assert_allclose(targets[order][row], Y[inverse == row].mean(axis=0), rtol=1e-12, atol=atol)
     # The output does not depend on the order of the input rows.
     permutation = rng.permutation(n_samples)

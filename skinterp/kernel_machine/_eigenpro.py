@@ -6,9 +6,10 @@ with the eigenvalues ``lambda_1 >= lambda_2 >= ...`` of ``K / n``.
 
 Setup (Nystrom): a random subsample ``S`` of size ``s``; the top eigenpairs ``(lambda_i, e_i)``
 of ``K_SS / s`` (LAPACK's ``?syevr``, :func:`skinterp._linalg.top_eigenpairs`, unit
-eigenvectors ``E``); the preconditioner weights ``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for
-``i <= q`` with ``lambda_tail = lambda_{q+1}`` and the damping ``alpha = 0.95`` of the reference
-code (it absorbs the Nystrom error of the small eigenvalues).
+eigenvectors ``E``); the preconditioner weights
+``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for ``i <= q`` with
+``lambda_tail = lambda_{q+1}`` and the damping ``alpha = 0.95`` of the reference code (it
+absorbs the Nystrom error of the small eigenvalues).
 
 Iteration, for a batch ``b`` of ``m`` points and step ``eta``::
 

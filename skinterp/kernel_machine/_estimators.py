@@ -562,8 +562,9 @@ class _KernelMachine:
                           ConvergenceWarning, stacklevel=6)
         if solver == "cg" and not converged:
             warnings.warn(
-                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations with a "
-                f"relative residual of {cg_info['cg_residual_']:.3g}, above cg_tol={tol:g}. "
+                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations "
+                f"with a relative residual of {cg_info['cg_residual_']:.3g}, above "
+                f"cg_tol={tol:g}. "
                 "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
                 "preconditioner), accept a larger cg_tol, or use solver='direct'.",
                 ConvergenceWarning, stacklevel=6,

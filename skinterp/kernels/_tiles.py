@@ -58,8 +58,9 @@ class KernelSpec:
     Parameters
     ----------
     kernel : str or callable
-        The kernel: a name of :data:`~skinterp.kernels.KERNEL_NAMES`. A callable is called as ``kernel(X_tile, Z_tile)`` and must return the
-        ``(len(X_tile), len(Z_tile))`` kernel block (the bandwidth is then not used).
+        The kernel: a name of :data:`~skinterp.kernels.KERNEL_NAMES`. A callable is called as
+        ``kernel(X_tile, Z_tile)`` and must return the ``(len(X_tile), len(Z_tile))`` kernel
+        block (the bandwidth is then not used).
     bandwidth : float
         The bandwidth ``h`` of a built-in kernel.
     nu : float or None

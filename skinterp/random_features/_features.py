@@ -125,7 +125,10 @@ def draw_weights(kind, n_features, n_components, bandwidth, random_state, n_jobs
 
 
 def feature_scale(n_components):
-    """The factor ``sqrt(2 / N)`` of the features (so that ``E[phi(x) . phi(z)]`` is the kernel)."""
+    """The factor ``sqrt(2 / N)`` of the features.
+
+    So that ``E[phi(x) . phi(z)]`` is the kernel.
+    """
     return float(np.sqrt(2.0 / n_components))
 
 

@@ -210,7 +210,10 @@ def min_norm_solve_fast(gram, rhs, cutoff):
 
 
 def column_block_size(n_rows, memory_limit=None):
-    """Columns per block of features so that one block of ``n_rows`` rows takes 1/8 of the budget."""
+    """Columns per block of features.
+
+    So that one block of ``n_rows`` rows takes 1/8 of the memory budget.
+    """
     columns = memory_budget_bytes(memory_limit) // (8 * 8 * max(n_rows, 1))
     return int(min(max(columns, 32), _MAX_BLOCK))
 

@@ -32,18 +32,18 @@ def _sweep(data, **kwargs):
 
 def _assert_same_rows(remote, local):
     assert len(remote.rows) == len(local.rows)
-    for r, l in zip(remote.rows, local.rows):
+    for r, loc in zip(remote.rows, local.rows):
         assert (r["features"], r["method"], r["N"], r["rank"]) == (
-            l["features"], l["method"], l["N"], l["rank"],
+            loc["features"], loc["method"], loc["N"], loc["rank"],
         )
         # At N = n the solve is ill conditioned and amplifies the rounding of a different
         # summation order (as in tests/experiments/test_double_descent.py).
         rtol = 1e-3 if r["N"] == 200 else 1e-7
         for key in ("train_loss", "test_loss", "norm"):
-            np.testing.assert_allclose(r[key], l[key], rtol=rtol, atol=1e-12, err_msg=key)
+            np.testing.assert_allclose(r[key], loc[key], rtol=rtol, atol=1e-12, err_msg=key)
         for key in ("train_error", "test_error"):
             if r["N"] != 200:
-                assert r[key] == l[key], key
+                assert r[key] == loc[key], key
 
 
 def test_the_sweep_sums_its_gram_matrices_on_the_active_client(client, digits, monkeypatch):

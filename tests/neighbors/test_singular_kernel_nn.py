@@ -14,7 +14,10 @@ ALGORITHMS = ["kd_tree", "brute"]
 
 
 def distinct_points(min_samples=3, max_samples=40, max_features=5):
-    """Point clouds of distinct rows on a grid of multiples of 1/8 (ties are likely, overflow not)."""
+    """Point clouds of distinct rows on a grid of multiples of 1/8.
+
+    Ties are likely, overflow not.
+    """
 
     @st.composite
     def build(draw):
