@@ -15,7 +15,8 @@ subset, and says so).
 Usage::
 
     SKINTERP_DATA=/path/to/data python benchmarks/bench_defaults.py  # all three sets
-    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100  # no data folder
+    # without a data folder:
+    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100
 """
 
 import argparse
@@ -68,8 +69,10 @@ def models(task):
             ("SVR", SVR(), False),
             ("KNeighborsRegressor", KNeighborsRegressor(), False),
         ]
-        return [(name, make_pipeline(StandardScaler(), model), ours)
-                for name, model, ours in candidates]
+        return [
+            (name, make_pipeline(StandardScaler(), model), ours)
+            for name, model, ours in candidates
+        ]
     return [
         ("KernelInterpolationClassifier", skinterp.KernelInterpolationClassifier(), True),
         ("SingularKernelNNClassifier", skinterp.SingularKernelNNClassifier(), True),
@@ -94,7 +97,10 @@ def run(model, X_train, y_train, X_test, y_test, n_queries):
     predict = time.perf_counter() - start
     final = model[-1] if hasattr(model, "steps") else model
     return dict(
-        score=score, fit_s=fit, predict_s=predict, queries=X_test.shape[0],
+        score=score,
+        fit_s=fit,
+        predict_s=predict,
+        queries=X_test.shape[0],
         interpolates=str(getattr(final, "interpolates_", "-")),
         warnings=len(caught),
     )
@@ -102,8 +108,12 @@ def run(model, X_train, y_train, X_test, y_test, n_queries):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["california", "digits", "mnist"],
-                        choices=["california", "digits", "mnist"])
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["california", "digits", "mnist"],
+        choices=["california", "digits", "mnist"],
+    )
     parser.add_argument("--data", default=None, help="data folder (default: $SKINTERP_DATA)")
     parser.add_argument("--simplicial-queries", type=int, default=300)
     args = parser.parse_args()
@@ -116,10 +126,23 @@ def main():
             result = run(model, X_train, y_train, X_test, y_test, n_queries)
             rows.append(dict(model=model_name, ours="yes" if ours else "peer", **result))
         metric = "R^2" if task == "regression" else "accuracy"
-        print(f"\n{name}: {X_train.shape[0]} train x {X_train.shape[1]} features, "
-              f"score = test {metric}")
-        print_table(rows, ["model", "ours", "score", "queries", "fit_s", "predict_s",
-                           "interpolates", "warnings"])
+        print(
+            f"\n{name}: {X_train.shape[0]} train x {X_train.shape[1]} features, "
+            f"score = test {metric}"
+        )
+        print_table(
+            rows,
+            [
+                "model",
+                "ours",
+                "score",
+                "queries",
+                "fit_s",
+                "predict_s",
+                "interpolates",
+                "warnings",
+            ],
+        )
 
 
 if __name__ == "__main__":

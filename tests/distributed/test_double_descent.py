@@ -25,8 +25,14 @@ def digits():
 def _sweep(data, **kwargs):
     X, y, X_test, y_test = data
     return module.double_descent(
-        X, y, X_test, y_test, n_components=GRID, bandwidth=3.0,
-        ridge_penalties=[1e-6, 1e-3, 1e-1], **kwargs,
+        X,
+        y,
+        X_test,
+        y_test,
+        n_components=GRID,
+        bandwidth=3.0,
+        ridge_penalties=[1e-6, 1e-3, 1e-1],
+        **kwargs,
     )
 
 
@@ -34,7 +40,10 @@ def _assert_same_rows(remote, local):
     assert len(remote.rows) == len(local.rows)
     for r, loc in zip(remote.rows, local.rows):
         assert (r["features"], r["method"], r["N"], r["rank"]) == (
-            loc["features"], loc["method"], loc["N"], loc["rank"],
+            loc["features"],
+            loc["method"],
+            loc["N"],
+            loc["rank"],
         )
         # At N = n the solve is ill conditioned and amplifies the rounding of a different
         # summation order (as in tests/experiments/test_double_descent.py).
@@ -68,12 +77,14 @@ def test_the_sweep_sums_its_gram_matrices_on_the_active_client(client, digits, m
 
 
 def test_a_random_state_instance_gives_the_local_features_too(client, digits, monkeypatch):
-    remote = _sweep(digits, features="fourier", random_state=np.random.RandomState(4),
-                    kernel_limit=False)
+    remote = _sweep(
+        digits, features="fourier", random_state=np.random.RandomState(4), kernel_limit=False
+    )
     with monkeypatch.context() as patch:
         patch.setattr(module, "_dask_client", lambda: None)
-        local = _sweep(digits, features="fourier", random_state=np.random.RandomState(4),
-                       kernel_limit=False)
+        local = _sweep(
+            digits, features="fourier", random_state=np.random.RandomState(4), kernel_limit=False
+        )
     _assert_same_rows(remote, local)
 
 
