@@ -3,7 +3,8 @@
 For each data set (California housing standardised, scikit-learn's 8x8 digits / 16, the MNIST
 5k sample / 255) and each model (``KernelInterpolator``/``KernelInterpolationClassifier`` with
 the Laplacian and the Gaussian kernel; ``MinNormRFFRegressor``/``Classifier`` with explicit
-float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for California, accuracy otherwise) of:
+float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for California,
+accuracy otherwise) of:
 
 * the best bandwidth of a log grid (``median distance x 2^k``), chosen *on the test set* (an
   optimistic bound: no rule can beat it);
@@ -13,8 +14,9 @@ float bandwidths and ``n_components = n_train / 2``), the test score (R^2 for Ca
   :func:`skinterp.kernels._bandwidth.auto_bandwidth` adopted from this comparison), twice
   that, and scikit-learn's ``"scale"``, ``sqrt(n_features * X.var())``.
 
-``auto loss`` is the grid's best score minus the auto rule's (accuracy points, or R^2). The real data come from
-``$SKINTERP_DATA`` (:mod:`skinterp.datasets`); without it the script says so and stops. Usage::
+``auto loss`` is the grid's best score minus the auto rule's (accuracy points, or R^2). The
+real data come from ``$SKINTERP_DATA`` (:mod:`skinterp.datasets`); without it the script says
+so and stops. Usage::
 
     SKINTERP_DATA=/path/to/data python benchmarks/bench_auto_bandwidth.py           # ~3 min
     SKINTERP_DATA=/path/to/data python benchmarks/bench_auto_bandwidth.py --quick   # ~1 min
@@ -41,10 +43,8 @@ from skinterp import (
 from skinterp.datasets import load_california_sample, load_mnist_sample
 from skinterp.kernels._bandwidth import auto_bandwidth, median_distance
 
-FULL = dict(california=(2000, 3000), digits=(1000, 797), mnist=(2000, 2000),
-            grid=range(-4, 4))
-QUICK = dict(california=(1000, 1000), digits=(600, 600), mnist=(800, 800),
-             grid=range(-3, 3))
+FULL = dict(california=(2000, 3000), digits=(1000, 797), mnist=(2000, 2000), grid=range(-4, 4))
+QUICK = dict(california=(1000, 1000), digits=(600, 600), mnist=(800, 800), grid=range(-3, 3))
 
 
 RULES = {
@@ -65,8 +65,14 @@ def datasets(sizes):
     order = rng.permutation(X.shape[0])
     train, test = order[:n_train], order[n_train : n_train + n_test]
     scaler = StandardScaler().fit(X[train])
-    yield "California", "regression", scaler.transform(X[train]), y[train], \
-        scaler.transform(X[test]), y[test]
+    yield (
+        "California",
+        "regression",
+        scaler.transform(X[train]),
+        y[train],
+        scaler.transform(X[test]),
+        y[test],
+    )
     X, y = load_digits(return_X_y=True)
     n_train, n_test = sizes["digits"]
     order = rng.permutation(X.shape[0])
@@ -87,14 +93,16 @@ def models(task, n_train):
         return {
             "KI laplacian": lambda h: KernelInterpolator(bandwidth=h),
             "KI gaussian": lambda h: KernelInterpolator(kernel="gaussian", bandwidth=h),
-            "MinNormRFF": lambda h: MinNormRFFRegressor(n_components=n_components, bandwidth=h,
-                                                        random_state=0),
+            "MinNormRFF": lambda h: MinNormRFFRegressor(
+                n_components=n_components, bandwidth=h, random_state=0
+            ),
         }
     return {
         "KI laplacian": lambda h: KernelInterpolationClassifier(bandwidth=h),
         "KI gaussian": lambda h: KernelInterpolationClassifier(kernel="gaussian", bandwidth=h),
-        "MinNormRFF": lambda h: MinNormRFFClassifier(n_components=n_components, bandwidth=h,
-                                                     random_state=0),
+        "MinNormRFF": lambda h: MinNormRFFClassifier(
+            n_components=n_components, bandwidth=h, random_state=0
+        ),
     }
 
 
@@ -129,20 +137,30 @@ def main():
                         model = make(h).fit(X_train, y_train)
                         scores[h] = score(model, task, X_test, y_test)
             best = max(grid, key=lambda h: scores[h])
-            row = {"data": f"{name} {X_train.shape[0]}/{X_test.shape[0]}", "model": model_name,
-                   "best h (grid)": f"{best / base:.3g} x median",
-                   "best score": scores[best]}
+            row = {
+                "data": f"{name} {X_train.shape[0]}/{X_test.shape[0]}",
+                "model": model_name,
+                "best h (grid)": f"{best / base:.3g} x median",
+                "best score": scores[best],
+            }
             for rule, h in rules.items():
                 row[rule] = scores[h]
             row["auto loss"] = scores[best] - scores[rules["knn10 (auto)"]]
             rows.append(row)
-            print(f"{name} {model_name}: done ({time.perf_counter() - start:.0f} s)",
-                  file=sys.stderr, flush=True)
-        print(f"{name}: median {rules['median']:.3g}, knn10 {rules['knn10 (auto)']:.3g}, "
-              f"scale {rules['scale']:.3g}")
-    print("\nTest score (R^2 for California, accuracy % otherwise) at each rule's bandwidth, "
-          "against the best of the grid median x 2^k, k in "
-          f"[{min(sizes['grid'])}, {max(sizes['grid'])}] (chosen on the test set):\n")
+            print(
+                f"{name} {model_name}: done ({time.perf_counter() - start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(
+            f"{name}: median {rules['median']:.3g}, knn10 {rules['knn10 (auto)']:.3g}, "
+            f"scale {rules['scale']:.3g}"
+        )
+    print(
+        "\nTest score (R^2 for California, accuracy % otherwise) at each rule's bandwidth, "
+        "against the best of the grid median x 2^k, k in "
+        f"[{min(sizes['grid'])}, {max(sizes['grid'])}] (chosen on the test set):\n"
+    )
     print_table(rows, ["data", "model", "best h (grid)", "best score", *RULES, "auto loss"])
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 

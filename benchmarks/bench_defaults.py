@@ -1,11 +1,12 @@
 """Every estimator at its default settings against scikit-learn's defaults, same run.
 
 What a new user gets without tuning (issue 14): on California housing (the 15,000-row sample,
-standardised inside a ``Pipeline``, 12,000 train / 3,000 test), scikit-learn's digits (standardised
-pixels are *not* used: the raw 0-16 pixels, 1,200 train / 597 test) and the MNIST 5k sample (pixels /
-255, 5,000 train / 5,000 test), each of our estimators with ``Estimator()`` and the peers
-``KernelRidge()``, ``SVR()``/``SVC()`` and ``KNeighbors*()`` with theirs. Prints R^2 (regression) or
-accuracy, fit and predict seconds, and whether our fit interpolates (``interpolates_``).
+standardised inside a ``Pipeline``, 12,000 train / 3,000 test), scikit-learn's digits
+(standardised pixels are *not* used: the raw 0-16 pixels, 1,200 train / 597 test) and the MNIST
+5k sample (pixels / 255, 5,000 train / 5,000 test), each of our estimators with ``Estimator()``
+and the peers ``KernelRidge()``, ``SVR()``/``SVC()`` and ``KNeighbors*()`` with theirs. Prints
+R^2 (regression) or accuracy, fit and predict seconds, and whether our fit interpolates
+(``interpolates_``).
 
 The simplicial estimators answer one linear program per query in high dimension (digits: 64, MNIST:
 784): they predict a random subset of ``--simplicial-queries`` test points (the score is on that
@@ -13,8 +14,9 @@ subset, and says so).
 
 Usage::
 
-    SKINTERP_DATA=/path/to/data python benchmarks/bench_defaults.py             # all three sets
-    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100   # no data folder
+    SKINTERP_DATA=/path/to/data python benchmarks/bench_defaults.py  # all three sets
+    # without a data folder:
+    python benchmarks/bench_defaults.py --datasets digits --simplicial-queries 100
 """
 
 import argparse
@@ -67,8 +69,10 @@ def models(task):
             ("SVR", SVR(), False),
             ("KNeighborsRegressor", KNeighborsRegressor(), False),
         ]
-        return [(name, make_pipeline(StandardScaler(), model), ours)
-                for name, model, ours in candidates]
+        return [
+            (name, make_pipeline(StandardScaler(), model), ours)
+            for name, model, ours in candidates
+        ]
     return [
         ("KernelInterpolationClassifier", skinterp.KernelInterpolationClassifier(), True),
         ("SingularKernelNNClassifier", skinterp.SingularKernelNNClassifier(), True),
@@ -93,7 +97,10 @@ def run(model, X_train, y_train, X_test, y_test, n_queries):
     predict = time.perf_counter() - start
     final = model[-1] if hasattr(model, "steps") else model
     return dict(
-        score=score, fit_s=fit, predict_s=predict, queries=X_test.shape[0],
+        score=score,
+        fit_s=fit,
+        predict_s=predict,
+        queries=X_test.shape[0],
         interpolates=str(getattr(final, "interpolates_", "-")),
         warnings=len(caught),
     )
@@ -101,8 +108,12 @@ def run(model, X_train, y_train, X_test, y_test, n_queries):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["california", "digits", "mnist"],
-                        choices=["california", "digits", "mnist"])
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["california", "digits", "mnist"],
+        choices=["california", "digits", "mnist"],
+    )
     parser.add_argument("--data", default=None, help="data folder (default: $SKINTERP_DATA)")
     parser.add_argument("--simplicial-queries", type=int, default=300)
     args = parser.parse_args()
@@ -115,10 +126,23 @@ def main():
             result = run(model, X_train, y_train, X_test, y_test, n_queries)
             rows.append(dict(model=model_name, ours="yes" if ours else "peer", **result))
         metric = "R^2" if task == "regression" else "accuracy"
-        print(f"\n{name}: {X_train.shape[0]} train x {X_train.shape[1]} features, "
-              f"score = test {metric}")
-        print_table(rows, ["model", "ours", "score", "queries", "fit_s", "predict_s",
-                           "interpolates", "warnings"])
+        print(
+            f"\n{name}: {X_train.shape[0]} train x {X_train.shape[1]} features, "
+            f"score = test {metric}"
+        )
+        print_table(
+            rows,
+            [
+                "model",
+                "ours",
+                "score",
+                "queries",
+                "fit_s",
+                "predict_s",
+                "interpolates",
+                "warnings",
+            ],
+        )
 
 
 if __name__ == "__main__":

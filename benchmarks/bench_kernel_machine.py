@@ -74,18 +74,24 @@ def warm_up():
     X = rng.normal(size=(300, 12))
     for dtype in (np.float64, np.float32):
         KernelInterpolator(solver="eigenpro", n_epochs=1, random_state=0).fit(
-            X.astype(dtype), X[:, 0].astype(dtype))
+            X.astype(dtype), X[:, 0].astype(dtype)
+        )
         KernelInterpolator(solver="eigenpro", n_epochs=1, random_state=0).fit(
-            X[:, :4].astype(dtype), X[:, 0].astype(dtype))
+            X[:, :4].astype(dtype), X[:, 0].astype(dtype)
+        )
 
 
 def compare(rows, name, ours, peer, score):
     """Append rows for our fits and the peer's, with ratios against the peer."""
     peer_row = None
-    for label, (model, seconds, peak) in list(ours.items()) + [("KernelRidge precomputed",
-                                                                 peer)]:
-        row = {"data": name, "model": label, "fit s": seconds, "peak MiB": peak,
-               "test": score(model)}
+    for label, (model, seconds, peak) in list(ours.items()) + [("KernelRidge precomputed", peer)]:
+        row = {
+            "data": name,
+            "model": label,
+            "fit s": seconds,
+            "peak MiB": peak,
+            "test": score(model),
+        }
         rows.append(row)
         if label == "KernelRidge precomputed":
             peer_row = row
@@ -105,17 +111,25 @@ def bench_mnist(rows):
         return f"{100 * np.mean(predicted != y_test):.2f}% error"
 
     ours = {
-        "EigenPro (defaults)": timed_fit(lambda: KernelInterpolationClassifier(
-            bandwidth=10.0, solver="eigenpro", random_state=0).fit(X_train, y_train)),
-        "direct (Cholesky)": timed_fit(lambda: KernelInterpolationClassifier(
-            bandwidth=10.0, solver="direct").fit(X_train, y_train)),
+        "EigenPro (defaults)": timed_fit(
+            lambda: KernelInterpolationClassifier(
+                bandwidth=10.0, solver="eigenpro", random_state=0
+            ).fit(X_train, y_train)
+        ),
+        "direct (Cholesky)": timed_fit(
+            lambda: KernelInterpolationClassifier(bandwidth=10.0, solver="direct").fit(
+                X_train, y_train
+            )
+        ),
     }
     peer = timed_fit(lambda: PrecomputedLaplacianRidge(10.0).fit(X_train, one_hot))
     compare(rows, "MNIST 5k", ours, peer, error)
     model = ours["EigenPro (defaults)"][0]
-    print(f"MNIST EigenPro: batch={model.batch_size_} m*={model.critical_batch_size_:.0f} "
-          f"q={model.n_components_} step={model.step_size_:.3g} epochs={model.n_epochs_} "
-          f"RKHS norm={model.norm_:.1f} (direct {ours['direct (Cholesky)'][0].norm_:.1f})")
+    print(
+        f"MNIST EigenPro: batch={model.batch_size_} m*={model.critical_batch_size_:.0f} "
+        f"q={model.n_components_} step={model.step_size_:.3g} epochs={model.n_epochs_} "
+        f"RKHS norm={model.norm_:.1f} (direct {ours['direct (Cholesky)'][0].norm_:.1f})"
+    )
 
     # Accuracy contract: training and test accuracy after every epoch (same defaults, seed).
     spec = KernelSpec("laplacian", 10.0)
@@ -125,11 +139,15 @@ def bench_mnist(rows):
         # state.evaluate: the current one-hot scores (the core's per-epoch callback state).
         train = np.argmax(state.evaluate(X_train), 1)
         test = np.argmax(state.evaluate(X_test), 1)
-        curve.append({"epoch": state.epoch, "train acc %": 100 * np.mean(train == y_train),
-                      "test acc %": 100 * np.mean(test == y_test)})
+        curve.append(
+            {
+                "epoch": state.epoch,
+                "train acc %": 100 * np.mean(train == y_train),
+                "test acc %": 100 * np.mean(test == y_test),
+            }
+        )
 
-    eigenpro_fit(X_train, one_hot, spec, n_epochs=10, n_jobs=-1, random_state=0,
-                 callback=record)
+    eigenpro_fit(X_train, one_hot, spec, n_epochs=10, n_jobs=-1, random_state=0, callback=record)
     direct_acc = 100 * np.mean(ours["direct (Cholesky)"][0].predict(X_test) == y_test)
     for row in curve:
         row["test - direct (points)"] = row["test acc %"] - direct_acc
@@ -150,27 +168,42 @@ def bench_california(rows):
         return f"{np.mean((model.predict(X_test).ravel() - y_test) ** 2):.4f} MSE"
 
     ours = {
-        "EigenPro (defaults)": timed_fit(lambda: KernelInterpolator(
-            bandwidth=2.0, solver="eigenpro", random_state=0).fit(X_train, y_train)),
-        "EigenPro float32": timed_fit(lambda: KernelInterpolator(
-            bandwidth=2.0, solver="eigenpro", dtype="float32", random_state=0).fit(
-                X_train, y_train)),
-        "direct (Cholesky, 4 GiB budget)": timed_fit(lambda: KernelInterpolator(
-            bandwidth=2.0, solver="direct", memory_limit=4096).fit(X_train, y_train)),
+        "EigenPro (defaults)": timed_fit(
+            lambda: KernelInterpolator(bandwidth=2.0, solver="eigenpro", random_state=0).fit(
+                X_train, y_train
+            )
+        ),
+        "EigenPro float32": timed_fit(
+            lambda: KernelInterpolator(
+                bandwidth=2.0, solver="eigenpro", dtype="float32", random_state=0
+            ).fit(X_train, y_train)
+        ),
+        "direct (Cholesky, 4 GiB budget)": timed_fit(
+            lambda: KernelInterpolator(bandwidth=2.0, solver="direct", memory_limit=4096).fit(
+                X_train, y_train
+            )
+        ),
     }
     peer = timed_fit(lambda: PrecomputedLaplacianRidge(2.0).fit(X_train, y_train))
     compare(rows, "California 12k", ours, peer, error)
     # The issue's own measurement fits all 15,000 rows (31 s, 3.6 GB there): fit time and
     # memory only, as no rows are left for a test error.
     X_all = (X - X.mean(axis=0)) / X.std(axis=0)
-    ours_all = {"EigenPro (defaults)": timed_fit(lambda: KernelInterpolator(
-        bandwidth=2.0, solver="eigenpro", random_state=0).fit(X_all, y))}
+    ours_all = {
+        "EigenPro (defaults)": timed_fit(
+            lambda: KernelInterpolator(bandwidth=2.0, solver="eigenpro", random_state=0).fit(
+                X_all, y
+            )
+        )
+    }
     peer_all = timed_fit(lambda: PrecomputedLaplacianRidge(2.0).fit(X_all, y))
     compare(rows, "California 15k (fit only)", ours_all, peer_all, lambda model: "-")
     model = ours["EigenPro (defaults)"][0]
-    print(f"California EigenPro: batch={model.batch_size_} m*={model.critical_batch_size_:.0f}"
-          f" q={model.n_components_} epochs={model.n_epochs_} "
-          f"train mse by epoch={np.array2string(model.loss_curve_, precision=4)}")
+    print(
+        f"California EigenPro: batch={model.batch_size_} m*={model.critical_batch_size_:.0f}"
+        f" q={model.n_components_} epochs={model.n_epochs_} "
+        f"train mse by epoch={np.array2string(model.loss_curve_, precision=4)}"
+    )
 
 
 def bench_scale(n, n_batches):
@@ -185,30 +218,47 @@ def bench_scale(n, n_batches):
     spec = KernelSpec("laplacian", float(np.sqrt(2 * d)))
 
     def run():
-        return eigenpro_fit(X, Y, spec, n_epochs=1, n_jobs=-1, random_state=0, verbose=1,
-                            max_batches=n_batches)
+        return eigenpro_fit(
+            X, Y, spec, n_epochs=1, n_jobs=-1, random_state=0, verbose=1, max_batches=n_batches
+        )
 
     result, seconds, peak = timed_fit(run)
     batches_per_epoch = -(-n // result.batch_size)
     per_batch = (seconds - result.setup_seconds) / result.n_batches
     epoch = per_batch * batches_per_epoch
     limit = 2.0 * n * n * d / (rate * 1e9)
-    rows = [{
-        "n": n, "d": d, "dtype": "float32", "s": result.subsample_size,
-        "q": result.n_components, "batch": result.batch_size,
-        "setup s": result.setup_seconds, "batches timed": result.n_batches,
-        "s / batch": per_batch, "epoch s (extrapolated)": epoch,
-        "2 n^2 d / GEMM s": limit, "of limit": limit / epoch, "peak MiB": peak,
-    }]
-    print(f"\nScale: n={n}, d={d}; measured float32 GEMM rate {rate:.1f} GFLOP/s; one epoch is "
-          f"{batches_per_epoch} batches, {result.n_batches} were timed and extrapolated")
+    rows = [
+        {
+            "n": n,
+            "d": d,
+            "dtype": "float32",
+            "s": result.subsample_size,
+            "q": result.n_components,
+            "batch": result.batch_size,
+            "setup s": result.setup_seconds,
+            "batches timed": result.n_batches,
+            "s / batch": per_batch,
+            "epoch s (extrapolated)": epoch,
+            "2 n^2 d / GEMM s": limit,
+            "of limit": limit / epoch,
+            "peak MiB": peak,
+        }
+    ]
+    print(
+        f"\nScale: n={n}, d={d}; measured float32 GEMM rate {rate:.1f} GFLOP/s; one epoch is "
+        f"{batches_per_epoch} batches, {result.n_batches} were timed and extrapolated"
+    )
     print_table(rows, list(rows[0]))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", default=["mnist", "california"],
-                        choices=["mnist", "california", "scale"])
+    parser.add_argument(
+        "sections",
+        nargs="*",
+        default=["mnist", "california"],
+        choices=["mnist", "california", "scale"],
+    )
     parser.add_argument("--scale-n", type=int, default=200_000)
     parser.add_argument("--scale-batches", type=int, default=8)
     args = parser.parse_args(argv)
@@ -225,8 +275,9 @@ def main(argv=None):
             print(f"skipping {section}: {error}")
     if rows:
         print("\nFit time (kernel computation included) and peak memory during fit")
-        print_table(rows, ["data", "model", "fit s", "peak MiB", "test", "speedup",
-                           "memory ratio"])
+        print_table(
+            rows, ["data", "model", "fit s", "peak MiB", "test", "speedup", "memory ratio"]
+        )
 
 
 if __name__ == "__main__":

@@ -81,32 +81,62 @@ def main(argv=None):
                 "tiles-1", partial(kernel_product, X, Z, A, bandwidth=h, n_jobs=1), repeat=2
             )
             with ThreadPoolExecutor(1) as worker:
-                in_worker = time_call("tiles-worker", partial(_in_thread, worker, partial(
-                    kernel_product, X, Z, A, bandwidth=h, n_jobs=-1)), repeat=2)
-            error = np.abs(threads.result - reference.result).max() / np.abs(
-                reference.result).max()
+                in_worker = time_call(
+                    "tiles-worker",
+                    partial(
+                        _in_thread,
+                        worker,
+                        partial(kernel_product, X, Z, A, bandwidth=h, n_jobs=-1),
+                    ),
+                    repeat=2,
+                )
+            error = (
+                np.abs(threads.result - reference.result).max() / np.abs(reference.result).max()
+            )
             for timing in (reference, threads, in_worker, blas):
-                rows.append({
-                    "d": d, "dtype": np.dtype(dtype).name,
-                    "code": {"numpy": "numpy expression",
-                             "tiles": "tiles: n_jobs=-1",
-                             "tiles-worker": "tiles: n_jobs=-1 from a worker thread",
-                             "tiles-1": "tiles: n_jobs=1"}[timing.name],
-                    "seconds": timing.best,
-                    "GFLOP/s": flops / timing.best / 1e9,
-                    "of GEMM": flops / timing.best / 1e9 / rates[dtype],
-                    "of X@Z.T": cross.best / timing.best,
-                    "Mentries/s": m * n / timing.best / 1e6,
-                    "vs numpy": reference.best / timing.best,
-                    "peak MiB": timing.peak_mib,
-                    "rel err": error if timing.name == "tiles" else float("nan"),
-                    "same bits": (bool(np.array_equal(timing.result, threads.result))
-                                  if timing.name.startswith("tiles") else ""),
-                })
+                rows.append(
+                    {
+                        "d": d,
+                        "dtype": np.dtype(dtype).name,
+                        "code": {
+                            "numpy": "numpy expression",
+                            "tiles": "tiles: n_jobs=-1",
+                            "tiles-worker": "tiles: n_jobs=-1 from a worker thread",
+                            "tiles-1": "tiles: n_jobs=1",
+                        }[timing.name],
+                        "seconds": timing.best,
+                        "GFLOP/s": flops / timing.best / 1e9,
+                        "of GEMM": flops / timing.best / 1e9 / rates[dtype],
+                        "of X@Z.T": cross.best / timing.best,
+                        "Mentries/s": m * n / timing.best / 1e6,
+                        "vs numpy": reference.best / timing.best,
+                        "peak MiB": timing.peak_mib,
+                        "rel err": error if timing.name == "tiles" else float("nan"),
+                        "same bits": (
+                            bool(np.array_equal(timing.result, threads.result))
+                            if timing.name.startswith("tiles")
+                            else ""
+                        ),
+                    }
+                )
     print(f"\nK(X, Z) @ A with m={m}, n={n}, laplacian kernel (best of 2; first call compiles)")
-    print_table(rows, ["d", "dtype", "code", "seconds", "GFLOP/s", "of GEMM", "of X@Z.T",
-                       "Mentries/s",
-                       "vs numpy", "peak MiB", "rel err", "same bits"])
+    print_table(
+        rows,
+        [
+            "d",
+            "dtype",
+            "code",
+            "seconds",
+            "GFLOP/s",
+            "of GEMM",
+            "of X@Z.T",
+            "Mentries/s",
+            "vs numpy",
+            "peak MiB",
+            "rel err",
+            "same bits",
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,11 @@ from skinterp import SingularKernelNN
 def problems(quick, dims):
     rng = np.random.default_rng(0)
     scale = 10 if quick else 1
-    for n_train, n_query, dim in [(100_000, 100_000, 10), (100_000, 10_000, 50), (50_000, 5_000, 784)]:
+    for n_train, n_query, dim in [
+        (100_000, 100_000, 10),
+        (100_000, 10_000, 50),
+        (50_000, 5_000, 784),
+    ]:
         if dim not in dims:
             continue
         n_train, n_query = n_train // scale, n_query // scale
@@ -41,7 +45,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("-k", type=int, default=10)
-    parser.add_argument("--dims", type=int, nargs="+", default=[10, 50, 784], help="which problems")
+    parser.add_argument(
+        "--dims", type=int, nargs="+", default=[10, 50, 784], help="which problems"
+    )
     args = parser.parse_args()
     print(machine_summary())
     rows = []
@@ -49,13 +55,19 @@ def main():
         size = f"{name} n={X.shape[0]} m={queries.shape[0]}"
         for n_jobs in [None, -1]:
             ours = time_call(
-                "ours", fit_predict(SingularKernelNN(args.k, alpha=1.0, n_jobs=n_jobs), X, y, queries),
+                "ours",
+                fit_predict(SingularKernelNN(args.k, alpha=1.0, n_jobs=n_jobs), X, y, queries),
                 repeat=1,
                 trace_last_call=True,  # few, large allocations: tracing costs nothing here
             )
             peer = time_call(
                 "sklearn",
-                fit_predict(KNeighborsRegressor(n_neighbors=args.k, weights="distance", n_jobs=n_jobs), X, y, queries),
+                fit_predict(
+                    KNeighborsRegressor(n_neighbors=args.k, weights="distance", n_jobs=n_jobs),
+                    X,
+                    y,
+                    queries,
+                ),
                 repeat=1,
                 trace_last_call=True,
             )

@@ -111,43 +111,70 @@ def defaults_table():
         data = load_california(n_train=12000, n_test=3000)
         X = np.vstack([data.X_train, data.X_test])
         y = np.concatenate([data.y_train, data.y_test])
-        datasets += [("California 15k (R^2)", X, y, "regression", MinNormRFFRegressor),
-                     ("California 2k (R^2)", X[:2000], y[:2000], "regression",
-                      MinNormRFFRegressor)]
+        datasets += [
+            ("California 15k (R^2)", X, y, "regression", MinNormRFFRegressor),
+            ("California 2k (R^2)", X[:2000], y[:2000], "regression", MinNormRFFRegressor),
+        ]
     X_digits, y_digits = load_digits(return_X_y=True)
-    datasets.append(("digits (accuracy)", X_digits, y_digits, "classification",
-                     MinNormRFFClassifier))
+    datasets.append(
+        ("digits (accuracy)", X_digits, y_digits, "classification", MinNormRFFClassifier)
+    )
     for name, X, y, task, Estimator in datasets:
         standardised = (X - X.mean(axis=0)) / X.std(axis=0) if task == "regression" else X
         sigma = auto_bandwidth(standardised)
-        settings = [("old defaults (scale, 1e-7)", OLD_DEFAULTS),
-                    ("auto, cutoff 1e-7", dict(cutoff=DEFAULT_CUTOFF)),
-                    ("scale, cutoff 1e-3", dict(bandwidth="scale")),
-                    ("new defaults (auto, 1e-3)", {})]
-        settings += [(f"sigma = {factor:g} x auto ({factor * sigma:.3g})",
-                      dict(bandwidth=factor * sigma)) for factor in (0.25, 0.5, 2.0, 4.0)]
+        settings = [
+            ("old defaults (scale, 1e-7)", OLD_DEFAULTS),
+            ("auto, cutoff 1e-7", dict(cutoff=DEFAULT_CUTOFF)),
+            ("scale, cutoff 1e-3", dict(bandwidth="scale")),
+            ("new defaults (auto, 1e-3)", {}),
+        ]
+        settings += [
+            (f"sigma = {factor:g} x auto ({factor * sigma:.3g})", dict(bandwidth=factor * sigma))
+            for factor in (0.25, 0.5, 2.0, 4.0)
+        ]
         for label, params in settings:
             scores, seconds, warned = _scored(
                 partial(Estimator, random_state=0, **params), X, y, task
             )
-            rows.append({"data": name, "setting": label, "mean": scores.mean(),
-                         "min": scores.min(), "max": scores.max(), "warned": warned,
-                         "seconds": seconds})
+            rows.append(
+                {
+                    "data": name,
+                    "setting": label,
+                    "mean": scores.mean(),
+                    "min": scores.min(),
+                    "max": scores.max(),
+                    "warned": warned,
+                    "seconds": seconds,
+                }
+            )
             print_table(rows[-1:], list(rows[-1]))
     if os.environ.get("SKINTERP_DATA"):
-        X_train, y_train, X_test, y_test, _ = mnist_or_synthetic(5000, 5000,
-                                                                 np.random.default_rng(0))
-        for label, params in (("old defaults (scale, 1e-7)", OLD_DEFAULTS),
-                              ("new defaults (auto, 1e-3)", {})):
+        X_train, y_train, X_test, y_test, _ = mnist_or_synthetic(
+            5000, 5000, np.random.default_rng(0)
+        )
+        for label, params in (
+            ("old defaults (scale, 1e-7)", OLD_DEFAULTS),
+            ("new defaults (auto, 1e-3)", {}),
+        ):
             start = time.perf_counter()
             model = MinNormRFFClassifier(random_state=0, **params).fit(X_train, y_train)
             accuracy = model.score(X_test, y_test)
-            rows.append({"data": "MNIST 5k/5k (test accuracy)", "setting": label,
-                         "mean": accuracy, "min": accuracy, "max": accuracy, "warned": False,
-                         "seconds": time.perf_counter() - start})
+            rows.append(
+                {
+                    "data": "MNIST 5k/5k (test accuracy)",
+                    "setting": label,
+                    "mean": accuracy,
+                    "min": accuracy,
+                    "max": accuracy,
+                    "warned": False,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
             print_table(rows[-1:], list(rows[-1]))
-    print("\nMinNormRFF at default n_components=1000, 5-fold CV (California standardised in the"
-          " folds)")
+    print(
+        "\nMinNormRFF at default n_components=1000, 5-fold CV (California standardised in the"
+        " folds)"
+    )
     print_table(rows, list(rows[0]))
 
 
@@ -179,19 +206,26 @@ def main():
     for name, X, Y, X_test, bandwidth in problems(n_train, rng):
         for n_components in grid:
             ours_model = MinNormRFFRegressor(
-                n_components=n_components, bandwidth=bandwidth, random_state=0, n_jobs=args.n_jobs,
+                n_components=n_components,
+                bandwidth=bandwidth,
+                random_state=0,
+                n_jobs=args.n_jobs,
                 cutoff=DEFAULT_CUTOFF,  # the exact pseudo-inverse, as the peer's
             )
             repeat = 2 if n_components >= 20000 else 3
             ours_time, ours_peak, _ = timed(partial(ours_model.fit, X, Y), repeat)
             sigma = ours_model.bandwidth_
-            sampler = RBFSampler(gamma=1 / (2 * sigma**2), n_components=n_components, random_state=0)
+            sampler = RBFSampler(
+                gamma=1 / (2 * sigma**2), n_components=n_components, random_state=0
+            )
             peer_model = LinearRegression(fit_intercept=False, tol=0)
 
             peer = partial(_peer_fit, sampler, peer_model, ours_model, X, Y)
             peer_time, peer_peak, _ = timed(peer, repeat)
             expected = peer_model.predict(sampler.transform(X_test))
-            difference = np.linalg.norm(ours_model.predict(X_test) - expected) / np.linalg.norm(expected)
+            difference = np.linalg.norm(ours_model.predict(X_test) - expected) / np.linalg.norm(
+                expected
+            )
             rows.append(
                 {
                     "problem": f"{name} n={X.shape[0]}",
@@ -217,12 +251,21 @@ def main():
     start = time.perf_counter()
     result, peak = measure_peak_memory(
         lambda: double_descent(
-            X_train, y_train, X_test, y_test, features="fourier", bandwidth=5.0,
-            ridge_penalties=(), random_state=0, n_jobs=args.n_jobs,
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            features="fourier",
+            bandwidth=5.0,
+            ridge_penalties=(),
+            random_state=0,
+            n_jobs=args.n_jobs,
         )
     )
     elapsed = time.perf_counter() - start
-    print(f"\n30-point double-descent sweep, {name}, n = {n_sweep}, {n_sweep} test points, sigma = 5")
+    print(
+        f"\n30-point double-descent sweep, {name}, n = {n_sweep}, {n_sweep} test points, sigma = 5"
+    )
     print(result.curve_table())
     at = {int(N): i for i, N in enumerate(result.n_components)}
     threshold, far = at[n_sweep], at[20 * n_sweep]

@@ -28,6 +28,7 @@ import argparse
 import os
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -64,15 +65,24 @@ def bench_tps(args, rows):
         for n in args.sizes:
             X, y = field(n, d)
             Q = np.random.RandomState(1).uniform(size=(args.queries, d))
-            ours = lambda: KernelInterpolator(kernel="thin_plate_spline", n_jobs=-1,
-                                              memory_limit=8192).fit(X, y).predict(Q)
+
+            def ours(X=X, y=y, Q=Q):
+                model = KernelInterpolator(
+                    kernel="thin_plate_spline", n_jobs=-1, memory_limit=8192
+                )
+                return model.fit(X, y).predict(Q)
+
             ours() if n <= 1000 else None  # compile / load the numba cache outside the timing
             a, t_ours, m_ours = timed(ours)
             row = dict(case=f"tps deg 1, {d}-D, n={n:,}", ours_s=t_ours, ours_MiB=m_ours)
             if n <= args.scipy_max:
-                b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y)(Q))
-                row.update(peer_s=t_peer, peer_MiB=m_peer, ratio=t_peer / t_ours,
-                           max_diff=float(np.abs(a - b).max() / np.abs(b).max()))
+                b, t_peer, m_peer = timed(lambda X=X, y=y, Q=Q: RBFInterpolator(X, y)(Q))
+                row.update(
+                    peer_s=t_peer,
+                    peer_MiB=m_peer,
+                    ratio=t_peer / t_ours,
+                    max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
+                )
             rows.append(row)
             print_table(rows[-1:], list(rows[-1]))
     if args.big:
@@ -81,15 +91,26 @@ def bench_tps(args, rows):
         spec = KernelSpec("thin_plate_spline", 1.0)
         estimate = cg_cost(n, d, 1, 3, 500, 1, spec, np.float64)
         print(f"cost model, one cg iteration at n={n:,}: {estimate}")
-        model = KernelInterpolator(kernel="thin_plate_spline", solver="cg", n_jobs=-1,
-                                   cg_max_iter=args.big_iterations, verbose=1)
+        model = KernelInterpolator(
+            kernel="thin_plate_spline",
+            solver="cg",
+            n_jobs=-1,
+            cg_max_iter=args.big_iterations,
+            verbose=1,
+        )
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _, t_ours, m_ours = timed(lambda: model.fit(X, y))
-        rows.append(dict(case=f"tps deg 1, 2-D, n={n:,}, cg x{model.n_iter_}", ours_s=t_ours,
-                         ours_MiB=m_ours, residual=model.cg_residual_))
+        rows.append(
+            dict(
+                case=f"tps deg 1, 2-D, n={n:,}, cg x{model.n_iter_}",
+                ours_s=t_ours,
+                ours_MiB=m_ours,
+                residual=model.cg_residual_,
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
 
 
@@ -100,14 +121,24 @@ def bench_neighbors(args, rows):
     warm = KernelInterpolator(kernel="thin_plate_spline", neighbors=k).fit(X[:500], y[:500])
     warm.predict(Q[:10])
     for n_jobs in (1, -1):
-        a, t_ours, m_ours = timed(lambda: KernelInterpolator(
-            kernel="thin_plate_spline", neighbors=k, n_jobs=n_jobs).fit(X, y).predict(Q))
-        rows.append(dict(case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}", ours_s=t_ours,
-                         ours_MiB=m_ours))
+        a, t_ours, m_ours = timed(
+            lambda n_jobs=n_jobs: (
+                KernelInterpolator(kernel="thin_plate_spline", neighbors=k, n_jobs=n_jobs)
+                .fit(X, y)
+                .predict(Q)
+            )
+        )
+        rows.append(
+            dict(case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}", ours_s=t_ours, ours_MiB=m_ours)
+        )
     b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y, neighbors=k)(Q))
     for row in rows[-2:]:
-        row.update(peer_s=t_peer, peer_MiB=m_peer, ratio=t_peer / row["ours_s"],
-                   max_diff=float(np.abs(a - b).max() / np.abs(b).max()))
+        row.update(
+            peer_s=t_peer,
+            peer_MiB=m_peer,
+            ratio=t_peer / row["ours_s"],
+            max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
+        )
     print_table(rows[-2:], list(rows[-1]))
 
 
@@ -128,13 +159,26 @@ def bench_ridge(args, rows):
 
     b, t_peer, m_peer = timed(peer)
     for solver in args.ridge_solvers:
-        ours = lambda: KernelInterpolator(bandwidth=2.0, ridge=1e-3, memory_limit=4096,
-                                          solver=solver, n_jobs=-1).fit(X, y).predict(X_test)
+
+        def ours(solver=solver):
+            model = KernelInterpolator(
+                bandwidth=2.0, ridge=1e-3, memory_limit=4096, solver=solver, n_jobs=-1
+            )
+            return model.fit(X, y).predict(X_test)
+
         a, t_ours, m_ours = timed(ours)
-        rows.append(dict(case=f"ridge=1e-3, California 12k, laplacian, {solver}",
-                         ours_s=t_ours, ours_MiB=m_ours, peer_s=t_peer, peer_MiB=m_peer,
-                         ratio=t_peer / t_ours, memory_ratio=m_peer / m_ours,
-                         max_diff=float(np.abs(a - b).max() / np.abs(b).max())))
+        rows.append(
+            dict(
+                case=f"ridge=1e-3, California 12k, laplacian, {solver}",
+                ours_s=t_ours,
+                ours_MiB=m_ours,
+                peer_s=t_peer,
+                peer_MiB=m_peer,
+                ratio=t_peer / t_ours,
+                memory_ratio=m_peer / m_ours,
+                max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
 
 
@@ -148,32 +192,50 @@ def bench_cg(args, rows):
         cases.append(("California 12k, laplacian h=2", X, y, 2.0))
     for name, X, Y, h in cases:
         params = dict(bandwidth=h, n_jobs=-1, memory_limit=4096)
-        cg = KernelInterpolator(solver="cg", cg_max_iter=args.cg_iterations, random_state=0,
-                                **params)
+        cg = KernelInterpolator(
+            solver="cg", cg_max_iter=args.cg_iterations, random_state=0, **params
+        )
         import warnings
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, t_cg, m_cg = timed(lambda: cg.fit(X, Y))
+            _, t_cg, m_cg = timed(partial(cg.fit, X, Y))
         direct = KernelInterpolator(solver="direct", **params)
-        _, t_direct, m_direct = timed(lambda: direct.fit(X, Y))
+        _, t_direct, m_direct = timed(partial(direct.fit, X, Y))
         probe = X[::7][:500]
         diff = np.abs(cg.predict(probe) - direct.predict(probe)).max() / np.abs(Y).max()
-        rows.append(dict(case=f"cg vs direct, {name}", iterations=cg.n_iter_,
-                         cg_residual=cg.cg_residual_, cg_s=t_cg, cg_MiB=m_cg,
-                         direct_s=t_direct, direct_MiB=m_direct, max_diff=float(diff)))
+        rows.append(
+            dict(
+                case=f"cg vs direct, {name}",
+                iterations=cg.n_iter_,
+                cg_residual=cg.cg_residual_,
+                cg_s=t_cg,
+                cg_MiB=m_cg,
+                direct_s=t_direct,
+                direct_MiB=m_direct,
+                max_diff=float(diff),
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("sections", nargs="*", default=["tps", "neighbors", "ridge", "cg"],
-                        choices=["tps", "neighbors", "ridge", "cg"])
+    parser.add_argument(
+        "sections",
+        nargs="*",
+        default=["tps", "neighbors", "ridge", "cg"],
+        choices=["tps", "neighbors", "ridge", "cg"],
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--queries", type=int, default=100_000)
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 3])
-    parser.add_argument("--scipy-max", type=int, default=20_000,
-                        help="largest n given to RBFInterpolator (dense LU of n x n)")
+    parser.add_argument(
+        "--scipy-max",
+        type=int,
+        default=20_000,
+        help="largest n given to RBFInterpolator (dense LU of n x n)",
+    )
     parser.add_argument("--big", type=int, default=0, help="e.g. 200000 (ours alone, cg)")
     parser.add_argument("--big-iterations", type=int, default=2)
     parser.add_argument("--cg-data", nargs="+", default=["mnist", "california"])
@@ -184,8 +246,9 @@ def main():
     print(f"float64 GEMM rate measured in this run: {gemm_rate() / 1e9:.1f} Gflop/s")
     rows = []
     for section in args.sections:
-        {"tps": bench_tps, "neighbors": bench_neighbors, "ridge": bench_ridge,
-         "cg": bench_cg}[section](args, rows)
+        {"tps": bench_tps, "neighbors": bench_neighbors, "ridge": bench_ridge, "cg": bench_cg}[
+            section
+        ](args, rows)
     print("\nAll rows (ratio = peer seconds / ours; memory_ratio = peer MiB / ours):")
     columns = []
     for row in rows:

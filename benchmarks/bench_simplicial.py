@@ -26,6 +26,7 @@ Usage: ``python benchmarks/bench_simplicial.py [lowd|highd|mnist|compile ...] [-
 
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from _harness import machine_summary, print_table, time_call  # noqa: E402
 from skinterp.simplicial import (  # noqa: E402
     SimplicialClassifier,
     SimplicialInterpolator,
-    _core,  # noqa: E402
+    _core,
 )
 from skinterp.simplicial._lifted import delaunay_lp_reference  # noqa: E402
 
@@ -59,21 +60,32 @@ def bench_low_dimension(quick=False):
             peer = LinearNDInterpolator(X, y)
             peer(Q[:10])  # computes its transforms
         fit_peer = time.perf_counter() - start
-        t_ours = time_call("ours", lambda: ours.predict(Q), repeat=2)
+        t_ours = time_call("ours", partial(ours.predict, Q), repeat=2)
         ours.set_params(n_jobs=2)  # n_jobs only affects predict
-        t_ours2 = time_call("ours2", lambda: ours.predict(Q), repeat=2, memory=False)
-        t_peer = time_call("peer", lambda: peer(Q), repeat=2)
+        t_ours2 = time_call("ours2", partial(ours.predict, Q), repeat=2, memory=False)
+        t_peer = time_call("peer", partial(peer, Q), repeat=2)
         a, b = t_ours.result, t_peer.result
         same_nan = bool(np.array_equal(np.isnan(a), np.isnan(b)))
         diff = float(np.nanmax(np.abs(a - b)))
-        rows.append(dict(
-            d=d, n=n, queries=n_queries, simplices=ours.simplices_.shape[0],
-            fit_ours_s=fit_ours, fit_scipy_s=fit_peer,
-            query_ours_s=t_ours.best, query_ours_2thr_s=t_ours2.best, query_scipy_s=t_peer.best,
-            speedup=t_peer.best / t_ours.best, speedup_2thr=t_peer.best / t_ours2.best,
-            first_call_s=t_ours.first_call, peak_mib=t_ours.peak_mib,
-            max_abs_diff=diff, same_nan=same_nan,
-        ))
+        rows.append(
+            dict(
+                d=d,
+                n=n,
+                queries=n_queries,
+                simplices=ours.simplices_.shape[0],
+                fit_ours_s=fit_ours,
+                fit_scipy_s=fit_peer,
+                query_ours_s=t_ours.best,
+                query_ours_2thr_s=t_ours2.best,
+                query_scipy_s=t_peer.best,
+                speedup=t_peer.best / t_ours.best,
+                speedup_2thr=t_peer.best / t_ours2.best,
+                first_call_s=t_ours.first_call,
+                peak_mib=t_ours.peak_mib,
+                max_abs_diff=diff,
+                same_nan=same_nan,
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
     print("\nLow dimension: triangulation walk vs LinearNDInterpolator (query time, same run)")
     print_table(rows, list(rows[0]))
@@ -92,7 +104,7 @@ def _lifted_rows(label, X, y, queries, n_reference):
     model = SimplicialInterpolator(method="lifted", outside="project").fit(X, y)
     model.predict(queries[0][1][:2])  # compile / load the cache
     for kind, Q in queries:
-        timing = time_call(kind, lambda: model.predict(Q, return_outside=True), repeat=2)
+        timing = time_call(kind, partial(model.predict, Q, return_outside=True), repeat=2)
         values, outside = timing.result
         # The point where the program is solved: q inside, its projection outside.
         vertices, weights, _ = _core.locate(model._model(), Q, "project")
@@ -112,13 +124,22 @@ def _lifted_rows(label, X, y, queries, n_reference):
             same += ours_set == set(keep[lam > 1e-9].tolist())
         t_ref = (time.perf_counter() - start) / min(n_reference, Q.shape[0])
         per_query = timing.best / Q.shape[0]
-        rows.append(dict(
-            data=label, n=X.shape[0], d=X.shape[1], queries=kind, n_q=Q.shape[0],
-            outside_frac=float(outside.mean()), ours_ms=1e3 * per_query,
-            linprog_ms=1e3 * t_ref, speedup=t_ref / per_query,
-            same_simplex=f"{same}/{min(n_reference, Q.shape[0])}",
-            max_abs_diff=float(np.max(diffs)), peak_mib=timing.peak_mib,
-        ))
+        rows.append(
+            dict(
+                data=label,
+                n=X.shape[0],
+                d=X.shape[1],
+                queries=kind,
+                n_q=Q.shape[0],
+                outside_frac=float(outside.mean()),
+                ours_ms=1e3 * per_query,
+                linprog_ms=1e3 * t_ref,
+                speedup=t_ref / per_query,
+                same_simplex=f"{same}/{min(n_reference, Q.shape[0])}",
+                max_abs_diff=float(np.max(diffs)),
+                peak_mib=timing.peak_mib,
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
     return rows
 
@@ -131,8 +152,10 @@ def bench_high_dimension(quick=False):
         rng = np.random.default_rng(100 + d)
         X = rng.standard_normal((n, d))
         y = rng.standard_normal(n)
-        queries = [("inside", _inside_queries(X, n_q, rng)),
-                   ("outside", rng.standard_normal((n_q, d)))]
+        queries = [
+            ("inside", _inside_queries(X, n_q, rng)),
+            ("outside", rng.standard_normal((n_q, d))),
+        ]
         rows += _lifted_rows("gaussian", X, y, queries, n_reference=20 if quick else 50)
     print("\nHigh dimension: lifted LP per query vs linprog (HiGHS) on the full program")
     print_table(rows, list(rows[0]))
@@ -169,13 +192,27 @@ def bench_mnist(quick=False):
             start = time.perf_counter()
             clf.fit(Xtr, y_train)
             accuracy = float(np.mean(clf.predict(Xte) == y_test))
-            acc_rows.append(dict(data=f"mnist-pca{d}", model=f"simplicial outside={outside}",
-                                 n_train=n_train, n_test=n_test, accuracy=accuracy,
-                                 seconds=time.perf_counter() - start))
+            acc_rows.append(
+                dict(
+                    data=f"mnist-pca{d}",
+                    model=f"simplicial outside={outside}",
+                    n_train=n_train,
+                    n_test=n_test,
+                    accuracy=accuracy,
+                    seconds=time.perf_counter() - start,
+                )
+            )
         one_nn = KNeighborsClassifier(n_neighbors=1).fit(Xtr, y_train)
-        acc_rows.append(dict(data=f"mnist-pca{d}", model="1-NN", n_train=n_train,
-                             n_test=n_test, accuracy=float(np.mean(one_nn.predict(Xte) == y_test)),
-                             seconds=float("nan")))
+        acc_rows.append(
+            dict(
+                data=f"mnist-pca{d}",
+                model="1-NN",
+                n_train=n_train,
+                n_test=n_test,
+                accuracy=float(np.mean(one_nn.predict(Xte) == y_test)),
+                seconds=float("nan"),
+            )
+        )
     print("\nMNIST sample, PCA to 20 and 50 dimensions: lifted LP vs linprog")
     print_table(rows, list(rows[0]))
     print("\nTest accuracy (all test images are outside the hull of the training images)")
@@ -234,13 +271,22 @@ def bench_compile(quick=False):
     )
     rows = []
     for path in ("triangulation", "lifted", "classifier (auto)"):
-        out = subprocess.run([sys.executable, "-c", _FIRST_USE, path], env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _FIRST_USE, path],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(dict(
-            path=path, wall_s=result["wall"], cpu_s=result["cpu"],
-            costliest=", ".join(f"{name} {seconds:.1f}" for name, seconds in result["top"]),
-        ))
+        rows.append(
+            dict(
+                path=path,
+                wall_s=result["wall"],
+                cpu_s=result["cpu"],
+                costliest=", ".join(f"{name} {seconds:.1f}" for name, seconds in result["top"]),
+            )
+        )
         print_table(rows[-1:], list(rows[-1]))
     print("\nFirst use without the numba cache (fresh process per path)")
     print_table(rows, list(rows[0]))

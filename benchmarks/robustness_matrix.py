@@ -43,44 +43,82 @@ iterative = 'eigenpro' in NAME
 # EigenPro's stated tolerance after its default 10 epochs (an iterative solver).
 ATOL = 5e-2 if iterative else 1e-6
 def targets(X):
-    X = X / ((np.abs(X).max() if X.size else 1.0) or 1.0)  # labels and values depend on the geometry only
+    # labels and values depend on the geometry only
+    X = X / ((np.abs(X).max() if X.size else 1.0) or 1.0)
     if classifier:
         return np.array(['a', 'b'])[(np.sin(7 * X).sum(1) > 0).astype(int)]
     return np.sin(3 * X).sum(1)
 """
 
 CASES = {
-    "clean": ("X = rng.rand(60, 2); y = targets(X); Q = X",
-              "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
-    "nan_in_X": ("X = rng.rand(30, 2); X[3, 0] = np.nan; y = targets(X); Q = X[:5]",
-                 "check = lambda m, p: False"),
-    "inf_in_X": ("X = rng.rand(30, 2); X[3, 0] = np.inf; y = targets(X); Q = X[:5]",
-                 "check = lambda m, p: False"),
-    "none_in_y": ("X = rng.rand(30, 2); y = targets(X).astype(object); y[2] = None; Q = X",
-                  "check = lambda m, p: False"),
-    "empty_X": ("X = np.zeros((0, 2)); y = targets(X); Q = X",
-                "check = lambda m, p: False"),
-    "one_feature_string": ("X = np.array([['a'], ['b'], ['c']] * 5); y = targets(np.zeros((15, 1))); Q = X",
-                           "check = lambda m, p: False"),
-    "offset_1e6_d20": ("X = rng.rand(80, 20) + 1e6; y = targets(X - 1e6); Q = X",
-                       "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=max(ATOL, 1e-5))"),
-    "scale_1e-300": ("X = rng.rand(60, 2) * 1e-300; y = targets(X * 1e300); Q = X",
-                     "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
-    "scale_1e300": ("X = rng.rand(60, 2) * 1e300; y = targets(X * 1e-300); Q = X",
-                    "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
-    "exact_duplicates": ("X = np.repeat(rng.rand(20, 2), 2, axis=0); y = targets(X); Q = X",
-                         "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
-    "identical_rows": ("X = np.ones((20, 3)); y = targets(rng.rand(20, 3)); Q = X[:1]",
-                       "check = lambda m, p: True if classifier else abs(p[0] - y.mean()) < 1e-3"),
-    "float32": ("X = rng.rand(60, 2).astype(np.float32); y = targets(X); Q = X",
-                "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=max(ATOL, 1e-3))"),
-    "readonly_X": ("X = rng.rand(60, 2); X.setflags(write=False); y = targets(X); Q = X",
-                   "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)"),
+    "clean": (
+        "X = rng.rand(60, 2); y = targets(X); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)",
+    ),
+    "nan_in_X": (
+        "X = rng.rand(30, 2); X[3, 0] = np.nan; y = targets(X); Q = X[:5]",
+        "check = lambda m, p: False",
+    ),
+    "inf_in_X": (
+        "X = rng.rand(30, 2); X[3, 0] = np.inf; y = targets(X); Q = X[:5]",
+        "check = lambda m, p: False",
+    ),
+    "none_in_y": (
+        "X = rng.rand(30, 2); y = targets(X).astype(object); y[2] = None; Q = X",
+        "check = lambda m, p: False",
+    ),
+    "empty_X": ("X = np.zeros((0, 2)); y = targets(X); Q = X", "check = lambda m, p: False"),
+    "one_feature_string": (
+        "X = np.array([['a'], ['b'], ['c']] * 5); y = targets(np.zeros((15, 1))); Q = X",
+        "check = lambda m, p: False",
+    ),
+    "offset_1e6_d20": (
+        "X = rng.rand(80, 20) + 1e6; y = targets(X - 1e6); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier "
+        "else np.allclose(p, y, atol=max(ATOL, 1e-5))",
+    ),
+    "scale_1e-300": (
+        "X = rng.rand(60, 2) * 1e-300; y = targets(X * 1e300); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)",
+    ),
+    "scale_1e300": (
+        "X = rng.rand(60, 2) * 1e300; y = targets(X * 1e-300); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)",
+    ),
+    "exact_duplicates": (
+        "X = np.repeat(rng.rand(20, 2), 2, axis=0); y = targets(X); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)",
+    ),
+    "identical_rows": (
+        "X = np.ones((20, 3)); y = targets(rng.rand(20, 3)); Q = X[:1]",
+        "check = lambda m, p: True if classifier else abs(p[0] - y.mean()) < 1e-3",
+    ),
+    "float32": (
+        "X = rng.rand(60, 2).astype(np.float32); y = targets(X); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier "
+        "else np.allclose(p, y, atol=max(ATOL, 1e-3))",
+    ),
+    "readonly_X": (
+        "X = rng.rand(60, 2); X.setflags(write=False); y = targets(X); Q = X",
+        "check = lambda m, p: np.all(p == y) if classifier else np.allclose(p, y, atol=ATOL)",
+    ),
 }
 
-CLEAR_WORDS = ("NaN", "infinity", "missing", "bandwidth", "n_components", "step_size",
-               "0 sample", "minimum of", "could not convert", "numeric", "n_neighbors",
-               "finite", "Unknown label")
+CLEAR_WORDS = (
+    "NaN",
+    "infinity",
+    "missing",
+    "bandwidth",
+    "n_components",
+    "step_size",
+    "0 sample",
+    "minimum of",
+    "could not convert",
+    "numeric",
+    "n_neighbors",
+    "finite",
+    "Unknown label",
+)
 
 SCRIPT = """
 NAME = {name!r}
@@ -111,11 +149,11 @@ print('RESULT ' + json.dumps(dict(outcome=outcome, message=message[:300], warned
 
 def run_case(name, estimator, case, timeout):
     data, check = CASES[case]
-    code = SCRIPT.format(name=name, prelude=PRELUDE, data=data, check=check,
-                         estimator=estimator)
+    code = SCRIPT.format(name=name, prelude=PRELUDE, data=data, check=check, estimator=estimator)
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return "hang", f"no answer in {timeout} s"
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]

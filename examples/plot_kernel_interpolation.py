@@ -47,8 +47,10 @@ print(name, X_train.shape)
 direct = KernelInterpolationClassifier(bandwidth=bandwidth, solver="direct")
 direct.fit(X_train, y_train)
 direct_test_error = 100 * (1 - direct.score(X_test, y_test))
-print(f"direct: training accuracy {direct.score(X_train, y_train):.3f}, "
-      f"test error {direct_test_error:.2f}%, RKHS norm {direct.norm_:.1f}")
+print(
+    f"direct: training accuracy {direct.score(X_train, y_train):.3f}, "
+    f"test error {direct_test_error:.2f}%, RKHS norm {direct.norm_:.1f}"
+)
 
 # %%
 # EigenPro, recording the errors after every epoch
@@ -68,16 +70,19 @@ def record(state):
     # Returning True would end the fit here; we run the 10 epochs.
 
 
-eigenpro = KernelInterpolationClassifier(bandwidth=bandwidth, solver="eigenpro", n_epochs=10,
-                                         n_jobs=-1, random_state=0, callback=record)
+eigenpro = KernelInterpolationClassifier(
+    bandwidth=bandwidth, solver="eigenpro", n_epochs=10, n_jobs=-1, random_state=0, callback=record
+)
 with warnings.catch_warnings():
     # Ten epochs do not reach the interpolation tolerance (1e-6): the warning says so; here
     # the curve, not the last epoch, is the point.
     warnings.simplefilter("ignore", ConvergenceWarning)
     eigenpro.fit(X_train, y_train)
-print(f"EigenPro: batch size {eigenpro.batch_size_}, critical batch size "
-      f"{eigenpro.critical_batch_size_:.0f}, {eigenpro.n_components_} eigen-directions, "
-      f"training residual {eigenpro.train_residual_:.2g}")
+print(
+    f"EigenPro: batch size {eigenpro.batch_size_}, critical batch size "
+    f"{eigenpro.critical_batch_size_:.0f}, {eigenpro.n_components_} eigen-directions, "
+    f"training residual {eigenpro.train_residual_:.2g}"
+)
 for epoch, train, test in zip(history["epoch"], history["train"], history["test"]):
     print(f"epoch {epoch:2d}: training error {train:.2f}%, test error {test:.2f}%")
 

@@ -45,8 +45,9 @@ grid = np.stack(np.meshgrid(np.linspace(0, 1, 120), np.linspace(0, 1, 120)), -1)
 # the thin-plate spline with that tail does not depend on the bandwidth.
 exact = KernelInterpolator(kernel="thin_plate_spline").fit(X, y)
 reference = RBFInterpolator(X, y)(grid)
-print(f"largest difference from RBFInterpolator: "
-      f"{np.abs(exact.predict(grid) - reference).max():.1e}")
+print(
+    f"largest difference from RBFInterpolator: {np.abs(exact.predict(grid) - reference).max():.1e}"
+)
 print(f"degree {exact.degree_}, training residual {exact.train_residual_:.1e}")
 
 # %%
@@ -55,24 +56,32 @@ print(f"degree {exact.degree_}, training residual {exact.train_residual_:.1e}")
 models = {
     "interpolation (direct)": exact,
     "ridge=1e-2 (kernel ridge regression)": KernelInterpolator(
-        kernel="thin_plate_spline", ridge=1e-2).fit(X, y),
+        kernel="thin_plate_spline", ridge=1e-2
+    ).fit(X, y),
     "interpolation (cg)": KernelInterpolator(kernel="thin_plate_spline", solver="cg").fit(X, y),
-    "neighbors=30 (local)": KernelInterpolator(kernel="thin_plate_spline",
-                                               neighbors=30).fit(X, y),
+    "neighbors=30 (local)": KernelInterpolator(kernel="thin_plate_spline", neighbors=30).fit(X, y),
 }
 truth = field(grid)
-fig, axes = plt.subplots(1, len(models) + 1, figsize=(4 * (len(models) + 1), 4),
-                         constrained_layout=True)
+fig, axes = plt.subplots(
+    1, len(models) + 1, figsize=(4 * (len(models) + 1), 4), constrained_layout=True
+)
 axes[0].imshow(truth.reshape(120, 120), origin="lower", extent=(0, 1, 0, 1), cmap="viridis")
 axes[0].scatter(X[:, 0], X[:, 1], s=2, c="k")
 axes[0].set_title("the field and the 800 points")
 for ax, (name, model) in zip(axes[1:], models.items()):
     prediction = model.predict(grid)
     error = np.sqrt(np.mean((prediction - truth) ** 2))
-    ax.imshow(prediction.reshape(120, 120), origin="lower", extent=(0, 1, 0, 1),
-              cmap="viridis", vmin=truth.min(), vmax=truth.max())
-    ax.set_title(f"{name}\nRMS error {error:.3f}, train residual {model.train_residual_:.0e}",
-                 fontsize=9)
+    ax.imshow(
+        prediction.reshape(120, 120),
+        origin="lower",
+        extent=(0, 1, 0, 1),
+        cmap="viridis",
+        vmin=truth.min(),
+        vmax=truth.max(),
+    )
+    ax.set_title(
+        f"{name}\nRMS error {error:.3f}, train residual {model.train_residual_:.0e}", fontsize=9
+    )
     print(f"{name:40s} solver_={model.solver_:7s} RMS error to the field {error:.4f}")
 for ax in axes:
     ax.set_xticks([])

@@ -45,10 +45,10 @@ for ax, title, shown in [
     (axes[0], "Simplicial interpolant (NaN outside the hull)", np.where(outside, np.nan, values)),
     (axes[1], "outside='project': the value at the projection", values),
 ]:
-    image = ax.imshow(shown.reshape(300, 300), origin="lower", extent=(-1.3, 1.3, -1.3, 1.3),
-                      cmap="viridis")
-    ax.triplot(model.points_[:, 0], model.points_[:, 1], model.simplices_, color="white",
-               lw=0.6)
+    image = ax.imshow(
+        shown.reshape(300, 300), origin="lower", extent=(-1.3, 1.3, -1.3, 1.3), cmap="viridis"
+    )
+    ax.triplot(model.points_[:, 0], model.points_[:, 1], model.simplices_, color="white", lw=0.6)
     ax.scatter(X[:, 0], X[:, 1], c=y, cmap="viridis", edgecolor="k", s=30)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, shrink=0.8)

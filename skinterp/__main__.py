@@ -109,8 +109,10 @@ def _warmup(args):
 def _data(args):
     from skinterp.datasets import DATA_ENV_VAR, write_sample_files
 
-    print("downloading MNIST (about 15 MB) and California housing through scikit-learn ...",
-          flush=True)
+    print(
+        "downloading MNIST (about 15 MB) and California housing through scikit-learn ...",
+        flush=True,
+    )
     for path in write_sample_files(args.folder):
         print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MiB)")
     print(f"\nUse them with: export {DATA_ENV_VAR}={Path(args.folder).resolve()}")

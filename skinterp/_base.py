@@ -34,7 +34,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skinterp.exceptions import InterpolationWarning  # noqa: F401  (re-exported)
 
 _LIBRARY_DIRECTORIES = tuple(
-    os.path.dirname(module.__file__) + os.sep for module in (sys.modules["skinterp"], sklearn, joblib)
+    os.path.dirname(module.__file__) + os.sep
+    for module in (sys.modules["skinterp"], sklearn, joblib)
 )
 
 
@@ -46,6 +47,7 @@ def warn_user(message, category):
     while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRECTORIES):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -233,8 +235,10 @@ class DocLinkMixin:
         import os
 
         base = os.environ.get("SKINTERP_DOC_URL", DOC_URL)
-        return {"base": base if base.endswith("/") else base + "/",
-                "estimator_name": type(self).__name__}
+        return {
+            "base": base if base.endswith("/") else base + "/",
+            "estimator_name": type(self).__name__,
+        }
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,13 +84,21 @@ def merge_duplicate_points(X, Y, sample_weight=None):
     starts = np.flatnonzero(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]])
     sizes = np.diff(np.r_[starts, n_samples])
     Y = np.asarray(Y, dtype=np.float64)
-    weights = (np.ones(n_samples) if sample_weight is None
-               else np.asarray(sample_weight, dtype=np.float64))
+    weights = (
+        np.ones(n_samples)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
     inverse = np.empty(n_samples, dtype=np.int64)
     if np.all(sizes == 1):
         inverse[order] = np.arange(n_samples)
-        return MergedPoints(np.ascontiguousarray(X[order]), Y[order],
-                            np.ones(n_samples, dtype=np.int64), weights[order], inverse)
+        return MergedPoints(
+            np.ascontiguousarray(X[order]),
+            Y[order],
+            np.ones(n_samples, dtype=np.int64),
+            weights[order],
+            inverse,
+        )
     points, targets, counts, summed_weights = [], [], [], []
     n_done = 0
     for start, size in zip(starts, sizes):
@@ -108,8 +116,9 @@ def merge_duplicate_points(X, Y, sample_weight=None):
             X[members], axis=0, return_inverse=True, return_counts=True
         )
         member_inverse = member_inverse.reshape(-1)
-        group_weights = np.bincount(member_inverse, weights=weights[members],
-                                    minlength=distinct.shape[0])
+        group_weights = np.bincount(
+            member_inverse, weights=weights[members], minlength=distinct.shape[0]
+        )
         summed = np.zeros((distinct.shape[0], Y.shape[1]))
         np.add.at(summed, member_inverse, Y[members] * weights[members, None])
         points.append(distinct)
@@ -119,6 +128,9 @@ def merge_duplicate_points(X, Y, sample_weight=None):
         inverse[members] = n_done + member_inverse
         n_done += distinct.shape[0]
     return MergedPoints(
-        np.ascontiguousarray(np.concatenate(points)), np.concatenate(targets),
-        np.concatenate(counts), np.concatenate(summed_weights), inverse,
+        np.ascontiguousarray(np.concatenate(points)),
+        np.concatenate(targets),
+        np.concatenate(counts),
+        np.concatenate(summed_weights),
+        inverse,
     )

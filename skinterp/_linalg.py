@@ -26,16 +26,39 @@ def _syevr(dtype):
         real = ctypes.POINTER(ctypes.c_float if dtype == np.float32 else ctypes.c_double)
         name = "ssyevr" if dtype == np.float32 else "dsyevr"
         prototype = ctypes.CFUNCTYPE(
-            None, _CHAR, _CHAR, _CHAR, _INT, real, _INT, real, real, _INT, _INT, real, _INT,
-            real, real, _INT, _INT, real, _INT, _INT, _INT, _INT,
+            None,
+            _CHAR,
+            _CHAR,
+            _CHAR,
+            _INT,
+            real,
+            _INT,
+            real,
+            real,
+            _INT,
+            _INT,
+            real,
+            _INT,
+            real,
+            real,
+            _INT,
+            _INT,
+            real,
+            _INT,
+            _INT,
+            _INT,
+            _INT,
         )
         _SYEVR[dtype] = prototype(get_cython_function_address("scipy.linalg.cython_lapack", name))
     return _SYEVR[dtype]
 
 
 def _pointer(array):
-    kind = ctypes.c_float if array.dtype == np.float32 else (
-        ctypes.c_double if array.dtype == np.float64 else ctypes.c_int)
+    kind = (
+        ctypes.c_float
+        if array.dtype == np.float32
+        else (ctypes.c_double if array.dtype == np.float64 else ctypes.c_int)
+    )
     return array.ctypes.data_as(ctypes.POINTER(kind))
 
 
@@ -55,11 +78,26 @@ def _top_eigenpairs_lapack(A, k):
 
     def call(work, lwork, iwork, liwork):
         function(
-            b"V", b"I", b"L", scalar(n, ctypes.c_int), _pointer(A), scalar(n, ctypes.c_int),
-            scalar(0.0, real), scalar(0.0, real), scalar(n - k + 1, ctypes.c_int),
-            scalar(n, ctypes.c_int), scalar(0.0, real), ctypes.byref(found), _pointer(values),
-            _pointer(vectors), scalar(n, ctypes.c_int), _pointer(support), _pointer(work),
-            scalar(lwork, ctypes.c_int), _pointer(iwork), scalar(liwork, ctypes.c_int),
+            b"V",
+            b"I",
+            b"L",
+            scalar(n, ctypes.c_int),
+            _pointer(A),
+            scalar(n, ctypes.c_int),
+            scalar(0.0, real),
+            scalar(0.0, real),
+            scalar(n - k + 1, ctypes.c_int),
+            scalar(n, ctypes.c_int),
+            scalar(0.0, real),
+            ctypes.byref(found),
+            _pointer(values),
+            _pointer(vectors),
+            scalar(n, ctypes.c_int),
+            _pointer(support),
+            _pointer(work),
+            scalar(lwork, ctypes.c_int),
+            _pointer(iwork),
+            scalar(liwork, ctypes.c_int),
             ctypes.byref(info),
         )
 

@@ -104,11 +104,15 @@ def install_source_stamp():
                 return None
             return super(cls, cls).from_function.__func__(cls, py_func, py_file)
 
-        locator = type(f"SkinterpSourceStamped{name}", (base,), {
-            "_skinterp": True,
-            "get_source_stamp": lambda self: SOURCE_STAMP,
-            "from_function": classmethod(from_function),
-        })
+        locator = type(
+            f"SkinterpSourceStamped{name}",
+            (base,),
+            {
+                "_skinterp": True,
+                "get_source_stamp": lambda self: SOURCE_STAMP,
+                "from_function": classmethod(from_function),
+            },
+        )
         stamped.append((locators.index(base), locator))
     for offset, (index, locator) in enumerate(stamped):
         locators.insert(index + offset, locator)
@@ -117,7 +121,12 @@ def install_source_stamp():
 
 install_source_stamp()
 
-NUMBA_CACHE = os.getenv("SKINTERP_NUMBA_CACHE", "true").strip().lower() in {"1", "true", "yes", "on"}
+NUMBA_CACHE = os.getenv("SKINTERP_NUMBA_CACHE", "true").strip().lower() in {
+    "1",
+    "true",
+    "yes",
+    "on",
+}
 if NUMBA_CACHE and not cache_is_usable():
     # Work without the cache (every process compiles on first use) rather than fail.
     NUMBA_CACHE = False
@@ -125,7 +134,8 @@ if NUMBA_CACHE and not cache_is_usable():
         "skinterp: numba cannot write a cache for the compiled kernels here (read-only install "
         "and no writable NUMBA_CACHE_DIR or home directory); they are compiled in every "
         "process instead. Set NUMBA_CACHE_DIR to a writable directory to cache them.",
-        RuntimeWarning, stacklevel=2,
+        RuntimeWarning,
+        stacklevel=2,
     )
 
 # A set, not a frozenset: numba.njit(fastmath=...) accepts only bool, set or dict.

@@ -136,8 +136,13 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None, *, verbose=0, desc
     """
     bounds = chunk_bounds(n_items, chunk_size)
     threads = min(n_threads(n_jobs), len(bounds))
-    report = partial(progress, description=description or "chunks", verbose=verbose,
-                     total=len(bounds), min_interval=1.0)
+    report = partial(
+        progress,
+        description=description or "chunks",
+        verbose=verbose,
+        total=len(bounds),
+        min_interval=1.0,
+    )
     if threads <= 1:
         return [function(start, stop) for start, stop in report(bounds)]
     with one_blas_thread():

@@ -246,24 +246,31 @@ def write_sample_files(folder, *, scikit_learn_data_home=None, random_state=0):
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    mnist = fetch_openml("mnist_784", version=1, as_frame=False,
-                         data_home=scikit_learn_data_home)
+    mnist = fetch_openml("mnist_784", version=1, as_frame=False, data_home=scikit_learn_data_home)
     pixels = np.asarray(mnist.data).astype(np.uint8)
     labels = np.asarray(mnist.target).astype(np.int64)
     if pixels.shape != (70000, 784):
-        raise ValueError(f"fetch_openml('mnist_784') gave data of shape {pixels.shape}, "
-                         "not the official (70000, 784).")
+        raise ValueError(
+            f"fetch_openml('mnist_784') gave data of shape {pixels.shape}, "
+            "not the official (70000, 784)."
+        )
     train = np.concatenate([np.flatnonzero(labels[:60000] == digit)[:500] for digit in range(10)])
     train.sort()
     housing = fetch_california_housing(data_home=scikit_learn_data_home)
-    rows = np.sort(np.random.RandomState(random_state).choice(
-        housing.data.shape[0], size=15000, replace=False))
+    rows = np.sort(
+        np.random.RandomState(random_state).choice(
+            housing.data.shape[0], size=15000, replace=False
+        )
+    )
     paths = [folder / name for name in SAMPLE_FILES]
     np.savez_compressed(paths[0], X=pixels[train], y=labels[train])
     np.savez_compressed(paths[1], X=pixels[60000:65000], y=labels[60000:65000])
-    np.savez_compressed(paths[2], X=np.asarray(housing.data, dtype=np.float64)[rows],
-                        y=np.asarray(housing.target, dtype=np.float64)[rows],
-                        feature_names=np.asarray(housing.feature_names))
+    np.savez_compressed(
+        paths[2],
+        X=np.asarray(housing.data, dtype=np.float64)[rows],
+        y=np.asarray(housing.target, dtype=np.float64)[rows],
+        feature_names=np.asarray(housing.feature_names),
+    )
     return paths
 
 

@@ -221,8 +221,7 @@ def _fake_mnist_784(name, **kwargs):
 def _fake_housing(**kwargs):
     rng = np.random.default_rng(1)
     data = rng.normal(size=(20640, 8))
-    return Bunch(data=data, target=data[:, 0] * 2.0,
-                 feature_names=[f"f{i}" for i in range(8)])
+    return Bunch(data=data, target=data[:, 0] * 2.0, feature_names=[f"f{i}" for i in range(8)])
 
 
 def test_write_sample_files_then_the_loaders_read_them(tmp_path, monkeypatch):
@@ -251,8 +250,11 @@ def test_write_sample_files_then_the_loaders_read_them(tmp_path, monkeypatch):
 
 
 def test_write_sample_files_rejects_a_wrong_mnist(tmp_path, monkeypatch):
-    monkeypatch.setattr(sklearn.datasets, "fetch_openml",
-                        lambda *a, **k: Bunch(data=np.zeros((10, 784)), target=np.zeros(10)))
+    monkeypatch.setattr(
+        sklearn.datasets,
+        "fetch_openml",
+        lambda *a, **k: Bunch(data=np.zeros((10, 784)), target=np.zeros(10)),
+    )
     monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", _fake_housing)
     with pytest.raises(ValueError, match="70000, 784"):
         datasets.write_sample_files(tmp_path)

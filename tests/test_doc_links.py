@@ -10,8 +10,10 @@ import skinterp
 
 API = (Path(__file__).resolve().parents[1] / "doc" / "api.rst").read_text()
 ESTIMATORS = [
-    name for name in skinterp.__all__
-    if inspect.isclass(getattr(skinterp, name)) and issubclass(getattr(skinterp, name), BaseEstimator)
+    name
+    for name in skinterp.__all__
+    if inspect.isclass(getattr(skinterp, name))
+    and issubclass(getattr(skinterp, name), BaseEstimator)
 ]
 
 

@@ -15,7 +15,9 @@ from skinterp._duplicates import merge_duplicate_points
     dtype=st.sampled_from([np.float64, np.float32]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_merge_equals_numpy_unique_with_averaged_targets(n_samples, n_features, n_values, dtype, seed):
+def test_merge_equals_numpy_unique_with_averaged_targets(
+    n_samples, n_features, n_values, dtype, seed
+):
     rng = np.random.default_rng(seed)
     X = rng.integers(0, n_values, size=(n_samples, n_features)).astype(dtype)  # many duplicates
     Y = rng.normal(size=(n_samples, 2))
@@ -29,8 +31,10 @@ def test_merge_equals_numpy_unique_with_averaged_targets(n_samples, n_features, 
     # Means summed in a different order: rounding is relative to the terms, not to the mean
     # (which may cancel to near zero), hence the absolute tolerance.
     atol = 1e-14 * n_samples * np.abs(Y).max()
-    for row, point in enumerate(expected_points):
-        np.testing.assert_allclose(targets[order][row], Y[inverse == row].mean(axis=0), rtol=1e-12, atol=atol)
+    for row in range(expected_points.shape[0]):
+        np.testing.assert_allclose(
+            targets[order][row], Y[inverse == row].mean(axis=0), rtol=1e-12, atol=atol
+        )
     # The output does not depend on the order of the input rows.
     permutation = rng.permutation(n_samples)
     permuted_points, permuted_targets = merge_duplicate_points(X[permutation], Y[permutation])[:2]
@@ -55,8 +59,9 @@ def test_weighted_merge_gives_weighted_means(n_samples, seed):
         members = inverse == k
         assert counts[k] == members.sum()
         np.testing.assert_allclose(weights[k], w[members].sum(), rtol=1e-12)
-        np.testing.assert_allclose(targets[k], (w[members] @ Y[members]) / w[members].sum(),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            targets[k], (w[members] @ Y[members]) / w[members].sum(), rtol=1e-10, atol=1e-12
+        )
 
 
 def test_signed_zeros_are_one_point():

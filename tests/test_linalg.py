@@ -15,8 +15,13 @@ from skinterp._linalg import top_eigenpairs
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(1, 60), fraction=st.floats(0.01, 1.0), seed=st.integers(0, 2**16),
-       dtype=st.sampled_from([np.float32, np.float64]), fortran=st.booleans())
+@given(
+    n=st.integers(1, 60),
+    fraction=st.floats(0.01, 1.0),
+    seed=st.integers(0, 2**16),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    fortran=st.booleans(),
+)
 def test_top_eigenpairs_equal_scipys_subset_eigh(n, fraction, seed, dtype, fortran):
     rng = np.random.default_rng(seed)
     B = rng.normal(size=(n, n)).astype(dtype)

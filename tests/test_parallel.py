@@ -57,8 +57,9 @@ def test_exception_in_a_chunk_cancels_the_queued_ones():
 def test_verbose_writes_progress_with_time_left():
     stream = io.StringIO()
     with redirect_stderr(stream):
-        out = run_in_chunks(lambda a, b: np.arange(a, b).sum(), 4, 1, n_jobs=1, verbose=1,
-                            description="summing")
+        out = run_in_chunks(
+            lambda a, b: np.arange(a, b).sum(), 4, 1, n_jobs=1, verbose=1, description="summing"
+        )
     assert out == [0, 1, 2, 3]
     lines = stream.getvalue().splitlines()
     # At most a line a second, and always the last one.

@@ -23,8 +23,12 @@ from skinterp import (
 from skinterp._base import InterpolationWarning
 
 REGRESSORS = [SingularKernelNN, SimplicialInterpolator, KernelInterpolator, MinNormRFFRegressor]
-CLASSIFIERS = [SingularKernelNNClassifier, SimplicialClassifier, KernelInterpolationClassifier,
-               MinNormRFFClassifier]
+CLASSIFIERS = [
+    SingularKernelNNClassifier,
+    SimplicialClassifier,
+    KernelInterpolationClassifier,
+    MinNormRFFClassifier,
+]
 
 
 # --- section 3: bad input and bad parameters ------------------------------------------------
@@ -80,8 +84,9 @@ def test_eigenpro_divergence_names_step_size():
 def test_eigenpro_without_progress_warns():
     X = np.random.RandomState(0).rand(200, 5)
     with pytest.warns(ConvergenceWarning, match="no progress"):
-        KernelInterpolator(solver="eigenpro", step_size=1e-300, n_epochs=3,
-                           random_state=0).fit(X, X[:, 0] + 1)
+        KernelInterpolator(solver="eigenpro", step_size=1e-300, n_epochs=3, random_state=0).fit(
+            X, X[:, 0] + 1
+        )
 
 
 @pytest.mark.parametrize("Estimator", [RandomFourierFeatures, MinNormRFFRegressor])
@@ -109,10 +114,12 @@ def test_simplicial_predictions_are_affine_invariant(offset, exponent, method):
     scale = 2.0**exponent
     moved = SimplicialInterpolator(method=method).fit(X * scale + offset * scale, y)
     tolerance = 1e-9 + 1e-6 * abs(offset) * np.finfo(float).eps * 1e8
-    np.testing.assert_allclose(moved.predict(Q * scale + offset * scale), base, rtol=0,
-                               atol=tolerance * np.ptp(y))
-    np.testing.assert_allclose(moved.predict(X * scale + offset * scale), y, rtol=0,
-                               atol=tolerance * np.ptp(y))
+    np.testing.assert_allclose(
+        moved.predict(Q * scale + offset * scale), base, rtol=0, atol=tolerance * np.ptp(y)
+    )
+    np.testing.assert_allclose(
+        moved.predict(X * scale + offset * scale), y, rtol=0, atol=tolerance * np.ptp(y)
+    )
 
 
 @pytest.mark.parametrize("scale", [1e160, 1e300, 1e-300, 1e-310])
@@ -142,10 +149,17 @@ def test_simplicial_matches_linearnd_at_offset_1e8():
     np.testing.assert_allclose(predicted, reference, atol=1e-5)
 
 
-@pytest.mark.parametrize("offset, exponent", [
-    (1e6, 0), (1e12, 0), (0.0, 500), (0.0, -500),
-    (0.0, 1000), (0.0, -1000),
-])
+@pytest.mark.parametrize(
+    "offset, exponent",
+    [
+        (1e6, 0),
+        (1e12, 0),
+        (0.0, 500),
+        (0.0, -500),
+        (0.0, 1000),
+        (0.0, -1000),
+    ],
+)
 def test_singular_kernel_nn_exact_at_large_offsets_and_scales(offset, exponent):
     """alpha=1 needs exact distance ratios: the search works on differences, not on
     ||x||^2 - 2 x.z + ||z||^2 (scikit-learn's brute force is off by 0.16 at offset 1e6)."""
@@ -155,8 +169,11 @@ def test_singular_kernel_nn_exact_at_large_offsets_and_scales(offset, exponent):
     Q = X[:10] + 0.5
     base = SingularKernelNN(n_neighbors=5, alpha=1.0, algorithm="brute").fit(X, y).predict(Q)
     scale = 2.0**exponent
-    moved = SingularKernelNN(n_neighbors=5, alpha=1.0, algorithm="brute").fit(
-        (X + offset) * scale, y).predict((Q + offset) * scale)
+    moved = (
+        SingularKernelNN(n_neighbors=5, alpha=1.0, algorithm="brute")
+        .fit((X + offset) * scale, y)
+        .predict((Q + offset) * scale)
+    )
     np.testing.assert_allclose(moved, base, rtol=1e-9, atol=1e-9)
 
 
@@ -199,8 +216,9 @@ def test_eigenpro_on_identical_rows_warns():
     # Exact duplicates are merged (their targets averaged) before the solver: the prediction
     # is the targets' mean, and the warning says the rows cannot all be interpolated.
     with pytest.warns(InterpolationWarning, match="19 training rows are exact duplicates"):
-        model = KernelInterpolator(solver="eigenpro", random_state=0).fit(np.ones((20, 3)),
-                                                                          np.arange(20.0))
+        model = KernelInterpolator(solver="eigenpro", random_state=0).fit(
+            np.ones((20, 3)), np.arange(20.0)
+        )
     np.testing.assert_allclose(model.predict(np.ones((2, 3))), 9.5)
     assert not model.interpolates_
 
@@ -213,8 +231,9 @@ def test_well_posed_fits_do_not_warn():
         KernelInterpolator(bandwidth=0.5).fit(X, X[:, 0])
         # EigenPro runs to the interpolation tolerance (tol=1e-6): 109 epochs here, above
         # the default cap of 100 (which would warn, rightly, naming n_epochs).
-        KernelInterpolator(solver="eigenpro", bandwidth=0.5, n_epochs=300,
-                           random_state=0).fit(X, X[:, 0])
+        KernelInterpolator(solver="eigenpro", bandwidth=0.5, n_epochs=300, random_state=0).fit(
+            X, X[:, 0]
+        )
 
 
 def test_singular_kernel_nn_zero_distance_case_of_scikit_learn():

@@ -36,10 +36,12 @@ def _data(n=600, d=3, seed=0):
 # (the threshold, where rounding is amplified most) and EigenPro (iterations amplify it too).
 ESTIMATORS = {
     "KernelInterpolator-direct": KernelInterpolator(solver="direct"),
-    "KernelInterpolator-eigenpro": KernelInterpolator(solver="eigenpro", n_epochs=5,
-                                                      random_state=0),
-    "KernelInterpolationClassifier": KernelInterpolationClassifier(solver="eigenpro",
-                                                                   n_epochs=3, random_state=0),
+    "KernelInterpolator-eigenpro": KernelInterpolator(
+        solver="eigenpro", n_epochs=5, random_state=0
+    ),
+    "KernelInterpolationClassifier": KernelInterpolationClassifier(
+        solver="eigenpro", n_epochs=3, random_state=0
+    ),
     "MinNormRFFRegressor-threshold": MinNormRFFRegressor(n_components=600, random_state=0),
     "MinNormRFFClassifier": MinNormRFFClassifier(n_components=2000, random_state=0),
     "SingularKernelNN": SingularKernelNN(n_neighbors=8, algorithm="brute"),
@@ -54,8 +56,11 @@ ESTIMATORS = {
 # OpenBLAS splits some of them along their inner dimension, so their last bits depend on its
 # (process-wide) thread count, which a concurrent fit holding the one-thread limit changes
 # (measured: 2e-12 relative, 4e-16 for the direct solve).
-BLAS_THREADED = {"KernelInterpolator-direct", "MinNormRFFRegressor-threshold",
-                 "MinNormRFFClassifier"}
+BLAS_THREADED = {
+    "KernelInterpolator-direct",
+    "MinNormRFFRegressor-threshold",
+    "MinNormRFFClassifier",
+}
 
 
 def _fit_predict(estimator, X, y, queries):
@@ -80,12 +85,16 @@ def test_concurrent_fits_in_threads_equal_serial_fits(name):
     the last bits of BLAS-threaded products, see ``BLAS_THREADED``)."""
     X, y, queries = _data()
     estimator = ESTIMATORS[name]
-    serial = {n_jobs: _fit_predict(estimator.set_params(n_jobs=n_jobs), X, y, queries)
-              for n_jobs in (1, 2)}
+    serial = {
+        n_jobs: _fit_predict(estimator.set_params(n_jobs=n_jobs), X, y, queries)
+        for n_jobs in (1, 2)
+    }
     np.testing.assert_array_equal(serial[1], serial[2])
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(_fit_predict, clone(estimator).set_params(n_jobs=n_jobs), X, y,
-                               queries) for n_jobs in (1, 2, 2, 1)]
+        futures = [
+            pool.submit(_fit_predict, clone(estimator).set_params(n_jobs=n_jobs), X, y, queries)
+            for n_jobs in (1, 2, 2, 1)
+        ]
         concurrent = [future.result() for future in futures]
     for result in concurrent:
         if name in BLAS_THREADED:
@@ -108,8 +117,9 @@ def test_kernel_tiles_do_not_depend_on_threads(n_queries, n_features):
         in_thread = pool.submit(kernel_product, X, Z, A, bandwidth=2.0, n_jobs=2).result()
     np.testing.assert_array_equal(kernel_product(X, Z, A, bandwidth=2.0, n_jobs=2), one)
     np.testing.assert_array_equal(in_thread, one)
-    np.testing.assert_array_equal(kernel_matrix(X, Z, bandwidth=2.0, n_jobs=2),
-                                  kernel_matrix(X, Z, bandwidth=2.0, n_jobs=1))
+    np.testing.assert_array_equal(
+        kernel_matrix(X, Z, bandwidth=2.0, n_jobs=2), kernel_matrix(X, Z, bandwidth=2.0, n_jobs=1)
+    )
 
 
 class _CountingPool(ThreadPoolExecutor):
@@ -133,8 +143,11 @@ def _thread_counts(monkeypatch, estimator, X, y, queries, context=None):
     return list(_CountingPool.sizes)
 
 
-ALL = dict(ESTIMATORS, RandomFourierFeatures=RandomFourierFeatures(n_components=20000),
-           RandomReLUFeatures=RandomReLUFeatures(n_components=20000))
+ALL = dict(
+    ESTIMATORS,
+    RandomFourierFeatures=RandomFourierFeatures(n_components=20000),
+    RandomReLUFeatures=RandomReLUFeatures(n_components=20000),
+)
 
 
 @pytest.mark.parametrize("name", list(ALL))
@@ -148,11 +161,23 @@ def test_n_jobs_is_honoured(monkeypatch, name):
     assert _thread_counts(monkeypatch, estimator.set_params(n_jobs=1), X, y, queries) == []
     two = _thread_counts(monkeypatch, estimator.set_params(n_jobs=2), X, y, queries)
     assert two and max(two) == 2
-    configured = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries,
-                                joblib.parallel_config(n_jobs=2))
+    configured = _thread_counts(
+        monkeypatch,
+        estimator.set_params(n_jobs=None),
+        X,
+        y,
+        queries,
+        joblib.parallel_config(n_jobs=2),
+    )
     assert configured and max(configured) == 2
-    limited = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries,
-                             threadpool_limits(limits=1, user_api="blas"))
+    limited = _thread_counts(
+        monkeypatch,
+        estimator.set_params(n_jobs=None),
+        X,
+        y,
+        queries,
+        threadpool_limits(limits=1, user_api="blas"),
+    )
     assert limited == []
     default = _thread_counts(monkeypatch, estimator.set_params(n_jobs=None), X, y, queries)
     if parallel.blas_threads() > 1:

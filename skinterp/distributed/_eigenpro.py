@@ -278,10 +278,19 @@ random_state, verbose, max_batches :
     # The local solver's setup and random stream, in its order (without early stopping); the
     # subsample is gathered to the client for the Nystrom eigensystem.
     setup = eigenpro_setup(
-        n, d, c, dtype, spec, rng,
+        n,
+        d,
+        c,
+        dtype,
+        spec,
+        rng,
         lambda index: np.ascontiguousarray(X[index].compute(), dtype=dtype),
-        batch_size=batch_size, step_size=step_size, n_components=n_components,
-        subsample_size=subsample_size, memory_limit=memory_limit, n_jobs=1,
+        batch_size=batch_size,
+        step_size=step_size,
+        n_components=n_components,
+        subsample_size=subsample_size,
+        memory_limit=memory_limit,
+        n_jobs=1,
     )
     s, pre, work_order = setup.subsample_size, setup.preconditioner, setup.work_order
     m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
@@ -295,7 +304,19 @@ random_state, verbose, max_batches :
     submitted = []  # every future of the fit: cancelled on Ctrl-C or error
     try:
         shard_futures = _start_shards(
-            client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED, submitted,
+            client,
+            workers,
+            X,
+            Y,
+            spec,
+            tiles,
+            work_order,
+            bounds,
+            s,
+            pre,
+            E,
+            ED,
+            submitted,
             timeout,
         )
         shards = [future.result(timeout=timeout) for future in shard_futures]
@@ -316,8 +337,25 @@ random_state, verbose, max_batches :
                 flush=True,
             )
         model = _iterate(
-            shards, bounds, rng, n, d, c, dtype, m, eta, auto_eta, step_size, pre, tol,
-            n_epochs, max_batches, target_scale, target_mse, timeout, verbose,
+            shards,
+            bounds,
+            rng,
+            n,
+            d,
+            c,
+            dtype,
+            m,
+            eta,
+            auto_eta,
+            step_size,
+            pre,
+            tol,
+            n_epochs,
+            max_batches,
+            target_scale,
+            target_mse,
+            timeout,
+            verbose,
         )
     except BaseException:
         # Ctrl-C, a lost worker, divergence: cancel what was submitted (the data, the shard
@@ -341,8 +379,9 @@ random_state, verbose, max_batches :
     )
 
 
-def _start_shards(client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED,
-                  submitted, timeout):
+def _start_shards(
+    client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED, submitted, timeout
+):
     """One :class:`Shard` actor per worker holding its rows of the working order."""
     data = []
     for w, (lo, hi) in enumerate(bounds):
@@ -379,8 +418,27 @@ def _start_shards(client, workers, X, Y, spec, tiles, work_order, bounds, s, pre
     return shard_futures
 
 
-def _iterate(shards, bounds, rng, n, d, c, dtype, m, eta, auto_eta, step_size, pre, tol,
-             n_epochs, max_batches, target_scale, target_mse, timeout, verbose):
+def _iterate(
+    shards,
+    bounds,
+    rng,
+    n,
+    d,
+    c,
+    dtype,
+    m,
+    eta,
+    auto_eta,
+    step_size,
+    pre,
+    tol,
+    n_epochs,
+    max_batches,
+    target_scale,
+    target_mse,
+    timeout,
+    verbose,
+):
     """The epochs of the local solver (same batches, same tests), on the shards."""
     edges = np.array([lo for lo, _ in bounds] + [n])
     keeps = [w == 0 and pre["q"] > 0 for w in range(len(shards))]

@@ -111,8 +111,9 @@ class ShardedNeighbors:
         out = np.empty((X.shape[0], est._fit_y.shape[1]), dtype=np.float64)
         for start in range(0, X.shape[0], self.chunk_rows):
             stop = min(start + self.chunk_rows, X.shape[0])
-            est._average(est._normalised_queries(X[start:stop]), out[start:stop],
-                         search=self.kneighbors)
+            est._average(
+                est._normalised_queries(X[start:stop]), out[start:stop], search=self.kneighbors
+            )
         return out
 
     def predict(self, X):

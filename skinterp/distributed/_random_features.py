@@ -535,9 +535,7 @@ def gram_sweep(
 
     def interval(start, stop):
         pieces = [(start + a, start + b) for a, b in _column_pieces(stop - start, len(workers))]
-        return _summed_gram(
-            client, workers, X_future, X_test_future, draw, pieces, block, columns
-        )
+        return _summed_gram(client, workers, X_future, X_test_future, draw, pieces, block, columns)
 
     bounds = list(zip(np.concatenate([[0], grid[:-1]]), grid))
     gram = np.zeros((X.shape[0], X.shape[0]))

@@ -448,7 +448,13 @@ def _sweep(
         from skinterp.distributed import gram_sweep
 
         sums = gram_sweep(
-            X_train, X_test, features, above, sigma, seed, memory_limit=memory_limit,
+            X_train,
+            X_test,
+            features,
+            above,
+            sigma,
+            seed,
+            memory_limit=memory_limit,
             client=client,
         )
         description = f"double_descent {features}: N >= n on the dask cluster"
@@ -477,9 +483,7 @@ def _sweep(
             gram += train_block @ train_block.T
             cross += test_block @ train_block.T
             if stop in targets:
-                rows.append(
-                    _above_row(gram, cross, Y_train, Y_test, stop, features, cutoff, task)
-                )
+                rows.append(_above_row(gram, cross, Y_train, Y_test, stop, features, cutoff, task))
             if stop == n_train and len(penalties):
                 rows += _ridge_rows(gram, cross, Y_train, Y_test, stop, features, penalties, task)
         del gram, cross

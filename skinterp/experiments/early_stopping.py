@@ -129,14 +129,27 @@ def eigenpro_epochs(
             not stop_when_interpolating or interpolating or state.epoch == n_epochs
         ):
             eval_pred = classes[np.argmax(state.evaluate(X_eval), axis=1)]
-        epochs.append(dict(epoch=int(state.epoch), train_mse=float(state.loss),
-                           train_pred=train_pred, eval_pred=eval_pred))
+        epochs.append(
+            dict(
+                epoch=int(state.epoch),
+                train_mse=float(state.loss),
+                train_pred=train_pred,
+                eval_pred=eval_pred,
+            )
+        )
         return interpolating  # True ends the fit
 
     # n_jobs=-1 and the defaults of the estimator's other parameters: its fit, epoch by epoch.
     model = KernelInterpolationClassifier(
-        kernel=kernel, bandwidth=bandwidth, solver="eigenpro", n_epochs=n_epochs, tol=0.0,
-        n_jobs=-1, random_state=random_state, verbose=int(verbose), callback=record,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        solver="eigenpro",
+        n_epochs=n_epochs,
+        tol=0.0,
+        n_jobs=-1,
+        random_state=random_state,
+        verbose=int(verbose),
+        callback=record,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

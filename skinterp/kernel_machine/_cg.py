@@ -72,8 +72,9 @@ def _nystrom(X, spec, landmarks, Q1, P, tiles):
     """``U`` (``n x s`` orthonormal) and ``lam`` (length ``s``, descending, >= 0): the
     Nystrom approximation of ``K`` (of ``K~`` with a tail; module docstring)."""
     X_S = X[landmarks]
-    C = np.asarray(kernel_matrix(X, X_S, kernel=tiles["kernel"], n_jobs=tiles["n_jobs"]),
-                   dtype=np.float64)
+    C = np.asarray(
+        kernel_matrix(X, X_S, kernel=tiles["kernel"], n_jobs=tiles["n_jobs"]), dtype=np.float64
+    )
     W = C[landmarks].copy()
     if P is not None and P.shape[1]:
         # Q unisolvent landmarks: the pivots of a column-pivoted QR of P_S^T.
@@ -85,8 +86,7 @@ def _nystrom(X, spec, landmarks, Q1, P, tiles):
         C_xi = C[:, unisolvent]  # k(X, Xi)
         W_xi = W[unisolvent]  # k(Xi, S)
         K_xixi = W[np.ix_(unisolvent, unisolvent)]
-        C = (C - lagrange @ W_xi - C_xi @ L_S.T + lagrange @ K_xixi @ L_S.T
-             + lagrange @ L_S.T)
+        C = C - lagrange @ W_xi - C_xi @ L_S.T + lagrange @ K_xixi @ L_S.T + lagrange @ L_S.T
         W = C[landmarks].copy()
     W = (W + W.T) / 2
     # A shift for the Cholesky of W (Frangella et al.: nu = eps * ||W||).
@@ -121,9 +121,23 @@ class _Preconditioner:
         return R + self.U @ inner
 
 
-def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landmarks=None,
-           memory_limit=None, n_jobs=None, tile_rows=1024, tile_cols=4096, random_state=0,
-           verbose=0):
+def cg_fit(
+    X,
+    Y,
+    spec,
+    *,
+    ridge=None,
+    P=None,
+    tol=1e-10,
+    max_iter=1000,
+    n_landmarks=None,
+    memory_limit=None,
+    n_jobs=None,
+    tile_rows=1024,
+    tile_cols=4096,
+    random_state=0,
+    verbose=0,
+):
     """Solve ``(K + diag(ridge)) a + P b = Y``, ``P^T a = 0`` by projected Nystrom-PCG.
 
     Parameters
@@ -172,7 +186,8 @@ def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landma
         s = min(n, int(n_landmarks))
     s = max(s, min(n, n_monomials))
     check_memory(
-        cg_memory_bytes(n, c, s, n_monomials, X.dtype.itemsize), memory_limit,
+        cg_memory_bytes(n, c, s, n_monomials, X.dtype.itemsize),
+        memory_limit,
         what=f"Conjugate gradient on {n} points ({s} Nystrom landmarks, {c} outputs)",
         advice="Lower subsample_size (the Nystrom landmarks) or raise memory_limit (MiB).",
     )
@@ -198,9 +213,14 @@ def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landma
     U, lam = _nystrom(X, spec, landmarks, Q1, P, tiles)
     mu = float(np.mean(ridge))
     precondition = _Preconditioner(U, lam, mu)
-    _say(verbose, f"Nystrom preconditioner on {landmarks.size} landmarks in "
-                  f"{time.perf_counter() - start:.1f} s (eigenvalues {lam[0]:.3g} .. "
-                  f"{lam[-1]:.3g})" if lam.size else "no preconditioner")
+    _say(
+        verbose,
+        f"Nystrom preconditioner on {landmarks.size} landmarks in "
+        f"{time.perf_counter() - start:.1f} s (eigenvalues {lam[0]:.3g} .. "
+        f"{lam[-1]:.3g})"
+        if lam.size
+        else "no preconditioner",
+    )
 
     # Relative to the targets (not their projection, which vanishes for polynomial targets).
     b_norm = np.linalg.norm(Y, axis=0)
@@ -234,10 +254,14 @@ def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landma
                 if len(curve) >= 3 and 0 < curve[-1] < curve[-3]:
                     rate = (curve[-1] / curve[-3]) ** 0.5
                     if rate < 1:
-                        left = (f", ~{max(np.log(tol / curve[-1]) / np.log(rate), 0) * per:.0f}"
-                                " s left")
-                _say(verbose, f"iteration {n_iter}: relative residual {relative:.3g} "
-                              f"({per:.2f} s/iteration{left})")
+                        left = (
+                            f", ~{max(np.log(tol / curve[-1]) / np.log(rate), 0) * per:.0f} s left"
+                        )
+                _say(
+                    verbose,
+                    f"iteration {n_iter}: relative residual {relative:.3g} "
+                    f"({per:.2f} s/iteration{left})",
+                )
             if relative <= tol or not np.any(active):
                 break
             Z = project(precondition(residual))
@@ -263,6 +287,13 @@ def cg_fit(X, Y, spec, *, ridge=None, P=None, tol=1e-10, max_iter=1000, n_landma
         tail_coef = linalg.solve_triangular(R, Q1.T @ (Y - AA), lower=False)
         fitted = KA + P @ tail_coef
     _say(verbose, f"done in {time.perf_counter() - start:.1f} s")
-    return CGResult(coef=A.astype(X.dtype), tail_coef=tail_coef, fitted=fitted.astype(X.dtype),
-                    n_iter=n_iter, residual=exact, residual_curve=np.asarray(curve),
-                    converged=exact <= tol, n_landmarks=int(landmarks.size))
+    return CGResult(
+        coef=A.astype(X.dtype),
+        tail_coef=tail_coef,
+        fitted=fitted.astype(X.dtype),
+        n_iter=n_iter,
+        residual=exact,
+        residual_curve=np.asarray(curve),
+        converged=exact <= tol,
+        n_landmarks=int(landmarks.size),
+    )

@@ -62,8 +62,10 @@ class Cost:
     seconds: float
 
     def __str__(self):
-        return (f"{self.what}: ~{self.flops / 1e9:,.3g} Gflop, {self.bytes / 2**20:,.0f} MiB, "
-                f"~{_duration(self.seconds)} (rates measured in this process)")
+        return (
+            f"{self.what}: ~{self.flops / 1e9:,.3g} Gflop, {self.bytes / 2**20:,.0f} MiB, "
+            f"~{_duration(self.seconds)} (rates measured in this process)"
+        )
 
 
 def _duration(seconds):
@@ -79,7 +81,8 @@ def direct_cost(n, d, n_outputs, n_monomials, itemsize, spec, dtype):
     values = n * n * (1 + 3)  # the matrix, the residual pass and up to two refinement passes
     flops = n * n * (3 * d + 10) + n**3 / 3 + 4 * n * n * n_monomials
     seconds = values / kernel_rate(spec, d, dtype) + (n**3 / 3 + 4 * n * n * n_monomials) / (
-        gemm_rate() * (1 if itemsize == 8 else 2))
+        gemm_rate() * (1 if itemsize == 8 else 2)
+    )
     return Cost(f"direct solve, n={n:,}", flops, n * n * itemsize, seconds)
 
 
@@ -92,12 +95,13 @@ def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype):
     setup_flops = 2 * n * n_landmarks**2 + n_landmarks**3
     per_iteration = n * n * (3 * d + 10 + 2 * n_outputs)
     rate = kernel_rate(spec, d, dtype)
-    seconds = (setup_values / rate + setup_flops / gemm_rate()
-               + iterations * n * n / rate)
-    return Cost(f"cg, n={n:,}, {iterations} iterations at most ({n * n / rate:.2g} s each)",
-                setup_flops + iterations * per_iteration,
-                cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize),
-                seconds)
+    seconds = setup_values / rate + setup_flops / gemm_rate() + iterations * n * n / rate
+    return Cost(
+        f"cg, n={n:,}, {iterations} iterations at most ({n * n / rate:.2g} s each)",
+        setup_flops + iterations * per_iteration,
+        cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize),
+        seconds,
+    )
 
 
 def eigenpro_cost(n, d, n_outputs, epochs, subsample, spec, dtype, memory_limit):
@@ -105,8 +109,9 @@ def eigenpro_cost(n, d, n_outputs, epochs, subsample, spec, dtype, memory_limit)
     rate = kernel_rate(spec, d, dtype)
     flops = epochs * 2 * n * n * (3 * d + 10) + 4 * subsample**3
     seconds = epochs * 2 * n * n / rate + 4 * subsample**3 / gemm_rate()
-    working = 3 * subsample * subsample * 8 + min(memory_budget_bytes(memory_limit) // 8,
-                                                  n * n * np.dtype(dtype).itemsize)
+    working = 3 * subsample * subsample * 8 + min(
+        memory_budget_bytes(memory_limit) // 8, n * n * np.dtype(dtype).itemsize
+    )
     return Cost(f"eigenpro, n={n:,}, {epochs} epochs at most", flops, working, seconds)
 
 
@@ -116,8 +121,12 @@ def local_cost(n_queries, d, n_outputs, k, n_monomials, spec, dtype):
     rate = kernel_rate(spec, d, dtype)
     flops = n_queries * (k * k * (3 * d + 10) / 2 + 2 * m**3 / 3 + k * (3 * d + 2 * n_outputs))
     seconds = n_queries * ((k * k / 2 + k) / rate + 2 * m**3 / 3 / (gemm_rate() / 20))
-    return Cost(f"local solves, {n_queries:,} queries, k={k}", flops,
-                n_queries * (k + 1) * 8 + m * m * 8, seconds)
+    return Cost(
+        f"local solves, {n_queries:,} queries, k={k}",
+        flops,
+        n_queries * (k + 1) * 8 + m * m * 8,
+        seconds,
+    )
 
 
 def check_cost(cost, memory_limit, *, advice):

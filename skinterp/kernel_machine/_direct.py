@@ -51,6 +51,7 @@ def update_rows_for(n, block=CHOLESKY_BLOCK):
     """Rows per trailing-update call of :func:`blocked_cholesky` for an ``n x n`` matrix."""
     return int(min(MAX_UPDATE_ROWS, max(UPDATE_ROWS, UPDATE_FLOPS // (2 * max(n, 1) * block))))
 
+
 ADVICE = (
     "Use solver='eigenpro' (memory O(n_samples * n_features)), or raise memory_limit "
     "(MiB; default: sklearn's working_memory)."
@@ -96,9 +97,7 @@ def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=None):
         if k1 == n:
             break
         # Panel: L_ik = A_ik L_kk^-T, solved as L_kk L_ik^T = A_ik^T.
-        panel = linalg.solve_triangular(
-            factor, A[k1:, k0:k1].T, lower=True, check_finite=False
-        ).T
+        panel = linalg.solve_triangular(factor, A[k1:, k0:k1].T, lower=True, check_finite=False).T
         A[k1:, k0:k1] = panel
         for i0 in range(k1, n, update_rows):
             i1 = min(i0 + update_rows, n)
@@ -135,8 +134,9 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None, verbose=0):
     fallback : bool
         Whether Cholesky failed and the pseudo-inverse was used.
     """
-    solution = saddle_point_fit(X, Y, spec, memory_limit=memory_limit, n_jobs=n_jobs,
-                                verbose=verbose)
+    solution = saddle_point_fit(
+        X, Y, spec, memory_limit=memory_limit, n_jobs=n_jobs, verbose=verbose
+    )
     return solution.coef, solution.used_pseudo_inverse
 
 
@@ -177,8 +177,18 @@ def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose):
     return M
 
 
-def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
-                     memory_limit=None, n_jobs=None, verbose=0):
+def saddle_point_fit(
+    X,
+    Y,
+    spec,
+    *,
+    ridge=None,
+    P=None,
+    positive_definite=True,
+    memory_limit=None,
+    n_jobs=None,
+    verbose=0,
+):
     """Solve ``(K + diag(ridge)) a + P b = Y``, ``P^T a = 0`` directly (see the module notes).
 
     Parameters
@@ -212,17 +222,24 @@ def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
     if P is not None and P.shape[1]:
         Q1, R = orthonormal_tail(P)
     check_memory(
-        n * n * itemsize, memory_limit,
-        what=f"The direct solver's {n} x {n} kernel matrix", advice=ADVICE,
+        n * n * itemsize,
+        memory_limit,
+        what=f"The direct solver's {n} x {n} kernel matrix",
+        advice=ADVICE,
     )
     start = time.perf_counter()
     tail = f", polynomial tail of {Q1.shape[1]} monomials" if Q1 is not None else ""
-    _say(verbose, f"kernel matrix {n} x {n} ({n * n * itemsize / 2**20:,.0f} MiB, "
-                  f"{dtype.name}{tail}) ...")
+    _say(
+        verbose,
+        f"kernel matrix {n} x {n} ({n * n * itemsize / 2**20:,.0f} MiB, {dtype.name}{tail}) ...",
+    )
     rhs = Y if Q1 is None else Y - (Q1 @ (Q1.T @ Y)).astype(dtype)
     M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=verbose)
-    _say(verbose, f"system assembled in {time.perf_counter() - start:.1f} s; Cholesky "
-                  f"(n**3/3 = {n**3 / 3e9:.3g} Gflop) ...")
+    _say(
+        verbose,
+        f"system assembled in {time.perf_counter() - start:.1f} s; Cholesky "
+        f"(n**3/3 = {n**3 / 3e9:.3g} Gflop) ...",
+    )
     start = time.perf_counter()
     coef, used_pseudo_inverse, indefinite = None, False, False
     try:
@@ -242,8 +259,10 @@ def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
     if coef is None:
         del M
         check_memory(
-            2 * n * n * itemsize, memory_limit,
-            what=f"The direct solver's fallback (two {n} x {n} matrices)", advice=ADVICE,
+            2 * n * n * itemsize,
+            memory_limit,
+            what=f"The direct solver's fallback (two {n} x {n} matrices)",
+            advice=ADVICE,
         )
         M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=0).astype(np.float64)
         if positive_definite:
@@ -253,14 +272,18 @@ def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
         else:
             # Below the kernel's minimum degree the system is indefinite: LDL^T (one LAPACK
             # call holding the GIL; Ctrl-C waits for it).
-            _say(verbose, "the system is indefinite (degree below the kernel's minimum): "
-                          "symmetric indefinite solve ...")
+            _say(
+                verbose,
+                "the system is indefinite (degree below the kernel's minimum): "
+                "symmetric indefinite solve ...",
+            )
             indefinite = True
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", linalg.LinAlgWarning)
-                    coef = linalg.solve(M, rhs.astype(np.float64), assume_a="sym",
-                                        check_finite=False)
+                    coef = linalg.solve(
+                        M, rhs.astype(np.float64), assume_a="sym", check_finite=False
+                    )
             except (linalg.LinAlgError, linalg.LinAlgWarning) as error:
                 raise linalg.LinAlgError(
                     "Singular system: the interpolation system with this kernel and a "
@@ -277,8 +300,13 @@ def saddle_point_fit(X, Y, spec, *, ridge=None, P=None, positive_definite=True,
         residual = Y - fitted - ridge[:, None] * coef
         tail_coef = linalg.solve_triangular(R, Q1.T @ residual, lower=False)
         fitted = fitted + np.asarray(P, dtype=np.float64) @ tail_coef
-    return SaddlePointSolution(coef=coef, tail_coef=tail_coef, fitted=fitted.astype(dtype),
-                               used_pseudo_inverse=used_pseudo_inverse, indefinite=indefinite)
+    return SaddlePointSolution(
+        coef=coef,
+        tail_coef=tail_coef,
+        fitted=fitted.astype(dtype),
+        used_pseudo_inverse=used_pseudo_inverse,
+        indefinite=indefinite,
+    )
 
 
 REFINEMENT_STEPS = 2

@@ -6,9 +6,10 @@ with the eigenvalues ``lambda_1 >= lambda_2 >= ...`` of ``K / n``.
 
 Setup (Nystrom): a random subsample ``S`` of size ``s``; the top eigenpairs ``(lambda_i, e_i)``
 of ``K_SS / s`` (LAPACK's ``?syevr``, :func:`skinterp._linalg.top_eigenpairs`, unit
-eigenvectors ``E``); the preconditioner weights ``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for
-``i <= q`` with ``lambda_tail = lambda_{q+1}`` and the damping ``alpha = 0.95`` of the reference
-code (it absorbs the Nystrom error of the small eigenvalues).
+eigenvectors ``E``); the preconditioner weights
+``D_i = (1 - (lambda_tail / lambda_i)**alpha) / lambda_i`` for ``i <= q`` with
+``lambda_tail = lambda_{q+1}`` and the damping ``alpha = 0.95`` of the reference code (it
+absorbs the Nystrom error of the small eigenvalues).
 
 Iteration, for a batch ``b`` of ``m`` points and step ``eta``::
 
@@ -120,8 +121,10 @@ class EigenProEpoch:
         return kernel_product(X, self._work_centers, self.coef, **self._tiles)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(epoch={self.epoch}, loss={self.loss:.4g}, "
-                f"residual_estimate={self.residual_estimate:.3g})")
+        return (
+            f"{type(self).__name__}(epoch={self.epoch}, loss={self.loss:.4g}, "
+            f"residual_estimate={self.residual_estimate:.3g})"
+        )
 
 
 def _read_only(array):
@@ -130,8 +133,9 @@ def _read_only(array):
     return view
 
 
-def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None,
-                           batch_cap=None, stacklevel=5):
+def nystrom_preconditioner(
+    X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None, batch_cap=None, stacklevel=5
+):
     """Top eigensystem of ``K_SS / s`` and the EigenPro preconditioner built on it.
 
     Returns a dict with ``eigenvectors`` (s x q, unit), ``weights`` (``D``, length q),
@@ -142,7 +146,8 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
     s = X_sub.shape[0]
     # K_SS, eigh's copy and its eigenvectors: three s x s float64 matrices at most.
     check_memory(
-        3 * s * s * 8, memory_limit,
+        3 * s * s * 8,
+        memory_limit,
         what=f"The Nystrom eigendecomposition of a {s}-point subsample",
         advice="Lower subsample_size or raise memory_limit.",
     )
@@ -195,17 +200,22 @@ def nystrom_preconditioner(X_sub, spec, n_components=None, *, memory_limit=None,
             "Duplicate or near-duplicate points, or a bandwidth much larger than the distances "
             f"between points, cause this; check {what} (bandwidth={spec.bandwidth!r}) or merge "
             "duplicates.",
-            InterpolationWarning, stacklevel=stacklevel,
+            InterpolationWarning,
+            stacklevel=stacklevel,
         )
     tail = values[q] if q < values.shape[0] else values[-1]
     top = values[:q]
     weights = (1.0 - (tail / top) ** alpha) / top
     preconditioned_top = values[0] ** (1 - alpha) * tail**alpha if q > 0 else values[0]
     return dict(
-        eigenvectors=np.ascontiguousarray(vectors[:, :q]), weights=weights,
-        eigenvalues=values[: q + 1].copy(), top_eigenvalue=float(values[0]),
-        tail_eigenvalue=float(tail), preconditioned_top=float(preconditioned_top),
-        beta=beta, q=q,
+        eigenvectors=np.ascontiguousarray(vectors[:, :q]),
+        weights=weights,
+        eigenvalues=values[: q + 1].copy(),
+        top_eigenvalue=float(values[0]),
+        tail_eigenvalue=float(tail),
+        preconditioned_top=float(preconditioned_top),
+        beta=beta,
+        q=q,
     )
 
 
@@ -216,9 +226,22 @@ class EigenProSetup:
         self.__dict__.update(fields)
 
 
-def eigenpro_setup(n_samples, n_features, n_outputs, dtype, spec, rng, subsample_rows, *,
-                   batch_size=None, step_size=None, n_components=None, subsample_size=None,
-                   memory_limit=None, n_jobs=None):
+def eigenpro_setup(
+    n_samples,
+    n_features,
+    n_outputs,
+    dtype,
+    spec,
+    rng,
+    subsample_rows,
+    *,
+    batch_size=None,
+    step_size=None,
+    n_components=None,
+    subsample_size=None,
+    memory_limit=None,
+    n_jobs=None,
+):
     """The setup of an EigenPro fit: subsample, working order, preconditioner, batch and step.
 
     The one place of these choices, for the local solver (:func:`eigenpro_fit`) and the
@@ -265,8 +288,13 @@ def eigenpro_setup(n_samples, n_features, n_outputs, dtype, spec, rng, subsample
     memory_rows = memory_budget_bytes(memory_limit) // ((d + 3 * c + s) * dtype.itemsize)
     batch_cap = int(max(1, min(n, s, memory_rows)))
     pre = nystrom_preconditioner(
-        subsample_rows(work_order[:s]), spec, n_components, memory_limit=memory_limit,
-        n_jobs=n_jobs, batch_cap=batch_cap, stacklevel=6,
+        subsample_rows(work_order[:s]),
+        spec,
+        n_components,
+        memory_limit=memory_limit,
+        n_jobs=n_jobs,
+        batch_cap=batch_cap,
+        stacklevel=6,
     )
     beta, lambda_top = pre["beta"], pre["preconditioned_top"]
     critical = beta / lambda_top
@@ -282,16 +310,38 @@ def eigenpro_setup(n_samples, n_features, n_outputs, dtype, spec, rng, subsample
     else:
         eta = float(step_size)
     return EigenProSetup(
-        subsample_size=s, work_order=work_order, batch_cap=batch_cap, preconditioner=pre,
-        critical_batch_size=float(critical), batch_size=m, step_size=eta,
+        subsample_size=s,
+        work_order=work_order,
+        batch_cap=batch_cap,
+        preconditioner=pre,
+        critical_batch_size=float(critical),
+        batch_size=m,
+        step_size=eta,
         auto_step_size=auto_eta,
     )
 
 
-def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size=None,
-                 n_components=None, subsample_size=None, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=3, memory_limit=None, n_jobs=None,
-                 random_state=None, verbose=0, callback=None, max_batches=None):
+def eigenpro_fit(
+    X,
+    Y,
+    spec,
+    *,
+    n_epochs=10,
+    tol=0.0,
+    batch_size=None,
+    step_size=None,
+    n_components=None,
+    subsample_size=None,
+    early_stopping=False,
+    validation_fraction=0.1,
+    n_iter_no_change=3,
+    memory_limit=None,
+    n_jobs=None,
+    random_state=None,
+    verbose=0,
+    callback=None,
+    max_batches=None,
+):
     """Fit kernel coefficients with EigenPro 2 (see the module docstring for the maths).
 
     Parameters
@@ -362,9 +412,19 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
     c = Y.shape[1]
 
     setup = eigenpro_setup(
-        n, d, c, dtype, spec, rng, lambda index: X[index], batch_size=batch_size,
-        step_size=step_size, n_components=n_components, subsample_size=subsample_size,
-        memory_limit=memory_limit, n_jobs=n_jobs,
+        n,
+        d,
+        c,
+        dtype,
+        spec,
+        rng,
+        lambda index: X[index],
+        batch_size=batch_size,
+        step_size=step_size,
+        n_components=n_components,
+        subsample_size=subsample_size,
+        memory_limit=memory_limit,
+        n_jobs=n_jobs,
     )
     s, pre, critical = setup.subsample_size, setup.preconditioner, setup.critical_batch_size
     m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
@@ -379,7 +439,8 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             f"[EigenPro] n={n} s={s} q={pre['q']} beta={beta:.3g} "
             f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} "
             f"m*={critical:.0f} batch={m} step={eta:.3g} setup={setup_seconds:.2f}s",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
 
     x_sq = squared_norms(X)
@@ -438,8 +499,10 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         epochs_run = epoch + 1
         loss_curve.append(total_sq / total_count)
         estimate = largest / target_scale
-        message = (f"[EigenPro] epoch {epochs_run}/{n_epochs}: train mse {loss_curve[-1]:.3g}, "
-                   f"residual~{estimate:.2g}")
+        message = (
+            f"[EigenPro] epoch {epochs_run}/{n_epochs}: train mse {loss_curve[-1]:.3g}, "
+            f"residual~{estimate:.2g}"
+        )
         if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
             # The loss of an interpolation problem falls every epoch at a stable step: a
             # doubling means the Nystrom estimate of the spectrum was too optimistic.
@@ -448,8 +511,11 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
         if not np.isfinite(loss_curve[-1]) or loss_curve[-1] > DIVERGENCE_FACTOR * max(
             loss_curve[0], target_mse, np.finfo(np.float64).tiny
         ):
-            chosen = (f"step_size={step_size!r}" if step_size is not None
-                      else f"the automatic step size {eta:.3g}")
+            chosen = (
+                f"step_size={step_size!r}"
+                if step_size is not None
+                else f"the automatic step size {eta:.3g}"
+            )
             raise FloatingPointError(
                 f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
                 f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
@@ -480,10 +546,16 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
                 stop = stop or since_best >= n_iter_no_change
         if callback is not None:
             state = EigenProEpoch(
-                epoch=epochs_run, n_epochs=n_epochs, centers=_read_only(X),
-                coef=_read_only(coef), loss=loss_curve[-1], residual_estimate=estimate,
+                epoch=epochs_run,
+                n_epochs=n_epochs,
+                centers=_read_only(X),
+                coef=_read_only(coef),
+                loss=loss_curve[-1],
+                residual_estimate=estimate,
                 validation_loss=val_curve[-1] if early_stopping else None,
-                elapsed=time.perf_counter() - start_time, spec=spec, tiles=tiles,
+                elapsed=time.perf_counter() - start_time,
+                spec=spec,
+                tiles=tiles,
             )
             if callback(state):
                 stopped_by_callback = stop = True
@@ -501,17 +573,29 @@ def eigenpro_fit(X, Y, spec, *, n_epochs=10, tol=0.0, batch_size=None, step_size
             f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
             f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
             f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
-            ConvergenceWarning, stacklevel=4,
+            ConvergenceWarning,
+            stacklevel=4,
         )
     if early_stopping and best_coef is not None and best_coef is not coef:
         if not np.array_equal(best_coef, coef):
             coef, fitted = best_coef, None
     return EigenProResult(
-        coef=coef, centers=X, targets=Y, loss_curve=np.asarray(loss_curve),
-        validation_loss_curve=np.asarray(val_curve), n_epochs=epochs_run, batch_size=m,
-        step_size=float(eta), critical_batch_size=float(critical), n_components=pre["q"],
-        subsample_size=s, n_batches=batches_run, setup_seconds=setup_seconds,
-        converged=converged, stopped_by_callback=stopped_by_callback, fitted=fitted,
+        coef=coef,
+        centers=X,
+        targets=Y,
+        loss_curve=np.asarray(loss_curve),
+        validation_loss_curve=np.asarray(val_curve),
+        n_epochs=epochs_run,
+        batch_size=m,
+        step_size=float(eta),
+        critical_batch_size=float(critical),
+        n_components=pre["q"],
+        subsample_size=s,
+        n_batches=batches_run,
+        setup_seconds=setup_seconds,
+        converged=converged,
+        stopped_by_callback=stopped_by_callback,
+        fitted=fitted,
         index=train_index[work_order],
     )
 

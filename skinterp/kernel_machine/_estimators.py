@@ -386,7 +386,8 @@ class _KernelMachine:
                 f"degree={degree} is below the minimum degree {minimum} of the "
                 f"{self.kernel!r} kernel (other than -1): the interpolation system may be "
                 "singular or indefinite, and a ridge may act unexpectedly.",
-                UserWarning, stacklevel=7,
+                UserWarning,
+                stacklevel=7,
             )
         return degree
 
@@ -410,8 +411,10 @@ class _KernelMachine:
         if _is_dask_array(X):
             # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
             if sample_weight is not None:
-                raise ValueError("sample_weight is not supported with a dask X (the sharded "
-                                 "EigenPro fit); compute X or leave sample_weight out.")
+                raise ValueError(
+                    "sample_weight is not supported with a dask X (the sharded "
+                    "EigenPro fit); compute X or leave sample_weight out."
+                )
             return self._fit_dask(X, y)
         self._sample_weight = sample_weight
         try:
@@ -469,8 +472,20 @@ class _KernelMachine:
             X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
         basis = PolynomialBasis(X_work, degree)
         if self.neighbors is not None:
-            return self._fit_local(X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset,
-                                   merged, n_duplicates, regularised)
+            return self._fit_local(
+                X,
+                Y,
+                X_fit,
+                X_work,
+                Y_fit,
+                spec,
+                basis,
+                ridge,
+                offset,
+                merged,
+                n_duplicates,
+                regularised,
+            )
         P = basis.matrix(X_work) if basis.size else None
         plain = P is None and not regularised and spec.is_positive_definite
         solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
@@ -480,35 +495,59 @@ class _KernelMachine:
         tail_coef = np.zeros((basis.size, Y.shape[1]))
         if solver == "direct":
             solution = saddle_point_fit(
-                X_work, Y_fit, spec, ridge=ridge, P=P,
+                X_work,
+                Y_fit,
+                spec,
+                ridge=ridge,
+                P=P,
                 positive_definite=degree >= spec.min_degree,
-                memory_limit=self.memory_limit, n_jobs=n_threads, verbose=self.verbose,
+                memory_limit=self.memory_limit,
+                n_jobs=n_threads,
+                verbose=self.verbose,
             )
             coef, tail_coef, fitted = solution.coef, solution.tail_coef, solution.fitted
             used_pseudo_inverse = solution.used_pseudo_inverse
             work_centers, fit_targets, index = X_work, Y_fit, None
             cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
             iteration = dict(
-                loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
-                batch_size_=X_work.shape[0], step_size_=float("nan"),
-                critical_batch_size_=float("nan"), n_components_=0,
+                loss_curve_=np.empty(0),
+                validation_loss_curve_=np.empty(0),
+                n_epochs_=0,
+                batch_size_=X_work.shape[0],
+                step_size_=float("nan"),
+                critical_batch_size_=float("nan"),
+                n_components_=0,
             )
             converged = stopped = True
             tol = RESIDUAL_RTOL[dtype]
         elif solver == "cg":
             tol = max(float(self.cg_tol), CG_TOL_FLOOR[dtype])
             result = cg_fit(
-                X_work, Y_fit, spec, ridge=ridge, P=P, tol=tol, max_iter=self.cg_max_iter,
-                n_landmarks=self.subsample_size, memory_limit=self.memory_limit,
-                n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
-                tile_rows=tiles["tile_rows"], tile_cols=tiles["tile_cols"],
+                X_work,
+                Y_fit,
+                spec,
+                ridge=ridge,
+                P=P,
+                tol=tol,
+                max_iter=self.cg_max_iter,
+                n_landmarks=self.subsample_size,
+                memory_limit=self.memory_limit,
+                n_jobs=n_threads,
+                random_state=self.random_state,
+                verbose=self.verbose,
+                tile_rows=tiles["tile_rows"],
+                tile_cols=tiles["tile_cols"],
             )
             coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
             work_centers, fit_targets, index = X_work, Y_fit, None
             iteration = dict(
-                loss_curve_=result.residual_curve, validation_loss_curve_=np.empty(0),
-                n_epochs_=0, batch_size_=X_work.shape[0], step_size_=float("nan"),
-                critical_batch_size_=float("nan"), n_components_=result.n_landmarks,
+                loss_curve_=result.residual_curve,
+                validation_loss_curve_=np.empty(0),
+                n_epochs_=0,
+                batch_size_=X_work.shape[0],
+                step_size_=float("nan"),
+                critical_batch_size_=float("nan"),
+                n_components_=result.n_landmarks,
             )
             cg_info = dict(n_iter_=result.n_iter, cg_residual_=result.residual)
             converged, stopped = result.converged, False
@@ -519,21 +558,33 @@ class _KernelMachine:
             if self.callback is not None:
                 callback = self._epoch_callback(offset)
             result = eigenpro_fit(
-                X_work, Y_fit, spec, n_epochs=self.n_epochs, tol=tol,
-                batch_size=self.batch_size, step_size=self.step_size,
-                n_components=self.n_components, subsample_size=self.subsample_size,
+                X_work,
+                Y_fit,
+                spec,
+                n_epochs=self.n_epochs,
+                tol=tol,
+                batch_size=self.batch_size,
+                step_size=self.step_size,
+                n_components=self.n_components,
+                subsample_size=self.subsample_size,
                 early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change, memory_limit=self.memory_limit,
-                n_jobs=n_threads, random_state=self.random_state, verbose=self.verbose,
+                n_iter_no_change=self.n_iter_no_change,
+                memory_limit=self.memory_limit,
+                n_jobs=n_threads,
+                random_state=self.random_state,
+                verbose=self.verbose,
                 callback=callback,
             )
             coef, work_centers, fit_targets = result.coef, result.centers, result.targets
             index, fitted = result.index, result.fitted
             iteration = dict(
-                loss_curve_=result.loss_curve, validation_loss_curve_=result.validation_loss_curve,
-                n_epochs_=result.n_epochs, batch_size_=result.batch_size,
-                step_size_=result.step_size, critical_batch_size_=result.critical_batch_size,
+                loss_curve_=result.loss_curve,
+                validation_loss_curve_=result.validation_loss_curve,
+                n_epochs_=result.n_epochs,
+                batch_size_=result.batch_size,
+                step_size_=result.step_size,
+                critical_batch_size_=result.critical_batch_size,
                 n_components_=result.n_components,
             )
             converged = result.converged
@@ -542,10 +593,10 @@ class _KernelMachine:
             # The contract, measured: K a at the centres (one kernel pass; EigenPro's
             # confirming pass already computed it when it stopped at tol).
             if self.verbose:
-                print("[KernelInterpolator] training residual ...", file=sys.stderr,
-                      flush=True)
-            fitted = kernel_product(work_centers, work_centers, coef, verbose=self.verbose,
-                                    **tiles)
+                print("[KernelInterpolator] training residual ...", file=sys.stderr, flush=True)
+            fitted = kernel_product(
+                work_centers, work_centers, coef, verbose=self.verbose, **tiles
+            )
         fit_residual = relative_residual(fitted, fit_targets)
         # The residual over the training rows: duplicates keep their own targets.
         at_rows = fitted
@@ -561,8 +612,11 @@ class _KernelMachine:
         if offset is not None:
             centers = (work_centers + offset).astype(dtype)
         if self.verbose:
-            print(f"[KernelInterpolator] {solver}: relative training residual {residual:.3g}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[KernelInterpolator] {solver}: relative training residual {residual:.3g}",
+                file=sys.stderr,
+                flush=True,
+            )
 
         # The fit is complete: assign (nothing above touched the estimator).
         self.bandwidth_ = bandwidth
@@ -584,21 +638,29 @@ class _KernelMachine:
         if regularised:
             pass  # kernel ridge regression: not interpolating is the request
         elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
-            warnings.warn(self._singular_message(spec, fit_residual), InterpolationWarning,
-                          stacklevel=6)
+            warnings.warn(
+                self._singular_message(spec, fit_residual), InterpolationWarning, stacklevel=6
+            )
         elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
-            warnings.warn(self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
-                          ConvergenceWarning, stacklevel=6)
+            warnings.warn(
+                self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
+                ConvergenceWarning,
+                stacklevel=6,
+            )
         if solver == "cg" and not converged:
             warnings.warn(
-                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations with a "
-                f"relative residual of {cg_info['cg_residual_']:.3g}, above cg_tol={tol:g}. "
+                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations "
+                f"with a relative residual of {cg_info['cg_residual_']:.3g}, above "
+                f"cg_tol={tol:g}. "
                 "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
                 "preconditioner), accept a larger cg_tol, or use solver='direct'.",
-                ConvergenceWarning, stacklevel=6,
+                ConvergenceWarning,
+                stacklevel=6,
             )
-        if n_duplicates and not self.interpolates_ and fit_residual <= max(
-            tol, RESIDUAL_RTOL[dtype]
+        if (
+            n_duplicates
+            and not self.interpolates_
+            and fit_residual <= max(tol, RESIDUAL_RTOL[dtype])
         ):
             warnings.warn(
                 f"{n_duplicates} training rows are exact duplicates of other rows with "
@@ -606,7 +668,8 @@ class _KernelMachine:
                 "whose targets are averaged, so the fit cannot interpolate every row "
                 f"(train_residual_ = {residual:.3g}). Deduplicate X (or average the targets "
                 "yourself) to silence this.",
-                InterpolationWarning, stacklevel=6,
+                InterpolationWarning,
+                stacklevel=6,
             )
         return coef
 
@@ -619,24 +682,41 @@ class _KernelMachine:
         n, d = shape
         if solver == "direct":
             cost = direct_cost(n, d, n_outputs, n_monomials, dtype.itemsize, spec, dtype)
-            check_cost(cost, self.memory_limit, advice="Use solver='cg' (any kernel, tail or "
-                       "ridge) or solver='eigenpro' (positive definite kernels without tail "
-                       "or ridge), both in memory O(n_samples * n_features), or raise "
-                       "memory_limit (MiB; default: sklearn's working_memory).")
+            check_cost(
+                cost,
+                self.memory_limit,
+                advice="Use solver='cg' (any kernel, tail or "
+                "ridge) or solver='eigenpro' (positive definite kernels without tail "
+                "or ridge), both in memory O(n_samples * n_features), or raise "
+                "memory_limit (MiB; default: sklearn's working_memory).",
+            )
         elif solver == "cg":
             from ._cg import DEFAULT_LANDMARKS
 
             landmarks = min(n, self.subsample_size or DEFAULT_LANDMARKS)
-            cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, self.cg_max_iter, spec,
-                           dtype)
+            cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, self.cg_max_iter, spec, dtype)
         else:
-            cost = eigenpro_cost(n, d, n_outputs, self.n_epochs, min(n, 4000), spec, dtype,
-                                 self.memory_limit)
+            cost = eigenpro_cost(
+                n, d, n_outputs, self.n_epochs, min(n, 4000), spec, dtype, self.memory_limit
+            )
         if self.verbose:
             print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
 
-    def _fit_local(self, X, Y, X_fit, X_work, Y_fit, spec, basis, ridge, offset, merged,
-                   n_duplicates, regularised):
+    def _fit_local(
+        self,
+        X,
+        Y,
+        X_fit,
+        X_work,
+        Y_fit,
+        spec,
+        basis,
+        ridge,
+        offset,
+        merged,
+        n_duplicates,
+        regularised,
+    ):
         """``neighbors=k``: store the training set and its KD-tree; the local solves happen
         at prediction (scipy's semantics). The training residual is measured on at most
         ``LOCAL_RESIDUAL_ROWS`` rows (a fixed subsample), so that fit stays cheap."""
@@ -645,12 +725,12 @@ class _KernelMachine:
         dtype = X_fit.dtype
         k = min(int(self.neighbors), X_work.shape[0])
         check_tail_size(k, X_work.shape[1], basis.degree)
-        local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers,
-                                 k)
+        local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers, k)
         rows = np.arange(X.shape[0])
         if rows.size > LOCAL_RESIDUAL_ROWS:
-            rows = np.sort(np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS,
-                                                           replace=False))
+            rows = np.sort(
+                np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS, replace=False)
+            )
         X_rows = X[rows].astype(np.float64)
         if offset is not None:
             X_rows = X_rows - offset
@@ -670,9 +750,15 @@ class _KernelMachine:
         self._input_offset = offset
         self._dual_coef_2d = None
         for name, value in dict(
-            loss_curve_=np.empty(0), validation_loss_curve_=np.empty(0), n_epochs_=0,
-            batch_size_=k, step_size_=float("nan"), critical_batch_size_=float("nan"),
-            n_components_=0, n_iter_=0, cg_residual_=float("nan"),
+            loss_curve_=np.empty(0),
+            validation_loss_curve_=np.empty(0),
+            n_epochs_=0,
+            batch_size_=k,
+            step_size_=float("nan"),
+            critical_batch_size_=float("nan"),
+            n_components_=0,
+            n_iter_=0,
+            cg_residual_=float("nan"),
         ).items():
             setattr(self, name, value)
         self.norm_ = float("nan")
@@ -682,7 +768,8 @@ class _KernelMachine:
                 f"The local interpolants (neighbors={k}) do not interpolate their training "
                 f"points (relative residual {residual:.3g}): their systems are numerically "
                 "singular; choose a bandwidth of the order of the distances between points.",
-                InterpolationWarning, stacklevel=6,
+                InterpolationWarning,
+                stacklevel=6,
             )
         return None
 
@@ -698,8 +785,13 @@ class _KernelMachine:
                     raw_centers["value"] = centers
                 fields = {k: v for k, v in vars(state).items() if not k.startswith("_")}
                 fields["centers"] = raw_centers["value"]
-                state = EigenProEpoch(spec=state._spec, tiles=state._tiles, offset=offset,
-                                      work_centers=state._work_centers, **fields)
+                state = EigenProEpoch(
+                    spec=state._spec,
+                    tiles=state._tiles,
+                    offset=offset,
+                    work_centers=state._work_centers,
+                    **fields,
+                )
             return bool(self.callback(state))
 
         return call
@@ -717,7 +809,7 @@ class _KernelMachine:
         )
 
     def _singular_message(self, spec, residual):
-        what = (f"bandwidth={spec.bandwidth:g}" if spec.is_builtin else "the kernel callable")
+        what = f"bandwidth={spec.bandwidth:g}" if spec.is_builtin else "the kernel callable"
         return (
             f"The kernel matrix of the training points is numerically singular with {what}: "
             f"the fit does not interpolate its training targets (relative residual "
@@ -743,18 +835,27 @@ class _KernelMachine:
             if offset is not None:
                 X_local = X_local - offset
             if self.verbose:
-                cost = local_cost(X_local.shape[0], X_local.shape[1], self._local.Y.shape[1],
-                                  self._local.k, self._local.powers.shape[0],
-                                  self._spec(bandwidth), np.float64)
-                print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr,
-                      flush=True)
+                cost = local_cost(
+                    X_local.shape[0],
+                    X_local.shape[1],
+                    self._local.Y.shape[1],
+                    self._local.k,
+                    self._local.powers.shape[0],
+                    self._spec(bandwidth),
+                    np.float64,
+                )
+                print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
             scores = self._local.predict(X_local, n_jobs=self.n_jobs, verbose=self.verbose)
             return scores.astype(out_dtype, copy=False)
         if offset is not None:
             X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
         scores = kernel_product(
-            X, centers, self._dual_coef_2d, kernel=self._spec(bandwidth),
-            n_jobs=self.n_jobs, verbose=self.verbose,
+            X,
+            centers,
+            self._dual_coef_2d,
+            kernel=self._spec(bandwidth),
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
             **self._tile_shape(self.centers_.dtype.itemsize),
         )
         tail = getattr(self, "_tail", None)
@@ -773,9 +874,13 @@ class _KernelMachine:
 
         spec = None if callable(self.kernel) else self._spec(1.0)
         degree = self.degree if self.degree is not None else (spec.min_degree if spec else -1)
-        if (degree >= 0 or np.any(np.asarray(self.ridge) > 0) or self.neighbors is not None
-                or self.solver in ("direct", "cg")
-                or (spec is not None and not spec.is_positive_definite)):
+        if (
+            degree >= 0
+            or np.any(np.asarray(self.ridge) > 0)
+            or self.neighbors is not None
+            or self.solver in ("direct", "cg")
+            or (spec is not None and not spec.is_positive_definite)
+        ):
             raise ValueError(
                 "A dask X is fitted by the sharded EigenPro solver only: a positive definite "
                 "kernel without polynomial tail (degree=-1 or None), ridge=0, neighbors=None "

@@ -34,8 +34,9 @@ def _scaled_monomials(point, powers, shift, scale, out):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _solve_and_evaluate(X, Y, ridge, neighborhoods, Z, query_order, starts, code, inv_h2,
-                        powers, out):
+def _solve_and_evaluate(
+    X, Y, ridge, neighborhoods, Z, query_order, starts, code, inv_h2, powers, out
+):
     """For each neighbourhood ``b`` (rows of ``neighborhoods``): solve its saddle-point system
     and write the values at its queries ``Z[query_order[starts[b]:starts[b + 1]]]`` into
     ``out`` (rows indexed like ``Z``)."""
@@ -77,8 +78,15 @@ def _solve_and_evaluate(X, Y, ridge, neighborhoods, Z, query_order, starts, code
                     t = points[i, v] - points[i + j, v]
                     total += t * t
                 d2[j] = total
-            _distances_to_kernel(d2[:width], inv_h2, values[:width], code, exponent[:width],
-                                 prefactor[:width], bits[:width])
+            _distances_to_kernel(
+                d2[:width],
+                inv_h2,
+                values[:width],
+                code,
+                exponent[:width],
+                prefactor[:width],
+                bits[:width],
+            )
             for j in range(width):
                 system[i, i + j] = values[j]
                 system[i + j, i] = values[j]
@@ -158,8 +166,19 @@ class LocalInterpolant:
 
         def work(b0, b1):
             try:
-                _solve_and_evaluate(self.X, self.Y, self.ridge, neighborhoods[b0:b1], Z,
-                                    order, starts[b0:b1 + 1], self.code, inv_h2, powers, out)
+                _solve_and_evaluate(
+                    self.X,
+                    self.Y,
+                    self.ridge,
+                    neighborhoods[b0:b1],
+                    Z,
+                    order,
+                    starts[b0 : b1 + 1],
+                    self.code,
+                    inv_h2,
+                    powers,
+                    out,
+                )
             except np.linalg.LinAlgError:
                 raise np.linalg.LinAlgError(
                     f"Singular system in a neighbourhood of {k} points: duplicate points, or "
@@ -167,7 +186,12 @@ class LocalInterpolant:
                     "for degree 1 in 2-D). Raise neighbors, lower degree or add a ridge."
                 ) from None
 
-        run_in_chunks(work, len(neighborhoods), batch, n_jobs=n_jobs, verbose=verbose,
-                      description=f"local solves of {len(neighborhoods)} neighbourhoods")
+        run_in_chunks(
+            work,
+            len(neighborhoods),
+            batch,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            description=f"local solves of {len(neighborhoods)} neighbourhoods",
+        )
         return out
-

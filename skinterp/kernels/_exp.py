@@ -54,8 +54,9 @@ _TAYLOR_32 = tuple(np.float32(1.0 / math.factorial(k)) for k in range(7, -1, -1)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=EXP_FASTMATH)
-def _exp_in_place(values, int_bits, float_bits, constants, taylor, exponent_shift, bias,
-                  magic_bits):
+def _exp_in_place(
+    values, int_bits, float_bits, constants, taylor, exponent_shift, bias, magic_bits
+):
     """``exp`` for one precision: ``int_bits`` and ``float_bits`` view one workspace of the
     width of ``values``; ``constants`` are ``(log2 e, ln2 hi, ln2 lo, magic, smallest x)``."""
     log2e, ln2_hi, ln2_lo, magic, min_arg = constants
@@ -82,8 +83,17 @@ def exp_nonpositive(values, bits):
     """
     if values.itemsize == 4:
         single = bits.view(np.int32)
-        _exp_in_place(values, single, single.view(np.float32), _CONSTANTS_32, _TAYLOR_32, 23,
-                      127, _ROUND_MAGIC_BITS_32)
+        _exp_in_place(
+            values,
+            single,
+            single.view(np.float32),
+            _CONSTANTS_32,
+            _TAYLOR_32,
+            23,
+            127,
+            _ROUND_MAGIC_BITS_32,
+        )
     else:
-        _exp_in_place(values, bits, bits.view(np.float64), _CONSTANTS, _TAYLOR, 52, 1023,
-                      _ROUND_MAGIC_BITS)
+        _exp_in_place(
+            values, bits, bits.view(np.float64), _CONSTANTS, _TAYLOR, 52, 1023, _ROUND_MAGIC_BITS
+        )

@@ -44,8 +44,17 @@ from .._numba import NUMBA_CACHE
 from ._exp import exp_nonpositive
 
 KERNEL_NAMES = (
-    "laplacian", "gaussian", "cauchy", "matern", "linear", "thin_plate_spline", "cubic",
-    "quintic", "multiquadric", "inverse_multiquadric", "inverse_quadratic",
+    "laplacian",
+    "gaussian",
+    "cauchy",
+    "matern",
+    "linear",
+    "thin_plate_spline",
+    "cubic",
+    "quintic",
+    "multiquadric",
+    "inverse_multiquadric",
+    "inverse_quadratic",
 )
 MATERN_NUS = (0.5, 1.5, 2.5)
 
@@ -53,9 +62,15 @@ MATERN_NUS = (0.5, 1.5, 2.5)
 LAPLACIAN, GAUSSIAN, CAUCHY, MATERN32, MATERN52 = 0, 1, 2, 3, 4
 LINEAR, THIN_PLATE_SPLINE, CUBIC, QUINTIC, MULTIQUADRIC, INVERSE_MULTIQUADRIC = 5, 6, 7, 8, 9, 10
 _NAME_TO_CODE = {
-    "laplacian": LAPLACIAN, "gaussian": GAUSSIAN, "cauchy": CAUCHY,
-    "inverse_quadratic": CAUCHY, "linear": LINEAR, "thin_plate_spline": THIN_PLATE_SPLINE,
-    "cubic": CUBIC, "quintic": QUINTIC, "multiquadric": MULTIQUADRIC,
+    "laplacian": LAPLACIAN,
+    "gaussian": GAUSSIAN,
+    "cauchy": CAUCHY,
+    "inverse_quadratic": CAUCHY,
+    "linear": LINEAR,
+    "thin_plate_spline": THIN_PLATE_SPLINE,
+    "cubic": CUBIC,
+    "quintic": QUINTIC,
+    "multiquadric": MULTIQUADRIC,
     "inverse_multiquadric": INVERSE_MULTIQUADRIC,
 }
 
@@ -70,6 +85,7 @@ def min_degree(code):
     """The minimum polynomial degree of a kernel code (-1: positive definite, or a callable)."""
     return MIN_DEGREE.get(code, -1)
 
+
 SQRT3 = math.sqrt(3.0)
 SQRT5 = math.sqrt(5.0)
 
@@ -82,9 +98,7 @@ def kernel_code(kernel, nu=None):
     if callable(kernel):
         return None
     if kernel not in KERNEL_NAMES:
-        raise ValueError(
-            f"kernel must be one of {KERNEL_NAMES} or a callable, got {kernel!r}."
-        )
+        raise ValueError(f"kernel must be one of {KERNEL_NAMES} or a callable, got {kernel!r}.")
     if kernel == "matern":
         nu = 1.5 if nu is None else nu
         if not isinstance(nu, Real) or float(nu) not in MATERN_NUS:

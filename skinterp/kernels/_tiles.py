@@ -58,8 +58,9 @@ class KernelSpec:
     Parameters
     ----------
     kernel : str or callable
-        The kernel: a name of :data:`~skinterp.kernels.KERNEL_NAMES`. A callable is called as ``kernel(X_tile, Z_tile)`` and must return the
-        ``(len(X_tile), len(Z_tile))`` kernel block (the bandwidth is then not used).
+        The kernel: a name of :data:`~skinterp.kernels.KERNEL_NAMES`. A callable is called as
+        ``kernel(X_tile, Z_tile)`` and must return the ``(len(X_tile), len(Z_tile))`` kernel
+        block (the bandwidth is then not used).
     bandwidth : float
         The bandwidth ``h`` of a built-in kernel.
     nu : float or None
@@ -150,8 +151,18 @@ class _TileComputer:
         return out
 
 
-def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                  out=None, tile_rows=TILE_ROWS, verbose=0):
+def kernel_matrix(
+    X,
+    Z=None,
+    *,
+    kernel="laplacian",
+    bandwidth=1.0,
+    nu=None,
+    n_jobs=None,
+    out=None,
+    tile_rows=TILE_ROWS,
+    verbose=0,
+):
     """The kernel matrix ``K(X, Z)``, computed by blocks of rows.
 
     Parameters
@@ -199,16 +210,34 @@ def kernel_matrix(X, Z=None, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jo
     # BLAS (the cross products of d > DIRECT_MAX_FEATURES) by rule 2 of skinterp._parallel:
     # their inner dimension is the few features.
     with small_dense_blas(X.shape[1]):
-        run_in_chunks(fill, n_x, rows, n_jobs=n_jobs, verbose=verbose,
-                      description=f"kernel matrix {n_x} x {n_z}")
+        run_in_chunks(
+            fill,
+            n_x,
+            rows,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            description=f"kernel matrix {n_x} x {n_z}",
+        )
     if same:
         np.fill_diagonal(out, spec.diagonal(X))
     return out
 
 
-def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_jobs=None,
-                   z_sq=None, tile_rows=TILE_ROWS, tile_cols=TILE_COLS, keep_first=0,
-                   verbose=0):
+def kernel_product(
+    X,
+    Z,
+    A,
+    *,
+    kernel="laplacian",
+    bandwidth=1.0,
+    nu=None,
+    n_jobs=None,
+    z_sq=None,
+    tile_rows=TILE_ROWS,
+    tile_cols=TILE_COLS,
+    keep_first=0,
+    verbose=0,
+):
     """``K(X, Z) @ A`` without storing ``K``: one ``tile_rows x tile_cols`` tile at a time.
 
     Parameters
@@ -259,8 +288,9 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
 
     def tile_product(r0, r1, c0, c1, buffer):
         """``K(X[r0:r1], Z[c0:c1]) @ A[c0:c1]`` (and the kept columns copied out)."""
-        tile = computer.tile(r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(
-            r1 - r0, c1 - c0))
+        tile = computer.tile(
+            r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+        )
         if c0 < keep_first:
             kept[r0:r1, c0 : min(c1, keep_first)] = tile[:, : keep_first - c0]
         return tile @ A2[c0:c1]
@@ -272,14 +302,36 @@ def kernel_product(X, Z, A, *, kernel="laplacian", bandwidth=1.0, nu=None, n_job
     # one BLAS thread (rule 2 of skinterp._parallel), whatever n_jobs is. Measured with one
     # thread and OpenBLAS's two: 7.5 ms per 256 x 2048 product against 0.15 ms.
     with small_dense_blas(max(tile_cols, X.shape[1])):
-        _accumulate(tile_product, result, row_blocks, col_blocks, tile_rows, tile_cols,
-                    threads, n_z, X.dtype, verbose, description)
+        _accumulate(
+            tile_product,
+            result,
+            row_blocks,
+            col_blocks,
+            tile_rows,
+            tile_cols,
+            threads,
+            n_z,
+            X.dtype,
+            verbose,
+            description,
+        )
     result = result.ravel() if vector else result
     return result if kept is None else (result, kept)
 
 
-def _accumulate(tile_product, result, row_blocks, col_blocks, tile_rows, tile_cols, threads,
-                n_z, dtype, verbose, description):
+def _accumulate(
+    tile_product,
+    result,
+    row_blocks,
+    col_blocks,
+    tile_rows,
+    tile_cols,
+    threads,
+    n_z,
+    dtype,
+    verbose,
+    description,
+):
     """``result += K @ A`` over the tiles, in one order of summation whatever ``threads``."""
     n_x = result.shape[0]
     if len(row_blocks) >= threads:
@@ -293,10 +345,17 @@ def _accumulate(tile_product, result, row_blocks, col_blocks, tile_rows, tile_co
                 for c0, c1 in col_blocks:
                     result[r0:r1] += tile_product(r0, r1, c0, c1, buffer)
 
-        per_chunk = max(1, min(-(-len(row_blocks) // threads),
-                               CHUNK_VALUES // (tile_rows * max(n_z, 1))))
-        run_in_chunks(rows, n_x, per_chunk * tile_rows, n_jobs=threads, verbose=verbose,
-                      description=description)
+        per_chunk = max(
+            1, min(-(-len(row_blocks) // threads), CHUNK_VALUES // (tile_rows * max(n_z, 1)))
+        )
+        run_in_chunks(
+            rows,
+            n_x,
+            per_chunk * tile_rows,
+            n_jobs=threads,
+            verbose=verbose,
+            description=description,
+        )
     else:
         # Fewer blocks of rows than threads (e.g. one query against many centres): the
         # threads take column tiles, a group of ``threads`` at a time, and the group's partial

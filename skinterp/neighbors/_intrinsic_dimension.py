@@ -56,13 +56,17 @@ def intrinsic_dimension(X, *, n_neighbors=10, max_samples=1000, random_state=0, 
         X = X.astype(np.float64)
     # Invariant under translation and scaling: normalised, it works at any scale or offset.
     return intrinsic_dimension_of_normalised(
-        normalise(X, *normalisation(X)), n_neighbors=n_neighbors, max_samples=max_samples,
-        random_state=random_state, n_jobs=n_jobs,
+        normalise(X, *normalisation(X)),
+        n_neighbors=n_neighbors,
+        max_samples=max_samples,
+        random_state=random_state,
+        n_jobs=n_jobs,
     )
 
 
-def intrinsic_dimension_of_normalised(X, *, n_neighbors=10, max_samples=1000, random_state=0,
-                                      n_jobs=None):
+def intrinsic_dimension_of_normalised(
+    X, *, n_neighbors=10, max_samples=1000, random_state=0, n_jobs=None
+):
     """:func:`intrinsic_dimension` of points already normalised (C-contiguous float64)."""
     n_samples = X.shape[0]
     k = min(int(n_neighbors), n_samples - 1)

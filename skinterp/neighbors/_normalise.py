@@ -18,8 +18,9 @@ def normalisation(X):
     The centre is, per feature, the midrange ``min / 2 + max / 2``: it cannot overflow, even for
     data spanning the whole float64 range, and it lies on the grid of half the data's own steps,
     so subtracting it is exact for points on a common grid (and never worse than the rounding of
-    the inputs themselves). The scale is a power of two, so scaling is exact. Both commute with translating and scaling the data: the normalised points
-    do not change when those are exact. Costs two passes over ``X`` and no copy of it.
+    the inputs themselves). The scale is a power of two, so scaling is exact. Both commute with
+    translating and scaling the data: the normalised points do not change when those are exact.
+    Costs two passes over ``X`` and no copy of it.
     """
     low = X.min(axis=0).astype(np.float64)
     high = X.max(axis=0).astype(np.float64)

@@ -129,8 +129,9 @@ def _brute_kneighbors(index, queries, n_neighbors, n_jobs, memory_limit):
     tile_bytes = (POINT_BLOCK + 2 * n_select) * index.work_dtype.itemsize * threads
     max_rows = QUERY_BLOCK
     if threads > 1:  # serial blocks stop between point tiles (a Python loop) anyway
-        max_rows = min(max_rows, query_rows_for_work(n_points, points.shape[1],
-                                                     min_rows=MIN_QUERY_BLOCK))
+        max_rows = min(
+            max_rows, query_rows_for_work(n_points, points.shape[1], min_rows=MIN_QUERY_BLOCK)
+        )
     query_block = rows_per_chunk(tile_bytes, memory_limit, max_rows=max_rows)
 
     def search(start, stop):
@@ -201,8 +202,11 @@ def _all_points(points, queries, n_jobs, memory_limit):
     indices = np.broadcast_to(np.arange(n_points, dtype=np.intp), (n_queries, n_points))
     point_sq_norms = np.einsum("ij,ij->i", points, points)
     query_sq_norms = np.einsum("ij,ij->i", queries, queries, dtype=np.float64)
-    chunk = rows_per_chunk(n_points * points.itemsize, memory_limit,
-                           max_rows=query_rows_for_work(n_points, points.shape[1]))
+    chunk = rows_per_chunk(
+        n_points * points.itemsize,
+        memory_limit,
+        max_rows=query_rows_for_work(n_points, points.shape[1]),
+    )
     for start in range(0, n_queries, chunk):
         stop = min(start + chunk, n_queries)
         scores = queries[start:stop] @ points.T

@@ -117,13 +117,19 @@ class _SingularKernelNNBase(BaseEstimator):
                 f"Expected n_neighbors {relation} n_samples_fit, but n_neighbors = {k}, "
                 f"n_samples_fit = {total} ({n_distinct} distinct points); duplicate rows and "
                 "sample weights count as the rows they stand for."
-                + (" Scale the sample weights up (e.g. to a mean of 1) or lower n_neighbors."
-                   if weighted else "")
+                + (
+                    " Scale the sample weights up (e.g. to a mean of 1) or lower n_neighbors."
+                    if weighted
+                    else ""
+                )
             )
 
     def _fit_targets(self, X, Y, sample_weight, *, check_n_neighbors=True):
-        steps = progress(["merge duplicates", "intrinsic dimension", "search index"],
-                         f"{type(self).__name__}.fit", verbose=self.verbose)
+        steps = progress(
+            ["merge duplicates", "intrinsic dimension", "search index"],
+            f"{type(self).__name__}.fit",
+            verbose=self.verbose,
+        )
         next(steps)
         # Centred and scaled first, into float64 (where the exactness lives): the merge's canonical
         # order, which breaks distance ties, then depends on the normalised points only, so
@@ -214,7 +220,11 @@ class _SingularKernelNNBase(BaseEstimator):
         while rows.size:
             if search is None:
                 distances, indices = kneighbors(
-                    points, queries[rows], n_search, index=self._index, n_jobs=self.n_jobs,
+                    points,
+                    queries[rows],
+                    n_search,
+                    index=self._index,
+                    n_jobs=self.n_jobs,
                     sort=not self._use_all,
                 )
             else:
@@ -222,8 +232,16 @@ class _SingularKernelNNBase(BaseEstimator):
             found = np.empty((rows.size, targets.shape[1]), dtype=np.float64)
             complete = np.empty(rows.size, dtype=np.bool_)
             mass_weighted_average(
-                distances, indices, masses, targets, float(self.n_neighbors_), self.alpha_,
-                weight_kind, self._use_all, found, complete,
+                distances,
+                indices,
+                masses,
+                targets,
+                float(self.n_neighbors_),
+                self.alpha_,
+                weight_kind,
+                self._use_all,
+                found,
+                complete,
             )
             out[rows[complete]] = found[complete]
             rows = rows[~complete]
@@ -238,8 +256,14 @@ class _SingularKernelNNBase(BaseEstimator):
 
         # Serial steps (the search inside each uses the n_jobs threads): Ctrl-C and progress
         # lines between them.
-        run_in_chunks(predict_chunk, X.shape[0], self._query_rows_per_chunk(), 1,
-                      verbose=self.verbose, description=f"{type(self).__name__}.predict")
+        run_in_chunks(
+            predict_chunk,
+            X.shape[0],
+            self._query_rows_per_chunk(),
+            1,
+            verbose=self.verbose,
+            description=f"{type(self).__name__}.predict",
+        )
         return out
 
 
@@ -471,6 +495,7 @@ class SingularKernelNN(InterpolatingRegressorMixin, _SingularKernelNNBase):
         """
         predictions = self._predict_outputs(X)
         return self._as_fitted_shape(predictions.astype(output_dtype(X), copy=False))
+
 
 class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBase):
     __doc__ = (

@@ -125,7 +125,10 @@ def draw_weights(kind, n_features, n_components, bandwidth, random_state, n_jobs
 
 
 def feature_scale(n_components):
-    """The factor ``sqrt(2 / N)`` of the features (so that ``E[phi(x) . phi(z)]`` is the kernel)."""
+    """The factor ``sqrt(2 / N)`` of the features.
+
+    So that ``E[phi(x) . phi(z)]`` is the kernel.
+    """
     return float(np.sqrt(2.0 / n_components))
 
 
@@ -248,7 +251,11 @@ class _RandomFeaturesBase(
         X = validate_features(self, X, reset=True)
         bandwidth = resolve_bandwidth(self.bandwidth, X)
         weights, offsets = draw_weights(
-            self._kind, X.shape[1], self.n_components, bandwidth, self.random_state,
+            self._kind,
+            X.shape[1],
+            self.n_components,
+            bandwidth,
+            self.random_state,
             n_jobs=self.n_jobs,
         )
         self.bandwidth_ = bandwidth
@@ -277,11 +284,19 @@ class _RandomFeaturesBase(
         # Rows in chunks: progress lines with verbose, and Ctrl-C seen between chunks.
         rows = max(int(FLOPS_PER_CALL // max(X.shape[1] * self.n_components, 1)), 256)
         chunks = range(0, X.shape[0], rows)
-        for start in progress(chunks, f"{type(self).__name__}.transform: rows",
-                              verbose=self.verbose, total=len(chunks), min_interval=1.0):
+        for start in progress(
+            chunks,
+            f"{type(self).__name__}.transform: rows",
+            verbose=self.verbose,
+            total=len(chunks),
+            min_interval=1.0,
+        ):
             features = unscaled_features(
-                sparse_if_mostly_zero(X[start : start + rows]), self.random_weights_,
-                self.random_offset_, self._kind, n_jobs=self.n_jobs,
+                sparse_if_mostly_zero(X[start : start + rows]),
+                self.random_weights_,
+                self.random_offset_,
+                self._kind,
+                n_jobs=self.n_jobs,
             )
             features *= scale
             out[start : start + rows] = features

@@ -161,8 +161,9 @@ def min_norm_solve(gram, rhs, cutoff):
     with small_dense_blas(gram.shape[0]):
         # LAPACK's ?syevr with the GIL released (skinterp._linalg), so that a caller waiting in
         # interruptible sees Ctrl-C; 1.6 s against 1.9 s for scipy's "evd" at 2,000 rows.
-        eigenvalues, eigenvectors = eigenpairs(gram) if gram.shape[0] else (
-            np.zeros(0), np.zeros((0, 0)))
+        eigenvalues, eigenvectors = (
+            eigenpairs(gram) if gram.shape[0] else (np.zeros(0), np.zeros((0, 0)))
+        )
     top = eigenvalues[-1] if eigenvalues.size else 0.0
     if not top > 0.0:
         return np.zeros((gram.shape[0], rhs.shape[1])), eigenvalues, 0
@@ -210,7 +211,10 @@ def min_norm_solve_fast(gram, rhs, cutoff):
 
 
 def column_block_size(n_rows, memory_limit=None):
-    """Columns per block of features so that one block of ``n_rows`` rows takes 1/8 of the budget."""
+    """Columns per block of features.
+
+    So that one block of ``n_rows`` rows takes 1/8 of the memory budget.
+    """
     columns = memory_budget_bytes(memory_limit) // (8 * 8 * max(n_rows, 1))
     return int(min(max(columns, 32), _MAX_BLOCK))
 
@@ -332,8 +336,7 @@ def refined_dual_solve(blocks, Y, cutoff):
     return np.concatenate(projections), fitted, relative
 
 
-def _float64_dual_solve(block_of, n_samples, n_components, block, Y, cutoff, cache_bytes,
-                        report):
+def _float64_dual_solve(block_of, n_samples, n_components, block, Y, cutoff, cache_bytes, report):
     """The float64 dual solve: the Gram matrix over the blocks, then ``coef = C^T a``.
 
     ``block_of(start)`` gives the block of features ``start:start + block``, generated or
@@ -384,8 +387,9 @@ class _Reporter:
         self.name = name
 
     def __call__(self, items, what):
-        return progress(items, f"{self.name}: {what}", verbose=self.verbose,
-                        total=len(items), min_interval=1.0)
+        return progress(
+            items, f"{self.name}: {what}", verbose=self.verbose, total=len(items), min_interval=1.0
+        )
 
     def line(self, text):
         if self.verbose:
@@ -393,8 +397,18 @@ class _Reporter:
 
 
 def fit_min_norm(
-    X, Y, weights, offsets, kind, *, solver="auto", cutoff=DEFAULT_CUTOFF, memory_limit=None,
-    n_jobs=None, sample_weight=None, verbose=0,
+    X,
+    Y,
+    weights,
+    offsets,
+    kind,
+    *,
+    solver="auto",
+    cutoff=DEFAULT_CUTOFF,
+    memory_limit=None,
+    n_jobs=None,
+    sample_weight=None,
+    verbose=0,
 ):
     """Minimum-norm (weighted) least squares of ``Y`` on the random features of ``X``.
 
@@ -445,8 +459,10 @@ def fit_min_norm(
 
     if solver == "dual":
         check_memory(
-            3 * 8 * n_samples**2, memory_limit, what="The n_samples x n_samples Gram matrix of the "
-            "dual solver (and its eigenvectors)", advice="Use solver='primal' when n_components "
+            3 * 8 * n_samples**2,
+            memory_limit,
+            what="The n_samples x n_samples Gram matrix of the dual solver (and its eigenvectors)",
+            advice="Use solver='primal' when n_components "
             "is smaller than n_samples, fit on fewer samples, or raise memory_limit.",
         )
         block = column_block_size(n_samples, memory_limit)
@@ -455,8 +471,9 @@ def fit_min_norm(
         blocks, solution = None, None
         starts = range(0, n_components, block)
         if stored:
-            blocks = [features_of(X, start, start + block)
-                      for start in report(starts, "features, block")]
+            blocks = [
+                features_of(X, start, start + block) for start in report(starts, "features, block")
+            ]
             if n_components >= MIXED_PRECISION_MIN_RATIO * n_samples:
                 solution = refined_dual_solve(blocks, Y_fit, cutoff)
 
@@ -475,8 +492,11 @@ def fit_min_norm(
         del blocks
     else:
         check_memory(
-            3 * 8 * n_components**2, memory_limit, what="The n_components x n_components Gram "
-            "matrix of the primal solver (and its eigenvectors)", advice="Use solver='dual' when "
+            3 * 8 * n_components**2,
+            memory_limit,
+            what="The n_components x n_components Gram "
+            "matrix of the primal solver (and its eigenvectors)",
+            advice="Use solver='dual' when "
             "n_components is larger than n_samples, fewer n_components, or raise memory_limit.",
         )
         chunk = row_chunk_size(n_components, memory_limit)
@@ -500,7 +520,7 @@ def fit_min_norm(
         for index, start in enumerate(starts[: len(cached)]):
             features, cached[index] = cached[index], None
             np.matmul(features, coef, out=fitted[start : start + chunk])
-        for start in report(starts[len(cached):], "training residual, rows"):
+        for start in report(starts[len(cached) :], "training residual, rows"):
             features = features_of(X[start : start + chunk], row_start=start)
             np.matmul(features, coef, out=fitted[start : start + chunk])
     if root_weights is not None:
@@ -511,8 +531,9 @@ def fit_min_norm(
     return MinNormSolution(coef=coef, solver=solver, rank=rank, residual=residual, n_cut=n_cut)
 
 
-def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jobs=None,
-                     verbose=0):
+def predict_min_norm(
+    X, coef, weights, offsets, kind, *, memory_limit=None, n_jobs=None, verbose=0
+):
     """``Phi(X) @ coef`` over chunks of rows and blocks of features, in bounded memory (float64).
 
     Each BLAS call does at most :data:`FLOPS_PER_CALL` multiply-adds (Ctrl-C is seen between
@@ -522,8 +543,9 @@ def predict_min_norm(X, coef, weights, offsets, kind, *, memory_limit=None, n_jo
     scale = feature_scale(n_components)
     block = min(n_components, _MAX_BLOCK)
     chunk = row_chunk_size(block, memory_limit)
-    chunk = min(chunk, max(int(FLOPS_PER_CALL // max(block * (X.shape[1] + coef.shape[1]), 1)),
-                           64))
+    chunk = min(
+        chunk, max(int(FLOPS_PER_CALL // max(block * (X.shape[1] + coef.shape[1]), 1)), 64)
+    )
     out = np.zeros((X.shape[0], coef.shape[1]))
     report = verbose if isinstance(verbose, _Reporter) else _Reporter(verbose)
     for row in report(range(0, X.shape[0], chunk), "predict, rows"):
@@ -606,8 +628,9 @@ class _MinNormRFFBase(BaseEstimator):
         Y = np.asarray(Y, dtype=np.float64)
         if sample_weight is None:
             return X, Y, None
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                       ensure_non_negative=True)
+        weights = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
         positive = weights > 0
         if not positive.any():
             raise ValueError("sample_weight must have at least one positive entry.")
@@ -625,21 +648,39 @@ class _MinNormRFFBase(BaseEstimator):
         random_weights, random_offset = draw_weights(
             self.features, X.shape[1], self.n_components, bandwidth, rng, n_jobs=self.n_jobs
         )
-        if (_dask_backend_active() and weights is None and self.solver != "primal"
-                and self.n_components >= len(X)):
+        if (
+            _dask_backend_active()
+            and weights is None
+            and self.solver != "primal"
+            and self.n_components >= len(X)
+        ):
             # Under joblib.parallel_config(backend="dask"): the Gram summed by the workers,
             # which draw the same weights from the seed (the optional skinterp[dask] extra).
             from skinterp.distributed import fit_min_norm as distributed_fit_min_norm
 
             solution, _ = distributed_fit_min_norm(
-                X, Y, self.features, self.n_components, bandwidth, seed,
-                cutoff=self.cutoff, memory_limit=self.memory_limit,
+                X,
+                Y,
+                self.features,
+                self.n_components,
+                bandwidth,
+                seed,
+                cutoff=self.cutoff,
+                memory_limit=self.memory_limit,
             )
         else:
             solution = fit_min_norm(
-                X, Y, random_weights, random_offset, self.features,
-                solver=self.solver, cutoff=self.cutoff, memory_limit=self.memory_limit,
-                n_jobs=self.n_jobs, sample_weight=weights, verbose=report,
+                X,
+                Y,
+                random_weights,
+                random_offset,
+                self.features,
+                solver=self.solver,
+                cutoff=self.cutoff,
+                memory_limit=self.memory_limit,
+                n_jobs=self.n_jobs,
+                sample_weight=weights,
+                verbose=report,
             )
         self.bandwidth_ = bandwidth
         self.random_weights_, self.random_offset_ = random_weights, random_offset
@@ -686,13 +727,17 @@ class _MinNormRFFBase(BaseEstimator):
         low, high = NEAR_THRESHOLD
         size = min(n_samples, self.n_components)
         if self.n_directions_cut_:
-            what = (f"the cut-off (cutoff={self.cutoff:g}) dropped {self.n_directions_cut_} of "
-                    f"its {size} singular directions (effective rank {self.rank_}), which "
-                    "regularises the fit: the solution and its test error depend on cutoff here")
+            what = (
+                f"the cut-off (cutoff={self.cutoff:g}) dropped {self.n_directions_cut_} of "
+                f"its {size} singular directions (effective rank {self.rank_}), which "
+                "regularises the fit: the solution and its test error depend on cutoff here"
+            )
         else:
-            what = (f"the cut-off (cutoff={self.cutoff:g}) dropped none of its {size} singular "
-                    f"directions: the solution has norm {self.coef_norm_:.3g} and its test error "
-                    "can be orders of magnitude above that of n_components far from n_samples")
+            what = (
+                f"the cut-off (cutoff={self.cutoff:g}) dropped none of its {size} singular "
+                f"directions: the solution has norm {self.coef_norm_:.3g} and its test error "
+                "can be orders of magnitude above that of n_components far from n_samples"
+            )
         warn_user(
             f"n_components={self.n_components} is near the interpolation threshold "
             f"n_samples={n_samples} (within a factor {high:g}; the peak of double descent): "
@@ -711,9 +756,11 @@ class _MinNormRFFBase(BaseEstimator):
         N = self.n_components
         if first:
             check_memory(
-                3 * 8 * N**2, self.memory_limit,
+                3 * 8 * N**2,
+                self.memory_limit,
                 what="partial_fit's n_components x n_components normal equations (and their "
-                "eigenvectors)", advice="Lower n_components, raise memory_limit, or use fit.",
+                "eigenvectors)",
+                advice="Lower n_components, raise memory_limit, or use fit.",
             )
             bandwidth = resolve_bandwidth(self.bandwidth, X)
             random_weights, random_offset = draw_weights(
@@ -735,8 +782,12 @@ class _MinNormRFFBase(BaseEstimator):
         panels = False
         for start in report(range(0, X.shape[0], chunk), "normal equations C^T C, rows"):
             features = unscaled_features(
-                X_rows[start : start + chunk], random_weights, random_offset, self.features,
-                inputs=inputs, n_jobs=self.n_jobs,
+                X_rows[start : start + chunk],
+                random_weights,
+                random_offset,
+                self.features,
+                inputs=inputs,
+                n_jobs=self.n_jobs,
             )
             features *= root[start : start + chunk, None]
             panels |= add_outer(gram, features.T)
@@ -750,7 +801,10 @@ class _MinNormRFFBase(BaseEstimator):
         residual = _relative(np.sqrt(max(squared, 0.0)), np.sqrt(norm2))
         n_seen += X.shape[0]
         solution = MinNormSolution(
-            coef=coef / feature_scale(N), solver="primal", rank=rank, residual=residual,
+            coef=coef / feature_scale(N),
+            solver="primal",
+            rank=rank,
+            residual=residual,
             n_cut=max(min(n_seen, N) - rank, 0),
         )
         self.bandwidth_ = bandwidth
@@ -761,9 +815,14 @@ class _MinNormRFFBase(BaseEstimator):
 
     def _predict_targets(self, X):
         scores = predict_min_norm(
-            np.asarray(X, dtype=np.float64), self.coef_, self.random_weights_,
-            self.random_offset_, self.features, memory_limit=self.memory_limit,
-            n_jobs=self.n_jobs, verbose=_Reporter(self.verbose, type(self).__name__),
+            np.asarray(X, dtype=np.float64),
+            self.coef_,
+            self.random_weights_,
+            self.random_offset_,
+            self.features,
+            memory_limit=self.memory_limit,
+            n_jobs=self.n_jobs,
+            verbose=_Reporter(self.verbose, type(self).__name__),
         )
         return scores.astype(output_dtype(X), copy=False)
 

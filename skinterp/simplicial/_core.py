@@ -131,8 +131,12 @@ def merge_points(X, Y):
     group_counts = np.bincount(labels, weights=counts, minlength=n_groups)
     representative = np.full(n_groups, points.shape[0], dtype=np.int64)
     np.minimum.at(representative, labels, np.arange(points.shape[0]))
-    return (np.ascontiguousarray(points[representative]), summed / group_counts[:, None],
-            labels[inverse], points.shape[0] - n_groups)
+    return (
+        np.ascontiguousarray(points[representative]),
+        summed / group_counts[:, None],
+        labels[inverse],
+        points.shape[0] - n_groups,
+    )
 
 
 def centre_and_scale(points):
@@ -206,14 +210,21 @@ def _triangulation_arrays(reduced, heights, method, memory_limit, verbose):
     expected = _triangulation.predicted_n_simplices(n_points, rank)
     if method == "triangulation":  # "auto" chose it within the budget already
         check_memory(
-            _triangulation.predicted_bytes(n_points, rank), memory_limit,
-            what=(f"The Delaunay triangulation of {n_points} points in dimension {rank} "
-                  f"(about {expected:,.0f} simplices)"),
+            _triangulation.predicted_bytes(n_points, rank),
+            memory_limit,
+            what=(
+                f"The Delaunay triangulation of {n_points} points in dimension {rank} "
+                f"(about {expected:,.0f} simplices)"
+            ),
             advice="Use method='lifted' (no triangulation) or raise memory_limit.",
         )
     if verbose:
-        print(f"simplicial: Delaunay triangulation of {n_points} points in dimension {rank} "
-              f"(Qhull, about {expected:,.0f} simplices)...", file=sys.stderr, flush=True)
+        print(
+            f"simplicial: Delaunay triangulation of {n_points} points in dimension {rank} "
+            f"(Qhull, about {expected:,.0f} simplices)...",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         simplices, neighbors, transform, hull = _triangulation.delaunay_arrays(reduced)
     except _triangulation.TriangulationError:
@@ -221,8 +232,7 @@ def _triangulation_arrays(reduced, heights, method, memory_limit, verbose):
     simplices, neighbors, transform = _triangulation.break_ties(
         reduced, simplices, neighbors, transform, heights, verbose
     )
-    return dict(simplices=simplices, neighbors=neighbors, transform=transform,
-                hull_vertices=hull)
+    return dict(simplices=simplices, neighbors=neighbors, transform=transform, hull_vertices=hull)
 
 
 def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
@@ -253,11 +263,21 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
     empty_int = np.zeros((0, rank + 1), dtype=np.int32)
     model = dict(
         method=choose_method(method, rank, points.shape[0], memory_limit),
-        rank=rank, n_features=n_features, radius=unit_radius * extent, extent=extent,
-        n_near_duplicates=n_near, train_residual=relative_residual(targets[inverse], Y),
-        offset=offset, basis=basis, subspace=np.ascontiguousarray(subspace),
-        scale=unit_radius * extent, points=reduced, targets=targets,
-        simplices=empty_int, neighbors=empty_int, transform=np.zeros((0, rank + 1, rank)),
+        rank=rank,
+        n_features=n_features,
+        radius=unit_radius * extent,
+        extent=extent,
+        n_near_duplicates=n_near,
+        train_residual=relative_residual(targets[inverse], Y),
+        offset=offset,
+        basis=basis,
+        subspace=np.ascontiguousarray(subspace),
+        scale=unit_radius * extent,
+        points=reduced,
+        targets=targets,
+        simplices=empty_int,
+        neighbors=empty_int,
+        transform=np.zeros((0, rank + 1, rank)),
         hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
         heights=_triangulation.tie_heights(reduced),
     )
@@ -310,14 +330,26 @@ def _project(points, Z, candidates, n_jobs, verbose=0):
 
     def work(start, stop):
         _hull.project_batch(
-            points, Z[start:stop], candidates, 4 * (r + 1), 1e-12,
-            supports[start:stop], weights[start:stop], distance2[start:stop],
+            points,
+            Z[start:stop],
+            candidates,
+            4 * (r + 1),
+            1e-12,
+            supports[start:stop],
+            weights[start:stop],
+            distance2[start:stop],
             certified[start:stop],
         )
 
     chunk = lifted_chunk(candidates.size, r) if r > 10 else QUERY_CHUNK
-    run_in_chunks(work, n, chunk, n_jobs, verbose=verbose,
-                  description="simplicial: projections onto the hull")
+    run_in_chunks(
+        work,
+        n,
+        chunk,
+        n_jobs,
+        verbose=verbose,
+        description="simplicial: projections onto the hull",
+    )
     for i in np.flatnonzero(~certified):
         # Rounding stalled Wolfe's algorithm: the slow active-set (nnls) solver instead.
         keep, lam = _projection_reference(points[candidates], Z[i])
@@ -394,8 +426,7 @@ def _walk_all(model, Z, eps, n_jobs, verbose=0):
     points = model["points"]
     simplices, neighbors, transform = model["simplices"], model["neighbors"], model["transform"]
     n_simplices = simplices.shape[0]
-    order = _spatial_order(Z, points.min(axis=0), points.max(axis=0),
-                           max(n, n_simplices), n_jobs)
+    order = _spatial_order(Z, points.min(axis=0), points.max(axis=0), max(n, n_simplices), n_jobs)
     located = np.empty(n, dtype=np.int64)
     weights = np.empty((n, r + 1))
     vertices = np.empty((n, r + 1), dtype=np.int64)
@@ -403,12 +434,27 @@ def _walk_all(model, Z, eps, n_jobs, verbose=0):
 
     def work(start, stop):
         _walk.walk_locate(
-            Z, order[start:stop], simplices, neighbors, transform, 0, eps, max_steps,
-            located, weights, vertices,
+            Z,
+            order[start:stop],
+            simplices,
+            neighbors,
+            transform,
+            0,
+            eps,
+            max_steps,
+            located,
+            weights,
+            vertices,
         )
 
-    run_in_chunks(work, n, max(QUERY_CHUNK, -(-n // 8)), n_jobs, verbose=verbose,
-                  description="simplicial: walk")
+    run_in_chunks(
+        work,
+        n,
+        max(QUERY_CHUNK, -(-n // 8)),
+        n_jobs,
+        verbose=verbose,
+        description="simplicial: walk",
+    )
     for i in np.flatnonzero(located == _walk.UNRESOLVED):
         s = _walk.bruteforce_locate(Z[i], transform, eps)
         if s < 0:
@@ -429,8 +475,9 @@ def _locate_triangulation(model, Z, need_projection, n_jobs, verbose=0):
         supports, support_weights, _ = _project(
             model["points"], Z[rows], model["hull_vertices"], n_jobs, verbose
         )
-        projected = np.einsum("ik,ikj->ij", support_weights,
-                              model["points"][np.maximum(supports, 0)])
+        projected = np.einsum(
+            "ik,ikj->ij", support_weights, model["points"][np.maximum(supports, 0)]
+        )
         # The projection lies on the hull boundary: locate it with a broad tolerance, or keep the
         # projection's own simplex (a hull face) when rounding puts it just outside.
         p_located, p_weights, p_vertices = _walk_all(
@@ -462,8 +509,7 @@ def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True, verbose
         weights[exact, 0] = 1.0
         rows = inside_rows[n_support[inside_rows] > 1]
         if rows.size and need_weights:
-            _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs,
-                          verbose)
+            _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs, verbose)
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         # Wolfe's corral has at most r + 1 points: it is the projection's simplex on the hull.
@@ -488,12 +534,27 @@ def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs
 
     def work(start, stop):
         _lifted.lifted_batch(
-            points, heights, Q[start:stop], starts[start:stop], counts[start:stop], n_candidates,
-            1e-11, max_iter, out_vertices[start:stop], out_weights[start:stop], status[start:stop],
+            points,
+            heights,
+            Q[start:stop],
+            starts[start:stop],
+            counts[start:stop],
+            n_candidates,
+            1e-11,
+            max_iter,
+            out_vertices[start:stop],
+            out_weights[start:stop],
+            status[start:stop],
         )
 
-    run_in_chunks(work, rows.size, lifted_chunk(points.shape[0], r), n_jobs, verbose=verbose,
-                  description="simplicial: lifted programs")
+    run_in_chunks(
+        work,
+        rows.size,
+        lifted_chunk(points.shape[0], r),
+        n_jobs,
+        verbose=verbose,
+        description="simplicial: lifted programs",
+    )
     for i in np.flatnonzero(status != _lifted.LP_OK):
         keep, lam = _lifted.delaunay_lp_reference(points, Q[i], heights)
         out_vertices[i] = -1
@@ -525,8 +586,9 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
         n_support = (support >= 0).sum(axis=1)
         for i in np.flatnonzero(n_face > n_support):
             face = np.flatnonzero(on_face[i])
-            keep, lam = _lifted.delaunay_lp_reference(points[face], projected[i],
-                                                      model["heights"][face])
+            keep, lam = _lifted.delaunay_lp_reference(
+                points[face], projected[i], model["heights"][face]
+            )
             row = block[i]
             k = min(keep.size, r + 1)
             vertices[row] = -1
@@ -551,11 +613,11 @@ def locate(model, X, outside, n_jobs=None, need_weights=True, verbose=0):
     elif method == "interval":
         vertices, weights, out = _locate_interval(model, Z)
     elif method == "triangulation":
-        vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs,
-                                                       verbose)
+        vertices, weights, out = _locate_triangulation(model, Z, need_projection, n_jobs, verbose)
     else:
-        vertices, weights, out = _locate_lifted(model, Z, need_projection, n_jobs, need_weights,
-                                                verbose)
+        vertices, weights, out = _locate_lifted(
+            model, Z, need_projection, n_jobs, need_weights, verbose
+        )
     out = out | off_hull
     if outside == "nearest" and out.any():
         rows = np.flatnonzero(out)
@@ -573,7 +635,9 @@ def interpolate(vertices, weights, targets):
     """``sum_k weights[:, k] * targets[vertices[:, k]]`` for each query (numba)."""
     out = np.empty((vertices.shape[0], targets.shape[1]))
     _walk.combine(
-        np.ascontiguousarray(vertices), np.ascontiguousarray(weights),
-        np.ascontiguousarray(targets, dtype=np.float64), out,
+        np.ascontiguousarray(vertices),
+        np.ascontiguousarray(weights),
+        np.ascontiguousarray(targets, dtype=np.float64),
+        out,
     )
     return out

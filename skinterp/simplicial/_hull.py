@@ -309,8 +309,7 @@ def _start_working_set(distance2, candidates, n_working, working, in_work):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2,
-                  certified):
+def project_batch(points, Q, candidates, n_working, tol, supports, weights, distance2, certified):
     """Project every row ``q`` of ``Q`` onto the hull of ``points[candidates]`` (Wolfe).
 
     Major steps price a working set first (initially the ``n_working`` candidates nearest to
@@ -368,8 +367,9 @@ def project_batch(points, Q, candidates, n_working, tol, supports, weights, dist
                 if xx - best_value <= limit:
                     done = True
                     break
-                n_work = _grow_working_set(candidates, values, xx, limit, r, working, n_work,
-                                           in_work)
+                n_work = _grow_working_set(
+                    candidates, values, xx, limit, r, working, n_work, in_work
+                )
             if _in_corral(support, k, best_j) or k >= cap - 1:
                 break
             support[k] = best_j
@@ -398,9 +398,17 @@ def min_norm_point(points, q, candidates, n_working, tol, support, lam):
     weights = np.empty((1, r + 2))
     distance2 = np.empty(1)
     certified = np.empty(1, dtype=bool)
-    project_batch(points, np.ascontiguousarray(q, dtype=np.float64)[None],
-                  np.ascontiguousarray(candidates, dtype=np.int64), n_working, tol, supports,
-                  weights, distance2, certified)
+    project_batch(
+        points,
+        np.ascontiguousarray(q, dtype=np.float64)[None],
+        np.ascontiguousarray(candidates, dtype=np.int64),
+        n_working,
+        tol,
+        supports,
+        weights,
+        distance2,
+        certified,
+    )
     k = int(np.count_nonzero(supports[0] >= 0))
     support[:k] = supports[0, :k]
     lam[:k] = weights[0, :k]

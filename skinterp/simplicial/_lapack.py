@@ -18,13 +18,16 @@ from numba.extending import get_cython_function_address
 from .._numba import NUMBA_CACHE
 
 for _name in ("dgetrf", "dgetri"):
-    llvm.add_symbol(f"skinterp_simplicial_{_name}",
-                    get_cython_function_address("scipy.linalg.cython_lapack", _name))
+    llvm.add_symbol(
+        f"skinterp_simplicial_{_name}",
+        get_cython_function_address("scipy.linalg.cython_lapack", _name),
+    )
 
 _P = types.voidptr  # LAPACK's Fortran interface: every argument by reference
 _dgetrf = types.ExternalFunction("skinterp_simplicial_dgetrf", types.void(_P, _P, _P, _P, _P, _P))
-_dgetri = types.ExternalFunction("skinterp_simplicial_dgetri",
-                                 types.void(_P, _P, _P, _P, _P, _P, _P))
+_dgetri = types.ExternalFunction(
+    "skinterp_simplicial_dgetri", types.void(_P, _P, _P, _P, _P, _P, _P)
+)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -47,6 +50,13 @@ def invert(B, Binv):
     _dgetrf(ints.ctypes, ints.ctypes, Binv.ctypes, ints.ctypes, pivots.ctypes, ints[2:].ctypes)
     if ints[2] != 0:
         return False
-    _dgetri(ints.ctypes, Binv.ctypes, ints.ctypes, pivots.ctypes, work.ctypes, ints[1:].ctypes,
-            ints[2:].ctypes)
+    _dgetri(
+        ints.ctypes,
+        Binv.ctypes,
+        ints.ctypes,
+        pivots.ctypes,
+        work.ctypes,
+        ints[1:].ctypes,
+        ints[2:].ctypes,
+    )
     return ints[2] == 0

@@ -90,9 +90,9 @@ def _pivot(points, q, entering, basis, in_basis, Binv, xB, col, u, bland):
         if u[i] > 1e-11:
             ratio = xB[i] / u[i]
             if ratio < theta - 1e-14 or (
-                ratio <= theta + 1e-14 and leave >= 0 and (
-                    basis[i] < basis[leave] if bland else u[i] > u[leave]
-                )
+                ratio <= theta + 1e-14
+                and leave >= 0
+                and (basis[i] < basis[leave] if bland else u[i] > u[leave])
             ):
                 theta = ratio
                 leave = i
@@ -248,8 +248,7 @@ def _price_candidates(points, cost, y, shift, cand, n_cand, in_basis, price_tol,
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _certificate(points, cost, y, shift, in_basis, in_cand, price_tol, violators, violation,
-                 ties):
+def _certificate(points, cost, y, shift, in_basis, in_cand, price_tol, violators, violation, ties):
     """Price every point outside the basis and candidates (the optimality certificate).
 
     The violators (reduced cost below ``-price_tol``) go to ``violators``/``violation``; the
@@ -305,8 +304,23 @@ def _refresh(points, q, basis, B, Binv, xB):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _revised_simplex(points, q, cost, scale, tol, max_iter, basis, in_basis, B, Binv, xB,
-                     in_cand, cand, n_cand, ties):
+def _revised_simplex(
+    points,
+    q,
+    cost,
+    scale,
+    tol,
+    max_iter,
+    basis,
+    in_basis,
+    B,
+    Binv,
+    xB,
+    in_cand,
+    cand,
+    n_cand,
+    ties,
+):
     """Column generation from a feasible basis until the certificate holds (see
     :func:`lifted_batch`). Returns ``(status, n_cand, n_ties)``: the candidates and the points
     found on the optimal lifted hyperplane are kept for the tie-breaking stage."""
@@ -330,16 +344,19 @@ def _revised_simplex(points, q, cost, scale, tol, max_iter, basis, in_basis, B, 
         for t in range(r):
             shift -= y[t] * q[t]
         bland = degenerate_run > 2 * n1
-        entering = _price_candidates(points, cost, y, shift, cand, n_cand, in_basis, price_tol,
-                                     bland)
+        entering = _price_candidates(
+            points, cost, y, shift, cand, n_cand, in_basis, price_tol, bland
+        )
         if entering < 0:
             # candidates optimal: certify against every point, add the violators
-            n_viol, n_ties = _certificate(points, cost, y, shift, in_basis, in_cand, price_tol,
-                                          violators, violation, ties)
+            n_viol, n_ties = _certificate(
+                points, cost, y, shift, in_basis, in_cand, price_tol, violators, violation, ties
+            )
             if n_viol == 0:
                 return LP_OK, n_cand, n_ties
-            entering, n_cand = _add_violators(violators, violation, n_viol, n1, in_cand, cand,
-                                              n_cand)
+            entering, n_cand = _add_violators(
+                violators, violation, n_viol, n1, in_cand, cand, n_cand
+            )
         entering_reduced = cost[entering] - shift
         for t in range(r):
             entering_reduced -= y[t] * points[entering, t]
@@ -412,8 +429,7 @@ def _price_cell(points, q, heights, y, cell, n_cell, in_basis, bland):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others,
-                n_others):
+def _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, others, n_others):
     """Second, lexicographic stage: the cell of the optimal basis triangulated by ``heights``.
 
     ``basis`` is optimal for ``cost`` and ``Binv`` its fresh inverse. The cell is every point
@@ -497,8 +513,9 @@ def _basis_weights(basis, Binv, vertices, weights):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=_FASTMATH)
-def lifted_batch(points, heights, Q, starts, n_starts, n_candidates, tol, max_iter, vertices,
-                 weights, status):
+def lifted_batch(
+    points, heights, Q, starts, n_starts, n_candidates, tol, max_iter, vertices, weights, status
+):
     """Solve the lifted program at every row ``q`` of ``Q`` from the feasible support
     ``starts[i, :n_starts[i]]``.
 
@@ -539,15 +556,31 @@ def lifted_batch(points, heights, Q, starts, n_starts, n_candidates, tol, max_it
             continue
         in_cand = np.zeros(m, dtype=np.bool_)
         n_cand = _initial_candidates(order, n_candidates, basis, in_cand, cand)
-        code, n_cand, n_ties = _revised_simplex(points, q, cost, scale, tol, max_iter, basis,
-                                                in_basis, B, Binv, xB, in_cand, cand, n_cand,
-                                                ties)
+        code, n_cand, n_ties = _revised_simplex(
+            points,
+            q,
+            cost,
+            scale,
+            tol,
+            max_iter,
+            basis,
+            in_basis,
+            B,
+            Binv,
+            xB,
+            in_cand,
+            cand,
+            n_cand,
+            ties,
+        )
         # final weights from a fresh factorisation (accuracy)
         if code != LP_OK or not _refactor(points, q, basis, B, Binv):
             continue
         n_ties = _candidate_ties(cand, n_cand, in_basis, ties, n_ties)
-        if _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties,
-                       n_ties) != LP_OK:
+        if (
+            _break_ties(points, heights, q, cost, basis, in_basis, B, Binv, max_iter, ties, n_ties)
+            != LP_OK
+        ):
             continue
         _basis_weights(basis, Binv, vertices[i], weights[i])
         status[i] = LP_OK
@@ -561,9 +594,19 @@ def delaunay_lp(points, heights, q, start, n_start, n_candidates, tol, max_iter,
     weights = np.empty((1, r + 1))
     status = np.empty(1, dtype=np.int64)
     starts = np.ascontiguousarray(start, dtype=np.int64)[None]
-    lifted_batch(points, heights, np.ascontiguousarray(q, dtype=np.float64)[None], starts,
-                 np.array([n_start], dtype=np.int64), n_candidates, tol, max_iter, vertices,
-                 weights, status)
+    lifted_batch(
+        points,
+        heights,
+        np.ascontiguousarray(q, dtype=np.float64)[None],
+        starts,
+        np.array([n_start], dtype=np.int64),
+        n_candidates,
+        tol,
+        max_iter,
+        vertices,
+        weights,
+        status,
+    )
     if status[0] == LP_OK:
         basis[:] = vertices[0]
         lam[:] = weights[0]
@@ -597,8 +640,9 @@ def delaunay_lp_reference(points, q, heights=None):
         cell = np.flatnonzero(reduced <= TIE_RTOL * radius2)
         # (the points may span fewer than r dimensions: a face of the hull)
         if cell.size > np.count_nonzero(lam > 1e-12):
-            second = linprog(heights[cell], A_eq=A_eq[:, cell], b_eq=b_eq, bounds=(0, None),
-                             method="highs")
+            second = linprog(
+                heights[cell], A_eq=A_eq[:, cell], b_eq=b_eq, bounds=(0, None), method="highs"
+            )
             if second.status == 0:
                 lam = np.zeros(m)
                 lam[cell] = np.maximum(second.x, 0.0)

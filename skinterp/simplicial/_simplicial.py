@@ -44,8 +44,9 @@ class _SimplicialBase(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, *, method="auto", outside="project", n_jobs=None, memory_limit=None,
-                 verbose=0):
+    def __init__(
+        self, *, method="auto", outside="project", n_jobs=None, memory_limit=None, verbose=0
+    ):
         self.method = method
         self.outside = outside
         self.n_jobs = n_jobs
@@ -81,8 +82,12 @@ class _SimplicialBase(BaseEstimator):
     def _model(self):
         model = {key: getattr(self, name) for key, name in _FITTED_ARRAYS.items()}
         model.update(
-            method=self.method_, rank=self.affine_dim_, n_features=self.n_features_in_,
-            scale=self.affine_scale_, radius=self.data_radius_, extent=self.affine_extent_,
+            method=self.method_,
+            rank=self.affine_dim_,
+            n_features=self.n_features_in_,
+            scale=self.affine_scale_,
+            radius=self.data_radius_,
+            extent=self.affine_extent_,
         )
         return model
 
@@ -138,8 +143,9 @@ class _SimplicialBase(BaseEstimator):
         outside = np.empty(X.shape[0], dtype=bool)
         for start in range(0, X.shape[0], chunk):
             rows = slice(start, min(start + chunk, X.shape[0]))
-            outside[rows] = _core.locate(model, X[rows], "nan", self.n_jobs, need_weights=False,
-                                         verbose=self.verbose)[2]
+            outside[rows] = _core.locate(
+                model, X[rows], "nan", self.n_jobs, need_weights=False, verbose=self.verbose
+            )[2]
         return outside
 
     def __sklearn_tags__(self):

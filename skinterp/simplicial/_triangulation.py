@@ -112,8 +112,9 @@ def simplex_transforms(points, simplices):
 def simplex_neighbors(simplices):
     """The simplex opposite each vertex (``-1`` on the hull), by matching shared faces."""
     n, r1 = simplices.shape
-    faces = np.sort(np.stack([np.delete(simplices, k, axis=1) for k in range(r1)], axis=1),
-                    axis=2).reshape(n * r1, r1 - 1)
+    faces = np.sort(
+        np.stack([np.delete(simplices, k, axis=1) for k in range(r1)], axis=1), axis=2
+    ).reshape(n * r1, r1 - 1)
     order = np.lexsort(faces.T[::-1])
     ordered = faces[order]
     same = np.all(ordered[1:] == ordered[:-1], axis=1)
@@ -232,8 +233,9 @@ def break_ties(points, simplices, neighbors, transform, heights, verbose=0):
     n_cells = cell_ids.size
     representative = np.full(n_cells, n, dtype=np.int64)
     np.minimum.at(representative, member_cell, members)
-    entries = np.unique(np.column_stack([np.repeat(member_cell, r1),
-                                         simplices[members].reshape(-1)]), axis=0)
+    entries = np.unique(
+        np.column_stack([np.repeat(member_cell, r1), simplices[members].reshape(-1)]), axis=0
+    )
     entry_cell, entry_vertex = entries[:, 0], entries[:, 1]
     s = representative[entry_cell]
     d = points[entry_vertex] - origin[s]
@@ -250,8 +252,12 @@ def break_ties(points, simplices, neighbors, transform, heights, verbose=0):
         new.append(local)
         owners.append(circuits[owner])
     large = np.flatnonzero(cospherical & (n_vertices > r + 2))
-    for cell in progress(large, "simplicial: co-spherical cells re-triangulated",
-                         verbose=verbose and large.size > 1000, min_interval=1.0):
+    for cell in progress(
+        large,
+        "simplicial: co-spherical cells re-triangulated",
+        verbose=verbose and large.size > 1000,
+        min_interval=1.0,
+    ):
         vertices = entry_vertex[bounds[cell] : bounds[cell + 1]]
         try:
             local = vertices[_regular_triangulation(points[vertices], heights[vertices])]
@@ -266,12 +272,18 @@ def break_ties(points, simplices, neighbors, transform, heights, verbose=0):
     # a re-triangulation must cover its cell exactly: the same total volume, no flat simplex
     valid = np.all(np.isfinite(new_transform.reshape(new.shape[0], -1)), axis=1)
     with np.errstate(invalid="ignore"):
-        new_volume = np.where(valid, 1.0 / np.abs(np.linalg.det(
-            np.where(valid[:, None, None], new_transform[:, :r], np.eye(r)))), 0.0)
+        new_volume = np.where(
+            valid,
+            1.0
+            / np.abs(
+                np.linalg.det(np.where(valid[:, None, None], new_transform[:, :r], np.eye(r)))
+            ),
+            0.0,
+        )
         old_volume = 1.0 / np.abs(np.linalg.det(transform[members][:, :r]))
     new_total = np.bincount(owners, weights=new_volume, minlength=n_cells)
     old_total = np.bincount(member_cell, weights=old_volume, minlength=n_cells)
-    good = (np.abs(new_total - old_total) <= 1e-9 * old_total)
+    good = np.abs(new_total - old_total) <= 1e-9 * old_total
     good &= np.bincount(owners[~valid], minlength=n_cells) == 0
     good &= np.bincount(owners, minlength=n_cells) > 0
     if not good.any():

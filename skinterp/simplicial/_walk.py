@@ -82,8 +82,9 @@ def _barycentric(transform, s, z, out):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def walk_locate(Z, order, simplices, neighbors, transform, start, eps, max_steps, located,
-                weights, vertices):
+def walk_locate(
+    Z, order, simplices, neighbors, transform, start, eps, max_steps, located, weights, vertices
+):
     """Locate the rows ``order[0], order[1], ...`` of ``Z`` by visibility walks, each from the
     previous answer.
 

@@ -25,25 +25,34 @@ def digits():
 def _sweep(data, **kwargs):
     X, y, X_test, y_test = data
     return module.double_descent(
-        X, y, X_test, y_test, n_components=GRID, bandwidth=3.0,
-        ridge_penalties=[1e-6, 1e-3, 1e-1], **kwargs,
+        X,
+        y,
+        X_test,
+        y_test,
+        n_components=GRID,
+        bandwidth=3.0,
+        ridge_penalties=[1e-6, 1e-3, 1e-1],
+        **kwargs,
     )
 
 
 def _assert_same_rows(remote, local):
     assert len(remote.rows) == len(local.rows)
-    for r, l in zip(remote.rows, local.rows):
+    for r, loc in zip(remote.rows, local.rows):
         assert (r["features"], r["method"], r["N"], r["rank"]) == (
-            l["features"], l["method"], l["N"], l["rank"],
+            loc["features"],
+            loc["method"],
+            loc["N"],
+            loc["rank"],
         )
         # At N = n the solve is ill conditioned and amplifies the rounding of a different
         # summation order (as in tests/experiments/test_double_descent.py).
         rtol = 1e-3 if r["N"] == 200 else 1e-7
         for key in ("train_loss", "test_loss", "norm"):
-            np.testing.assert_allclose(r[key], l[key], rtol=rtol, atol=1e-12, err_msg=key)
+            np.testing.assert_allclose(r[key], loc[key], rtol=rtol, atol=1e-12, err_msg=key)
         for key in ("train_error", "test_error"):
             if r["N"] != 200:
-                assert r[key] == l[key], key
+                assert r[key] == loc[key], key
 
 
 def test_the_sweep_sums_its_gram_matrices_on_the_active_client(client, digits, monkeypatch):
@@ -68,12 +77,14 @@ def test_the_sweep_sums_its_gram_matrices_on_the_active_client(client, digits, m
 
 
 def test_a_random_state_instance_gives_the_local_features_too(client, digits, monkeypatch):
-    remote = _sweep(digits, features="fourier", random_state=np.random.RandomState(4),
-                    kernel_limit=False)
+    remote = _sweep(
+        digits, features="fourier", random_state=np.random.RandomState(4), kernel_limit=False
+    )
     with monkeypatch.context() as patch:
         patch.setattr(module, "_dask_client", lambda: None)
-        local = _sweep(digits, features="fourier", random_state=np.random.RandomState(4),
-                       kernel_limit=False)
+        local = _sweep(
+            digits, features="fourier", random_state=np.random.RandomState(4), kernel_limit=False
+        )
     _assert_same_rows(remote, local)
 
 

@@ -208,8 +208,7 @@ def test_the_direct_call_warns_and_reports_when_n_epochs_end_above_tol(client):
 
 def test_far_off_inputs_are_centred_as_locally(client):
     far = SMALL + 1e4  # distances from raw coordinates would lose digits: the fit centres
-    params = dict(bandwidth=0.5, solver="eigenpro", n_epochs=3, subsample_size=100,
-                  random_state=0)
+    params = dict(bandwidth=0.5, solver="eigenpro", n_epochs=3, subsample_size=100, random_state=0)
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning

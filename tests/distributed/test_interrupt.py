@@ -99,8 +99,9 @@ def test_ctrl_c_during_a_distributed_eigenpro_fit(client):
 
 def test_ctrl_c_during_a_distributed_rff_fit(client):
     params = dict(bandwidth=1.0, random_state=3)
-    estimator = fit_min_norm_rff(MinNormRFFRegressor(n_components=1000, **params), SMALL,
-                                 SMALL_Y, client)
+    estimator = fit_min_norm_rff(
+        MinNormRFFRegressor(n_components=1000, **params), SMALL, SMALL_Y, client
+    )
     before = _snapshot(estimator)
     idle = _wait_for_tasks(client, 0)
     X = RNG.uniform(-1, 1, size=(2000, 8))
@@ -115,6 +116,7 @@ def test_ctrl_c_during_a_distributed_rff_fit(client):
     _interrupted(lambda: fit_min_norm_rff(unfitted, X, y, client), delay=1.5)
     assert vars(unfitted) == vars(MinNormRFFRegressor(n_components=400_000, **params))
     assert _wait_for_tasks(client, idle) == idle
-    again = fit_min_norm_rff(MinNormRFFRegressor(n_components=1000, **params), SMALL, SMALL_Y,
-                             client)
+    again = fit_min_norm_rff(
+        MinNormRFFRegressor(n_components=1000, **params), SMALL, SMALL_Y, client
+    )
     np.testing.assert_allclose(again.coef_, estimator.coef_, rtol=1e-10, atol=1e-12)

@@ -23,8 +23,9 @@ X_TEST = RNG.uniform(-1, 1, size=(60, 4))
 
 @pytest.mark.parametrize("features, n_components", [("fourier", 1500), ("relu", 450)])
 def test_distributed_regressor_equals_local_above_the_threshold(client, features, n_components):
-    params = dict(n_components=n_components, bandwidth=0.7, features=features, random_state=4,
-                  cutoff=1e-7)  # the exact pseudo-inverse: the interpolant (default 1e-3)
+    params = dict(
+        n_components=n_components, bandwidth=0.7, features=features, random_state=4, cutoff=1e-7
+    )  # the exact pseudo-inverse: the interpolant (default 1e-3)
     local = MinNormRFFRegressor(**params).fit(X, Y)
     remote = fit_min_norm_rff(
         MinNormRFFRegressor(**params),
@@ -107,8 +108,9 @@ def test_the_estimator_sums_its_gram_on_the_cluster_under_the_dask_backend(clien
     assert calls == [1]
     for name in ("n_directions_cut_", "rank_", "interpolates_", "solver_"):
         assert getattr(remote, name) == getattr(local, name), name
-    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-5,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        remote.train_residual_, local.train_residual_, rtol=1e-5, atol=1e-12
+    )
     np.testing.assert_allclose(
         remote.predict(X_TEST), local.predict(X_TEST), rtol=1e-8, atol=1e-10
     )
@@ -161,8 +163,7 @@ def test_the_classifier_reports_as_the_local_fit(client):
         local.rank_,
         local.interpolates_,
     )
-    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-5,
-                               atol=1e-9)
+    np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-5, atol=1e-9)
 
 
 def test_primal_and_below_the_threshold_are_refused_and_leave_the_estimator_unfitted(client):

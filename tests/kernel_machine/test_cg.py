@@ -20,35 +20,41 @@ def data(n, d, seed=0):
     return X, Y, rng.uniform(-1, 1, size=(50, d))
 
 
-@pytest.mark.parametrize("kernel, degree, ridge, d", [
-    ("laplacian", None, 0.0, 3),
-    ("laplacian", 1, 0.0, 4),
-    ("matern", None, 1e-3, 5),
-    ("thin_plate_spline", None, 0.0, 2),
-    ("cubic", None, 0.0, 3),
-    ("gaussian", None, 1e-2, 2),
-])
+@pytest.mark.parametrize(
+    "kernel, degree, ridge, d",
+    [
+        ("laplacian", None, 0.0, 3),
+        ("laplacian", 1, 0.0, 4),
+        ("matern", None, 1e-3, 5),
+        ("thin_plate_spline", None, 0.0, 2),
+        ("cubic", None, 0.0, 3),
+        ("gaussian", None, 1e-2, 2),
+    ],
+)
 def test_cg_agrees_with_direct(kernel, degree, ridge, d):
     X, Y, X_test = data(400, d)
     params = dict(kernel=kernel, bandwidth=0.8, degree=degree, ridge=ridge)
     direct = KernelInterpolator(solver="direct", **params).fit(X, Y)
     cg = KernelInterpolator(solver="cg", random_state=0, **params).fit(X, Y)
     expected = direct.predict(X_test)
-    np.testing.assert_allclose(cg.predict(X_test), expected,
-                               atol=1e-8 * np.abs(expected).max(), rtol=0)
+    np.testing.assert_allclose(
+        cg.predict(X_test), expected, atol=1e-8 * np.abs(expected).max(), rtol=0
+    )
     assert cg.solver_ == "cg" and cg.cg_residual_ <= 1e-10 and 0 < cg.n_iter_ < 1000
     assert cg.interpolates_ == (ridge == 0)
     if degree is not None or kernel in ("thin_plate_spline", "cubic"):
-        np.testing.assert_allclose(cg.polynomial_coef_, direct.polynomial_coef_,
-                                   atol=1e-6 * np.abs(direct.polynomial_coef_).max())
+        np.testing.assert_allclose(
+            cg.polynomial_coef_,
+            direct.polynomial_coef_,
+            atol=1e-6 * np.abs(direct.polynomial_coef_).max(),
+        )
 
 
 def test_cg_equals_scipy_thin_plate_spline():
     X, Y, X_test = data(300, 2, seed=1)
     model = KernelInterpolator(kernel="thin_plate_spline", solver="cg").fit(X, Y)
     expected = RBFInterpolator(X, Y)(X_test)
-    np.testing.assert_allclose(model.predict(X_test), expected,
-                               atol=1e-8 * np.abs(expected).max())
+    np.testing.assert_allclose(model.predict(X_test), expected, atol=1e-8 * np.abs(expected).max())
 
 
 def test_cg_float32_reaches_its_floor():
@@ -63,8 +69,9 @@ def test_cg_float32_reaches_its_floor():
 def test_cg_warns_when_max_iter_is_reached():
     X, Y, _ = data(300, 2)
     with pytest.warns(ConvergenceWarning, match="cg_max_iter=3"):
-        model = KernelInterpolator(kernel="thin_plate_spline", solver="cg", cg_max_iter=3,
-                                   subsample_size=10).fit(X, Y)
+        model = KernelInterpolator(
+            kernel="thin_plate_spline", solver="cg", cg_max_iter=3, subsample_size=10
+        ).fit(X, Y)
     assert model.n_iter_ == 3 and model.cg_residual_ > 1e-10
 
 
@@ -92,8 +99,9 @@ def test_sigint_interrupts_cg_promptly_and_leaves_the_estimator_unfitted():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(6000, 30))
     y = np.sin(X[:, 0])
-    model = KernelInterpolator(solver="cg", cg_tol=0.0, cg_max_iter=10_000, n_jobs=2,
-                               subsample_size=50)
+    model = KernelInterpolator(
+        solver="cg", cg_tol=0.0, cg_max_iter=10_000, n_jobs=2, subsample_size=50
+    )
     timer = threading.Timer(1.5, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
     start = time.perf_counter()
@@ -124,10 +132,12 @@ def test_cost_model_measures_rates_and_estimates_grow_with_n():
 
 def test_direct_request_over_the_budget_is_refused_with_the_estimate():
     X, Y, _ = data(3000, 2)
-    with pytest.raises(MemoryError, match=r"Refused before allocating: direct solve, "
-                                          r"n=3,000: ~.* Gflop, 69 MiB, ~.* s"):
-        KernelInterpolator(kernel="thin_plate_spline", solver="direct",
-                           memory_limit=20).fit(X, Y)
+    with pytest.raises(
+        MemoryError,
+        match=r"Refused before allocating: direct solve, "
+        r"n=3,000: ~.* Gflop, 69 MiB, ~.* s",
+    ):
+        KernelInterpolator(kernel="thin_plate_spline", solver="direct", memory_limit=20).fit(X, Y)
 
 
 def test_verbose_prints_the_cost_estimate(capsys):

@@ -28,8 +28,9 @@ def test_sigint_during_the_nystrom_eigensystem(monkeypatch):
     monkeypatch.setattr(_eigenpro, "top_eigenpairs", with_sigint)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(4000, 20)), rng.normal(size=4000)
-    model = KernelInterpolator(solver="eigenpro", subsample_size=4000, n_components=1500,
-                               random_state=0)
+    model = KernelInterpolator(
+        solver="eigenpro", subsample_size=4000, n_components=1500, random_state=0
+    )
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, y)
     stopped = time.perf_counter()

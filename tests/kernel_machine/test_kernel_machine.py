@@ -101,8 +101,9 @@ def test_duplicates_with_equal_targets_still_interpolate_without_warning(solver)
     y = np.sin(5 * X[:, 0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = KernelInterpolator(bandwidth=0.3, solver=solver, n_epochs=500,
-                                   random_state=0).fit(X, y)
+        model = KernelInterpolator(bandwidth=0.3, solver=solver, n_epochs=500, random_state=0).fit(
+            X, y
+        )
     assert model.n_duplicates_ == 10 and model.interpolates_
     np.testing.assert_allclose(model.predict(X), y, atol=1e-5)
 
@@ -174,15 +175,17 @@ def test_a_short_eigenpro_run_warns_and_names_the_parameters(regression_data):
     assert not model.interpolates_ and model.train_residual_ > 1e-6
     # The reported residual is the measured one.
     assert model.train_residual_ == pytest.approx(
-        np.max(np.abs(model.predict(X) - y)) / np.max(np.abs(y)), rel=1e-6)
+        np.max(np.abs(model.predict(X) - y)) / np.max(np.abs(y)), rel=1e-6
+    )
 
 
 def test_eigenpro_stops_at_tol_and_reports_the_residual(regression_data):
     X, y, _ = regression_data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = KernelInterpolator(bandwidth=1.5, solver="eigenpro", n_epochs=200, tol=1e-2,
-                                   random_state=0).fit(X, y)
+        model = KernelInterpolator(
+            bandwidth=1.5, solver="eigenpro", n_epochs=200, tol=1e-2, random_state=0
+        ).fit(X, y)
     assert model.n_epochs_ < 200
     assert model.train_residual_ <= 1e-2
     assert not model.interpolates_  # 1e-2 is looser than the float64 contract (1e-6)
@@ -192,8 +195,9 @@ def test_float32_tol_is_at_least_the_float32_interpolation_tolerance(digits):
     X, y, _, _ = digits
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = KernelInterpolationClassifier(bandwidth=3.0, solver="eigenpro", dtype="float32",
-                                              random_state=0).fit(X, y)
+        model = KernelInterpolationClassifier(
+            bandwidth=3.0, solver="eigenpro", dtype="float32", random_state=0
+        ).fit(X, y)
     assert model.interpolates_ and model.train_residual_ <= 1e-2
     assert model.n_epochs_ < 100
 
@@ -210,8 +214,9 @@ def test_eigenpro_converges_to_the_direct_interpolant(regression_data):
     # Tolerance: 1% of the targets' spread on new points, 0.1% on the training points.
     spread = np.ptp(y)
     np.testing.assert_allclose(iterative.predict(X), y, atol=1e-3 * spread)
-    np.testing.assert_allclose(iterative.predict(X_test), direct.predict(X_test),
-                               atol=1e-2 * spread)
+    np.testing.assert_allclose(
+        iterative.predict(X_test), direct.predict(X_test), atol=1e-2 * spread
+    )
     assert iterative.loss_curve_[-1] < 1e-3 * iterative.loss_curve_[0]
     assert iterative.norm_ == pytest.approx(direct.norm_, rel=0.05)
 
@@ -232,8 +237,9 @@ def test_eigenpro_classifier_interpolates_digits_and_matches_direct(digits):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # few epochs
 def test_eigenpro_fitted_attributes_describe_the_iteration(regression_data):
     X, y, _ = regression_data
-    model = KernelInterpolator(bandwidth=1.5, solver="eigenpro", n_epochs=3,
-                               random_state=0).fit(X, y)
+    model = KernelInterpolator(bandwidth=1.5, solver="eigenpro", n_epochs=3, random_state=0).fit(
+        X, y
+    )
     assert model.n_epochs_ == 3
     assert model.critical_batch_size_ >= model.batch_size_ >= 1
     assert model.step_size_ == pytest.approx(model.batch_size_)  # eta = m / beta, beta = 1
@@ -245,8 +251,7 @@ def test_eigenpro_fitted_attributes_describe_the_iteration(regression_data):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # few epochs
 def test_eigenpro_is_deterministic_given_random_state(regression_data):
     X, y, _ = regression_data
-    params = dict(bandwidth=1.5, solver="eigenpro", n_epochs=2, subsample_size=150,
-                  batch_size=64)
+    params = dict(bandwidth=1.5, solver="eigenpro", n_epochs=2, subsample_size=150, batch_size=64)
     first = KernelInterpolator(**params, random_state=7).fit(X, y)
     second = KernelInterpolator(**params, random_state=7).fit(X, y)
     other = KernelInterpolator(**params, random_state=8).fit(X, y)
@@ -257,9 +262,15 @@ def test_eigenpro_is_deterministic_given_random_state(regression_data):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # few epochs
 def test_eigenpro_early_stopping_holds_out_a_validation_set(regression_data):
     X, y, _ = regression_data
-    model = KernelInterpolator(bandwidth=1.5, solver="eigenpro", n_epochs=40,
-                               early_stopping=True, validation_fraction=0.25,
-                               n_iter_no_change=2, random_state=0).fit(X, y)
+    model = KernelInterpolator(
+        bandwidth=1.5,
+        solver="eigenpro",
+        n_epochs=40,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=2,
+        random_state=0,
+    ).fit(X, y)
     assert model.centers_.shape[0] == 300
     assert model.validation_loss_curve_.shape == (model.n_epochs_,)
     if model.n_epochs_ < 40:  # stopped: the last n_iter_no_change epochs did not improve
@@ -302,8 +313,14 @@ def test_direct_verbose_reports_its_steps(regression_data, capsys):
 def test_eigenpro_core_callback_sees_every_epoch(regression_data):
     X, y, _ = regression_data
     seen = []
-    eigenpro_fit(X, y[:, None], KernelSpec("laplacian", 1.5), n_epochs=3, random_state=0,
-                 callback=lambda state: seen.append((state.epoch, state.coef.shape)))
+    eigenpro_fit(
+        X,
+        y[:, None],
+        KernelSpec("laplacian", 1.5),
+        n_epochs=3,
+        random_state=0,
+        callback=lambda state: seen.append((state.epoch, state.coef.shape)),
+    )
     assert seen == [(1, (400, 1)), (2, (400, 1)), (3, (400, 1))]
 
 
@@ -316,8 +333,9 @@ def test_public_callback_sees_a_read_only_state_of_every_epoch(regression_data):
             state.coef[0, 0] = 1.0  # read only
         states.append((state.epoch, state.loss, state.evaluate(X_test)))
 
-    model = KernelInterpolator(bandwidth=1.5, solver="eigenpro", n_epochs=4, tol=0.5,
-                               callback=record, random_state=0)
+    model = KernelInterpolator(
+        bandwidth=1.5, solver="eigenpro", n_epochs=4, tol=0.5, callback=record, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
@@ -339,8 +357,9 @@ def test_callback_returning_true_stops_the_fit_cleanly():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ConvergenceWarning: the stop was asked for
-        model = KernelInterpolator(solver="eigenpro", n_epochs=50, callback=stop_at_three,
-                                   random_state=0).fit(X, y)
+        model = KernelInterpolator(
+            solver="eigenpro", n_epochs=50, callback=stop_at_three, random_state=0
+        ).fit(X, y)
     assert model.n_epochs_ == 3 and len(seen) == 3
     assert not model.interpolates_
     np.testing.assert_allclose(seen[-1][:, 0], model.predict(X[:5]), rtol=1e-9, atol=1e-12)
@@ -350,23 +369,26 @@ def test_callback_returning_true_stops_the_fit_cleanly():
 def test_eigenpro_nystrom_memory_is_refused_before_allocating(regression_data):
     X, y, _ = regression_data
     with pytest.raises(MemoryError, match="subsample_size"):
-        KernelInterpolator(solver="eigenpro", subsample_size=400, memory_limit=1,
-                           random_state=0).fit(X, y)
+        KernelInterpolator(
+            solver="eigenpro", subsample_size=400, memory_limit=1, random_state=0
+        ).fit(X, y)
 
 
 # ----------------------------------------------------------------------------- the models
 def test_callable_kernel_gives_the_builtin_fit(regression_data):
     X, y, X_test = regression_data
     builtin = KernelInterpolator(bandwidth=1.5, solver="direct").fit(X, y)
-    custom = KernelInterpolator(kernel=lambda P, Q: laplacian(P, Q, 1.5),
-                                solver="direct").fit(X, y)
+    custom = KernelInterpolator(kernel=lambda P, Q: laplacian(P, Q, 1.5), solver="direct").fit(
+        X, y
+    )
     np.testing.assert_allclose(custom.predict(X_test), builtin.predict(X_test), atol=1e-8)
 
 
 def test_classifier_keeps_string_labels_and_multioutput_regression_works(digits):
     X, y, X_test, _ = digits
-    labels = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
-                       "eight", "nine"])[y]
+    labels = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )[y]
     model = KernelInterpolationClassifier(bandwidth=3.0).fit(X, labels)
     assert set(model.classes_) == set(labels)
     assert np.all(model.predict(X) == labels)
@@ -425,8 +447,9 @@ def test_a_small_last_batch_does_not_make_eigenpro_diverge(digits):
     # 600 points in batches of 590: the last batch of 10 must take the same per-sample step
     # (eta / m), not eta / 10, which overshoots 59 times.
     X, y, _, _ = digits
-    model = KernelInterpolationClassifier(bandwidth=0.6, solver="eigenpro", batch_size=590,
-                                          n_epochs=6, random_state=0).fit(X, y)
+    model = KernelInterpolationClassifier(
+        bandwidth=0.6, solver="eigenpro", batch_size=590, n_epochs=6, random_state=0
+    ).fit(X, y)
     assert np.all(np.diff(model.loss_curve_) < 0), model.loss_curve_
     assert model.score(X, y) == 1.0
 
@@ -437,11 +460,17 @@ def test_a_small_last_batch_does_not_make_eigenpro_diverge(digits):
 def test_float32_queries_give_float32_outputs_and_others_float64(Estimator, fit_dtype, digits):
     X, y, X_test, _ = digits
     model = Estimator(bandwidth=3.0).fit(X[:200].astype(fit_dtype), y[:200])
-    for query_dtype, expected in [(np.float32, np.float32), (np.float64, np.float64),
-                                  (np.int64, np.float64)]:
+    for query_dtype, expected in [
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.int64, np.float64),
+    ]:
         queries = (X_test[:20] * 16).astype(query_dtype) / (16 if query_dtype != np.int64 else 1)
-        scores = (model.predict(queries) if Estimator is KernelInterpolator
-                  else model.decision_function(queries))
+        scores = (
+            model.predict(queries)
+            if Estimator is KernelInterpolator
+            else model.decision_function(queries)
+        )
         assert scores.dtype == expected, (query_dtype, scores.dtype)
 
 
@@ -452,8 +481,9 @@ def test_auto_bandwidth_is_stored_and_makes_the_fit_scale_invariant(regression_d
     for scale in [2.0**-40, 1e3, 2.0**60]:
         scaled = KernelInterpolator().fit(X * scale, y)
         assert scaled.bandwidth_ == pytest.approx(scale * model.bandwidth_, rel=1e-12)
-        np.testing.assert_allclose(scaled.predict(X_test * scale), model.predict(X_test),
-                                   rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(
+            scaled.predict(X_test * scale), model.predict(X_test), rtol=1e-8, atol=1e-8
+        )
     assert KernelInterpolator(bandwidth=0.7).fit(X, y).bandwidth_ == 0.7
 
 
@@ -490,8 +520,7 @@ def test_sigint_during_a_refit_keeps_the_previous_fit():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(6000, 30))
     y = np.sin(X[:, 0])
-    model = KernelInterpolator(solver="eigenpro", n_epochs=1, tol=0.0, random_state=0,
-                               n_jobs=2)
+    model = KernelInterpolator(solver="eigenpro", n_epochs=1, tol=0.0, random_state=0, n_jobs=2)
     with pytest.warns(ConvergenceWarning):
         model.fit(X[:500], y[:500])
     before = model.predict(X[:20])
@@ -507,8 +536,13 @@ def test_sigint_during_a_refit_keeps_the_previous_fit():
 
 
 @settings(max_examples=15, deadline=None)
-@given(n=st.integers(1, 700), block=st.integers(1, 300), rows=st.integers(1, 200),
-       dtype=st.sampled_from([np.float64, np.float32]), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 700),
+    block=st.integers(1, 300),
+    rows=st.integers(1, 200),
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**16),
+)
 def test_blocked_cholesky_matches_numpy(n, block, rows, dtype, seed):
     rng = np.random.RandomState(seed)
     B = rng.normal(size=(n, n))

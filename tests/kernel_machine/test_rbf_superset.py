@@ -15,10 +15,17 @@ from skinterp import KernelInterpolationClassifier, KernelInterpolator
 from skinterp.kernel_machine._polynomial_tail import monomial_powers, n_monomials
 from skinterp.kernels import kernel_matrix
 
-SCIPY_KERNELS = ["linear", "thin_plate_spline", "cubic", "quintic", "multiquadric",
-                 "inverse_multiquadric", "inverse_quadratic", "gaussian"]
-MIN_DEGREE = {"linear": 0, "thin_plate_spline": 1, "cubic": 1, "quintic": 2,
-              "multiquadric": 0}
+SCIPY_KERNELS = [
+    "linear",
+    "thin_plate_spline",
+    "cubic",
+    "quintic",
+    "multiquadric",
+    "inverse_multiquadric",
+    "inverse_quadratic",
+    "gaussian",
+]
+MIN_DEGREE = {"linear": 0, "thin_plate_spline": 1, "cubic": 1, "quintic": 2, "multiquadric": 0}
 
 
 def scipy_epsilon(kernel, bandwidth):
@@ -57,13 +64,21 @@ def test_direct_equals_scipy_rbf_interpolator(kernel, d, n, smooth_bandwidth, de
         pytest.skip("more monomials than points")
     X, Y, X_test = data(n, d)
     bandwidth = smooth_bandwidth if kernel in SMOOTH else 1.3
-    reference = RBFInterpolator(X, Y, kernel=kernel, epsilon=scipy_epsilon(kernel, bandwidth),
-                                degree=scipy_degree(kernel, degree), smoothing=ridge)
-    model = KernelInterpolator(kernel=kernel, bandwidth=bandwidth, degree=degree, ridge=ridge,
-                               solver="direct").fit(X, Y)
+    reference = RBFInterpolator(
+        X,
+        Y,
+        kernel=kernel,
+        epsilon=scipy_epsilon(kernel, bandwidth),
+        degree=scipy_degree(kernel, degree),
+        smoothing=ridge,
+    )
+    model = KernelInterpolator(
+        kernel=kernel, bandwidth=bandwidth, degree=degree, ridge=ridge, solver="direct"
+    ).fit(X, Y)
     expected = reference(X_test)
-    np.testing.assert_allclose(model.predict(X_test), expected,
-                               atol=1e-8 * np.abs(expected).max(), rtol=0)
+    np.testing.assert_allclose(
+        model.predict(X_test), expected, atol=1e-8 * np.abs(expected).max(), rtol=0
+    )
     assert model.degree_ == scipy_degree(kernel, degree)
     assert model.polynomial_coef_.shape == (n_monomials(d, model.degree_), 2)
     if ridge == 0:
@@ -90,10 +105,15 @@ def test_ridge_equals_kernel_ridge_on_the_same_kernel_matrix(kernel, ridge):
     K_test = kernel_matrix(X_test, X, kernel=kernel, bandwidth=0.8, nu=1.5)
     reference = KernelRidge(kernel="precomputed", alpha=ridge).fit(K, Y)
     expected = reference.predict(K_test)
-    np.testing.assert_allclose(model.predict(X_test), expected,
-                               atol=1e-8 * np.abs(expected).max(), rtol=0)
-    np.testing.assert_allclose(model.dual_coef_, reference.dual_coef_, rtol=1e-7,
-                               atol=1e-9 * np.abs(reference.dual_coef_).max())
+    np.testing.assert_allclose(
+        model.predict(X_test), expected, atol=1e-8 * np.abs(expected).max(), rtol=0
+    )
+    np.testing.assert_allclose(
+        model.dual_coef_,
+        reference.dual_coef_,
+        rtol=1e-7,
+        atol=1e-9 * np.abs(reference.dual_coef_).max(),
+    )
     assert model.degree_ == -1 and not model.interpolates_
 
 
@@ -126,8 +146,9 @@ def test_ridge_keeps_duplicates_as_kernel_ridge_does():
     offset=st.floats(-100, 100),
     scale=st.floats(0.1, 100),
 )
-def test_a_tail_of_degree_p_reproduces_polynomials_of_degree_p(degree, d, kernel, seed,
-                                                                offset, scale):
+def test_a_tail_of_degree_p_reproduces_polynomials_of_degree_p(
+    degree, d, kernel, seed, offset, scale
+):
     degree = max(degree, MIN_DEGREE.get(kernel, -1))
     rng = np.random.RandomState(seed)
     n = n_monomials(d, degree) + 15
@@ -141,11 +162,13 @@ def test_a_tail_of_degree_p_reproduces_polynomials_of_degree_p(degree, d, kernel
         return np.prod(Z_hat[:, None, :] ** powers[None], axis=2) @ weights
 
     y = polynomial(X)
-    model = KernelInterpolator(kernel=kernel, degree=degree, bandwidth=0.3 * scale,
-                               solver="direct").fit(X, y)
+    model = KernelInterpolator(
+        kernel=kernel, degree=degree, bandwidth=0.3 * scale, solver="direct"
+    ).fit(X, y)
     expected = polynomial(X_test)
-    np.testing.assert_allclose(model.predict(X_test), expected,
-                               atol=1e-7 * max(np.abs(expected).max(), 1.0))
+    np.testing.assert_allclose(
+        model.predict(X_test), expected, atol=1e-7 * max(np.abs(expected).max(), 1.0)
+    )
 
 
 @settings(max_examples=15, deadline=None)
@@ -156,8 +179,9 @@ def test_thin_plate_spline_is_equivariant_to_translation_and_scaling(seed, shift
     y = rng.normal(size=30)
     base = KernelInterpolator(kernel="thin_plate_spline").fit(X, y).predict(X_test)
     moved = KernelInterpolator(kernel="thin_plate_spline").fit(shift + factor * X, y)
-    np.testing.assert_allclose(moved.predict(shift + factor * X_test), base,
-                               atol=1e-7 * max(np.abs(base).max(), 1.0))
+    np.testing.assert_allclose(
+        moved.predict(shift + factor * X_test), base, atol=1e-7 * max(np.abs(base).max(), 1.0)
+    )
 
 
 def test_permuting_the_training_points_does_not_change_predictions():
@@ -223,27 +247,38 @@ def test_classifier_accepts_a_tail_and_a_ridge():
 
 
 # ------------------------------------------------------------------------- neighbors=k
-@pytest.mark.parametrize("kernel, degree, ridge, d, k", [
-    ("thin_plate_spline", None, 0.0, 2, 20),
-    ("cubic", None, 1e-3, 3, 30),
-    ("gaussian", 0, 0.0, 2, 10),
-    ("quintic", None, 0.0, 1, 8),
-    ("linear", None, 0.0, 4, 25),
-    ("inverse_multiquadric", -1, 0.0, 5, 40),
-    ("thin_plate_spline", None, 0.0, 2, 1000),  # k > n: every point, as scipy clamps
-])
+@pytest.mark.parametrize(
+    "kernel, degree, ridge, d, k",
+    [
+        ("thin_plate_spline", None, 0.0, 2, 20),
+        ("cubic", None, 1e-3, 3, 30),
+        ("gaussian", 0, 0.0, 2, 10),
+        ("quintic", None, 0.0, 1, 8),
+        ("linear", None, 0.0, 4, 25),
+        ("inverse_multiquadric", -1, 0.0, 5, 40),
+        ("thin_plate_spline", None, 0.0, 2, 1000),  # k > n: every point, as scipy clamps
+    ],
+)
 def test_neighbors_equals_scipy_neighbors(kernel, degree, ridge, d, k):
     X, Y, X_test = data(300, d, seed=7)
     X_test = np.vstack([X_test, X[:5]])  # training points among the queries
     bandwidth = 0.3 if kernel in SMOOTH else 1.0
-    reference = RBFInterpolator(X, Y, kernel=kernel, epsilon=scipy_epsilon(kernel, bandwidth),
-                                degree=scipy_degree(kernel, degree), smoothing=ridge,
-                                neighbors=k)
-    model = KernelInterpolator(kernel=kernel, bandwidth=bandwidth, degree=degree, ridge=ridge,
-                               neighbors=k).fit(X, Y)
+    reference = RBFInterpolator(
+        X,
+        Y,
+        kernel=kernel,
+        epsilon=scipy_epsilon(kernel, bandwidth),
+        degree=scipy_degree(kernel, degree),
+        smoothing=ridge,
+        neighbors=k,
+    )
+    model = KernelInterpolator(
+        kernel=kernel, bandwidth=bandwidth, degree=degree, ridge=ridge, neighbors=k
+    ).fit(X, Y)
     expected = reference(X_test)
-    np.testing.assert_allclose(model.predict(X_test), expected,
-                               atol=1e-8 * np.abs(expected).max(), rtol=0)
+    np.testing.assert_allclose(
+        model.predict(X_test), expected, atol=1e-8 * np.abs(expected).max(), rtol=0
+    )
     assert model.solver_ == "local" and model.interpolates_ == (ridge == 0)
 
 
@@ -266,7 +301,12 @@ def test_neighbors_refuses_too_few_neighbours_for_the_tail():
 def test_a_dask_x_with_a_tail_a_ridge_or_neighbors_is_refused_before_the_sharded_fit():
     da = pytest.importorskip("dask.array")
     X, Y, _ = data(60, 2)
-    for params in (dict(kernel="thin_plate_spline"), dict(ridge=0.1), dict(neighbors=5),
-                   dict(degree=0), dict(solver="cg")):
+    for params in (
+        dict(kernel="thin_plate_spline"),
+        dict(ridge=0.1),
+        dict(neighbors=5),
+        dict(degree=0),
+        dict(solver="cg"),
+    ):
         with pytest.raises(ValueError, match="sharded EigenPro solver only"):
             KernelInterpolator(**params).fit(da.from_array(X, chunks=30), Y[:, 0])

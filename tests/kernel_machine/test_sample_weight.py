@@ -12,8 +12,12 @@ from skinterp.kernels import kernel_matrix
 
 
 @settings(max_examples=20, deadline=None)
-@given(n=st.integers(5, 40), seed=st.integers(0, 2**16), ridge=st.floats(1e-3, 10.0),
-       zeros=st.booleans())
+@given(
+    n=st.integers(5, 40),
+    seed=st.integers(0, 2**16),
+    ridge=st.floats(1e-3, 10.0),
+    zeros=st.booleans(),
+)
 def test_weighted_ridge_equals_kernel_ridge(n, seed, ridge, zeros):
     rng = np.random.default_rng(seed)
     X, y = rng.normal(size=(n, 3)), rng.normal(size=n)
@@ -21,8 +25,9 @@ def test_weighted_ridge_equals_kernel_ridge(n, seed, ridge, zeros):
     if zeros:
         w[: n // 3] = 0.0
     Q = rng.normal(size=(7, 3))
-    ours = KernelInterpolator(bandwidth=1.5, ridge=ridge, solver="direct").fit(X, y,
-                                                                              sample_weight=w)
+    ours = KernelInterpolator(bandwidth=1.5, ridge=ridge, solver="direct").fit(
+        X, y, sample_weight=w
+    )
     peer = KernelRidge(kernel="precomputed", alpha=ridge)
     peer.fit(kernel_matrix(X, bandwidth=1.5), y, sample_weight=w)
     expected = peer.predict(kernel_matrix(Q, X, bandwidth=1.5))
@@ -35,8 +40,9 @@ def test_integer_weights_are_repeated_rows_for_the_ridge_fit():
     counts = rng.integers(1, 4, size=30)
     Q = rng.normal(size=(10, 2))
     weighted = KernelInterpolator(bandwidth=1.0, ridge=0.1).fit(X, y, sample_weight=counts)
-    repeated = KernelInterpolator(bandwidth=1.0, ridge=0.1).fit(np.repeat(X, counts, axis=0),
-                                                                np.repeat(y, counts))
+    repeated = KernelInterpolator(bandwidth=1.0, ridge=0.1).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
     np.testing.assert_allclose(weighted.predict(Q), repeated.predict(Q), rtol=1e-7, atol=1e-9)
 
 

@@ -13,7 +13,8 @@ def test_rules_are_the_documented_distances_and_equivariant():
     # The neighbour rule is the shorter distance (a narrower kernel for exact interpolants).
     assert auto_bandwidth(X) < auto_bandwidth(X, rule="median")
     assert auto_bandwidth(4.0 * X + 1e3, rule="median") == pytest.approx(
-        4.0 * auto_bandwidth(X, rule="median"), rel=1e-9)
+        4.0 * auto_bandwidth(X, rule="median"), rel=1e-9
+    )
 
 
 def test_unknown_rule_is_refused():

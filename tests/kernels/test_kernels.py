@@ -27,8 +27,12 @@ def reference_kernel(name, X, Z, h, nu=None):
 
 
 KERNELS = [
-    ("laplacian", None), ("gaussian", None), ("cauchy", None),
-    ("matern", 0.5), ("matern", 1.5), ("matern", 2.5),
+    ("laplacian", None),
+    ("gaussian", None),
+    ("cauchy", None),
+    ("matern", 0.5),
+    ("matern", 1.5),
+    ("matern", 2.5),
 ]
 # Both tile paths: explicit distances (few features) and BLAS cross products.
 N_FEATURES = [3, DIRECT_MAX_FEATURES + 7]
@@ -73,8 +77,18 @@ def test_square_kernel_matrix_is_symmetric_with_unit_diagonal(name, nu, n_featur
     seed=st.integers(0, 2**16),
 )
 def test_tiled_product_matches_dense_product(
-    n_x, n_z, n_features, n_outputs, tile_rows, tile_cols, n_jobs, kernel, bandwidth, vector,
-    keep_first, seed,
+    n_x,
+    n_z,
+    n_features,
+    n_outputs,
+    tile_rows,
+    tile_cols,
+    n_jobs,
+    kernel,
+    bandwidth,
+    vector,
+    keep_first,
+    seed,
 ):
     rng = np.random.RandomState(seed)
     X, Z = rng.normal(size=(n_x, n_features)), rng.normal(size=(n_z, n_features))
@@ -83,8 +97,16 @@ def test_tiled_product_matches_dense_product(
     K = reference_kernel(name, X, Z, bandwidth, nu)
     expected = K @ A
     result = kernel_product(
-        X, Z, A, kernel=name, bandwidth=bandwidth, nu=nu, n_jobs=n_jobs,
-        tile_rows=tile_rows, tile_cols=tile_cols, keep_first=keep_first,
+        X,
+        Z,
+        A,
+        kernel=name,
+        bandwidth=bandwidth,
+        nu=nu,
+        n_jobs=n_jobs,
+        tile_rows=tile_rows,
+        tile_cols=tile_cols,
+        keep_first=keep_first,
     )
     if keep_first > 0:
         # The first columns of K, copied out of the tiles on the way.
@@ -197,8 +219,9 @@ def test_threaded_calls_leave_the_blas_thread_count_alone():
     X, A = rng.normal(size=(1500, 30)), rng.normal(size=(1500, 2))
     before = blas_threads()
     with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(
-            lambda i: kernel_product(X[i * 50 : i * 50 + 300], X, A, n_jobs=2), range(8)))
+        results = list(
+            pool.map(lambda i: kernel_product(X[i * 50 : i * 50 + 300], X, A, n_jobs=2), range(8))
+        )
     assert blas_threads() == before
     np.testing.assert_allclose(results[1], kernel_product(X[50:350], X, A), rtol=1e-12)
 

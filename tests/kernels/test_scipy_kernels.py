@@ -25,8 +25,15 @@ def scipy_profile(name, r):
         }[name]()
 
 
-SCIPY_KERNELS = ["linear", "thin_plate_spline", "cubic", "quintic", "multiquadric",
-                 "inverse_multiquadric", "inverse_quadratic"]
+SCIPY_KERNELS = [
+    "linear",
+    "thin_plate_spline",
+    "cubic",
+    "quintic",
+    "multiquadric",
+    "inverse_multiquadric",
+    "inverse_quadratic",
+]
 N_FEATURES = [1, 3, DIRECT_MAX_FEATURES + 7]
 
 
@@ -63,9 +70,19 @@ def test_thin_plate_spline_is_zero_and_finite_at_duplicates():
 
 def test_minimum_degrees_are_scipys():
     # Fasshauer (2007), Chapter 8, as scipy's RBFInterpolator records them.
-    expected = {"linear": 0, "thin_plate_spline": 1, "cubic": 1, "quintic": 2,
-                "multiquadric": 0, "inverse_multiquadric": -1, "inverse_quadratic": -1,
-                "gaussian": -1, "laplacian": -1, "cauchy": -1, "matern": -1}
+    expected = {
+        "linear": 0,
+        "thin_plate_spline": 1,
+        "cubic": 1,
+        "quintic": 2,
+        "multiquadric": 0,
+        "inverse_multiquadric": -1,
+        "inverse_quadratic": -1,
+        "gaussian": -1,
+        "laplacian": -1,
+        "cauchy": -1,
+        "matern": -1,
+    }
     for name, degree in expected.items():
         assert min_degree(kernel_code(name)) == degree, name
         assert KernelSpec(name).min_degree == degree
@@ -75,8 +92,9 @@ def test_minimum_degrees_are_scipys():
 
 def test_inverse_quadratic_is_cauchy():
     X = np.random.RandomState(2).normal(size=(20, 3))
-    np.testing.assert_array_equal(kernel_matrix(X, kernel="inverse_quadratic"),
-                                  kernel_matrix(X, kernel="cauchy"))
+    np.testing.assert_array_equal(
+        kernel_matrix(X, kernel="inverse_quadratic"), kernel_matrix(X, kernel="cauchy")
+    )
 
 
 @settings(max_examples=20, deadline=None)
@@ -97,7 +115,15 @@ def test_kernel_product_of_scipy_kernels_is_the_dense_product(
     X, Z = rng.normal(size=(n_x, n_features)), rng.normal(size=(n_z, n_features))
     A = rng.normal(size=(n_z, 2))
     K = scipy_profile(name, cdist(X, Z) / bandwidth)
-    got = kernel_product(X, Z, A, kernel=name, bandwidth=bandwidth, tile_rows=tile_rows,
-                         tile_cols=tile_cols, n_jobs=1)
+    got = kernel_product(
+        X,
+        Z,
+        A,
+        kernel=name,
+        bandwidth=bandwidth,
+        tile_rows=tile_rows,
+        tile_cols=tile_cols,
+        n_jobs=1,
+    )
     scale = np.abs(K).sum(axis=1).max() * np.abs(A).max() + 1e-300
     np.testing.assert_allclose(got, K @ A, atol=1e-11 * scale, rtol=0)

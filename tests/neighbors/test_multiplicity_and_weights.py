@@ -37,8 +37,9 @@ def split_boundary(X, queries, k):
     n_features=st.integers(1, 4),
     data=st.data(),
 )
-def test_alpha_one_equals_scikit_learn_with_many_duplicates(seed, n_points, n_rows, n_features,
-                                                            data):
+def test_alpha_one_equals_scikit_learn_with_many_duplicates(
+    seed, n_points, n_rows, n_features, data
+):
     X, y, queries, _, _ = rows_with_duplicates(seed, n_points, n_rows, n_features)
     k = data.draw(st.integers(1, n_rows))
     theirs = KNeighborsRegressor(n_neighbors=k, weights="distance").fit(X, y).predict(queries)
@@ -52,8 +53,9 @@ def test_alpha_one_equals_scikit_learn_with_many_duplicates(seed, n_points, n_ro
         y_point = np.sin(3 * X).sum(axis=1)
         theirs_point = KNeighborsRegressor(n_neighbors=k, weights="distance").fit(X, y_point)
         ours_point = SingularKernelNN(k, alpha=1.0, algorithm=algorithm).fit(X, y_point)
-        np.testing.assert_allclose(ours_point.predict(queries), theirs_point.predict(queries),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            ours_point.predict(queries), theirs_point.predict(queries), rtol=1e-10, atol=1e-12
+        )
 
 
 @settings(max_examples=20, deadline=None)
@@ -64,8 +66,9 @@ def test_classifier_alpha_one_equals_scikit_learn_with_duplicates(seed, n_points
     k = data.draw(st.integers(1, 30))
     ours = SingularKernelNNClassifier(k, alpha=1.0).fit(X, y)
     theirs = KNeighborsClassifier(n_neighbors=k, weights="distance").fit(X, y)
-    np.testing.assert_allclose(ours.predict_proba(queries), theirs.predict_proba(queries),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.predict_proba(queries), theirs.predict_proba(queries), rtol=1e-10, atol=1e-12
+    )
 
 
 def reference_mass_rule(X, y, sample_weight, queries, k, alpha, weight):
@@ -108,8 +111,11 @@ def reference_mass_rule(X, y, sample_weight, queries, k, alpha, weight):
 )
 def test_sample_weights_follow_the_documented_rule(seed, weight, alpha, fractional, data):
     X, y, queries, rng, _ = rows_with_duplicates(seed, 15, 40, 2)
-    sample_weight = (rng.uniform(0.05, 0.6, size=40) if fractional
-                     else rng.integers(1, 4, size=40).astype(float))
+    sample_weight = (
+        rng.uniform(0.05, 0.6, size=40)
+        if fractional
+        else rng.integers(1, 4, size=40).astype(float)
+    )
     total = sample_weight.sum()
     k = data.draw(st.integers(1, max(int(total) - 1, 1)))
     assume(k < total - 1e-6)
@@ -135,11 +141,16 @@ def test_repeating_a_row_r_times_equals_sample_weight_r(seed, weight, k, classif
     queries = np.vstack([rng.normal(size=(15, 3)), X])
     Estimator = SingularKernelNNClassifier if classifier else SingularKernelNN
     weighted = Estimator(k, alpha=2.0, weight=weight).fit(X, y, sample_weight=repeats)
-    repeated = Estimator(k, alpha=2.0, weight=weight).fit(np.repeat(X, repeats, axis=0),
-                                                          np.repeat(y, repeats))
+    repeated = Estimator(k, alpha=2.0, weight=weight).fit(
+        np.repeat(X, repeats, axis=0), np.repeat(y, repeats)
+    )
     method = "predict_proba" if classifier else "predict"
-    np.testing.assert_allclose(getattr(weighted, method)(queries),
-                               getattr(repeated, method)(queries), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        getattr(weighted, method)(queries),
+        getattr(repeated, method)(queries),
+        rtol=1e-12,
+        atol=1e-14,
+    )
     assert weighted.n_points_fit_ == repeated.n_points_fit_ == np.count_nonzero(repeats)
 
 
@@ -152,7 +163,8 @@ def test_scikit_learn_zero_distance_case():
     np.testing.assert_allclose(model.predict(X), [1.25, 1.25, 2.0, 0.0])  # merged mean at (1, 1)
     assert model.train_residual_ == pytest.approx(0.25 / 2.0) and not model.interpolates_
     assert SingularKernelNN(3, alpha=1.0).fit(X, y).predict([[1.1, 1.1]])[0] == pytest.approx(
-        KNeighborsRegressor(3, weights="distance").fit(X, y).predict([[1.1, 1.1]])[0])
+        KNeighborsRegressor(3, weights="distance").fit(X, y).predict([[1.1, 1.1]])[0]
+    )
 
 
 def test_interpolation_is_reported_honestly():

@@ -16,14 +16,15 @@ from skinterp import SingularKernelNN, SingularKernelNNClassifier
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
-    offset=st.integers(-10**12, 10**12),
+    offset=st.integers(-(10**12), 10**12),
     exponent=st.integers(-1000, 1000),
     n_features=st.integers(1, 12),
     weight=st.sampled_from(["power", "log"]),
     alpha=st.sampled_from([1.0, 3.0, "auto"]),
 )
-def test_predictions_unchanged_by_translation_and_scaling(seed, offset, exponent, n_features,
-                                                          weight, alpha):
+def test_predictions_unchanged_by_translation_and_scaling(
+    seed, offset, exponent, n_features, weight, alpha
+):
     """Inputs on a grid of 1/8, translated by an integer up to 1e12 and scaled by 2^k, |k| <=
     1000: every transformed input is exact, and so are the internal centring (a coordinate of
     the data) and scaling (a power of two). Predictions then agree to rtol 1e-12 (in fact
@@ -82,7 +83,9 @@ def test_queries_beyond_the_float64_range_of_distances_raise():
     with pytest.raises(ValueError, match="query rows .* overflow"):
         model.predict([[1.0]])
     # Data spanning the whole float64 range: the centring cannot overflow.
-    wide = SingularKernelNN(1, alpha=1.0).fit(np.array([[-1.7e308], [1.7e308], [0.0]]), [0.0, 1.0, 2.0])
+    wide = SingularKernelNN(1, alpha=1.0).fit(
+        np.array([[-1.7e308], [1.7e308], [0.0]]), [0.0, 1.0, 2.0]
+    )
     np.testing.assert_array_equal(wide.predict([[-1.7e308], [1.7e308], [1e307]]), [0.0, 1.0, 2.0])
 
 
@@ -155,8 +158,9 @@ def test_float32_inputs_give_float32_outputs_computed_in_float64():
 
 def test_verbose_reports_progress_with_time_left(capsys):
     rng = np.random.default_rng(3)
-    model = SingularKernelNN(5, alpha=1.0, verbose=1).fit(rng.uniform(size=(500, 2)),
-                                                           rng.normal(size=500))
+    model = SingularKernelNN(5, alpha=1.0, verbose=1).fit(
+        rng.uniform(size=(500, 2)), rng.normal(size=500)
+    )
     model.predict(rng.uniform(size=(40_000, 2)))
     err = capsys.readouterr().err
     assert "SingularKernelNN.fit [3/3]" in err

@@ -43,7 +43,9 @@ def test_intrinsic_dimension_of_an_embedded_cube(dimension):
 
 def _exact_reference(points, queries, k):
     squared = ((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
-    order = np.lexsort((np.broadcast_to(np.arange(points.shape[0]), squared.shape), squared), axis=1)[:, :k]
+    order = np.lexsort(
+        (np.broadcast_to(np.arange(points.shape[0]), squared.shape), squared), axis=1
+    )[:, :k]
     return np.sqrt(np.take_along_axis(squared, order, axis=1)), order
 
 
@@ -54,14 +56,18 @@ def test_brute_force_is_exact_where_float32_scores_cannot_separate_points(n_jobs
     rng = np.random.default_rng(5)
     points = 1e5 + rng.uniform(size=(300, 12))
     queries = 1e5 + rng.uniform(size=(40, 12))
-    distances, indices = kneighbors(points, queries, 6, index=build_index(points, "brute"), n_jobs=n_jobs)
+    distances, indices = kneighbors(
+        points, queries, 6, index=build_index(points, "brute"), n_jobs=n_jobs
+    )
     expected_distances, expected_indices = _exact_reference(points, queries, 6)
     np.testing.assert_array_equal(indices, expected_indices)
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-12)
 
 
 def test_brute_force_orders_exact_ties_by_index_and_handles_extreme_scales():
-    grid = np.array([[i, j] for i in range(6) for j in range(6)], dtype=float)  # many equal distances
+    grid = np.array(
+        [[i, j] for i in range(6) for j in range(6)], dtype=float
+    )  # many equal distances
     # Powers of two keep every distance exact (so ties stay ties); squares stay within float64
     # range, the float32 scores do not (the float64 working copy is used).
     for scale in [1.0, 2.0**-300, 2.0**300]:
@@ -87,7 +93,11 @@ def test_threaded_searches_leave_the_blas_thread_count_alone():
     before = blas_threads()
     with ThreadPoolExecutor(4) as pool:
         results = list(
-            pool.map(lambda i: kneighbors(points, queries[i * 50 :], 5, index=index, n_jobs=2), range(8))
+            pool.map(
+                lambda i: kneighbors(points, queries[i * 50 :], 5, index=index, n_jobs=2), range(8)
+            )
         )
     assert blas_threads() == before
-    np.testing.assert_array_equal(results[3][1], kneighbors(points, queries[150:], 5, index=index)[1])
+    np.testing.assert_array_equal(
+        results[3][1], kneighbors(points, queries[150:], 5, index=index)[1]
+    )

@@ -14,20 +14,23 @@ ALGORITHMS = ["kd_tree", "brute"]
 
 
 def distinct_points(min_samples=3, max_samples=40, max_features=5):
-    """Point clouds of distinct rows on a grid of multiples of 1/8 (ties are likely, overflow not)."""
+    """Point clouds of distinct rows on a grid of multiples of 1/8.
+
+    Ties are likely, overflow not.
+    """
 
     @st.composite
     def build(draw):
         n_features = draw(st.integers(1, max_features))
         n_samples = draw(st.integers(min_samples, max_samples))
-        grid = draw(
-            arrays(np.int64, (n_samples, n_features), elements=st.integers(-40, 40))
-        )
+        grid = draw(arrays(np.int64, (n_samples, n_features), elements=st.integers(-40, 40)))
         points = np.unique(grid, axis=0).astype(np.float64) / 8.0
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         points = points[rng.permutation(points.shape[0])]
         if points.shape[0] < min_samples:
-            points = np.vstack([points, points.max(axis=0) + np.arange(1, min_samples + 1)[:, None]])
+            points = np.vstack(
+                [points, points.max(axis=0) + np.arange(1, min_samples + 1)[:, None]]
+            )
         return points
 
     return build()
@@ -59,7 +62,9 @@ def test_predictions_at_training_points_equal_the_targets(points, data):
     k = data.draw(st.integers(1, points.shape[0] - 1))
     for weight in ["power", "log"]:
         for algorithm in ALGORITHMS:
-            model = SingularKernelNN(k, alpha=2.0, weight=weight, algorithm=algorithm).fit(points, y)
+            model = SingularKernelNN(k, alpha=2.0, weight=weight, algorithm=algorithm).fit(
+                points, y
+            )
             np.testing.assert_array_equal(model.predict(points), y)
 
 
@@ -73,10 +78,19 @@ def test_alpha_one_equals_scikit_learn_distance_weighted_knn(points, data):
         ours = SingularKernelNN(k, alpha=1.0, algorithm=algorithm).fit(points, y)
         theirs = KNeighborsRegressor(n_neighbors=k, weights="distance").fit(points, y)
         # Ties among the k-th neighbours may be broken differently; compare where unambiguous.
-        distances = NearestNeighbors(n_neighbors=min(k + 1, len(points))).fit(points).kneighbors(queries)[0]
-        unambiguous = (distances.shape[1] == k) | (distances[:, -1] > distances[:, k - 1] * (1 + 1e-9))
+        distances = (
+            NearestNeighbors(n_neighbors=min(k + 1, len(points)))
+            .fit(points)
+            .kneighbors(queries)[0]
+        )
+        unambiguous = (distances.shape[1] == k) | (
+            distances[:, -1] > distances[:, k - 1] * (1 + 1e-9)
+        )
         np.testing.assert_allclose(
-            ours.predict(queries)[unambiguous], theirs.predict(queries)[unambiguous], rtol=1e-10, atol=1e-12
+            ours.predict(queries)[unambiguous],
+            theirs.predict(queries)[unambiguous],
+            rtol=1e-10,
+            atol=1e-12,
         )
 
 
@@ -103,7 +117,9 @@ def test_all_points_is_the_hilbert_kernel_estimate():
     model = SingularKernelNN(None, alpha=3.0).fit(X, y)
     distances = np.linalg.norm(queries[:, None, :] - X[None, :, :], axis=2)
     weights = distances**-3.0
-    np.testing.assert_allclose(model.predict(queries), weights @ y / weights.sum(axis=1), rtol=1e-10)
+    np.testing.assert_allclose(
+        model.predict(queries), weights @ y / weights.sum(axis=1), rtol=1e-10
+    )
     assert model.n_neighbors_ == 80 and model.algorithm_ == "brute"
     np.testing.assert_array_equal(model.predict(X), y)
 
@@ -122,7 +138,9 @@ def test_invariant_to_permutation_of_training_set(points, seed):
 
 
 @settings(max_examples=15, deadline=None)
-@given(points=distinct_points(min_samples=5), shift=st.integers(-64, 64), seed=st.integers(0, 1000))
+@given(
+    points=distinct_points(min_samples=5), shift=st.integers(-64, 64), seed=st.integers(0, 1000)
+)
 def test_invariant_to_translation_of_all_inputs(points, shift, seed):
     rng = np.random.default_rng(seed)
     y = rng.normal(size=points.shape[0])
@@ -143,8 +161,10 @@ def test_duplicate_training_points_are_merged_and_counted_as_their_rows():
     np.testing.assert_allclose(model.predict([[0.0, 0.0]]), [3.0])
     # The merged point stands for 3 rows: k = 2 rows are both covered by it.
     np.testing.assert_allclose(model.predict([[0.1, 0.1]]), [3.0])
-    np.testing.assert_allclose(SingularKernelNN(4, alpha=1.0).fit(X, y).predict([[0.1, 0.2]]),
-                               KNeighborsRegressor(4, weights="distance").fit(X, y).predict([[0.1, 0.2]]))
+    np.testing.assert_allclose(
+        SingularKernelNN(4, alpha=1.0).fit(X, y).predict([[0.1, 0.2]]),
+        KNeighborsRegressor(4, weights="distance").fit(X, y).predict([[0.1, 0.2]]),
+    )
     # Targets differ at the merged point: the fit reports it does not interpolate them.
     assert model.train_residual_ == pytest.approx(3.0 / 20.0) and not model.interpolates_
     with pytest.raises(ValueError, match="n_samples_fit = 5"):
@@ -202,7 +222,9 @@ def test_classifier_proba_equals_scikit_learn_distance_weighted_knn():
     queries = rng.normal(size=(50, 4))
     ours = SingularKernelNNClassifier(9, alpha=1.0).fit(X, y)
     theirs = KNeighborsClassifier(n_neighbors=9, weights="distance").fit(X, y)
-    np.testing.assert_allclose(ours.predict_proba(queries), theirs.predict_proba(queries), rtol=1e-10)
+    np.testing.assert_allclose(
+        ours.predict_proba(queries), theirs.predict_proba(queries), rtol=1e-10
+    )
     np.testing.assert_array_equal(ours.predict(queries), theirs.predict(queries))
     np.testing.assert_array_equal(ours.predict(X), y)  # interpolates noisy labels
     assert list(ours.classes_) == ["a", "b", "c"]

@@ -52,8 +52,11 @@ def smooth_noisy_data(n_samples, seed=0, n_features=4):
 # ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "estimator",
-    [MinNormRFFRegressor(n_components=50, random_state=0), RandomFourierFeatures(random_state=0),
-     RandomReLUFeatures(random_state=0)],
+    [
+        MinNormRFFRegressor(n_components=50, random_state=0),
+        RandomFourierFeatures(random_state=0),
+        RandomReLUFeatures(random_state=0),
+    ],
     ids=["regressor", "fourier", "relu"],
 )
 def test_default_bandwidth_is_the_package_auto_rule(estimator):
@@ -65,8 +68,9 @@ def test_default_bandwidth_is_the_package_auto_rule(estimator):
     scaled = type(estimator)(**estimator.get_params()).fit(10 * X, y)
     assert scaled.bandwidth_ == pytest.approx(10 * estimator.bandwidth_, rel=1e-9)
     # Repeated rows do not change the rule (it runs on the distinct rows).
-    repeated = type(estimator)(**estimator.get_params()).fit(np.vstack([X, X[:50]]),
-                                                            np.r_[y, y[:50]])
+    repeated = type(estimator)(**estimator.get_params()).fit(
+        np.vstack([X, X[:50]]), np.r_[y, y[:50]]
+    )
     assert repeated.bandwidth_ == estimator.bandwidth_
     # "scale" stays available.
     scale = type(estimator)(**{**estimator.get_params(), "bandwidth": "scale"}).fit(X, y)
@@ -82,8 +86,9 @@ def test_defaults_do_not_overfit_noise_where_the_paper_pseudo_inverse_does():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InterpolationThresholdWarning)
         default = cross_val_score(MinNormRFFRegressor(random_state=0), X, y, cv=cv)
-        paper = cross_val_score(MinNormRFFRegressor(random_state=0, cutoff=DEFAULT_CUTOFF), X, y,
-                                cv=cv)
+        paper = cross_val_score(
+            MinNormRFFRegressor(random_state=0, cutoff=DEFAULT_CUTOFF), X, y, cv=cv
+        )
     assert default.min() > 0.5
     assert paper.mean() < default.mean() - 0.2
     model = MinNormRFFRegressor(random_state=0).fit(X, y)
@@ -151,8 +156,9 @@ def test_train_residual_is_the_package_relative_residual(n_components, solver):
 def test_decision_function_and_predict_proba(n_classes):
     rng = np.random.default_rng(n_classes)
     X = rng.standard_normal((120, 3))
-    y = np.array(list("abcde"))[np.digitize(X[:, 0] + 0.3 * X[:, 1],
-                                            np.linspace(-1, 1, n_classes - 1))]
+    y = np.array(list("abcde"))[
+        np.digitize(X[:, 0] + 0.3 * X[:, 1], np.linspace(-1, 1, n_classes - 1))
+    ]
     X_test = rng.standard_normal((80, 3)) * 3  # also far from the data
     model = MinNormRFFClassifier(n_components=60, random_state=0).fit(X, y)
     scores = model._predict_targets(X_test)
@@ -175,8 +181,13 @@ def test_decision_function_and_predict_proba(n_classes):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 6)),
-              elements=st.floats(-5, 5, allow_subnormal=False)))
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 6), st.integers(1, 6)),
+        elements=st.floats(-5, 5, allow_subnormal=False),
+    )
+)
 def test_simplex_projection_is_the_nearest_probability_vector(scores):
     p = simplex_projection(scores)
     assert np.all(p >= 0)
@@ -205,12 +216,14 @@ def test_integer_weights_equal_repeated_rows(n_components):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InterpolationThresholdWarning)
         weighted = MinNormRFFRegressor(**params).fit(X, y, sample_weight=counts)
-        repeated = MinNormRFFRegressor(**params).fit(np.repeat(X, counts, axis=0),
-                                                     np.repeat(y, counts))
+        repeated = MinNormRFFRegressor(**params).fit(
+            np.repeat(X, counts, axis=0), np.repeat(y, counts)
+        )
     assert weighted.bandwidth_ == repeated.bandwidth_
     X_test, _ = smooth_noisy_data(50, seed=4)
-    np.testing.assert_allclose(weighted.predict(X_test), repeated.predict(X_test),
-                               rtol=1e-6, atol=1e-6 * np.abs(y).max())
+    np.testing.assert_allclose(
+        weighted.predict(X_test), repeated.predict(X_test), rtol=1e-6, atol=1e-6 * np.abs(y).max()
+    )
     assert weighted.n_samples_fit_ == np.count_nonzero(counts)
 
 
@@ -218,16 +231,19 @@ def test_integer_weights_equal_repeated_rows(n_components):
 def test_weighted_fit_is_the_minimum_norm_weighted_least_squares(n_components):
     X, y = smooth_noisy_data(80, seed=5)
     weights = np.random.default_rng(1).uniform(0.1, 3.0, size=80)
-    model = MinNormRFFRegressor(n_components=n_components, bandwidth=1.0, random_state=0,
-                                cutoff=DEFAULT_CUTOFF).fit(X, y, sample_weight=weights)
+    model = MinNormRFFRegressor(
+        n_components=n_components, bandwidth=1.0, random_state=0, cutoff=DEFAULT_CUTOFF
+    ).fit(X, y, sample_weight=weights)
     Phi = features_of(model, X)
     root = np.sqrt(weights)
     reference = np.linalg.lstsq(Phi * root[:, None], y * root, rcond=DEFAULT_CUTOFF)[0]
-    np.testing.assert_allclose(model.coef_[:, 0], reference, rtol=1e-6,
-                               atol=1e-6 * np.abs(reference).max())
+    np.testing.assert_allclose(
+        model.coef_[:, 0], reference, rtol=1e-6, atol=1e-6 * np.abs(reference).max()
+    )
     if n_components < 80:  # below the threshold: scikit-learn's weighted ridge as alpha -> 0
         ridge = Ridge(alpha=1e-12, fit_intercept=False, solver="svd").fit(
-            Phi, y, sample_weight=weights)
+            Phi, y, sample_weight=weights
+        )
         np.testing.assert_allclose(model.predict(X), ridge.predict(Phi), rtol=1e-6, atol=1e-8)
 
 
@@ -256,15 +272,17 @@ def test_partial_fit_over_batches_equals_fit_on_the_concatenation(n_components):
     for rows in np.array_split(np.arange(100), 5):
         batches.partial_fit(X[rows], y2[rows], sample_weight=weights[rows])
     X_test, _ = smooth_noisy_data(40, seed=9)
-    np.testing.assert_allclose(batches.predict(X_test), whole.predict(X_test), rtol=1e-7,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        batches.predict(X_test), whole.predict(X_test), rtol=1e-7, atol=1e-8
+    )
     assert batches.rank_ == whole.rank_ and batches.n_samples_fit_ == 100
     assert batches.solver_ == "primal"
     if n_components > 100:  # above the threshold: the dual solver's minimum-norm solution too
         dual = MinNormRFFRegressor(solver="dual", **params).fit(X, y2, sample_weight=weights)
         assert dual.rank_ == batches.rank_
-        np.testing.assert_allclose(batches.predict(X_test), dual.predict(X_test), rtol=1e-5,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            batches.predict(X_test), dual.predict(X_test), rtol=1e-5, atol=1e-6
+        )
     # Its training residual is the weighted RMS one from the normal equations.
     fitted = batches.predict(X)
     root = np.sqrt(weights)[:, None]
@@ -288,8 +306,9 @@ def test_classifier_partial_fit_needs_classes_then_equals_fit():
     for rows in np.array_split(np.arange(90), 3):
         model.partial_fit(X[rows], y[rows], classes=["x", "y", "z"])
     whole = MinNormRFFClassifier(solver="primal", **params).fit(X, y)
-    np.testing.assert_allclose(model.decision_function(X), whole.decision_function(X),
-                               rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        model.decision_function(X), whole.decision_function(X), rtol=1e-7, atol=1e-9
+    )
     with pytest.raises(ValueError, match="not in classes"):
         model.partial_fit(X[:5], np.array(["w"] * 5))
 
@@ -427,5 +446,6 @@ def test_float32_inputs_give_float32_outputs():
     for transformer in (RandomFourierFeatures(random_state=0), RandomReLUFeatures(random_state=0)):
         assert transformer.fit(X32).transform(X32).dtype == np.float32
         assert transformer.transform(X).dtype == np.float64
-    np.testing.assert_allclose(regressor.predict(X32), regressor.predict(X32.astype(float)),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        regressor.predict(X32), regressor.predict(X32.astype(float)), rtol=1e-6, atol=1e-6
+    )

@@ -45,7 +45,10 @@ def test_predictions_equal_linear_regression_on_the_same_features(
 ):
     X, Y, X_test = regression_data(n_samples)
     model = MinNormRFFRegressor(
-        n_components=n_components, bandwidth=bandwidth, features=features, random_state=0,
+        n_components=n_components,
+        bandwidth=bandwidth,
+        features=features,
+        random_state=0,
         cutoff=1e-7,  # the exact pseudo-inverse (the default 1e-3 regularises)
     ).fit(X, Y)
     Phi = features_of(model, X)
@@ -117,7 +120,9 @@ def test_kernel_limit_approaches_the_gaussian_kernel_interpolant():
     for ratio in (5, 50, 500):
         model = MinNormRFFRegressor(n_components=ratio * 40, bandwidth=sigma, random_state=0)
         prediction = model.fit(X, y).predict(X_test)
-        errors[ratio] = np.abs(prediction - kernel_prediction).max() / np.abs(kernel_prediction).max()
+        errors[ratio] = (
+            np.abs(prediction - kernel_prediction).max() / np.abs(kernel_prediction).max()
+        )
     # Stated tolerance at N = 50 n: 10% of the largest prediction (measured: 5%).
     assert errors[50] < 0.1
     assert errors[500] < errors[50] < errors[5]
@@ -149,7 +154,9 @@ def test_test_loss_and_norm_peak_at_the_interpolation_threshold():
 
 def test_classifier_interpolates_string_labels_above_the_threshold():
     X, y, X_test, _ = digits_subset()
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     model = MinNormRFFClassifier(n_components=3000, bandwidth=3.0, random_state=0).fit(X, names[y])
     assert model.interpolates_ and model.train_residual_ < 1e-6
     assert list(model.classes_) == sorted(names)
@@ -319,8 +326,10 @@ def _feature_blocks(X, n_components, bandwidth, seed, width=64):
     from skinterp.random_features._features import draw_weights, unscaled_features
 
     weights, offsets = draw_weights("fourier", X.shape[1], n_components, bandwidth, seed)
-    return [unscaled_features(X, weights, offsets, "fourier", start, start + width)
-            for start in range(0, n_components, width)]
+    return [
+        unscaled_features(X, weights, offsets, "fourier", start, start + width)
+        for start in range(0, n_components, width)
+    ]
 
 
 @settings(max_examples=20, deadline=None)
@@ -330,7 +339,9 @@ def _feature_blocks(X, n_components, bandwidth, seed, width=64):
     ratio=st.integers(2, 30),
     bandwidth=st.floats(0.3, 3.0),
 )
-def test_float32_gram_with_refinement_gives_the_float64_solution(seed, n_samples, ratio, bandwidth):
+def test_float32_gram_with_refinement_gives_the_float64_solution(
+    seed, n_samples, ratio, bandwidth
+):
     from skinterp.random_features._min_norm import REFINEMENT_TOLERANCE, refined_dual_solve
 
     X, Y, _ = regression_data(n_samples, seed=seed)

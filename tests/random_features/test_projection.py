@@ -30,7 +30,9 @@ def test_sparse_rows_times_dense_is_the_matrix_product(
 ):
     # Rows with 0 to n_inputs nonzeros exercise the four-at-a-time loop and its remainder.
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows + start, n_inputs)) * (rng.random((n_rows + start, n_inputs)) < density)
+    X = rng.normal(size=(n_rows + start, n_inputs)) * (
+        rng.random((n_rows + start, n_inputs)) < density
+    )
     W = rng.normal(size=(n_inputs, n_columns))
     rows = sparse.csr_matrix(X)
     out = np.full((n_rows, n_columns), np.nan)

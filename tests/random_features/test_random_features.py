@@ -35,7 +35,9 @@ def test_weights_have_the_stated_distributions():
     np.testing.assert_allclose(relu_offsets.std(), 1.0, rtol=0.01)
 
 
-@pytest.mark.parametrize("cls, kind", [(RandomFourierFeatures, "fourier"), (RandomReLUFeatures, "relu")])
+@pytest.mark.parametrize(
+    "cls, kind", [(RandomFourierFeatures, "fourier"), (RandomReLUFeatures, "relu")]
+)
 def test_transform_is_the_documented_formula(cls, kind):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
@@ -58,7 +60,9 @@ def test_fourier_features_are_rbfsampler_features_with_gamma_one_over_two_sigma_
     np.testing.assert_allclose(ours.transform(X), peer.transform(X), rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("cls, kind", [(RandomFourierFeatures, "fourier"), (RandomReLUFeatures, "relu")])
+@pytest.mark.parametrize(
+    "cls, kind", [(RandomFourierFeatures, "fourier"), (RandomReLUFeatures, "relu")]
+)
 def test_inner_products_approach_the_limit_kernel(cls, kind):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(8, 3))

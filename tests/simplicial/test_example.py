@@ -16,7 +16,8 @@ def test_simplicial_example_runs(monkeypatch, tmp_path, capsys):
     namespace = runpy.run_path(str(EXAMPLE), run_name="__main__")
     # Without a screen the script keeps its two figures as PNG files (show_figures).
     assert sorted(os.listdir(tmp_path)) == [
-        "plot_simplicial_interpolation.png", "plot_simplicial_interpolation_2.png"
+        "plot_simplicial_interpolation.png",
+        "plot_simplicial_interpolation_2.png",
     ]
     excess = namespace["excess"]["simplicial interpolation"]
     nearest = namespace["excess"]["1-nearest neighbour"]

@@ -30,9 +30,19 @@ def test_walk_finds_the_simplex_scipy_finds(d, n, seed):
     located = np.empty(300, dtype=np.int64)
     weights = np.empty((300, d + 1))
     vertices = np.empty((300, d + 1), dtype=np.int64)
-    _walk.walk_locate(Q, order, tri.simplices.astype(np.int32), tri.neighbors.astype(np.int32),
-                      np.ascontiguousarray(tri.transform), 0, 1e-13, 10_000, located, weights,
-                      vertices)
+    _walk.walk_locate(
+        Q,
+        order,
+        tri.simplices.astype(np.int32),
+        tri.neighbors.astype(np.int32),
+        np.ascontiguousarray(tri.transform),
+        0,
+        1e-13,
+        10_000,
+        located,
+        weights,
+        vertices,
+    )
     expected = tri.find_simplex(Q)
     np.testing.assert_array_equal(located < 0, expected < 0)
     inside = expected >= 0
@@ -40,8 +50,9 @@ def test_walk_finds_the_simplex_scipy_finds(d, n, seed):
     for i in np.flatnonzero(inside):
         ours = _vertex_weights(vertices[i], weights[i], n)
         ref_coords = tri.transform[expected[i], :d] @ (Q[i] - tri.transform[expected[i], d])
-        ref = _vertex_weights(tri.simplices[expected[i]],
-                              np.append(ref_coords, 1 - ref_coords.sum()), n)
+        ref = _vertex_weights(
+            tri.simplices[expected[i]], np.append(ref_coords, 1 - ref_coords.sum()), n
+        )
         np.testing.assert_allclose(ours, ref, atol=1e-10)
 
 
@@ -129,8 +140,9 @@ def test_lifted_solver_reports_failure_on_an_infeasible_start():
     start = np.array([10, 11, 12, 13], dtype=np.int64)  # a simplex that does not contain q
     basis = np.empty(4, dtype=np.int64)
     lam = np.empty(4)
-    code = _lifted.delaunay_lp(points, np.zeros(30), q + 100.0, start, 4, 8, 1e-11, 500,
-                               basis, lam)
+    code = _lifted.delaunay_lp(
+        points, np.zeros(30), q + 100.0, start, 4, 8, 1e-11, 500, basis, lam
+    )
     assert code == _lifted.LP_FAILED
 
 
@@ -144,8 +156,9 @@ def test_projection_fallback_agrees_with_wolfe():
         keep, weights = _core._projection_reference(points, q)
         k, _ = _hull.min_norm_point(points, q, np.arange(50), 20, 1e-12, support, lam)
         assert set(keep.tolist()) == set(support[:k].tolist())
-        np.testing.assert_allclose(weights @ points[keep], lam[:k] @ points[support[:k]],
-                                   atol=1e-8)
+        np.testing.assert_allclose(
+            weights @ points[keep], lam[:k] @ points[support[:k]], atol=1e-8
+        )
 
 
 def test_warmup_compiles_the_lifted_program_and_the_projection():

@@ -20,8 +20,10 @@ METHODS = ["triangulation", "lifted"]
 
 
 def _grid(sizes, spacings=None):
-    axes = [np.arange(k) * (1.0 if spacings is None else s) for k, s in
-            zip(sizes, spacings or [1.0] * len(sizes))]
+    axes = [
+        np.arange(k) * (1.0 if spacings is None else s)
+        for k, s in zip(sizes, spacings or [1.0] * len(sizes))
+    ]
     return np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(sizes), -1).T
 
 
@@ -36,8 +38,9 @@ def test_unit_square_of_the_issue():
     # one diagonal for all queries: (0,0)-(1,1) gives 3 at the centre, (1,0)-(0,1) gives -0.5
     diagonal_a = np.array([3.0, 3.25, 2.0, 1.0])
     diagonal_b = np.array([-0.5, 1.5, 0.25, -0.75])
-    assert (np.allclose(answers[0], diagonal_a, atol=1e-12)
-            or np.allclose(answers[0], diagonal_b, atol=1e-12))
+    assert np.allclose(answers[0], diagonal_a, atol=1e-12) or np.allclose(
+        answers[0], diagonal_b, atol=1e-12
+    )
 
 
 def _gradients(model):
@@ -76,7 +79,8 @@ def test_grids_methods_agree_are_continuous_and_order_free(d, data, seed):
         SimplicialInterpolator(method="triangulation").fit(X[perm], y[perm]).predict(Q), expected
     )
     np.testing.assert_allclose(
-        SimplicialInterpolator(method="lifted").fit(X[perm], y[perm]).predict(Q), expected,
+        SimplicialInterpolator(method="lifted").fit(X[perm], y[perm]).predict(Q),
+        expected,
         atol=1e-9,
     )
     # continuity: along a segment through the hull, no jump beyond the Lipschitz bound
@@ -175,8 +179,9 @@ def test_float32_in_float32_out(method):
     out = model32.predict(Q.astype(np.float32))
     assert out.dtype == np.float32
     assert model64.predict(Q).dtype == np.float64
-    np.testing.assert_allclose(out, model32.predict(Q.astype(np.float32).astype(np.float64)),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        out, model32.predict(Q.astype(np.float32).astype(np.float64)), rtol=1e-6, atol=1e-6
+    )
     clf = SimplicialClassifier(method=method).fit(X.astype(np.float32), y > 0)
     proba = clf.predict_proba(Q.astype(np.float32))
     assert proba.dtype == np.float32

@@ -39,8 +39,10 @@ def test_interpolates_the_training_points(d, n, method, seed):
 def test_equals_linear_nd_interpolator_inside_the_hull(method, d):
     X, y, rng = _data(150, d, d, n_outputs=2)
     Q = rng.random((400, d)) * 1.1 - 0.05
-    ours, outside = SimplicialInterpolator(method=method, outside="nan").fit(X, y).predict(
-        Q, return_outside=True
+    ours, outside = (
+        SimplicialInterpolator(method=method, outside="nan")
+        .fit(X, y)
+        .predict(Q, return_outside=True)
     )
     expected = LinearNDInterpolator(X, y)(Q)
     reference_outside = np.isnan(expected[:, 0])
@@ -58,9 +60,9 @@ def test_one_dimension_is_numpy_interp():
     q = np.linspace(-0.2, 1.2, 200)
     model = SimplicialInterpolator(outside="project").fit(x[:, None], y)
     assert model.method_ == "interval"
-    np.testing.assert_allclose(model.predict(q[:, None]), np.interp(q, x[np.argsort(x)],
-                                                                    y[np.argsort(x)]),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(q[:, None]), np.interp(q, x[np.argsort(x)], y[np.argsort(x)]), atol=1e-12
+    )
     outside = model.is_outside(q[:, None])
     np.testing.assert_array_equal(outside, (q < x.min()) | (q > x.max()))
 
@@ -73,9 +75,11 @@ def test_affine_equivariance_translation_rotation(method):
     shift = np.array([5.0, -3.0, 10.0])
     for outside in ["project", "nearest", "nan"]:
         base = SimplicialInterpolator(method=method, outside=outside).fit(X, y).predict(Q)
-        moved = SimplicialInterpolator(method=method, outside=outside).fit(
-            X @ rotation.T + shift, y
-        ).predict(Q @ rotation.T + shift)
+        moved = (
+            SimplicialInterpolator(method=method, outside=outside)
+            .fit(X @ rotation.T + shift, y)
+            .predict(Q @ rotation.T + shift)
+        )
         np.testing.assert_allclose(moved, base, rtol=0, atol=1e-8, err_msg=outside)
 
 
@@ -93,12 +97,14 @@ def test_piecewise_linear_inside_a_simplex(method):
         )
         Q = weights @ raw[simplex]
         # exactly the barycentric combination of the vertex values ...
-        np.testing.assert_allclose(lifted.predict(Q), weights @ model.targets_[simplex, 0],
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            lifted.predict(Q), weights @ model.targets_[simplex, 0], atol=1e-10
+        )
         # ... hence affine along segments inside the simplex
         mid = lifted.predict((Q[:5] + Q[5:]) / 2)
-        np.testing.assert_allclose(mid, (lifted.predict(Q[:5]) + lifted.predict(Q[5:])) / 2,
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            mid, (lifted.predict(Q[:5]) + lifted.predict(Q[5:])) / 2, atol=1e-10
+        )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -223,8 +229,11 @@ def test_points_on_a_line_and_a_single_point():
     assert model.method_ == "interval" and model.affine_dim_ == 1
     s = np.linspace(t.min(), t.max(), 7)
     order = np.argsort(t)
-    np.testing.assert_allclose(model.predict(np.outer(s, [1.0, 2.0, -1.0]) + 5.0),
-                               np.interp(s, t[order], y[order]), atol=1e-10)
+    np.testing.assert_allclose(
+        model.predict(np.outer(s, [1.0, 2.0, -1.0]) + 5.0),
+        np.interp(s, t[order], y[order]),
+        atol=1e-10,
+    )
 
     single = SimplicialInterpolator(outside="nan").fit([[1.0, 2.0]] * 3, [1.0, 2.0, 3.0])
     assert single.method_ == "point"
