@@ -206,10 +206,10 @@ _SHARED_ATTRIBUTES_DOC = """
         dtype (1e-6 in float64, 1e-2 in float32).
     n_duplicates_ : int
         Training rows that were exact duplicates of another row and were merged into it.
-    loss_curve_ : ndarray of shape (n_epochs_,) or (n_iter_,)
-        Mean training MSE of each EigenPro epoch (measured on each batch before its update);
-        for ``"cg"`` the (recursive) relative residual of each iteration; empty for the
-        direct solver.
+    loss_curve_ : ndarray of shape (n_epochs,) or (n_iterations,)
+        Mean training MSE of each EigenPro epoch (measured on each batch before its update,
+        ``n_epochs_`` values); for ``"cg"`` the (recursive) relative residual of each
+        iteration (``n_iter_`` values); empty for the direct solver.
     validation_loss_curve_ : ndarray of shape (n_epochs_,) or (0,)
         Validation MSE per epoch with ``early_stopping``.
     n_epochs_ : int

@@ -713,13 +713,23 @@ class _MinNormRFFBase(BaseEstimator):
         if low * n_samples <= self.n_components <= high * n_samples:
             self._warn_near_threshold(n_samples)
         elif self.n_components > high * n_samples and not self.interpolates_:
+            if self.cutoff > DEFAULT_CUTOFF:
+                advice = (
+                    "which regularises the fit (often the better test error on noisy, "
+                    f"low-dimensional data). Pass cutoff={DEFAULT_CUTOFF:g} for the "
+                    "minimum-norm interpolant."
+                )
+            else:
+                advice = (
+                    "which is numerically rank-deficient at this cut-off (duplicate or nearly "
+                    "identical rows, or a bandwidth much larger than the data's spread): "
+                    "check bandwidth or merge those rows."
+                )
             warn_user(
                 f"{type(self).__name__} did not interpolate its {n_samples} training samples "
                 f"(relative training residual {self.train_residual_:.2g}): the cut-off "
                 f"(cutoff={self.cutoff:g}) dropped {self.n_directions_cut_} of the {n_samples} "
-                "singular directions of the feature matrix, which regularises the fit (often "
-                "the better test error on noisy, low-dimensional data). Pass cutoff=1e-7 for "
-                "the minimum-norm interpolant.",
+                f"singular directions of the feature matrix, {advice}",
                 InterpolationWarning,
             )
 

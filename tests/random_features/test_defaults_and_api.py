@@ -128,6 +128,11 @@ def test_a_cut_off_that_prevents_interpolation_above_the_threshold_is_warned():
         warnings.simplefilter("error", InterpolationWarning)
         exact = MinNormRFFRegressor(n_components=1000, cutoff=1e-7, random_state=0).fit(X, y)
     assert exact.interpolates_ and exact.n_directions_cut_ == 0
+    # At the smallest cut-off the advice is not to lower it but to look at the data.
+    X2 = np.vstack([X, X[:5] + 1e-12])
+    y2 = np.append(y, y[:5] + 1.0)
+    with pytest.warns(InterpolationWarning, match="rank-deficient at this cut-off"):
+        MinNormRFFRegressor(n_components=1000, cutoff=1e-7, random_state=0).fit(X2, y2)
     # partial_fit reports the same way, near the threshold and above it.
     with pytest.warns(InterpolationWarning, match="did not interpolate") as caught:
         MinNormRFFRegressor(n_components=1000, random_state=0).partial_fit(X, y)
