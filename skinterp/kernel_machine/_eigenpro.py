@@ -40,7 +40,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from .._base import InterpolationWarning, check_memory, memory_budget_bytes, relative_residual
+from .._base import (
+    InterpolationWarning,
+    check_memory,
+    memory_budget_bytes,
+    relative_residual,
+    warn_user,
+)
 from .._linalg import top_eigenpairs
 from .._parallel import small_dense_blas
 from ..kernels import kernel_matrix, kernel_product, squared_norms
@@ -393,21 +399,9 @@ def eigenpro_fit(
     start_time = time.perf_counter()
     rng = check_random_state(random_state)
     dtype = X.dtype
-    n_total = X.shape[0]
-    X_val = Y_val = None
-    if early_stopping:
-        n_val = int(np.ceil(validation_fraction * n_total))
-        if n_val < 1 or n_total - n_val < 2:
-            raise ValueError(
-                f"early_stopping needs at least 1 validation and 2 training points; "
-                f"validation_fraction={validation_fraction} with {n_total} samples gives {n_val}."
-            )
-        order = rng.permutation(n_total)
-        val_index, train_index = np.sort(order[:n_val]), np.sort(order[n_val:])
-        X_val, Y_val = X[val_index], Y[val_index]
-        X, Y = np.ascontiguousarray(X[train_index]), np.ascontiguousarray(Y[train_index])
-    else:
-        train_index = np.arange(n_total)
+    X, Y, X_val, Y_val, train_index = _validation_split(
+        X, Y, rng, early_stopping, validation_fraction
+    )
     n, d = X.shape
     c = Y.shape[1]
 
@@ -428,7 +422,6 @@ def eigenpro_fit(
     )
     s, pre, critical = setup.subsample_size, setup.preconditioner, setup.critical_batch_size
     m, eta, auto_eta = setup.batch_size, setup.step_size, setup.auto_step_size
-    beta, lambda_top = pre["beta"], pre["preconditioned_top"]
     # The centres in working order, the Nystrom subsample first: K(X_b, X_S) is then the first
     # s columns of every K(X_b, X) and is copied out of its tiles as contiguous slices.
     work_order = setup.work_order
@@ -436,20 +429,18 @@ def eigenpro_fit(
     setup_seconds = time.perf_counter() - start_time
     if verbose:
         print(
-            f"[EigenPro] n={n} s={s} q={pre['q']} beta={beta:.3g} "
-            f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={lambda_top:.3g} "
+            f"[EigenPro] n={n} s={s} q={pre['q']} beta={pre['beta']:.3g} "
+            f"lambda_1={pre['top_eigenvalue']:.3g} lambda_top={pre['preconditioned_top']:.3g} "
             f"m*={critical:.0f} batch={m} step={eta:.3g} setup={setup_seconds:.2f}s",
             file=sys.stderr,
             flush=True,
         )
 
-    x_sq = squared_norms(X)
-    target_mse = float(np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
-    target_scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
     rows, cols = tile_shape(memory_limit, dtype.itemsize)
     tiles = dict(kernel=spec, n_jobs=n_jobs, tile_rows=rows, tile_cols=cols)
-    E = pre["eigenvectors"].astype(dtype)
-    ED = (pre["eigenvectors"] * pre["weights"]).astype(dtype)
+    iteration = _Iteration(X, Y, pre, s, tiles)
+    target_mse = float(np.mean(np.square(Y, dtype=np.float64))) if Y.size else 0.0
+    target_scale = max(float(np.max(np.abs(Y))) if Y.size else 0.0, np.finfo(np.float64).tiny)
     coef = np.zeros((n, c), dtype=dtype)
     loss_curve, val_curve = [], []
     best_val, best_coef, since_best = np.inf, None, 0
@@ -462,42 +453,11 @@ def eigenpro_fit(
     epoch_seconds = []
     for epoch in range(n_epochs):
         epoch_start = time.perf_counter()
-        order = rng.permutation(n)
-        total_sq, total_count, largest = 0.0, 0, 0.0
-        for start in range(0, n, m):
-            batch = np.sort(order[start : start + m])
-            X_b = X[batch]
-            if pre["q"] > 0:
-                # K(X_b, X_S) is copied out of the tiles of K(X_b, X) as they pass: the
-                # preconditioner's K(X_S, X_b) g then costs no kernel evaluations.
-                g, K_bS = kernel_product(X_b, X, coef, z_sq=x_sq, keep_first=s, **tiles)
-            else:
-                g = kernel_product(X_b, X, coef, z_sq=x_sq, **tiles)
-            g -= Y[batch]
-            total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
-            total_count += g.size
-            if not np.isfinite(total_sq):
-                raise FloatingPointError(
-                    f"EigenPro diverged (non-finite loss) with step_size={eta:.3g}, "
-                    f"batch_size={m}; set a smaller step_size (the automatic choice for this "
-                    f"batch is {auto_eta:.3g}) or batch_size."
-                )
-            largest = max(largest, float(np.max(np.abs(g))) if g.size else 0.0)
-            # The same per-sample step for the last, smaller batch: eta / m is stable for any
-            # batch of at most m points (eta / b would overshoot by m / b).
-            scale = eta / m
-            coef[batch] -= scale * g
-            if pre["q"] > 0:
-                # One BLAS thread (rule 2): OpenBLAS workers woken by this product would keep
-                # spinning and slow the numba threads of the next batch's tiles by up to 2x.
-                with small_dense_blas(m):
-                    h = K_bS.T @ g
-                    coef[:s] += (scale / s) * (ED @ (E.T @ h))
-            batches_run += 1
-            if max_batches is not None and batches_run >= max_batches:
-                break
+        loss, largest, batches_run = iteration.epoch(
+            coef, rng.permutation(n), m, eta, auto_eta, batches_run, max_batches
+        )
         epochs_run = epoch + 1
-        loss_curve.append(total_sq / total_count)
+        loss_curve.append(loss)
         estimate = largest / target_scale
         message = (
             f"[EigenPro] epoch {epochs_run}/{n_epochs}: train mse {loss_curve[-1]:.3g}, "
@@ -508,36 +468,20 @@ def eigenpro_fit(
             # doubling means the Nystrom estimate of the spectrum was too optimistic.
             eta /= 2
             message += f" (diverging: step halved to {eta:.3g})"
-        if not np.isfinite(loss_curve[-1]) or loss_curve[-1] > DIVERGENCE_FACTOR * max(
-            loss_curve[0], target_mse, np.finfo(np.float64).tiny
-        ):
-            chosen = (
-                f"step_size={step_size!r}"
-                if step_size is not None
-                else f"the automatic step size {eta:.3g}"
-            )
-            raise FloatingPointError(
-                f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
-                f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
-                f"set a smaller step_size (the automatic choice for this batch is "
-                f"{auto_eta:.3g}) or leave it None."
-            )
+        _check_divergence(loss_curve, target_mse, step_size, eta, auto_eta, m, epochs_run)
         stop = False
+        fitted = None
         if estimate <= tol * check_factor:
             # The estimate passed: confirm with the exact residual (one pass, as an epoch).
-            fitted = kernel_product(X, X, coef, z_sq=x_sq, **tiles)
-            exact = relative_residual(fitted, Y)
+            fitted, exact = iteration.exact_residual(coef)
             message += f", exact residual {exact:.2g}"
             if exact <= tol:
                 converged = stop = True
             else:
                 check_factor *= 0.5
                 fitted = None
-        else:
-            fitted = None
         if early_stopping:
-            val_pred = kernel_product(X_val, X, coef, z_sq=x_sq, **tiles)
-            val_curve.append(float(np.mean((val_pred - Y_val) ** 2)))
+            val_curve.append(iteration.validation_mse(coef, X_val, Y_val))
             message += f", val mse {val_curve[-1]:.3g}"
             if val_curve[-1] < best_val:
                 best_val, best_coef, since_best = val_curve[-1], coef.copy(), 0
@@ -561,21 +505,10 @@ def eigenpro_fit(
                 stopped_by_callback = stop = True
         epoch_seconds.append(time.perf_counter() - epoch_start)
         if verbose:
-            left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
-            message += f" ({epoch_seconds[-1]:.2f}s"
-            if not stop and epochs_run < n_epochs:
-                message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
-            print(message + ")", file=sys.stderr, flush=True)
+            _report_epoch(message, epoch_seconds, epochs_run, n_epochs, stop)
         if stop or (max_batches is not None and batches_run >= max_batches):
             break
-    if epochs_run >= 2 and loss_curve[0] > 0 and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
-        warnings.warn(
-            f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
-            f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
-            f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+    _warn_if_no_progress(loss_curve, epochs_run, eta, auto_eta, m)
     if early_stopping and best_coef is not None and best_coef is not coef:
         if not np.array_equal(best_coef, coef):
             coef, fitted = best_coef, None
@@ -598,6 +531,129 @@ def eigenpro_fit(
         fitted=fitted,
         index=train_index[work_order],
     )
+
+
+def _validation_split(X, Y, rng, early_stopping, validation_fraction):
+    """``(X, Y, X_val, Y_val, train_index)``: the held-out points of early stopping (none
+    without it; ``train_index`` maps the training rows to the rows of ``X``)."""
+    n_total = X.shape[0]
+    if not early_stopping:
+        return X, Y, None, None, np.arange(n_total)
+    n_val = int(np.ceil(validation_fraction * n_total))
+    if n_val < 1 or n_total - n_val < 2:
+        raise ValueError(
+            f"early_stopping needs at least 1 validation and 2 training points; "
+            f"validation_fraction={validation_fraction} with {n_total} samples gives {n_val}."
+        )
+    order = rng.permutation(n_total)
+    val_index, train_index = np.sort(order[:n_val]), np.sort(order[n_val:])
+    X_val, Y_val = X[val_index], Y[val_index]
+    X, Y = np.ascontiguousarray(X[train_index]), np.ascontiguousarray(Y[train_index])
+    return X, Y, X_val, Y_val, train_index
+
+
+class _Iteration:
+    """The arrays one EigenPro fit iterates with: the centres ``X`` (Nystrom subsample
+    first), targets ``Y``, the preconditioner's ``E`` and ``E D``, and the kernel tiles."""
+
+    def __init__(self, X, Y, pre, s, tiles):
+        self.X, self.Y, self.s, self.q, self.tiles = X, Y, s, pre["q"], tiles
+        self.x_sq = squared_norms(X)
+        self.E = pre["eigenvectors"].astype(X.dtype)
+        self.ED = (pre["eigenvectors"] * pre["weights"]).astype(X.dtype)
+
+    def epoch(self, coef, order, m, eta, auto_eta, batches_run, max_batches):
+        """One pass of preconditioned steps over the batches of ``order`` (``coef`` updated in
+        place). Returns the epoch's MSE measured on each batch before its update, the largest
+        absolute batch residual, and the number of batches run so far."""
+        total_sq, total_count, largest = 0.0, 0, 0.0
+        for start in range(0, self.X.shape[0], m):
+            batch = np.sort(order[start : start + m])
+            g = self.step(coef, batch, eta / m, m)
+            total_sq += float(np.einsum("ij,ij->", g, g, dtype=np.float64))
+            total_count += g.size
+            if not np.isfinite(total_sq):
+                raise FloatingPointError(
+                    f"EigenPro diverged (non-finite loss) with step_size={eta:.3g}, "
+                    f"batch_size={m}; set a smaller step_size (the automatic choice for this "
+                    f"batch is {auto_eta:.3g}) or batch_size."
+                )
+            largest = max(largest, float(np.max(np.abs(g))) if g.size else 0.0)
+            batches_run += 1
+            if max_batches is not None and batches_run >= max_batches:
+                break
+        return total_sq / total_count, largest, batches_run
+
+    def step(self, coef, batch, scale, m):
+        """The preconditioned step on ``batch``: the batch residual ``g = K(X_b, X) a - Y_b``,
+        ``a_b -= scale g``, and the correction of the subsample's coefficients. Returns ``g``
+        (measured before the update). The same per-sample ``scale = eta / m`` for the last,
+        smaller batch: it is stable for any batch of at most ``m`` points."""
+        X, s, tiles = self.X, self.s, self.tiles
+        X_b = X[batch]
+        if self.q > 0:
+            # K(X_b, X_S) is copied out of the tiles of K(X_b, X) as they pass: the
+            # preconditioner's K(X_S, X_b) g then costs no kernel evaluations.
+            g, K_bS = kernel_product(X_b, X, coef, z_sq=self.x_sq, keep_first=s, **tiles)
+        else:
+            g = kernel_product(X_b, X, coef, z_sq=self.x_sq, **tiles)
+        g -= self.Y[batch]
+        coef[batch] -= scale * g
+        if self.q > 0:
+            # One BLAS thread (rule 2): OpenBLAS workers woken by this product would keep
+            # spinning and slow the numba threads of the next batch's tiles by up to 2x.
+            with small_dense_blas(m):
+                h = K_bS.T @ g
+                coef[:s] += (scale / s) * (self.ED @ (self.E.T @ h))
+        return g
+
+    def exact_residual(self, coef):
+        """``(K a, relative residual)`` at the centres: one pass, the cost of an epoch."""
+        fitted = kernel_product(self.X, self.X, coef, z_sq=self.x_sq, **self.tiles)
+        return fitted, relative_residual(fitted, self.Y)
+
+    def validation_mse(self, coef, X_val, Y_val):
+        val_pred = kernel_product(X_val, self.X, coef, z_sq=self.x_sq, **self.tiles)
+        return float(np.mean((val_pred - Y_val) ** 2))
+
+
+def _check_divergence(loss_curve, target_mse, step_size, eta, auto_eta, m, epochs_run):
+    """``FloatingPointError`` naming ``step_size`` when the training MSE is not finite or grew
+    ``DIVERGENCE_FACTOR`` times above the first epoch's (or the targets' mean square)."""
+    if np.isfinite(loss_curve[-1]) and loss_curve[-1] <= DIVERGENCE_FACTOR * max(
+        loss_curve[0], target_mse, np.finfo(np.float64).tiny
+    ):
+        return
+    chosen = (
+        f"step_size={step_size!r}"
+        if step_size is not None
+        else f"the automatic step size {eta:.3g}"
+    )
+    raise FloatingPointError(
+        f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
+        f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
+        f"set a smaller step_size (the automatic choice for this batch is "
+        f"{auto_eta:.3g}) or leave it None."
+    )
+
+
+def _report_epoch(message, epoch_seconds, epochs_run, n_epochs, stop):
+    """The verbose line of an epoch, with its time and the time left."""
+    left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
+    message += f" ({epoch_seconds[-1]:.2f}s"
+    if not stop and epochs_run < n_epochs:
+        message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
+    print(message + ")", file=sys.stderr, flush=True)
+
+
+def _warn_if_no_progress(loss_curve, epochs_run, eta, auto_eta, m):
+    if epochs_run >= 2 and loss_curve[0] > 0 and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
+        warn_user(
+            f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
+            f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
+            f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
+            ConvergenceWarning,
+        )
 
 
 def _duration(seconds):
