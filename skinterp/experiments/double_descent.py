@@ -527,6 +527,63 @@ def _summary(rows, kinds, task):
     return summary
 
 
+def _checked_options(features, task, ridge_penalties):
+    """``(kinds, penalties)``: the feature kinds as a tuple and the ridge penalties as an
+    array, or a ``ValueError`` naming the bad argument."""
+    kinds = (features,) if isinstance(features, str) else tuple(features)
+    if not kinds or any(kind not in FEATURE_KINDS for kind in kinds):
+        raise ValueError(
+            f"features must be one of {FEATURE_KINDS} or a sequence of them, got {features!r}."
+        )
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"features must not repeat a kind, got {features!r}.")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}.")
+    penalties = np.asarray(ridge_penalties if ridge_penalties is not None else [], dtype=float)
+    if penalties.ndim != 1 or np.any(~np.isfinite(penalties)) or np.any(penalties <= 0):
+        raise ValueError(f"ridge_penalties must be positive numbers, got {ridge_penalties!r}.")
+    return kinds, penalties
+
+
+def _experiment_data(
+    X_train, y_train, X_test, y_test, task, quick, n_train, n_test, data_home, random_state
+):
+    """The given arrays (all four, checked), or MNIST: ``(X_train, Y_train, X_test, Y_test,
+    source)`` with the targets as the sweep fits them (:func:`_targets`)."""
+    given = [X_train is not None, y_train is not None, X_test is not None, y_test is not None]
+    if any(given) and not all(given):
+        raise ValueError("Give all of X_train, y_train, X_test, y_test, or none of them.")
+    if quick:
+        n_train, n_test = 400, 1000
+    if all(given):
+        source = "given arrays"
+    else:
+        data = load_mnist(n_train, n_test, data_home=data_home, random_state=random_state)
+        X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
+        source = f"MNIST ({data.source})"
+    X_train = check_array(X_train, dtype=np.float64, order="C")
+    X_test = check_array(X_test, dtype=np.float64, order="C")
+    if X_test.shape[1] != X_train.shape[1]:
+        raise ValueError(
+            f"X_test has {X_test.shape[1]} features, but X_train has {X_train.shape[1]}."
+        )
+    Y_train, Y_test = _targets(y_train, y_test, task)
+    if Y_train.shape[0] != X_train.shape[0] or Y_test.shape[0] != X_test.shape[0]:
+        raise ValueError("X and y have inconsistent numbers of samples.")
+    return X_train, Y_train, X_test, Y_test, source
+
+
+def _grid(n_components, n_samples, quick):
+    """The sorted distinct values of ``N`` (the default grid around ``n`` when None)."""
+    if n_components is None:
+        grid = default_grid(n_samples, n_points=20 if quick else 30)
+    else:
+        grid = np.unique(np.asarray(n_components))
+    if grid.size == 0 or grid[0] < 1:
+        raise ValueError("n_components must be a non-empty sequence of positive integers.")
+    return grid
+
+
 def double_descent(
     X_train=None,
     y_train=None,
@@ -651,45 +708,12 @@ def double_descent(
     True
     """
     start_time = time.perf_counter()
-    kinds = (features,) if isinstance(features, str) else tuple(features)
-    if not kinds or any(kind not in FEATURE_KINDS for kind in kinds):
-        raise ValueError(
-            f"features must be one of {FEATURE_KINDS} or a sequence of them, got {features!r}."
-        )
-    if len(set(kinds)) != len(kinds):
-        raise ValueError(f"features must not repeat a kind, got {features!r}.")
-    if task not in ("classification", "regression"):
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}.")
-    penalties = np.asarray(ridge_penalties if ridge_penalties is not None else [], dtype=float)
-    if penalties.ndim != 1 or np.any(~np.isfinite(penalties)) or np.any(penalties <= 0):
-        raise ValueError(f"ridge_penalties must be positive numbers, got {ridge_penalties!r}.")
-    given = [X_train is not None, y_train is not None, X_test is not None, y_test is not None]
-    if any(given) and not all(given):
-        raise ValueError("Give all of X_train, y_train, X_test, y_test, or none of them.")
-    if quick:
-        n_train, n_test = 400, 1000
-    if all(given):
-        source = "given arrays"
-    else:
-        data = load_mnist(n_train, n_test, data_home=data_home, random_state=random_state)
-        X_train, y_train, X_test, y_test = data.X_train, data.y_train, data.X_test, data.y_test
-        source = f"MNIST ({data.source})"
-    X_train = check_array(X_train, dtype=np.float64, order="C")
-    X_test = check_array(X_test, dtype=np.float64, order="C")
-    if X_test.shape[1] != X_train.shape[1]:
-        raise ValueError(
-            f"X_test has {X_test.shape[1]} features, but X_train has {X_train.shape[1]}."
-        )
-    Y_train, Y_test = _targets(y_train, y_test, task)
-    if Y_train.shape[0] != X_train.shape[0] or Y_test.shape[0] != X_test.shape[0]:
-        raise ValueError("X and y have inconsistent numbers of samples.")
+    kinds, penalties = _checked_options(features, task, ridge_penalties)
+    X_train, Y_train, X_test, Y_test, source = _experiment_data(
+        X_train, y_train, X_test, y_test, task, quick, n_train, n_test, data_home, random_state
+    )
+    grid = _grid(n_components, X_train.shape[0], quick)
     n_samples = X_train.shape[0]
-    if n_components is None:
-        grid = default_grid(n_samples, n_points=20 if quick else 30)
-    else:
-        grid = np.unique(np.asarray(n_components))
-    if grid.size == 0 or grid[0] < 1:
-        raise ValueError("n_components must be a non-empty sequence of positive integers.")
     sigma = resolve_bandwidth(bandwidth, X_train)
     client = _dask_client()
 
