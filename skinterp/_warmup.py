@@ -63,6 +63,21 @@ def warmup_configurations():
             "regression",
         ),
         (
+            "KernelInterpolator (thin_plate_spline, tail, direct)",
+            lambda: KernelInterpolator(kernel="thin_plate_spline", bandwidth=1.0),
+            "regression",
+        ),
+        (
+            "KernelInterpolator (laplacian, ridge, cg)",
+            lambda: KernelInterpolator(solver="cg", ridge=1e-3, cg_max_iter=20),
+            "regression",
+        ),
+        (
+            "KernelInterpolator (laplacian, neighbors=10)",
+            lambda: KernelInterpolator(neighbors=10),
+            "regression",
+        ),
+        (
             "KernelInterpolationClassifier",
             lambda: KernelInterpolationClassifier(),
             "classification",

@@ -95,6 +95,7 @@ def test_result_shape_summary_and_json_round_trip(result):
         (dict(bandwidths=()), "bandwidths"),
         (dict(n_neighbors=(0,)), "n_neighbors"),
         (dict(kernel="cosine"), "kernel"),
+        (dict(kernel="thin_plate_spline"), "kernel must be one of .*laplacian"),
         (dict(quick=1), "quick"),
     ],
 )
