@@ -32,7 +32,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from skinterp._base import relative_residual, report_interpolation
-from skinterp.kernel_machine._eigenpro import DIVERGENCE_FACTOR, eigenpro_setup, tile_shape
+from skinterp.kernel_machine._eigenpro import (
+    _check_divergence,
+    _report_epoch,
+    _warn_if_no_progress,
+    eigenpro_setup,
+    tile_shape,
+)
 from skinterp.kernel_machine._estimators import CENTRING_RATIO
 from skinterp.kernels import KernelSpec, kernel_product, squared_norms
 
@@ -547,20 +553,7 @@ def _iterate(
         if step_size is None and len(loss_curve) > 1 and loss_curve[-1] > 2 * loss_curve[-2]:
             eta /= 2
             message += f" (diverging: step halved to {eta:.3g})"
-        if not np.isfinite(loss_curve[-1]) or loss_curve[-1] > DIVERGENCE_FACTOR * max(
-            loss_curve[0], target_mse, np.finfo(np.float64).tiny
-        ):
-            chosen = (
-                f"step_size={step_size!r}"
-                if step_size is not None
-                else f"the automatic step size {eta:.3g}"
-            )
-            raise FloatingPointError(
-                f"EigenPro diverged: the training MSE grew from {loss_curve[0]:.3g} to "
-                f"{loss_curve[-1]:.3g} in {epochs_run} epochs with {chosen} (batch_size={m}); "
-                f"set a smaller step_size (the automatic choice for this batch is "
-                f"{auto_eta:.3g}) or leave it None."
-            )
+        _check_divergence(loss_curve, target_mse, step_size, eta, auto_eta, m, epochs_run)
         stop = False
         fitted = None
         if estimate <= tol * check_factor:
@@ -580,24 +573,13 @@ def _iterate(
                 fitted = None
         epoch_seconds.append(time.perf_counter() - epoch_start)
         if verbose:
-            message += f" ({epoch_seconds[-1]:.2f}s"
-            if not stop and epochs_run < n_epochs:
-                left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
-                message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
-            print(message + ")", file=sys.stderr, flush=True)
+            _report_epoch(message, epoch_seconds, epochs_run, n_epochs, stop)
         if stop or (max_batches is not None and batches_run >= max_batches):
             break
     finals = [shard.apply(u) for shard, u in zip(shards, update)]
     for call in finals:
         _result(call, timeout, "the last update")
-    if epochs_run >= 2 and loss_curve[0] > 0 and loss_curve[-1] >= (1 - 1e-3) * loss_curve[0]:
-        warnings.warn(
-            f"EigenPro made no progress: the training MSE stayed at {loss_curve[-1]:.3g} over "
-            f"{epochs_run} epochs with step_size={eta:.3g} (the automatic choice for "
-            f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+    _warn_if_no_progress(loss_curve, epochs_run, eta, auto_eta, m)
     return dict(
         epochs_run=epochs_run,
         eta=eta,
@@ -767,10 +749,3 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
             stacklevel=2,
         )
     return estimator
-
-
-def _duration(seconds):
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s"
