@@ -114,23 +114,24 @@ def _top_eigenpairs_lapack(A, k):
 def eigenpairs(A, k=None):
     """:func:`top_eigenpairs` in the calling thread (the GIL released during LAPACK): for a
     caller that already runs in :func:`skinterp._parallel.interruptible`. ``k=None``: all."""
-    A = _checked(A)
-    n = A.shape[0]
-    k = n if k is None else k
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be in [1, {n}], got {k}.")
-    return _top_eigenpairs_lapack(A, int(k))
+    A = np.asarray(A)
+    A, k = _checked(A, len(A) if k is None else k)
+    return _top_eigenpairs_lapack(A, k)
 
 
-def _checked(A):
+def _checked(A, k):
+    """``(A, k)`` checked: a square float32/float64 matrix (made contiguous if it is not) and
+    ``1 <= k <= n``; a ``ValueError`` otherwise."""
     A = np.asarray(A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square matrix, got shape {A.shape}.")
     if A.dtype not in (np.float32, np.float64):
         raise ValueError(f"A must be float32 or float64, got {A.dtype}.")
+    if not 1 <= k <= A.shape[0]:
+        raise ValueError(f"k must be in [1, {A.shape[0]}], got {k}.")
     if not (A.flags.c_contiguous or A.flags.f_contiguous):
         A = np.ascontiguousarray(A)
-    return A
+    return A, int(k)
 
 
 def top_eigenpairs(A, k):
@@ -158,12 +159,9 @@ def top_eigenpairs(A, k):
     >>> np.abs(vectors[:, 1])
     array([1., 0., 0.])
     """
-    A = _checked(A)
-    n = A.shape[0]
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be in [1, {n}], got {k}.")
+    A, k = _checked(A, k)
     # A symmetric matrix is its own transpose: C order is read as Fortran order.
-    return interruptible(_top_eigenpairs_lapack, A, int(k))
+    return interruptible(_top_eigenpairs_lapack, A, k)
 
 
 def cholesky(A):

@@ -99,14 +99,20 @@ def blas_threads():
     when none is found; while skinterp itself holds BLAS at one thread (:func:`one_blas_thread`)
     the count from before it did, so that no call sees another's temporary limit.
     """
-    global _controller
     with _blas_lock:
         if _blas_users > 0:
             return _blas_threads_outside
-        if _controller is None:
-            _controller = ThreadpoolController()
-        counts = [lib.num_threads for lib in _controller.select(user_api="blas").lib_controllers]
-    counts = [count for count in counts if count]
+        return _current_blas_threads()
+
+
+def _current_blas_threads():
+    """The largest thread count of the loaded BLAS libraries (joblib's core count when none
+    is found). Call with ``_blas_lock`` held."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    blas = _controller.select(user_api="blas").lib_controllers
+    counts = [lib.num_threads for lib in blas if lib.num_threads]
     return max(counts) if counts else max(1, int(effective_n_jobs(-1)))
 
 
@@ -186,10 +192,7 @@ def one_blas_thread():
     global _blas_users, _blas_limiter, _controller, _blas_threads_outside
     with _blas_lock:
         if _blas_users == 0:
-            if _controller is None:
-                _controller = ThreadpoolController()
-            blas = _controller.select(user_api="blas").lib_controllers
-            _blas_threads_outside = max([lib.num_threads or 1 for lib in blas], default=1)
+            _blas_threads_outside = _current_blas_threads()
             with _controlling_openblas():
                 _blas_limiter = _controller.limit(limits=1, user_api="blas")
         _blas_users += 1

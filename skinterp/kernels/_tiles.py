@@ -310,8 +310,6 @@ def kernel_product(
             tile_rows,
             tile_cols,
             threads,
-            n_z,
-            X.dtype,
             verbose,
             description,
         )
@@ -327,12 +325,12 @@ def _accumulate(
     tile_rows,
     tile_cols,
     threads,
-    n_z,
-    dtype,
     verbose,
     description,
 ):
     """``result += K @ A`` over the tiles, in one order of summation whatever ``threads``."""
+    dtype = result.dtype
+    n_z = col_blocks[-1][1] if col_blocks else 0
     n_x = result.shape[0]
     if len(row_blocks) >= threads:
         # Threads own disjoint blocks of output rows; each block sums its column tiles in
