@@ -41,6 +41,9 @@ The thread model (the user guide's "Threads and processes" page says it for user
   caller responsive during one long LAPACK call.
 """
 
+import atexit
+import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -232,6 +235,43 @@ WAIT_SLICE = 0.05
 """Seconds between two checks for Ctrl-C while :func:`interruptible` waits."""
 
 
+_running_calls = set()  # the done-Events of interruptible calls still running
+
+
+def wait_for_abandoned_calls(announce=False):
+    """Wait until every :func:`interruptible` call abandoned by Ctrl-C has finished.
+
+    Registered at exit (with ``announce``): native code still running in a daemon thread while
+    the interpreter and OpenBLAS shut down crashes the process (measured: a segmentation fault
+    or a hang in OpenBLAS's exit handler, one run in a few, after an interrupted
+    eigendecomposition). A second Ctrl-C then exits at once, without the C exit handlers. The
+    test suite calls it after each test, so that an abandoned call's memory and cores do not
+    bleed into the next test.
+    """
+    pending = [done for done in list(_running_calls) if not done.is_set()]
+    if not pending:
+        return
+    if announce:
+        print(
+            "skinterp: waiting for an interrupted LAPACK/Qhull call to finish before exiting "
+            "(it cannot be stopped; Ctrl-C again to exit at once) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        for done in pending:
+            while not done.wait(WAIT_SLICE):
+                pass
+    except KeyboardInterrupt:
+        if not announce:
+            raise
+        sys.stderr.flush()
+        os._exit(130)
+
+
+atexit.register(wait_for_abandoned_calls, announce=True)
+
+
 def interruptible(function, *args, **kwargs):
     """``function(*args, **kwargs)`` in a worker thread, the caller waiting in short steps.
 
@@ -246,6 +286,7 @@ def interruptible(function, *args, **kwargs):
     """
     outcome = {}
     done = threading.Event()
+    _running_calls.add(done)
 
     def target():
         try:
@@ -254,6 +295,7 @@ def interruptible(function, *args, **kwargs):
             outcome["error"] = error
         finally:
             done.set()
+            _running_calls.discard(done)
 
     threading.Thread(target=target, name="skinterp-interruptible", daemon=True).start()
     # An Event, not Thread.join: a KeyboardInterrupt inside join() (Python <= 3.12) marks the

@@ -8,3 +8,16 @@ being skipped.
 import os
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_abandoned_native_calls():
+    """After a test that interrupts a LAPACK/Qhull call (Ctrl-C tests), wait for the abandoned
+    call to end, so that its memory and cores do not bleed into the next test's measurements."""
+    yield
+    from skinterp._parallel import wait_for_abandoned_calls
+
+    wait_for_abandoned_calls()

@@ -64,3 +64,33 @@ def test_verbose_writes_progress_with_time_left():
     lines = stream.getvalue().splitlines()
     # At most a line a second, and always the last one.
     assert lines and lines[-1].startswith("summing [4/4]")
+
+
+def test_exit_after_an_interrupted_lapack_call_waits_for_it_cleanly():
+    """A script interrupted during a long eigendecomposition and then exiting: the abandoned
+    LAPACK call still runs in a daemon thread, and exiting under it crashed the process (a
+    segmentation fault or a hang in OpenBLAS's exit handler, one run in a few). The exit now
+    waits for it, says so, and ends with the KeyboardInterrupt's status, three times."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, threading\n"
+        "import numpy as np\n"
+        "from skinterp._linalg import top_eigenpairs\n"
+        "rng = np.random.default_rng(0)\n"
+        "G = rng.normal(size=(2500, 2500))\n"
+        "A = G @ G.T\n"
+        "threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        "top_eigenpairs(A, 2500)\n"
+        "print('not interrupted')\n"
+    )
+    for _ in range(3):
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        )
+        assert "not interrupted" not in result.stdout
+        assert "KeyboardInterrupt" in result.stderr
+        assert "waiting for an interrupted LAPACK/Qhull call" in result.stderr
+        # Python ends an uncaught KeyboardInterrupt by SIGINT (not SIGSEGV, not a timeout).
+        assert result.returncode == -signal.SIGINT

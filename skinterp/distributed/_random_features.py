@@ -7,7 +7,7 @@ worker draws the same weights from the seed (:func:`draw_weights`; the ``n x N``
 never shipped, only ``X`` and the seed), generates its range's feature blocks
 (:func:`unscaled_features`) and returns its partial ``C C^T`` (and ``C_test C^T`` for test
 points). The partial sums are added on the workers, pairwise; the client solves with the package's
-min-norm solve (:func:`min_norm_solve_fast`, the same cut-off) and sends ``a`` back; each worker
+min-norm solve (:func:`min_norm_solve`, the same cut-off) and sends ``a`` back; each worker
 returns its rows of ``coef = C^T a`` (regenerating its blocks: ``n N d`` flops, ``d / n`` of
 the Gram's).
 
@@ -46,7 +46,7 @@ from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
     MinNormSolution,
     column_block_size,
-    min_norm_solve_fast,
+    min_norm_solve,
 )
 
 from ._client import DEFAULT_TIMEOUT, active_client, configure_workers, result_of
@@ -309,7 +309,7 @@ def fit_min_norm(
                 flush=True,
             )
         gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
-        dual, rank = min_norm_solve_fast(gram, Y, cutoff)
+        dual, rank = min_norm_solve(gram, Y, cutoff)
         # The local dual solver's measures: the max-norm relative residual of C C^T a, and the
         # singular directions the cut-off dropped.
         residual = relative_residual(gram @ dual, Y)

@@ -54,7 +54,7 @@ from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
     _dask_backend_active,
     column_block_size,
-    min_norm_solve_fast,
+    min_norm_solve,
 )
 
 MIN_NORM = "min-norm"
@@ -377,7 +377,7 @@ def _dask_client():
 
 def _above_row(gram, cross, Y_train, Y_test, N, features, cutoff, task):
     """The min-norm row at ``N >= n`` from the Gram matrices of the first ``N`` features."""
-    dual, rank = min_norm_solve_fast(gram, Y_train, cutoff)
+    dual, rank = min_norm_solve(gram, Y_train, cutoff)
     train_pred = gram @ dual
     scores = _scores(train_pred, cross @ dual, Y_train, Y_test, task)
     norm = np.sqrt(max(np.vdot(dual, train_pred), 0.0)) / feature_scale(N)
@@ -436,7 +436,7 @@ def _sweep(
         moments = train_features.T @ Y_train
         for n_components in progress(below, f"double_descent {features}: N < n", verbose=verbose):
             N = int(n_components)
-            coef, rank = min_norm_solve_fast(gram[:N, :N], moments[:N], cutoff)
+            coef, rank = min_norm_solve(gram[:N, :N], moments[:N], cutoff)
             train_pred = train_features[:, :N] @ coef
             test_pred = test_features[:, :N] @ coef
             norm = np.linalg.norm(coef) / feature_scale(N)
@@ -492,7 +492,7 @@ def _sweep(
 
 def _kernel_limit_row(X_train, Y_train, X_test, Y_test, features, sigma, cutoff, task):
     kernel = limit_kernel(X_train, X_train, features, sigma)
-    dual, rank = min_norm_solve_fast(kernel, Y_train, cutoff)
+    dual, rank = min_norm_solve(kernel, Y_train, cutoff)
     train_pred = kernel @ dual
     test_pred = limit_kernel(X_test, X_train, features, sigma) @ dual
     scores = _scores(train_pred, test_pred, Y_train, Y_test, task)

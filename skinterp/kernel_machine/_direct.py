@@ -17,9 +17,9 @@ minimum-norm least-squares solution through the symmetric eigendecomposition, wh
 the targets of duplicated points.
 
 Ctrl-C: the kernel matrix is computed by blocks of rows and factored by a blocked Cholesky
-(:func:`blocked_cholesky`) whose steps are BLAS calls of a fraction of a second, so that
-``KeyboardInterrupt`` is raised within about a second (one LAPACK ``potrf`` of a 10,000 x 10,000
-matrix runs 30 s on two shared cores without returning to the interpreter).
+(:func:`skinterp._linalg.blocked_cholesky`) whose steps are BLAS calls of a fraction of a
+second, so that ``KeyboardInterrupt`` is raised within about a second (one LAPACK ``potrf``
+of a 10,000 x 10,000 matrix runs 30 s on two shared cores without returning to the interpreter).
 """
 
 import sys
@@ -28,29 +28,11 @@ import warnings
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import lapack
 
 from .._base import check_memory
-from .._linalg import top_eigenpairs
+from .._linalg import MAX_UPDATE_ROWS, cholesky_solve, eigh_solve, rounding_cutoff
 from ..kernels import kernel_matrix, kernel_product
 from ._polynomial_tail import orthonormal_tail
-
-# Columns per step of the blocked Cholesky, and rows per call of its trailing update: a call
-# is at most 2 * n * CHOLESKY_BLOCK * rows flops, with rows chosen so that this is about
-# UPDATE_FLOPS (half a second at 25 Gflop/s, what two shared cores give), between MIN and MAX
-# rows. Measured at n = 5000 on two shared cores: 2.9 s with blocks of 1024 and 1024-row
-# updates, as fast as LAPACK's potrf on the whole matrix (2.8 s, a single call that Ctrl-C
-# cannot interrupt); the earlier 512 x 128 blocking took 6.5 s.
-CHOLESKY_BLOCK = 1024
-UPDATE_ROWS = 128
-UPDATE_FLOPS = 1.25e10
-MAX_UPDATE_ROWS = 1024
-
-
-def update_rows_for(n, block=CHOLESKY_BLOCK):
-    """Rows per trailing-update call of :func:`blocked_cholesky` for an ``n x n`` matrix."""
-    return int(min(MAX_UPDATE_ROWS, max(UPDATE_ROWS, UPDATE_FLOPS // (2 * max(n, 1) * block))))
-
 
 ADVICE = (
     "Use solver='eigenpro' (memory O(n_samples * n_features)), or raise memory_limit "
@@ -73,36 +55,6 @@ def check_kernel_matrix(K, spec):
             f"(min k(x, x) = {float(diagonal.min()):.3g}, max |K - K.T| = {asymmetry:.3g}); "
             "kernel interpolation needs a symmetric positive (semi-)definite kernel."
         )
-
-
-def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=None):
-    """Lower Cholesky factor of the symmetric positive definite ``A``, in place, by blocks.
-
-    Right-looking: factor a diagonal block (LAPACK ``potrf``), solve the panel below it, and
-    update the trailing lower triangle one block of rows at a time. Only the lower triangle of
-    ``A`` is read and, on return, holds ``L`` (the strict upper triangle is left as it was).
-    Every call is short, so Ctrl-C interrupts within about one call.
-
-    Raises ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite.
-    """
-    n = A.shape[0]
-    update_rows = update_rows_for(n, block) if update_rows is None else update_rows
-    potrf = lapack.get_lapack_funcs("potrf", (A,))
-    for k0 in range(0, n, block):
-        k1 = min(k0 + block, n)
-        factor, info = potrf(A[k0:k1, k0:k1], lower=1, clean=1, overwrite_a=0)
-        if info != 0:
-            raise linalg.LinAlgError(f"leading minor of order {k0 + info} not positive")
-        A[k0:k1, k0:k1] = factor
-        if k1 == n:
-            break
-        # Panel: L_ik = A_ik L_kk^-T, solved as L_kk L_ik^T = A_ik^T.
-        panel = linalg.solve_triangular(factor, A[k1:, k0:k1].T, lower=True, check_finite=False).T
-        A[k1:, k0:k1] = panel
-        for i0 in range(k1, n, update_rows):
-            i1 = min(i0 + update_rows, n)
-            A[i0:i1, k1:i1] -= panel[i0 - k1 : i1 - k1] @ panel[: i1 - k1].T
-    return A
 
 
 def _say(verbose, message):
@@ -242,20 +194,14 @@ def saddle_point_fit(
     )
     start = time.perf_counter()
     coef, used_pseudo_inverse, indefinite = None, False, False
-    try:
-        # The transpose is Fortran ordered with L^T in its upper triangle: cho_solve then
-        # reads it without the n x n copy f2py makes of a C-ordered array.
-        factor = (blocked_cholesky(M).T, False)
-        if np.all(np.isfinite(factor[0].diagonal())):
-            coef = linalg.cho_solve(factor, rhs, check_finite=False)
-            _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
-            if not np.all(np.isfinite(coef)):
-                coef = None
-            else:
-                coef = _refine(coef, factor, X, Y, spec, ridge, Q1, n_jobs, verbose)
-        del factor
-    except linalg.LinAlgError:
-        pass
+    # skinterp._linalg's minimum-norm PSD solve at the rounding cut-off (the interpolant
+    # whenever floating point can represent it), step 1: Cholesky, blocked for Ctrl-C.
+    cut = rounding_cutoff(n, dtype)
+    solved = cholesky_solve(M, rhs, cutoff=cut, overwrite_a=True)
+    if solved is not None:
+        _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
+        coef = _refine(solved.x, solved.factor, X, Y, spec, ridge, Q1, n_jobs, verbose)
+    del solved
     if coef is None:
         del M
         check_memory(
@@ -267,7 +213,7 @@ def saddle_point_fit(
         M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=0).astype(np.float64)
         if positive_definite:
             _say(verbose, "the system is numerically singular: pseudo-inverse through eigh ...")
-            coef = _pseudo_inverse_solve(M, rhs, spec, dtype)
+            coef = _pseudo_inverse_solve(M, rhs, spec, cut)
             used_pseudo_inverse = True
         else:
             # Below the kernel's minimum degree the system is indefinite: LDL^T (one LAPACK
@@ -335,18 +281,18 @@ def _refine(coef, factor, X, Y, spec, ridge, Q1, n_jobs, verbose):
     return best
 
 
-def _pseudo_inverse_solve(M, rhs, spec, dtype):
-    """Minimum-norm least squares through the eigendecomposition (``M`` is overwritten; LAPACK's
-    ?syevr with the GIL released, so that Ctrl-C is not held up: skinterp._linalg)."""
-    n = M.shape[0]
-    eigenvalues, eigenvectors = top_eigenpairs(M, n) if n else (np.zeros(0), np.zeros((0, 0)))
-    cutoff = n * np.finfo(dtype).eps * max(np.abs(eigenvalues).max(), 0.0)
-    if not spec.is_builtin and eigenvalues.min() < -max(cutoff, 1e-8 * abs(eigenvalues).max()):
-        raise ValueError(
-            "The kernel callable is not positive semi-definite on the training points: its "
-            f"matrix has the eigenvalue {eigenvalues.min():.3g} (largest {eigenvalues.max():.3g})"
-            "; kernel interpolation needs a positive (semi-)definite kernel."
-        )
-    keep = eigenvalues > cutoff
-    projected = eigenvectors[:, keep].T @ rhs
-    return eigenvectors[:, keep] @ (projected / eigenvalues[keep][:, None])
+def _pseudo_inverse_solve(M, rhs, spec, cutoff):
+    """Step 2 of skinterp._linalg's minimum-norm PSD solve (``M`` is overwritten), after a check
+    that a user kernel's matrix has no clearly negative eigenvalue."""
+    solution = eigh_solve(M, rhs, cutoff=cutoff)
+    eigenvalues = solution.eigenvalues
+    if eigenvalues.size and not spec.is_builtin:
+        largest = float(np.abs(eigenvalues).max())
+        if eigenvalues.min() < -max(cutoff * largest, 1e-8 * largest):
+            raise ValueError(
+                "The kernel callable is not positive semi-definite on the training points: its "
+                f"matrix has the eigenvalue {eigenvalues.min():.3g} (largest "
+                f"{eigenvalues.max():.3g}); kernel interpolation needs a positive "
+                "(semi-)definite kernel."
+            )
+    return solution.x

@@ -58,8 +58,8 @@ from skinterp._base import (
     validate_features,
     warn_user,
 )
-from skinterp._linalg import cholesky, eigenpairs
-from skinterp._parallel import interruptible, small_dense_blas
+from skinterp._linalg import blocked_cholesky, min_norm_psd_solve, reciprocal_condition
+from skinterp._parallel import small_dense_blas
 from skinterp._progress import progress
 from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
 from skinterp.random_features._features import (
@@ -143,71 +143,13 @@ def _dask_backend_active():
     return type(get_active_backend()[0]).__name__ == "DaskDistributedBackend"
 
 
-def interruptible_if_long(multiply_adds):
-    """:func:`interruptible` for a LAPACK call of more than ``FLOPS_PER_CALL`` multiply-adds, a
-    direct call otherwise (a short call needs no thread)."""
-    if multiply_adds > FLOPS_PER_CALL:
-        return interruptible
-    return lambda function, *args, **kwargs: function(*args, **kwargs)
-
-
 def min_norm_solve(gram, rhs, cutoff):
-    """Minimum-norm solution of ``gram @ x = rhs`` for a positive semi-definite ``gram``.
-
-    The eigenvalues at or below ``cutoff**2`` times the largest one (and all non-positive ones,
-    which are rounding) are dropped. Returns ``x``, the eigenvalues (ascending) and the rank kept.
-    ``gram`` is overwritten.
-    """
-    with small_dense_blas(gram.shape[0]):
-        # LAPACK's ?syevr with the GIL released (skinterp._linalg), so that a caller waiting in
-        # interruptible sees Ctrl-C; 1.6 s against 1.9 s for scipy's "evd" at 2,000 rows.
-        eigenvalues, eigenvectors = (
-            eigenpairs(gram) if gram.shape[0] else (np.zeros(0), np.zeros((0, 0)))
-        )
-    top = eigenvalues[-1] if eigenvalues.size else 0.0
-    if not top > 0.0:
-        return np.zeros((gram.shape[0], rhs.shape[1])), eigenvalues, 0
-    keep = eigenvalues > max(cutoff**2 * top, 0.0)
-    kept = eigenvectors[:, keep]
-    x = kept @ ((kept.T @ rhs) / eigenvalues[keep][:, None])
-    return x, eigenvalues, int(keep.sum())
-
-
-def min_norm_solve_fast(gram, rhs, cutoff):
-    """:func:`min_norm_solve`, through a Cholesky factorisation when that gives the same result.
-
-    When ``gram`` is positive definite and LAPACK's estimate of its (1-norm) condition number is
-    100 times below ``1 / cutoff**2``, no eigenvalue would be dropped (the 2-norm condition number
-    is at most the 1-norm one, which the estimate rarely misses by a factor of 10) and the
-    Cholesky solve is the same solution, about ten times faster than the eigendecomposition
-    (more under contention for the cores); the eigendecomposition is used otherwise.
-    Returns ``x`` and the rank kept. ``gram`` is not modified. Long LAPACK calls run
-    :func:`interruptible` (Ctrl-C within a tenth of a second).
-    """
-    size = gram.shape[0]
-
-    def cholesky_solve():
-        one_norm = float(np.abs(gram).sum(axis=0).max())
-        with small_dense_blas(size):
-            try:
-                factor = cholesky(gram)  # releases the GIL (scipy's cho_factor does not)
-            except linalg.LinAlgError:
-                return None
-            reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
-            if info == 0 and reciprocal_condition > 100 * cutoff**2:
-                return linalg.cho_solve(factor, rhs, check_finite=False)
-        return None
-
-    # The BLAS limits are entered here, in the calling thread, for the whole call.
-    if cutoff > 0:
-        with small_dense_blas(size):
-            x = interruptible_if_long(size**3 / 3)(cholesky_solve)
-        if x is not None:
-            return x, size
-    # The eigendecomposition with vectors: about 9 n^3 multiply-adds.
-    with small_dense_blas(size):
-        x, _, rank = interruptible_if_long(9 * size**3)(min_norm_solve, gram.copy(), rhs, cutoff)
-    return x, rank
+    """The minimum-norm solution of ``gram @ x = rhs`` with the singular values of the features
+    below ``cutoff`` times the largest dropped: :func:`skinterp._linalg.min_norm_psd_solve` with
+    the eigenvalue cut-off ``cutoff**2`` (the Gram matrix's eigenvalues are the squared singular
+    values). Returns ``x`` and the rank kept; ``gram`` is not modified."""
+    solution = min_norm_psd_solve(gram, rhs, cutoff=cutoff**2)
+    return solution.x, solution.rank
 
 
 def column_block_size(n_rows, memory_limit=None):
@@ -295,25 +237,19 @@ def refined_dual_solve(blocks, Y, cutoff):
     refinement stalls.
     """
     gram = _gram(blocks, np.float32)
-
-    def factorise():
-        one_norm = float(np.abs(gram).sum(axis=0).max())
-        with small_dense_blas(gram.shape[0]):
-            try:
-                factor = cholesky(gram)  # releases the GIL (scipy's cho_factor does not)
-            except linalg.LinAlgError:
-                return None
-            reciprocal_condition, info = linalg.lapack.dpocon(factor[0], one_norm, uplo="L")
-            dual = linalg.cho_solve(factor, Y, check_finite=False)
-        return factor, reciprocal_condition, info, dual
-
-    with small_dense_blas(gram.shape[0]):  # in this thread (see min_norm_solve_fast)
-        factored = interruptible_if_long(gram.shape[0] ** 3 / 3)(factorise)
-    if factored is None:
-        return None
-    factor, reciprocal_condition, info, dual = factored
-    if info != 0 or reciprocal_condition < max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2):
-        return None
+    # Not skinterp._linalg's rule: the float32 factor only preconditions the float64
+    # refinement, which needs cond < 1 / MIXED_PRECISION_MIN_RCOND; a cut-off that would drop
+    # singular values sends the solve to the float64 path.
+    one_norm = float(np.abs(gram).sum(axis=0).max())
+    with small_dense_blas(gram.shape[0]):
+        try:
+            blocked_cholesky(gram)
+        except linalg.LinAlgError:
+            return None
+        if reciprocal_condition(gram, one_norm) < max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2):
+            return None
+        factor = (gram.T, False)
+        dual = linalg.cho_solve(factor, Y, check_finite=False)
     targets_norm = np.linalg.norm(Y)
     previous = np.inf
     for _ in range(_MAX_REFINEMENTS):
@@ -369,9 +305,9 @@ def _float64_dual_solve(block_of, n_samples, n_components, block, Y, cutoff, cac
 
 
 def _timed_solve(report, gram, rhs, cutoff):
-    """:func:`min_norm_solve_fast` run :func:`interruptible`, with a progress line."""
+    """:func:`min_norm_solve`, with a progress line."""
     start = time.perf_counter()
-    x, rank = min_norm_solve_fast(gram, rhs, cutoff)
+    x, rank = min_norm_solve(gram, rhs, cutoff)
     report.line(
         f"solved the {gram.shape[0]} x {gram.shape[0]} system in "
         f"{time.perf_counter() - start:.1f} s (rank {rank})"

@@ -18,8 +18,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skinterp import KernelInterpolationClassifier, KernelInterpolator
 from skinterp._base import InterpolationWarning
+from skinterp._linalg import blocked_cholesky
 from skinterp.kernel_machine import eigenpro_fit
-from skinterp.kernel_machine._direct import blocked_cholesky
 from skinterp.kernel_machine._estimators import direct_solver_fits
 from skinterp.kernels import KernelSpec, kernel_matrix
 from skinterp.kernels._bandwidth import auto_bandwidth

@@ -23,12 +23,12 @@ from skinterp import (
     RandomReLUFeatures,
 )
 from skinterp._base import relative_residual
+from skinterp._parallel import interruptible
 from skinterp.exceptions import InterpolationWarning
 from skinterp.kernels._bandwidth import auto_bandwidth
 from skinterp.random_features._min_norm import (
     DEFAULT_CUTOFF,
     InterpolationThresholdWarning,
-    interruptible,
     simplex_projection,
 )
 
