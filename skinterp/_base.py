@@ -29,7 +29,7 @@ import sklearn
 from sklearn import get_config
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from skinterp.exceptions import InterpolationWarning  # noqa: F401  (re-exported)
 
@@ -241,21 +241,45 @@ class DocLinkMixin:
         }
 
 
+def positive_weight_rows(X, Y, sample_weight, *, drop_zero_rows=True):
+    """``(X, Y, weights)`` without the rows of zero weight (``weights`` None if not given).
+
+    The package's one reading of ``sample_weight`` at the validation step: non-negative, and
+    weight 0 removes the row (what each method then makes of the positive weights is in its
+    class's Notes). Negative, non-finite or all-zero weights raise ``ValueError``. With
+    ``drop_zero_rows=False`` the rows are kept, for a core that removes them itself along with
+    per-sample parameters of its own (the kernel machine's per-sample ``ridge``).
+    """
+    if sample_weight is None:
+        return X, Y, None
+    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    positive = weights > 0
+    if not positive.any():
+        raise ValueError("sample_weight must have at least one positive entry.")
+    if positive.all() or not drop_zero_rows:
+        return X, Y, weights
+    return X[positive], Y[positive], weights[positive]
+
+
 # --------------------------------------------------------------------------------------------
 # The regressor and its classifier twin
 # --------------------------------------------------------------------------------------------
 class InterpolatingRegressorMixin(DocLinkMixin, MultiOutputMixin, RegressorMixin):
     """Multi-output regressor around a core shared with the classifier twin.
 
-    A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_outputs)``) and
+    A subclass provides ``_fit_targets(X, Y, sample_weight)`` (``Y`` of shape ``(n_samples,
+    n_outputs)``, ``sample_weight`` positive or None: :func:`positive_weight_rows`) and
     ``_predict_targets(X)`` returning ``(n_queries, n_outputs)``; its core class may set
     ``_fit_validation`` (extra keyword arguments of :func:`validate_features`; the mixins define
     no default, which would shadow the core's since they come first in the MRO). 1-D targets
-    give 1-D predictions; ``_single_output`` is set before ``_fit_targets`` runs.
+    give 1-D predictions; ``_single_output`` is set before ``_fit_targets`` runs. A fit that
+    fails or is interrupted leaves the estimator as it was (:func:`restored_on_error`). A core
+    that sets ``_drop_zero_rows = False`` receives the rows of zero weight too (no default
+    here, for the same reason as ``_fit_validation``).
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the interpolant.
 
         Parameters
@@ -264,18 +288,28 @@ class InterpolatingRegressorMixin(DocLinkMixin, MultiOutputMixin, RegressorMixin
             Training inputs.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; weight 0 removes the row. What positive weights mean for
+            this method is in the class's Notes. None weighs every row 1.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        extra = getattr(self, "_fit_validation", {})
-        X, y = validate_features(
-            self, X, y, reset=True, multi_output=True, y_numeric=True, **extra
-        )
-        targets, self._single_output = as_2d_targets(check_finite_targets(y))
-        self._fit_targets(X, targets)
+        with restored_on_error(self):
+            extra = getattr(self, "_fit_validation", {})
+            X, y = validate_features(
+                self, X, y, reset=True, multi_output=True, y_numeric=True, **extra
+            )
+            X, y, weights = positive_weight_rows(
+                X,
+                check_finite_targets(y),
+                sample_weight,
+                drop_zero_rows=getattr(self, "_drop_zero_rows", True),
+            )
+            targets, self._single_output = as_2d_targets(y)
+            self._fit_targets(X, targets, weights)
         return self
 
     def _predict_outputs(self, X):
@@ -306,15 +340,18 @@ class InterpolatingRegressorMixin(DocLinkMixin, MultiOutputMixin, RegressorMixin
 class SquareLossClassifierMixin(DocLinkMixin, ClassifierMixin):
     """Classifier twin of a multi-output regressor core, trained on one-hot targets.
 
-    A subclass provides ``_fit_targets(X, Y)`` (``Y`` of shape ``(n_samples, n_classes)``, of the
-    dtype of ``X``) and ``_predict_targets(X)`` returning ``(n_queries, n_classes)`` scores; it
-    may set ``_fit_validation`` (as for :class:`InterpolatingRegressorMixin`). The mixin
-    binarises the labels, stores ``classes_`` and predicts the class of largest score. Ties go to
-    the first class in ``classes_`` (numpy's ``argmax``).
+    A subclass provides ``_fit_targets(X, Y, sample_weight)`` (``Y`` of shape ``(n_samples,
+    n_classes)``, of the dtype of ``X``) and ``_predict_targets(X)`` returning ``(n_queries,
+    n_classes)`` scores; it may set ``_fit_validation`` (as for
+    :class:`InterpolatingRegressorMixin`). The mixin removes the rows of zero weight, binarises
+    the labels of the others, stores ``classes_`` and predicts the class of largest score. Ties
+    go to the first class in ``classes_`` (numpy's ``argmax``). ``_drop_zero_rows`` as for
+    :class:`InterpolatingRegressorMixin` (the classes are those of the rows of positive weight
+    either way).
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the interpolating classifier.
 
         Parameters
@@ -323,19 +360,31 @@ class SquareLossClassifierMixin(DocLinkMixin, ClassifierMixin):
             Training inputs.
         y : array-like of shape (n_samples,)
             Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; weight 0 removes the row (and its class, if no other row
+            has it). What positive weights mean for this method is in the class's Notes. None
+            weighs every row 1.
 
         Returns
         -------
         self : object
             The fitted classifier.
         """
-        X, y = validate_features(self, X, y, reset=True, **getattr(self, "_fit_validation", {}))
-        check_class_labels(y)
-        check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        one_hot = np.zeros((X.shape[0], self.classes_.shape[0]), dtype=X.dtype)
-        one_hot[np.arange(X.shape[0]), encoded] = 1
-        self._fit_targets(X, one_hot)
+        with restored_on_error(self):
+            X, y = validate_features(
+                self, X, y, reset=True, **getattr(self, "_fit_validation", {})
+            )
+            check_class_labels(y)
+            check_classification_targets(y)
+            drop = getattr(self, "_drop_zero_rows", True)
+            X, y, weights = positive_weight_rows(X, y, sample_weight, drop_zero_rows=drop)
+            labels = y if weights is None else y[weights > 0]
+            classes = np.unique(labels)
+            encoded = np.searchsorted(classes, y).clip(0, classes.shape[0] - 1)
+            one_hot = np.zeros((X.shape[0], classes.shape[0]), dtype=X.dtype)
+            one_hot[np.arange(X.shape[0]), encoded] = 1
+            self._fit_targets(X, one_hot, weights)
+            self.classes_ = classes
         return self
 
     def _class_scores(self, X):

@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
 
 from .._base import (
     RESIDUAL_RTOL,
@@ -261,8 +260,10 @@ _SHARED_NOTES_DOC = """
     and ``decision_function`` return float32 for float32 queries, float64 otherwise."""
 
 
-class _KernelMachine:
+class _KernelMachine(BaseEstimator):
     """What the regressor and the classifier share: parameters, the fit core and prediction."""
+
+    _drop_zero_rows = False  # _fit_targets removes them with their per-sample ridge
 
     _parameter_constraints: dict = {
         "kernel": [StrOptions(set(KERNEL_NAMES)), callable],
@@ -405,37 +406,30 @@ class _KernelMachine:
             raise ValueError("ridge must be finite and non-negative.")
         return ridge
 
-    def _fit_weighted(self, fit, X, y, sample_weight):
-        """``fit(X, y)`` with ``sample_weight`` handed to :meth:`_fit_targets` (and nothing of it
-        left on the estimator afterwards, whatever happens)."""
+    def _fit_or_route(self, fit, X, y, sample_weight):
+        """A dask ``X`` goes to the sharded EigenPro fit (the optional skinterp[dask] extra);
+        anything else to the mixin's ``fit``."""
         if _is_dask_array(X):
-            # A dask array goes to the sharded EigenPro fit (the optional skinterp[dask] extra).
             if sample_weight is not None:
                 raise ValueError(
                     "sample_weight is not supported with a dask X (the sharded "
                     "EigenPro fit); compute X or leave sample_weight out."
                 )
             return self._fit_dask(X, y)
-        self._sample_weight = sample_weight
-        try:
-            return fit(X, y)
-        finally:
-            self.__dict__.pop("_sample_weight", None)
+        return fit(X, y, sample_weight)
 
-    def _fit_targets(self, X, Y):
+    def _fit_targets(self, X, Y, sample_weight=None):
         """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
 
-        Everything is computed into locals and assigned at the end: an interrupted fit
-        (Ctrl-C) leaves the estimator as it was.
+        ``sample_weight``: validated, non-negative, rows of weight 0 included (this core
+        removes them with their per-sample ``ridge``). Everything is computed into locals and
+        assigned at the end: an interrupted fit (Ctrl-C) leaves the estimator as it was.
         """
         if self.dtype is not None:
             X = np.ascontiguousarray(X, dtype=self.dtype)
         Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        weights = self.__dict__.get("_sample_weight")
+        weights = sample_weight
         if weights is not None:
-            weights = _check_sample_weight(weights, X, dtype=np.float64, ensure_non_negative=True)
-            if not np.any(weights > 0):
-                raise ValueError("sample_weight must have at least one positive entry.")
             ridge_all = self._resolve_ridge(X.shape[0])
             positive = weights > 0
             X, Y = np.ascontiguousarray(X[positive]), np.ascontiguousarray(Y[positive])
@@ -892,7 +886,7 @@ class _KernelMachine:
         return self
 
 
-class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstimator):
+class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine):
     __doc__ = f"""Kernel machine that interpolates: the minimum-RKHS-norm interpolant.
 
     ``f(x) = sum_i a_i k(x_i, x)`` with ``K a = y`` (``K_ij = k(x_i, x_j)``), solved directly
@@ -1013,10 +1007,10 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
         self : object
             The fitted estimator.
         """
-        return self._fit_weighted(super().fit, X, y, sample_weight)
+        return self._fit_or_route(super().fit, X, y, sample_weight)
 
-    def _fit_targets(self, X, Y):
-        coef = super()._fit_targets(X, Y)
+    def _fit_targets(self, X, Y, sample_weight=None):
+        coef = super()._fit_targets(X, Y, sample_weight)
         if coef is None:  # neighbors=k: no global coefficients
             self.dual_coef_ = self.polynomial_coef_ = None
             return coef
@@ -1026,7 +1020,7 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine, BaseEstima
         return coef
 
 
-class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, BaseEstimator):
+class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine):
     __doc__ = f"""Kernel interpolation classifier: the kernel interpolant of one-hot labels.
 
     Fits :class:`KernelInterpolator`'s interpolant to one-hot targets (square loss) and
@@ -1090,10 +1084,10 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine, B
         self : object
             The fitted classifier.
         """
-        return self._fit_weighted(super().fit, X, y, sample_weight)
+        return self._fit_or_route(super().fit, X, y, sample_weight)
 
-    def _fit_targets(self, X, Y):
-        coef = super()._fit_targets(X, Y)
+    def _fit_targets(self, X, Y, sample_weight=None):
+        coef = super()._fit_targets(X, Y, sample_weight)
         self.dual_coef_ = coef
         return coef
 

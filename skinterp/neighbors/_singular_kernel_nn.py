@@ -3,23 +3,16 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
 
 from skinterp._base import (
     InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
-    as_2d_targets,
-    check_class_labels,
-    check_finite_targets,
     output_dtype,
     relative_residual,
     report_interpolation,
-    restored_on_error,
     rows_per_chunk,
-    validate_features,
 )
 from skinterp._duplicates import merge_duplicate_points
 from skinterp._parallel import n_threads, run_in_chunks
@@ -50,21 +43,6 @@ def auto_alpha(dimension):
     1-NN). See the class Notes for the measurements behind the rule.
     """
     return dimension / 2.0
-
-
-def _positive_rows(X, y, sample_weight):
-    """``(X, y, weights)`` without the rows of zero weight (``weights`` None if not given).
-
-    Weights are frequencies: weight ``r`` is the row repeated ``r`` times, weight 0 the row
-    removed. Negative weights and all-zero weights raise ``ValueError``.
-    """
-    if sample_weight is None:
-        return X, y, None
-    weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-    keep = weights > 0
-    if keep.all():
-        return X, y, weights
-    return X[keep], y[keep], weights[keep]
 
 
 class _SingularKernelNNBase(BaseEstimator):
@@ -447,38 +425,6 @@ class SingularKernelNN(InterpolatingRegressorMixin, _SingularKernelNNBase):
 """
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the interpolant: merge duplicates, normalise, build the search index.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative frequency weights: weight ``r`` acts as the row repeated ``r`` times
-            (in the count of neighbours and in the average), weight 0 as the row removed.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        with restored_on_error(self):
-            self._fit(X, y, sample_weight)
-        return self
-
-    def _fit(self, X, y, sample_weight):
-        X, y = validate_features(
-            self, X, y, reset=True, multi_output=True, y_numeric=True, **self._fit_validation
-        )
-        X, y, weights = _positive_rows(X, check_finite_targets(y), sample_weight)
-        targets, single_output = as_2d_targets(y)
-        self._fit_targets(X, targets, weights)
-        self._single_output = single_output
-
     def predict(self, X):
         """Evaluate the interpolant.
 
@@ -555,37 +501,6 @@ class SingularKernelNNClassifier(SquareLossClassifierMixin, _SingularKernelNNBas
         """
         return self._normalised_class_scores(X).astype(output_dtype(X), copy=False)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the interpolating classifier.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative frequency weights: weight ``r`` acts as the row repeated ``r`` times,
-            weight 0 as the row removed (its class too, if no other row has it).
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        with restored_on_error(self):
-            self._fit(X, y, sample_weight)
-        return self
-
-    def _fit(self, X, y, sample_weight):
-        X, y = validate_features(self, X, y, reset=True, **self._fit_validation)
-        check_class_labels(y)
-        check_classification_targets(y)
-        X, y, weights = _positive_rows(X, y, sample_weight)
-        classes, encoded = np.unique(y, return_inverse=True)
-        one_hot = np.zeros((X.shape[0], classes.shape[0]), dtype=np.float64)
-        one_hot[np.arange(X.shape[0]), encoded] = 1
+    def _fit_targets(self, X, Y, sample_weight):
         # With one class every query gets it, however few the rows: no neighbour count to check.
-        self._fit_targets(X, one_hot, weights, check_n_neighbors=classes.shape[0] > 1)
-        self.classes_ = classes
+        super()._fit_targets(X, Y, sample_weight, check_n_neighbors=Y.shape[1] > 1)

@@ -37,11 +37,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
 
 from skinterp._base import (
     InterpolatingRegressorMixin,
@@ -52,6 +51,7 @@ from skinterp._base import (
     check_memory,
     memory_budget_bytes,
     output_dtype,
+    positive_weight_rows,
     relative_residual,
     report_interpolation,
     restored_on_error,
@@ -557,26 +557,11 @@ class _MinNormRFFBase(BaseEstimator):
     # ----------------------------------------------------------------------------------------
     # fit
     # ----------------------------------------------------------------------------------------
-    def _positive_rows(self, X, Y, sample_weight):
-        """float64 ``X``, ``Y`` and weights of the rows of positive weight (weights None if
-        none were given)."""
-        X = np.asarray(X, dtype=np.float64)
-        Y = np.asarray(Y, dtype=np.float64)
-        if sample_weight is None:
-            return X, Y, None
-        weights = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        positive = weights > 0
-        if not positive.any():
-            raise ValueError("sample_weight must have at least one positive entry.")
-        if not positive.all():
-            X, Y, weights = X[positive], Y[positive], weights[positive]
-        return X, Y, weights
-
     def _fit_targets(self, X, Y, sample_weight=None):
-        """Solve for ``Y`` (2-D); every fitted attribute is assigned at the end."""
-        X, Y, weights = self._positive_rows(X, Y, sample_weight)
+        """Solve for ``Y`` (2-D) with the positive ``sample_weight`` (or None); every fitted
+        attribute is assigned at the end."""
+        X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        weights = sample_weight
         report = _Reporter(self.verbose, type(self).__name__)
         bandwidth = resolve_bandwidth(self.bandwidth, X)
         rng = check_random_state(self.random_state)
@@ -697,7 +682,9 @@ class _MinNormRFFBase(BaseEstimator):
     # ----------------------------------------------------------------------------------------
     def _partial_fit_targets(self, X, Y, sample_weight, first):
         """Add the batch to ``C^T S C`` and ``C^T S Y`` and solve them; assign at the end."""
-        X, Y, weights = self._positive_rows(X, Y, sample_weight)
+        X, Y, weights = positive_weight_rows(
+            np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64), sample_weight
+        )
         report = _Reporter(self.verbose, f"{type(self).__name__}.partial_fit")
         N = self.n_components
         if first:
@@ -1006,31 +993,6 @@ class MinNormRFFRegressor(InterpolatingRegressorMixin, _MinNormRFFBase):
 """
     )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the minimum-norm (weighted) least-squares solution.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors (see Notes); None weighs all equally.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        with restored_on_error(self):
-            X, y = validate_features(self, X, y, reset=True, multi_output=True, y_numeric=True)
-            targets, single_output = as_2d_targets(check_finite_targets(y))
-            self._fit_targets(X, targets, sample_weight)
-            self._single_output = single_output
-        return self
-
     def partial_fit(self, X, y, sample_weight=None):
         """Add a batch to the accumulated normal equations and solve them.
 
@@ -1124,33 +1086,6 @@ class MinNormRFFClassifier(SquareLossClassifierMixin, _MinNormRFFBase):
     ((3, 10), True)
 """
     )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the minimum-norm (weighted) least-squares solution to one-hot targets.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the squared errors (see Notes); None weighs all equally.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        with restored_on_error(self):
-            X, y = validate_features(self, X, y, reset=True)
-            check_class_labels(y)
-            check_classification_targets(y)
-            classes, encoded = np.unique(y, return_inverse=True)
-            self._fit_targets(X, self._one_hot(encoded, classes.shape[0]), sample_weight)
-            self.classes_ = classes
-        return self
 
     @staticmethod
     def _one_hot(encoded, n_classes):

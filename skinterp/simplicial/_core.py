@@ -107,17 +107,18 @@ def near_duplicate_labels(unit, tol):
     return n_groups, rank[labels]
 
 
-def merge_points(X, Y):
+def merge_points(X, Y, sample_weight=None):
     """Distinct points of ``X`` (exact and near-duplicates merged), their mean targets, and how.
 
     Exact duplicates are merged by :func:`skinterp._duplicates.merge_duplicate_points`
     (canonical order); then points closer than ``NEAR_DUPLICATE_RTOL`` times the data's radius
     (in the centred, scaled coordinates) are merged into the first of them in that order, their
-    targets averaged over the rows they stand for. Returns ``(points, targets, inverse,
+    targets averaged over the rows they stand for (weighted by ``sample_weight``, frequency
+    weights, when given). Returns ``(points, targets, inverse,
     n_near)``: ``points[inverse]`` is the merged point of each row of ``X`` (equal to it for
     exact duplicates), ``n_near`` the number of distinct points merged into another one.
     """
-    merged = merge_duplicate_points(X, Y)
+    merged = merge_duplicate_points(X, Y, sample_weight)
     points, targets, inverse = merged.points, merged.targets, merged.inverse
     _, extent, unit = centre_and_scale(points)
     radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", unit, unit)))) if unit.size else 0.0
@@ -125,7 +126,7 @@ def merge_points(X, Y):
     if groups is None:
         return points, targets, inverse, 0
     n_groups, labels = groups
-    counts = merged.counts.astype(np.float64)
+    counts = merged.weights  # multiplicities, or the summed sample weights
     summed = np.zeros((n_groups, targets.shape[1]))
     np.add.at(summed, labels, targets * counts[:, None])
     group_counts = np.bincount(labels, weights=counts, minlength=n_groups)
@@ -235,7 +236,7 @@ def _triangulation_arrays(reduced, heights, method, memory_limit, verbose):
     return dict(simplices=simplices, neighbors=neighbors, transform=transform, hull_vertices=hull)
 
 
-def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
+def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0, *, sample_weight=None):
     """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d).
 
     Besides the geometry, the model holds ``heights`` (the tie-breaking heights of the points),
@@ -249,7 +250,7 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0):
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     n_features = X.shape[1]
-    points, targets, inverse, n_near = merge_points(X, Y)
+    points, targets, inverse, n_near = merge_points(X, Y, sample_weight)
     offset, extent, unit = centre_and_scale(points)
     Vt, rank = _affine_frame(unit)
     unit_radius = float(np.sqrt(np.max(np.einsum("ij,ij->i", unit, unit))))

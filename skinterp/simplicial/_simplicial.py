@@ -53,10 +53,12 @@ class _SimplicialBase(BaseEstimator):
         self.memory_limit = memory_limit
         self.verbose = verbose
 
-    def _fit_targets(self, X, Y):
+    def _fit_targets(self, X, Y, sample_weight=None):
         # Every fitted attribute is set after the model is complete: an interrupted fit
         # (Ctrl-C) leaves the arrays of the previous fit, if any.
-        model = _core.fit_simplicial(X, Y, self.method, self.memory_limit, self.verbose)
+        model = _core.fit_simplicial(
+            X, Y, self.method, self.memory_limit, self.verbose, sample_weight=sample_weight
+        )
         if model["n_near_duplicates"]:
             warnings.warn(
                 f"{model['n_near_duplicates']} training points lie within "
@@ -210,6 +212,10 @@ _NOTES = r"""
     :math:`\max_i |y_i - \bar y_{g(i)}| / \max_i |y_i|` over the rows (the interpolant equals the
     merged targets at the distinct points by construction, so no prediction is needed), and
     ``interpolates_`` whether it is at most ``1e-6``.
+
+    ``sample_weight`` are frequency weights: weight ``r`` acts as the row repeated ``r`` times,
+    weight 0 as the row removed. The interpolant of distinct points does not depend on them;
+    they weigh the mean target of merged (exact or near-) duplicates.
 
     Degenerate data: data in a lower-dimensional affine subspace, including fewer than
     ``d + 1`` points, are interpolated in the coordinates of their affine hull
