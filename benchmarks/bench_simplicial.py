@@ -110,7 +110,7 @@ def _lifted_rows(label, X, y, queries, n_reference):
         vertices, weights, _ = _core.locate(model._model(), Q, "project")
         fitted = model._model()
         Z, _ = _core.reduce_queries(fitted, Q)
-        P = fitted["points"]
+        P = fitted.points
         at = np.einsum("ik,ikj->ij", weights, P[np.maximum(vertices, 0)])
         at[~outside] = Z[~outside]
         start = time.perf_counter()

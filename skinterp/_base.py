@@ -18,6 +18,7 @@ methods (neighbours, simplicial) compute in float64, where their exactness lives
 outputs.
 """
 
+import dataclasses
 import os
 import sys
 import warnings
@@ -239,6 +240,23 @@ class DocLinkMixin:
             "base": base if base.endswith("/") else base + "/",
             "estimator_name": type(self).__name__,
         }
+
+
+def set_fitted(estimator, model):
+    """Copy every field of a core's frozen ``model`` to the estimator attribute of the same name
+    with a trailing underscore (the core protocol: no rename maps)."""
+    for field in dataclasses.fields(model):
+        setattr(estimator, field.name + "_", getattr(model, field.name))
+
+
+def fitted_model(estimator, model_class):
+    """The ``model_class`` instance that :func:`set_fitted` spread over ``estimator``."""
+    return model_class(
+        **{
+            field.name: getattr(estimator, field.name + "_")
+            for field in dataclasses.fields(model_class)
+        }
+    )
 
 
 def positive_weight_rows(X, Y, sample_weight, *, drop_zero_rows=True):

@@ -21,6 +21,7 @@ Geometry of the fitted model
 """
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
@@ -200,7 +201,7 @@ def _interval_arrays(reduced, targets, heights):
         points=np.ascontiguousarray(reduced[order]),
         targets=np.ascontiguousarray(targets[order]),
         hull_vertices=np.array([0, reduced.shape[0] - 1], dtype=np.int64),
-        heights=heights[order],
+        tie_heights=heights[order],
     )
 
 
@@ -236,13 +237,32 @@ def _triangulation_arrays(reduced, heights, method, memory_limit, verbose):
     return dict(simplices=simplices, neighbors=neighbors, transform=transform, hull_vertices=hull)
 
 
-def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0, *, sample_weight=None):
-    """Fit arrays of simplicial interpolation of ``Y`` (n, n_outputs) at ``X`` (n, d).
+@dataclass(frozen=True)
+class SimplicialModel:
+    """What :func:`fit_simplicial` returns and :func:`locate` reads; the estimators copy every
+    field to the attribute of the same name with a trailing underscore (documented there)."""
 
-    Besides the geometry, the model holds ``heights`` (the tie-breaking heights of the points),
-    ``n_near_duplicates`` (distinct points merged as near-duplicates) and ``train_residual``
-    (``max |y_i - merged target| / max |y|``: the interpolant equals the merged targets at the
-    distinct points by construction).
+    method: str
+    affine_dim: int
+    n_points_fit: int
+    points: np.ndarray
+    targets: np.ndarray
+    affine_offset: np.ndarray
+    affine_basis: np.ndarray
+    affine_extent: float
+    affine_subspace: np.ndarray
+    data_radius: float
+    simplices: np.ndarray
+    neighbors: np.ndarray
+    transform: np.ndarray
+    hull_vertices: np.ndarray
+    tie_heights: np.ndarray
+    n_near_duplicates: int
+    train_residual: float
+
+
+def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0, *, sample_weight=None):
+    """The core's fit: a :class:`SimplicialModel` of ``Y`` (n, n_outputs) at ``X`` (n, d).
 
     The steps: merge (near-)duplicates; centre and scale; the affine hull (rank ``r``); the
     points in its coordinates; then per method the interval's order or the triangulation.
@@ -262,50 +282,51 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0, *, sample_
     basis = np.ascontiguousarray(subspace / unit_radius)
     reduced = np.ascontiguousarray(unit @ basis.T)
     empty_int = np.zeros((0, rank + 1), dtype=np.int32)
-    model = dict(
+    fields = dict(
         method=choose_method(method, rank, points.shape[0], memory_limit),
-        rank=rank,
-        n_features=n_features,
-        radius=unit_radius * extent,
-        extent=extent,
-        n_near_duplicates=n_near,
-        train_residual=relative_residual(targets[inverse], Y),
-        offset=offset,
-        basis=basis,
-        subspace=np.ascontiguousarray(subspace),
-        scale=unit_radius * extent,
+        affine_dim=rank,
+        n_points_fit=points.shape[0],
         points=reduced,
         targets=targets,
+        affine_offset=offset,
+        affine_basis=basis,
+        affine_extent=extent,
+        affine_subspace=np.ascontiguousarray(subspace),
+        data_radius=unit_radius * extent,
         simplices=empty_int,
         neighbors=empty_int,
         transform=np.zeros((0, rank + 1, rank)),
         hull_vertices=np.arange(reduced.shape[0], dtype=np.int64),
-        heights=_triangulation.tie_heights(reduced),
+        tie_heights=_triangulation.tie_heights(reduced),
+        n_near_duplicates=n_near,
+        train_residual=relative_residual(targets[inverse], Y),
     )
-    if model["method"] == "interval":
-        model.update(_interval_arrays(reduced, targets, model["heights"]))
-    elif model["method"] == "triangulation":
-        arrays = _triangulation_arrays(reduced, model["heights"], method, memory_limit, verbose)
+    if fields["method"] == "interval":
+        fields.update(_interval_arrays(reduced, targets, fields["tie_heights"]))
+    elif fields["method"] == "triangulation":
+        arrays = _triangulation_arrays(
+            reduced, fields["tie_heights"], method, memory_limit, verbose
+        )
         if arrays is None:
             # Degenerate to working precision for Qhull: the lifted program needs no
             # triangulation and handles such data exactly.
-            model["method"] = "lifted"
+            fields["method"] = "lifted"
         else:
-            model.update(arrays)
-    return model
+            fields.update(arrays)
+    return SimplicialModel(**fields)
 
 
 def reduce_queries(model, X):
     """Reduced coordinates of queries and whether each is off the affine hull of the data."""
     X = np.ascontiguousarray(X, dtype=np.float64)
-    centred = (X - model["offset"]) / model["extent"]
-    Z = np.ascontiguousarray(centred @ model["basis"].T)
-    if model["rank"] == model["n_features"]:
+    centred = (X - model.affine_offset) / model.affine_extent
+    Z = np.ascontiguousarray(centred @ model.affine_basis.T)
+    if model.affine_dim == model.affine_offset.shape[0]:
         off_hull = np.zeros(X.shape[0], dtype=bool)
     else:
-        residual = centred - (centred @ model["subspace"].T) @ model["subspace"]
+        residual = centred - (centred @ model.affine_subspace.T) @ model.affine_subspace
         distance = np.sqrt(np.einsum("ij,ij->i", residual, residual))
-        off_hull = distance > OUTSIDE_RTOL * (model["radius"] / model["extent"])
+        off_hull = distance > OUTSIDE_RTOL * (model.data_radius / model.affine_extent)
     return Z, off_hull
 
 
@@ -390,7 +411,7 @@ def _locate_point(model, Z):
 
 
 def _locate_interval(model, Z):
-    t = model["points"][:, 0]
+    t = model.points[:, 0]
     z = Z[:, 0]
     # Interval coordinates are centred and scaled to unit radius.
     outside = (z < t[0] - OUTSIDE_RTOL) | (z > t[-1] + OUTSIDE_RTOL)
@@ -424,8 +445,8 @@ def _walk_all(model, Z, eps, n_jobs, verbose=0):
     outside), in the order of ``Z``.
     """
     n, r = Z.shape
-    points = model["points"]
-    simplices, neighbors, transform = model["simplices"], model["neighbors"], model["transform"]
+    points = model.points
+    simplices, neighbors, transform = model.simplices, model.neighbors, model.transform
     n_simplices = simplices.shape[0]
     order = _spatial_order(Z, points.min(axis=0), points.max(axis=0), max(n, n_simplices), n_jobs)
     located = np.empty(n, dtype=np.int64)
@@ -474,11 +495,9 @@ def _locate_triangulation(model, Z, need_projection, n_jobs, verbose=0):
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         supports, support_weights, _ = _project(
-            model["points"], Z[rows], model["hull_vertices"], n_jobs, verbose
+            model.points, Z[rows], model.hull_vertices, n_jobs, verbose
         )
-        projected = np.einsum(
-            "ik,ikj->ij", support_weights, model["points"][np.maximum(supports, 0)]
-        )
+        projected = np.einsum("ik,ikj->ij", support_weights, model.points[np.maximum(supports, 0)])
         # The projection lies on the hull boundary: locate it with a broad tolerance, or keep the
         # projection's own simplex (a hull face) when rounding puts it just outside.
         p_located, p_weights, p_vertices = _walk_all(
@@ -496,7 +515,7 @@ def _locate_triangulation(model, Z, need_projection, n_jobs, verbose=0):
 
 def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True, verbose=0):
     n, r = Z.shape
-    points = model["points"]
+    points = model.points
     all_points = np.arange(points.shape[0], dtype=np.int64)
     supports, support_weights, distance2 = _project(points, Z, all_points, n_jobs, verbose)
     # Scaled coordinates: the data have unit radius.
@@ -521,8 +540,8 @@ def _locate_lifted(model, Z, need_projection, n_jobs, need_weights=True, verbose
 
 
 def _solve_lifted(model, Z, rows, supports, n_support, vertices, weights, n_jobs, verbose=0):
-    points = model["points"]
-    heights = model["heights"]
+    points = model.points
+    heights = model.tie_heights
     r = points.shape[1]
     Q = np.ascontiguousarray(Z[rows])
     starts = np.ascontiguousarray(supports[rows])
@@ -571,7 +590,7 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
     """Projections onto hull faces holding more points than a simplex: solve the lifted program
     on the face's points (the Delaunay triangulation restricted to a hull face is the Delaunay
     triangulation of the face's points)."""
-    points = model["points"]
+    points = model.points
     r = points.shape[1]
     block_size = max(1, min(1024, 2**22 // max(points.shape[0], 1)))  # <= 32 MiB of heights
     for start in range(0, rows.size, block_size):
@@ -588,7 +607,7 @@ def _resolve_degenerate_faces(model, Z, rows, vertices, weights):
         for i in np.flatnonzero(n_face > n_support):
             face = np.flatnonzero(on_face[i])
             keep, lam = _lifted.delaunay_lp_reference(
-                points[face], projected[i], model["heights"][face]
+                points[face], projected[i], model.tie_heights[face]
             )
             row = block[i]
             k = min(keep.size, r + 1)
@@ -607,7 +626,7 @@ def locate(model, X, outside, n_jobs=None, need_weights=True, verbose=0):
     ``need_weights=False`` only the outside mask is meaningful (the lifted program is skipped).
     """
     Z, off_hull = reduce_queries(model, X)
-    method = model["method"]
+    method = model.method
     need_projection = outside == "project"
     if method == "point":
         vertices, weights, out = _locate_point(model, Z)
@@ -624,7 +643,7 @@ def locate(model, X, outside, n_jobs=None, need_weights=True, verbose=0):
         rows = np.flatnonzero(out)
         vertices[rows] = -1
         weights[rows] = 0.0
-        vertices[rows, 0] = _nearest(model["points"], Z[rows])
+        vertices[rows, 0] = _nearest(model.points, Z[rows])
         weights[rows, 0] = 1.0
     elif outside in ("nan", "raise"):
         vertices[out] = -1

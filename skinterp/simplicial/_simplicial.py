@@ -1,6 +1,5 @@
 """SimplicialInterpolator and SimplicialClassifier: Delaunay interpolation in any dimension."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,27 +9,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
     InterpolatingRegressorMixin,
-    InterpolationWarning,
     SquareLossClassifierMixin,
+    fitted_model,
     output_dtype,
     report_interpolation,
     rows_per_chunk,
+    set_fitted,
     validate_features,
+    warn_user,
 )
+from ..exceptions import InterpolationWarning
 from . import _core
-
-_FITTED_ARRAYS = {
-    "points": "points_",
-    "targets": "targets_",
-    "offset": "affine_offset_",
-    "basis": "affine_basis_",
-    "subspace": "affine_subspace_",
-    "simplices": "simplices_",
-    "neighbors": "neighbors_",
-    "transform": "transform_",
-    "hull_vertices": "hull_vertices_",
-    "heights": "tie_heights_",
-}
 
 
 class _SimplicialBase(BaseEstimator):
@@ -59,39 +48,21 @@ class _SimplicialBase(BaseEstimator):
         model = _core.fit_simplicial(
             X, Y, self.method, self.memory_limit, self.verbose, sample_weight=sample_weight
         )
-        if model["n_near_duplicates"]:
-            warnings.warn(
-                f"{model['n_near_duplicates']} training points lie within "
+        if model.n_near_duplicates:
+            warn_user(
+                f"{model.n_near_duplicates} training points lie within "
                 f"{_core.NEAR_DUPLICATE_RTOL:g} times the data's radius of another point "
                 "(near-duplicates) and were merged into it, their targets averaged: predict(X) "
                 "returns the averaged target there (relative training residual "
-                f"{model['train_residual']:.3g}, in train_residual_).",
+                f"{model.train_residual:.3g}, in train_residual_).",
                 InterpolationWarning,
-                stacklevel=4,
             )
-        report_interpolation(self, model["train_residual"], np.float64)
-        self.n_near_duplicates_ = model["n_near_duplicates"]
-        self.method_ = model["method"]
-        self.affine_dim_ = model["rank"]
-        self.n_unique_ = model["points"].shape[0]
-        self.affine_scale_ = model["scale"]
-        self.affine_extent_ = model["extent"]
-        self.data_radius_ = model["radius"]
-        for key, name in _FITTED_ARRAYS.items():
-            setattr(self, name, model[key])
+        set_fitted(self, model)
+        report_interpolation(self, model.train_residual, np.float64)
         return self
 
     def _model(self):
-        model = {key: getattr(self, name) for key, name in _FITTED_ARRAYS.items()}
-        model.update(
-            method=self.method_,
-            rank=self.affine_dim_,
-            n_features=self.n_features_in_,
-            scale=self.affine_scale_,
-            radius=self.data_radius_,
-            extent=self.affine_extent_,
-        )
-        return model
+        return fitted_model(self, _core.SimplicialModel)
 
     def _values_and_outside(self, X):
         """Interpolated targets and the outside mask, over chunks of rows within the budget."""
@@ -204,7 +175,7 @@ _NOTES = r"""
     would give the interpolant gradients of :math:`|y_i - y_j| / \|x_i - x_j\|`. A merged
     point keeps the first input (in the merger's canonical order, so independent of the row
     order) and the mean target of the rows it stands for; near-duplicate merges raise an
-    :class:`~skinterp._base.InterpolationWarning` saying how many points were merged (exact
+    :class:`~skinterp.exceptions.InterpolationWarning` saying how many points were merged (exact
     duplicates merge silently). The ``predict(X_train) == y`` contract is therefore: at every
     distinct training input (farther than the tolerance from the others) the prediction is its
     target, to rounding; at merged rows it is the mean target of the group (up to the gradient
@@ -318,7 +289,7 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         line) or ``"point"`` (a single distinct input).
     affine_dim_ : int
         Dimension ``r`` of the affine hull of the training inputs.
-    n_unique_ : int
+    n_points_fit_ : int
         Number ``m`` of distinct training inputs (duplicates merged).
     points_ : ndarray of shape (m, r)
         Distinct training inputs in the coordinates of their affine hull.
@@ -332,8 +303,6 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         Power of two that scales the centred inputs into ``[-1, 1]`` (see Notes).
     affine_subspace_ : ndarray of shape (r, n_features)
         Orthonormal basis of the affine hull's direction.
-    affine_scale_ : float
-        Scale of the affine coordinates.
     data_radius_ : float
         Largest distance of a training input to the centre of their bounding box.
     simplices_ : ndarray of shape (n_simplices, r + 1)
@@ -462,7 +431,7 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         The method used (see :class:`SimplicialInterpolator`).
     affine_dim_ : int
         Dimension ``r`` of the affine hull of the training inputs.
-    n_unique_ : int
+    n_points_fit_ : int
         Number ``m`` of distinct training inputs; duplicates get the mean one-hot vector.
     points_ : ndarray of shape (m, r)
         Distinct training inputs in affine coordinates.
@@ -476,8 +445,6 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         Power of two that scales the centred inputs into ``[-1, 1]``.
     affine_subspace_ : ndarray of shape (r, n_features)
         Orthonormal basis of the affine hull's direction.
-    affine_scale_ : float
-        Scale of the affine coordinates.
     data_radius_ : float
         Largest distance of a training input to the centre of their bounding box.
     simplices_ : ndarray of shape (n_simplices, r + 1)

@@ -144,7 +144,7 @@ def test_near_duplicates_are_merged_below_the_tolerance(log_factor, d, method, s
     predicted = model.predict(X)
     if log_factor < 0:  # closer than the tolerance: merged, the mean target, reported
         assert len(merged) == 1 and "1 training points" in str(merged[0].message)
-        assert model.n_near_duplicates_ == 1 and model.n_unique_ == 29
+        assert model.n_near_duplicates_ == 1 and model.n_points_fit_ == 29
         mean = 0.5 * (y[0] + y[1])
         # the kept point gives the mean exactly; the merged row, within 1e-8 radii of it,
         # the interpolant there (the mean up to the gradient times that distance)
@@ -258,7 +258,7 @@ def test_sigint_during_a_fit_leaves_the_previous_fit(monkeypatch):
     timers[0].cancel()
     # About a second on a quiet machine; the margin is for the shared 2-core CI machine.
     assert stopped - qhull_done[0] < 0.3 + 2.0
-    assert model.n_unique_ == 40
+    assert model.n_points_fit_ == 40
     np.testing.assert_array_equal(model.predict(Q), before)
 
 
@@ -295,7 +295,7 @@ def test_sigint_during_qhull_reaches_the_caller_promptly(monkeypatch):
     # About 0.3-0.4 s on a quiet machine; the margin is for a loaded 2-core machine (the
     # abandoned Qhull thread holds the GIL for a few short moments).
     assert stopped - events["qhull_start"] < 0.3 + 1.2
-    assert model.n_unique_ == 40
+    assert model.n_points_fit_ == 40
     np.testing.assert_array_equal(model.predict(Q), before)
     # The abandoned call finishes in the background (waited for here, not to slow later tests).
     for worker in threading.enumerate():

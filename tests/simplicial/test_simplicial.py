@@ -192,7 +192,7 @@ def test_duplicates_are_merged_and_their_targets_averaged():
     X = np.vstack([X, X[:5]])
     y = np.concatenate([y, y[:5] + 2.0])
     model = SimplicialInterpolator().fit(X, y)
-    assert model.n_unique_ == 30
+    assert model.n_points_fit_ == 30
     np.testing.assert_allclose(model.predict(X[:5]), y[:5] + 1.0, atol=1e-12)
     np.testing.assert_allclose(model.predict(X[5:30]), y[5:30], atol=1e-12)
 
