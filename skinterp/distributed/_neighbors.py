@@ -15,6 +15,7 @@ numbers back; the training points move once.
 import numpy as np
 
 from skinterp._base import validate_features
+from skinterp.neighbors._core import predict_singular_kernel_nn
 from skinterp.neighbors._search import build_index
 from skinterp.neighbors._search import kneighbors as local_kneighbors
 
@@ -74,8 +75,8 @@ class ShardedNeighbors:
         workers = sorted(client.scheduler_info()["workers"])
         if not workers:
             raise ValueError("The dask cluster has no workers.")
-        points = estimator._points  # normalised, distinct
-        if estimator._use_all:
+        points = estimator.points_  # normalised, distinct
+        if estimator.all_points_:
             raise ValueError("n_neighbors=None (every point) needs no search: predict locally.")
         self.estimator, self.timeout, self.chunk_rows = estimator, timeout, chunk_rows
         edges = np.linspace(0, points.shape[0], len(workers) + 1).round().astype(int)
@@ -98,7 +99,7 @@ class ShardedNeighbors:
 
     def kneighbors(self, X, n_neighbors):
         """Distances and global indices of the ``n_neighbors`` nearest training points of the
-        normalised queries ``X`` (``estimator._normalised_queries``)."""
+        normalised queries ``X`` (:func:`skinterp.neighbors._core.normalised_queries`)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
         calls = [shard.query(X, n_neighbors) for shard in self.shards]
         parts = [_result(call, self.timeout, "the neighbour search") for call in calls]
@@ -108,13 +109,9 @@ class ShardedNeighbors:
         # The local estimator's averaging (multiplicities, weights, re-search), with the
         # merged neighbours of the shards.
         est = self.estimator
-        out = np.empty((X.shape[0], est._fit_y.shape[1]), dtype=np.float64)
-        for start in range(0, X.shape[0], self.chunk_rows):
-            stop = min(start + self.chunk_rows, X.shape[0])
-            est._average(
-                est._normalised_queries(X[start:stop]), out[start:stop], search=self.kneighbors
-            )
-        return out
+        return predict_singular_kernel_nn(
+            est._model(), X, search=self.kneighbors, chunk_rows=self.chunk_rows
+        )
 
     def predict(self, X):
         """The estimator's ``predict``, with the neighbour search on the shards."""

@@ -1,4 +1,8 @@
-"""Weighted interpolating nearest neighbours: the singular-kernel Nadaraya–Watson estimator."""
+"""Weighted interpolating nearest neighbours: the singular-kernel Nadaraya–Watson estimator.
+
+The estimators validate (the mixins of :mod:`skinterp._base`) and copy the fitted model's
+fields to attributes; ``fit`` and ``predict`` live in :mod:`skinterp.neighbors._core`.
+"""
 
 from numbers import Integral, Real
 
@@ -9,40 +13,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skinterp._base import (
     InterpolatingRegressorMixin,
     SquareLossClassifierMixin,
+    fitted_model,
     output_dtype,
-    relative_residual,
     report_interpolation,
-    rows_per_chunk,
+    set_fitted,
 )
-from skinterp._duplicates import merge_duplicate_points
-from skinterp._parallel import n_threads, run_in_chunks
-from skinterp._progress import progress
-from skinterp.neighbors._intrinsic_dimension import intrinsic_dimension_of_normalised
-from skinterp.neighbors._normalise import normalisation, normalise
-from skinterp.neighbors._search import (
-    KD_TREE_QUERY_BLOCK,
-    QUERY_BLOCK,
-    build_index,
-    choose_algorithm,
-    kneighbors,
-    query_rows_for_work,
+from skinterp.neighbors._core import (
+    SingularKernelNNModel,
+    fit_singular_kernel_nn,
+    predict_singular_kernel_nn,
 )
-from skinterp.neighbors._weights import LOG, POWER, mass_weighted_average
-
-# Queries farther than this from the training data, in units of its extent, would overflow the
-# squared distances (about 2**1023): refused with a clear error rather than answered with NaN.
-MAX_QUERY_EXTENT = 2.0**500
-
-
-def auto_alpha(dimension):
-    """The default exponent for an intrinsic dimension estimate: ``dimension / 2``.
-
-    Theory (Belkin, Rakhlin & Tsybakov, 2019) asks for ``alpha < d / 2`` with the variance growing
-    as ``d / (d - 2 alpha)``, where ``d`` is the intrinsic dimension of the data. The ambient
-    dimension would be far too large on image data (alpha = 392 on MNIST turns the estimator into
-    1-NN). See the class Notes for the measurements behind the rule.
-    """
-    return dimension / 2.0
 
 
 class _SingularKernelNNBase(BaseEstimator):
@@ -76,173 +56,38 @@ class _SingularKernelNNBase(BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _check_n_neighbors(self, total_mass, n_rows, n_distinct):
-        """``n_neighbors`` against the training rows: ``k`` rows (``k + 1`` for the log weight)."""
-        if self.n_neighbors is None:
-            if self.weight == "log":
-                raise ValueError(
-                    "n_neighbors=None (all points) needs weight='power': the log weight is "
-                    "scaled by the distance to the (n_neighbors + 1)-th neighbour."
-                )
-            return
-        k = self.n_neighbors
-        too_many = k >= total_mass if self.weight == "log" else k > total_mass
-        if too_many:
-            relation = "<" if self.weight == "log" else "<="
-            weighted = n_rows != total_mass
-            total = f"the total sample weight {total_mass:g}" if weighted else f"{n_rows}"
-            raise ValueError(
-                f"Expected n_neighbors {relation} n_samples_fit, but n_neighbors = {k}, "
-                f"n_samples_fit = {total} ({n_distinct} distinct points); duplicate rows and "
-                "sample weights count as the rows they stand for."
-                + (
-                    " Scale the sample weights up (e.g. to a mean of 1) or lower n_neighbors."
-                    if weighted
-                    else ""
-                )
-            )
-
     def _fit_targets(self, X, Y, sample_weight, *, check_n_neighbors=True):
-        steps = progress(
-            ["merge duplicates", "intrinsic dimension", "search index"],
-            f"{type(self).__name__}.fit",
+        model = fit_singular_kernel_nn(
+            X,
+            Y,
+            sample_weight,
+            n_neighbors=self.n_neighbors,
+            alpha=self.alpha,
+            weight=self.weight,
+            algorithm=self.algorithm,
+            check_count=check_n_neighbors,
+            n_jobs=self.n_jobs,
             verbose=self.verbose,
+            name=type(self).__name__,
         )
-        next(steps)
-        # Centred and scaled first, into float64 (where the exactness lives): the merge's canonical
-        # order, which breaks distance ties, then depends on the normalised points only, so
-        # ties too are broken the same way after a translation or scaling of the data.
-        centre, exponent = normalisation(X)
-        merged = merge_duplicate_points(normalise(X, centre, exponent), Y, sample_weight)
-        points = merged.points
-        masses = merged.weights  # multiplicities, or the summed sample weights
-        total_mass = float(masses.sum())
-        if check_n_neighbors or (self.n_neighbors is None and self.weight == "log"):
-            self._check_n_neighbors(total_mass, X.shape[0], masses.shape[0])
-        # At a training row the prediction is its point's (weighted) mean target: only merged
-        # duplicates with different targets leave a residual.
-        residual = relative_residual(merged.targets[merged.inverse], Y)
-        next(steps, None)
-        if self.alpha == "auto":
-            dimension = intrinsic_dimension_of_normalised(points, n_jobs=self.n_jobs)
-            alpha = auto_alpha(dimension)
-        else:
-            dimension, alpha = None, float(self.alpha)
-        next(steps, None)
-        use_all = self.n_neighbors is None
-        # The Hilbert-kernel case (all points) needs every distance: brute force.
-        algorithm = choose_algorithm("brute" if use_all else self.algorithm, points.shape[1])
-        index = build_index(points, algorithm)
-        next(steps, None)
         # Fitted attributes only now: an interrupted fit leaves the estimator as it was.
-        self.intrinsic_dimension_ = dimension
-        self.alpha_ = alpha
-        self.algorithm_ = algorithm
-        self.n_samples_fit_ = int(X.shape[0])
-        self.n_points_fit_ = int(points.shape[0])
-        self.n_neighbors_ = self.n_samples_fit_ if use_all else int(self.n_neighbors)
-        self._use_all = use_all
-        self._points = points
-        self._masses = masses
-        self._fit_y = merged.targets
-        self._centre = centre
-        self._exponent = exponent
-        self._index = index
-        report_interpolation(self, residual, np.float64)
+        set_fitted(self, model)
+        report_interpolation(self, model.train_residual, np.float64)
 
-    def _normalised_queries(self, X):
-        queries = normalise(X, self._centre, self._exponent)
-        too_far = ~(np.abs(queries) <= MAX_QUERY_EXTENT).all(axis=1)
-        if too_far.any():
-            raise ValueError(
-                f"{int(too_far.sum())} query rows (the first is row {int(np.argmax(too_far))}) "
-                "lie more than 2**500 times the extent of the training data away from it: "
-                "their squared distances overflow float64, so their neighbours are undefined."
-            )
-        return queries
+    def _model(self):
+        return fitted_model(self, SingularKernelNNModel)
 
-    def _query_rows_per_chunk(self):
-        """Rows of queries per step of predict: within ``working_memory`` and ~0.1 s of work."""
-        n_points, n_features = self._points.shape
-        n_outputs = self._fit_y.shape[1]
-        if self._use_all:
-            bytes_per_row = n_points * 24 + n_outputs * 16
-            work_rows = query_rows_for_work(n_points, n_features)
-        else:
-            bytes_per_row = (self.n_neighbors_ + 1) * 64 + n_outputs * 16
-            if self.algorithm_ == "kd_tree":
-                work_rows = KD_TREE_QUERY_BLOCK
-            else:
-                # A full block of queries per thread of the search (its blocks are short when
-                # threaded; a serial search stops between point tiles).
-                work_rows = QUERY_BLOCK * n_threads(self.n_jobs)
-        return rows_per_chunk(bytes_per_row, None, max_rows=work_rows)
-
-    def _average(self, queries, out, search=None):
-        """The prediction at normalised ``queries`` (:meth:`_normalised_queries`) into ``out``.
-
-        ``search(queries, n)`` returns the sorted distances and indices (into ``_points``) of
-        the ``n`` nearest points of each query: the local index by default; the sharded
-        search of :mod:`skinterp.distributed` can stand in for it.
-        """
-        points, masses, targets = self._points, self._masses, self._fit_y
-        weight_kind = LOG if self.weight == "log" else POWER
-        n_points = points.shape[0]
-        if self._use_all:
-            n_search = n_points
-        else:
-            # Points of mass >= 1 cover k rows with k of them (k + 1: the log weight's scale);
-            # rows that need more (fractional sample weights) are searched again below.
-            n_search = min(self.n_neighbors_ + (weight_kind == LOG), n_points)
-        rows = np.arange(queries.shape[0])
-        while rows.size:
-            if search is None:
-                distances, indices = kneighbors(
-                    points,
-                    queries[rows],
-                    n_search,
-                    index=self._index,
-                    n_jobs=self.n_jobs,
-                    sort=not self._use_all,
-                )
-            else:
-                distances, indices = search(queries[rows], n_search)
-            found = np.empty((rows.size, targets.shape[1]), dtype=np.float64)
-            complete = np.empty(rows.size, dtype=np.bool_)
-            mass_weighted_average(
-                distances,
-                indices,
-                masses,
-                targets,
-                float(self.n_neighbors_),
-                self.alpha_,
-                weight_kind,
-                self._use_all,
-                found,
-                complete,
-            )
-            out[rows[complete]] = found[complete]
-            rows = rows[~complete]
-            n_search = min(2 * n_search, n_points)
-
-    def _predict_targets(self, X):
-        """float64 predictions (or class scores) of the validated ``X``."""
-        out = np.empty((X.shape[0], self._fit_y.shape[1]), dtype=np.float64)
-
-        def predict_chunk(start, stop):
-            self._average(self._normalised_queries(X[start:stop]), out[start:stop])
-
-        # Serial steps (the search inside each uses the n_jobs threads): Ctrl-C and progress
-        # lines between them.
-        run_in_chunks(
-            predict_chunk,
-            X.shape[0],
-            self._query_rows_per_chunk(),
-            1,
+    def _predict_targets(self, X, search=None):
+        """float64 predictions (or class scores) of the validated ``X``; ``search`` as in
+        :func:`skinterp.neighbors._core.average`."""
+        return predict_singular_kernel_nn(
+            self._model(),
+            X,
+            n_jobs=self.n_jobs,
             verbose=self.verbose,
-            description=f"{type(self).__name__}.predict",
+            search=search,
+            name=type(self).__name__,
         )
-        return out
 
 
 _PARAMETERS_DOC = """
@@ -290,6 +135,22 @@ _ATTRIBUTES_DOC = """
         carries their number (or summed sample weight) and their mean target.
     algorithm_ : str
         The search used, ``"kd_tree"`` or ``"brute"``.
+    weight_ : str
+        The weight used (``weight``).
+    all_points_ : bool
+        Whether every training point is averaged (``n_neighbors=None``).
+    points_ : ndarray of shape (n_points_fit_, n_features)
+        The distinct training points, centred and scaled by ``2 ** -exponent_`` (exact).
+    masses_ : ndarray of shape (n_points_fit_,)
+        The rows each point stands for (its multiplicity, or its summed sample weight).
+    targets_ : ndarray of shape (n_points_fit_, n_outputs)
+        Their (weighted) mean targets, float64 (one-hot scores for the classifier).
+    centre_ : ndarray of shape (n_features,)
+        The centre subtracted from inputs.
+    exponent_ : int
+        Inputs are scaled by ``2 ** -exponent_`` after centring.
+    index_ : object
+        The search index over ``points_`` (a k-d tree or the brute-force tiles).
     train_residual_ : float
         Relative training residual ``max_i |f(x_i) - y_i| / max_i |y_i|``. It is 0 unless
         duplicate rows carry different targets: they get their (weighted) mean. Computed from

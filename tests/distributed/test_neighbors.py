@@ -9,6 +9,7 @@ pytest.importorskip(
 
 from skinterp import SingularKernelNN, SingularKernelNNClassifier  # noqa: E402
 from skinterp.distributed import ShardedNeighbors, merge_neighbors  # noqa: E402
+from skinterp.neighbors._core import normalised_queries  # noqa: E402
 
 RNG = np.random.RandomState(8)
 X = RNG.normal(size=(900, 4))
@@ -34,11 +35,11 @@ def test_sharded_regressor_predicts_as_local(client, params):
 
 def test_merged_neighbours_are_the_local_ones(client):
     local = SingularKernelNN(n_neighbors=9).fit(X, Y)
-    queries = local._normalised_queries(X_TEST)
+    queries = normalised_queries(local._model(), X_TEST)
     distances, indices = ShardedNeighbors(local, client).kneighbors(queries, 9)
     from skinterp.neighbors._search import kneighbors
 
-    expected_d, expected_i = kneighbors(local._points, queries, 9, index=local._index)
+    expected_d, expected_i = kneighbors(local.points_, queries, 9, index=local.index_)
     np.testing.assert_array_equal(indices, expected_i)
     np.testing.assert_allclose(distances, expected_d, rtol=1e-14)
 
