@@ -47,6 +47,7 @@ from skinterp.random_features._min_norm import (
     MinNormSolution,
     column_block_size,
     min_norm_solve,
+    rff_model,
 )
 
 from ._client import DEFAULT_TIMEOUT, active_client, configure_workers, result_of
@@ -344,8 +345,8 @@ def fit_min_norm(
         coef=coef,
         solver="dual",
         rank=rank,
-        residual=residual,
-        n_cut=max(min(n_samples, int(n_components)) - rank, 0),
+        train_residual=residual,
+        n_directions_cut=max(min(n_samples, int(n_components)) - rank, 0),
     )
     return solution, test_predictions
 
@@ -444,9 +445,9 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
             verbose=estimator.verbose,
         )
         # The local fit's attributes, set by the estimator's own code.
-        estimator.bandwidth_ = bandwidth
-        estimator.random_weights_, estimator.random_offset_ = random_weights, random_offset
-        estimator._set_solution(solution, n_samples=n_samples)
+        estimator._set_model(
+            rff_model(bandwidth, random_weights, random_offset, solution, n_samples)
+        )
         estimator._drop_partial_state()
         # The warnings of the local fit: _warn_if_not_interpolating where the estimator has it
         # (main since d114b9b: the threshold warning, and an InterpolationWarning when the

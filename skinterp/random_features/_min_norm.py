@@ -55,6 +55,7 @@ from skinterp._base import (
     relative_residual,
     report_interpolation,
     restored_on_error,
+    set_fitted,
     validate_features,
     warn_user,
 )
@@ -116,22 +117,55 @@ REFINEMENT_TOLERANCE = 1e-12
 _MAX_REFINEMENTS = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class MinNormSolution:
     """What :func:`fit_min_norm` returns.
 
     ``coef`` (``N x m``) are the coefficients on the *scaled* features ``sqrt(2 / N) C``;
-    ``rank`` is the number of singular values kept by the cut-off; ``residual`` is the relative
-    training residual (max-norm, :func:`skinterp._base.relative_residual`); ``n_cut`` the
-    number of singular directions of the feature matrix the cut-off dropped
-    (``min(n, N) - rank``).
+    ``rank`` is the number of singular values kept by the cut-off; ``train_residual`` is the
+    relative training residual (max-norm, :func:`skinterp._base.relative_residual`);
+    ``n_directions_cut`` the number of singular directions of the feature matrix the cut-off
+    dropped (``min(n, N) - rank``).
     """
 
     coef: np.ndarray
     solver: str
     rank: int
-    residual: float
-    n_cut: int = 0
+    train_residual: float
+    n_directions_cut: int = 0
+
+
+@dataclass(frozen=True)
+class MinNormRFFModel:
+    """A fitted MinNormRFF: the estimators copy every field to the attribute of the same name
+    with a trailing underscore (documented there). Built by :func:`rff_model`."""
+
+    bandwidth: float
+    random_weights: np.ndarray
+    random_offset: np.ndarray
+    coef: np.ndarray
+    coef_norm: float
+    solver: str
+    rank: int
+    n_directions_cut: int
+    n_samples_fit: int
+    train_residual: float
+
+
+def rff_model(bandwidth, random_weights, random_offset, solution, n_samples):
+    """The :class:`MinNormRFFModel` of a :class:`MinNormSolution` on ``n_samples`` rows."""
+    return MinNormRFFModel(
+        bandwidth=bandwidth,
+        random_weights=random_weights,
+        random_offset=random_offset,
+        coef=solution.coef,
+        coef_norm=float(np.linalg.norm(solution.coef)),
+        solver=solution.solver,
+        rank=int(solution.rank),
+        n_directions_cut=int(solution.n_directions_cut),
+        n_samples_fit=int(n_samples),
+        train_residual=float(solution.train_residual),
+    )
 
 
 def _dask_backend_active():
@@ -464,7 +498,9 @@ def fit_min_norm(
     coef /= scale
     residual = relative_residual(fitted, Y)
     n_cut = max(min(n_samples, n_components) - rank, 0)
-    return MinNormSolution(coef=coef, solver=solver, rank=rank, residual=residual, n_cut=n_cut)
+    return MinNormSolution(
+        coef=coef, solver=solver, rank=rank, train_residual=residual, n_directions_cut=n_cut
+    )
 
 
 def predict_min_norm(
@@ -603,20 +639,13 @@ class _MinNormRFFBase(BaseEstimator):
                 sample_weight=weights,
                 verbose=report,
             )
-        self.bandwidth_ = bandwidth
-        self.random_weights_, self.random_offset_ = random_weights, random_offset
-        self._set_solution(solution, n_samples=X.shape[0])
+        self._set_model(rff_model(bandwidth, random_weights, random_offset, solution, len(X)))
         self._drop_partial_state()
         self._warn_if_not_interpolating(X.shape[0])
 
-    def _set_solution(self, solution, *, n_samples):
-        self.coef_ = solution.coef
-        self.coef_norm_ = float(np.linalg.norm(solution.coef))
-        self.solver_ = solution.solver
-        self.rank_ = int(solution.rank)
-        self.n_directions_cut_ = int(getattr(solution, "n_cut", 0))
-        self.n_samples_fit_ = int(n_samples)
-        report_interpolation(self, solution.residual, np.float64)
+    def _set_model(self, model):
+        set_fitted(self, model)
+        report_interpolation(self, model.train_residual, np.float64)
 
     def _drop_partial_state(self):
         for name in ("_partial_gram", "_partial_moments", "_partial_norm2"):
@@ -737,12 +766,10 @@ class _MinNormRFFBase(BaseEstimator):
             coef=coef / feature_scale(N),
             solver="primal",
             rank=rank,
-            residual=residual,
-            n_cut=max(min(n_seen, N) - rank, 0),
+            train_residual=residual,
+            n_directions_cut=max(min(n_seen, N) - rank, 0),
         )
-        self.bandwidth_ = bandwidth
-        self.random_weights_, self.random_offset_ = random_weights, random_offset
-        self._set_solution(solution, n_samples=n_seen)
+        self._set_model(rff_model(bandwidth, random_weights, random_offset, solution, n_seen))
         self._partial_gram, self._partial_moments, self._partial_norm2 = gram, moments, norm2
         self._warn_if_not_interpolating(n_seen)
 
