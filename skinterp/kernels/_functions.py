@@ -271,10 +271,11 @@ def cross_to_kernel(tile, x_sq, z_sq, code, inv_h2):
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _squared_distances(x, ZT, d2):
-    """``d2[j] = ||x - Z[j]||**2``: the first ``d % 4`` features (or four) in one pass that
-    writes ``d2``, then four features per pass (few loads and stores of ``d2``: with one pass
-    per feature, 2-D tiles spent more time here than in the kernel)."""
-    n_features, n_cols = ZT.shape
+    """``d2[j] = ||x - Z[j]||**2`` for ``j < len(d2)`` (at most ``ZT.shape[1]``): the first
+    ``d % 4`` features (or four) in one pass that writes ``d2``, then four features per pass
+    (few loads and stores of ``d2``: with one pass per feature, 2-D tiles spent more time here
+    than in the kernel)."""
+    n_features, n_cols = ZT.shape[0], d2.shape[0]
     k = n_features % 4
     if n_features == 0:
         d2[:] = 0.0
@@ -325,3 +326,24 @@ def direct_kernel_tile(X, ZT, code, inv_h2, out):
     for i in range(X.shape[0]):
         _squared_distances(X[i], ZT, d2)
         _distances_to_kernel(d2, inv_h2, out[i], code, exponent, prefactor, bits)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def direct_kernel_lower(X, ZT, code, inv_h2, out, first_row):
+    """The lower triangle of a symmetric kernel matrix, rows ``first_row + i`` of it:
+    ``out[i, j] = k(X[i], Z[j])`` for ``j <= first_row + i`` (``X`` are those rows of ``Z``).
+
+    As :func:`direct_kernel_tile` (``out`` a C-ordered block of whole rows); the entries right
+    of the diagonal are not written. Half the kernel evaluations of the full matrix.
+    """
+    n_cols = ZT.shape[1]
+    d2 = np.empty(n_cols, dtype=out.dtype)
+    exponent = np.empty(n_cols, dtype=out.dtype)
+    prefactor = np.empty(n_cols, dtype=out.dtype)
+    bits = np.empty(n_cols, dtype=np.int64)
+    for i in range(X.shape[0]):
+        m = min(first_row + i + 1, n_cols)
+        _squared_distances(X[i], ZT, d2[:m])
+        _distances_to_kernel(
+            d2[:m], inv_h2, out[i, :m], code, exponent[:m], prefactor[:m], bits[:m]
+        )
