@@ -131,10 +131,11 @@ def _null_space_workspace(k, d, c, Q):
         np.zeros((Q, k)),
         np.empty(Q),
         np.empty(k),
-        np.empty(k),
-        np.empty(k),
-        np.empty(k),
-        np.empty(k, dtype=np.int64),
+        np.empty(k * (k + 1) // 2),
+        np.empty(k * (k + 1) // 2),
+        np.empty(k * (k + 1) // 2),
+        np.empty(k * (k + 1) // 2),
+        np.empty(k * (k + 1) // 2, dtype=np.int64),
     )
 
 
@@ -152,7 +153,7 @@ def _null_space_solve(X, Y, ridge, hood, code, inv_h2, powers, work, coef, tail_
     writes ``coef`` (``c x k``), ``tail_coef`` (``c x Q``) and ``box`` (shift and scale of the
     tail's basis, ``2 x d``).
     """
-    A, LT, pts, ptsT, P, rhs, V, taus, w, d2, exponent, prefactor, bits = work
+    A, LT, pts, ptsT, P, rhs, V, taus, w, d2, flat, exponent, prefactor, bits = work
     k = hood.shape[0]
     d, c, Q = X.shape[1], Y.shape[1], powers.shape[0]
     for i in range(k):
@@ -171,15 +172,23 @@ def _null_space_solve(X, Y, ridge, hood, code, inv_h2, powers, work, coef, tail_
         box[1, t] = half if half != 0 else 1.0
     for i in range(k):
         _scaled_monomials(pts[i], powers, box[0], box[1], P[i])
-    # K + Lambda by whole rows (the points transposed: contiguous loops that vectorise; twice
-    # the kernel values of a triangle, still faster than mirroring it). (x_i - x_j)**2 and
-    # (x_j - x_i)**2 are equal bit for bit: A is exactly symmetric.
+    # K + Lambda: the lower triangle's squared distances row after row into one flat buffer
+    # (the points transposed: contiguous loops), the kernel over the whole buffer at once (one
+    # long vectorised loop), then copied to both triangles.
     for t in range(d):
         for i in range(k):
             ptsT[t, i] = pts[i, t]
     for i in range(k):
-        _squared_distances(pts[i], ptsT, d2)
-        _distances_to_kernel(d2, inv_h2, A[i], code, exponent, prefactor, bits)
+        offset = i * (i + 1) // 2
+        _squared_distances(pts[i], ptsT, d2[offset : offset + i + 1])
+    _distances_to_kernel(d2, inv_h2, flat, code, exponent, prefactor, bits)
+    for i in range(k):
+        offset = i * (i + 1) // 2
+        row, values = A[i, : i + 1], flat[offset : offset + i + 1]
+        for j in range(i + 1):
+            row[j] = values[j]
+        for j in range(i):
+            A[j, i] = values[j]
         A[i, i] += ridge[hood[i]]
     # Householder reflectors H_q = I - tau v v^T (v zero before q) zeroing P below its
     # diagonal, applied to P, the right-hand sides and A from both sides.
