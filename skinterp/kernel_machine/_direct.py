@@ -175,7 +175,14 @@ def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose, full=False):
     if Q1 is not None and Q1.shape[1]:
         Q1w = np.ascontiguousarray(Q1, dtype=M.dtype)
         W = np.zeros((Q1w.shape[1], n), dtype=M.dtype)  # (K + Lambda) Q1, transposed
-        _symmetric_product_lower(M, Q1w, W)
+        rows = max(1, min(n, 2**22 // max(n, 1)))
+        # One thread (the rows scatter into W), in chunks so that Ctrl-C stays prompt.
+        run_in_chunks(
+            lambda start, stop: _symmetric_product_lower(M, Q1w, W, start, stop),
+            n,
+            rows,
+            n_jobs=1,
+        )
         W = W.T
         G = Q1w.T @ W
         G = (G + G.T) / 2
@@ -191,19 +198,19 @@ def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose, full=False):
         def project(start, stop):
             _project_lower(M, Q1w, W, Q1T, VT, start, stop)
 
-        rows = max(1, min(n, 2**22 // max(n, 1)))
         run_in_chunks(project, n, rows, n_jobs=n_jobs)
     if full and lower:
-        _mirror_lower(M)
+        rows = max(1, min(n, 2**22 // max(n, 1)))
+        run_in_chunks(lambda start, stop: _mirror_lower(M, start, stop), n, rows, n_jobs=1)
     return M
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _symmetric_product_lower(M, B, out):
+def _symmetric_product_lower(M, B, out, start, stop):
     """``out += (M @ B).T`` for the symmetric ``M`` of which only the lower triangle is read
-    (``out`` is ``B.shape[1] x n``)."""
-    n, q_count = M.shape[0], B.shape[1]
-    for i in range(n):
+    (``out`` is ``B.shape[1] x n``): the contributions of the rows ``start:stop``."""
+    q_count = B.shape[1]
+    for i in range(start, stop):
         row = M[i]
         for q in range(q_count):
             b = B[i, q]
@@ -228,9 +235,9 @@ def _project_lower(M, Q1, W, Q1T, VT, start, stop):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _mirror_lower(M):
-    """Copy the lower triangle of ``M`` onto its upper triangle."""
-    for i in range(M.shape[0]):
+def _mirror_lower(M, start, stop):
+    """Copy rows ``start:stop`` of the lower triangle of ``M`` onto its upper triangle."""
+    for i in range(start, stop):
         for j in range(i):
             M[j, i] = M[i, j]
 
