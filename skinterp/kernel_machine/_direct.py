@@ -26,11 +26,14 @@ import sys
 import time
 import warnings
 
+import numba
 import numpy as np
 from scipy import linalg
 
 from .._base import check_memory
-from .._linalg import MAX_UPDATE_ROWS, cholesky_solve, eigh_solve, rounding_cutoff
+from .._linalg import cholesky_solve, eigh_solve, rounding_cutoff
+from .._numba import NUMBA_CACHE
+from .._parallel import run_in_chunks
 from ..kernels import kernel_matrix, kernel_product
 from ._polynomial_tail import orthonormal_tail
 
@@ -101,32 +104,91 @@ class SaddlePointSolution:
         self.__dict__.update(fields)
 
 
-def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose):
+def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose, full=False):
     """``M = Pi (K + Lambda) Pi + c Q1 Q1^T`` in place in one ``n x n`` array (``K + Lambda``
-    without a tail); rows are updated by blocks so that Ctrl-C stays prompt."""
+    without a tail).
+
+    Only the lower triangle is computed and guaranteed (what
+    :func:`skinterp._linalg.blocked_cholesky` reads): half the kernel evaluations for few
+    features, and the rank-``2Q`` projection in one numba pass over it
+    (:func:`_project_lower`) instead of three ``n x n`` temporaries. ``full=True`` (the
+    fallbacks, and a kernel callable, whose matrix is checked for symmetry) gives the
+    whole symmetric matrix. Rows are done by blocks so that Ctrl-C stays prompt.
+    """
     n = X.shape[0]
-    M = kernel_matrix(X, kernel=spec, n_jobs=n_jobs, verbose=verbose)
+    lower = spec.is_builtin
+    M = kernel_matrix(X, kernel=spec, n_jobs=n_jobs, verbose=verbose, lower=lower)
     check_kernel_matrix(M, spec)
     if np.any(ridge):
         M[np.diag_indices(n)] += ridge.astype(M.dtype)
-    if Q1 is None or Q1.shape[1] == 0:
-        return M
-    Q1w = Q1.astype(M.dtype)
-    W = np.empty_like(Q1w)
-    for i0 in range(0, n, MAX_UPDATE_ROWS):
-        i1 = min(i0 + MAX_UPDATE_ROWS, n)
-        W[i0:i1] = M[i0:i1] @ Q1w
-    G = Q1w.T @ W
-    G = (G + G.T) / 2
-    # c: the mean eigenvalue of the null-space block, so that both blocks have one scale.
-    c = (float(np.trace(M, dtype=np.float64)) - float(np.trace(G))) / max(n - Q1.shape[1], 1)
-    c = abs(c) if c != 0 and np.isfinite(c) else 1.0
-    middle = (G + c * np.eye(G.shape[0])).astype(M.dtype)
-    right = middle @ Q1w.T
-    for i0 in range(0, n, MAX_UPDATE_ROWS):
-        i1 = min(i0 + MAX_UPDATE_ROWS, n)
-        M[i0:i1] -= Q1w[i0:i1] @ W.T + W[i0:i1] @ Q1w.T - Q1w[i0:i1] @ right
+    if Q1 is not None and Q1.shape[1]:
+        Q1w = np.ascontiguousarray(Q1, dtype=M.dtype)
+        W = np.zeros((Q1w.shape[1], n), dtype=M.dtype)  # (K + Lambda) Q1, transposed
+        rows = max(1, min(n, 2**22 // max(n, 1)))
+        # One thread (the rows scatter into W), in chunks so that Ctrl-C stays prompt.
+        run_in_chunks(
+            lambda start, stop: _symmetric_product_lower(M, Q1w, W, start, stop),
+            n,
+            rows,
+            n_jobs=1,
+        )
+        W = W.T
+        G = Q1w.T @ W
+        G = (G + G.T) / 2
+        # c: the mean eigenvalue of the null-space block, so that both blocks have one scale.
+        c = (float(np.trace(M, dtype=np.float64)) - float(np.trace(G))) / max(n - Q1.shape[1], 1)
+        c = abs(c) if c != 0 and np.isfinite(c) else 1.0
+        middle = (G + c * np.eye(G.shape[0])).astype(M.dtype)
+        # M -= Q1 W^T + W Q1^T - Q1 middle Q1^T = Q1 V^T + W Q1^T with V = W - Q1 middle.
+        V = W - Q1w @ middle
+        Q1T, VT = np.ascontiguousarray(Q1w.T), np.ascontiguousarray(V.T)
+        W = np.ascontiguousarray(W)
+
+        def project(start, stop):
+            _project_lower(M, Q1w, W, Q1T, VT, start, stop)
+
+        run_in_chunks(project, n, rows, n_jobs=n_jobs)
+    if full and lower:
+        rows = max(1, min(n, 2**22 // max(n, 1)))
+        run_in_chunks(lambda start, stop: _mirror_lower(M, start, stop), n, rows, n_jobs=1)
     return M
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _symmetric_product_lower(M, B, out, start, stop):
+    """``out += (M @ B).T`` for the symmetric ``M`` of which only the lower triangle is read
+    (``out`` is ``B.shape[1] x n``): the contributions of the rows ``start:stop``."""
+    q_count = B.shape[1]
+    for i in range(start, stop):
+        row = M[i]
+        for q in range(q_count):
+            b = B[i, q]
+            target = out[q]
+            total = 0.0
+            for j in range(i):
+                total += row[j] * B[j, q]
+                target[j] += row[j] * b
+            out[q, i] += total + row[i] * b
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _project_lower(M, Q1, W, Q1T, VT, start, stop):
+    """``M[i, j] -= Q1[i] . V[j] + W[i] . Q1[j]`` for ``j <= i``, rows ``start:stop``."""
+    for i in range(start, stop):
+        row = M[i, : i + 1]
+        for q in range(Q1.shape[1]):
+            a, b = Q1[i, q], W[i, q]
+            v, p = VT[q], Q1T[q]
+            for j in range(i + 1):
+                row[j] -= a * v[j] + b * p[j]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _mirror_lower(M, start, stop):
+    """Copy rows ``start:stop`` of the lower triangle of ``M`` onto its upper triangle."""
+    for i in range(start, stop):
+        for j in range(i):
+            M[j, i] = M[i, j]
 
 
 def saddle_point_fit(
@@ -210,7 +272,7 @@ def saddle_point_fit(
             what=f"The direct solver's fallback (two {n} x {n} matrices)",
             advice=ADVICE,
         )
-        M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=0).astype(np.float64)
+        M = _assemble(X, spec, ridge, Q1, n_jobs=n_jobs, verbose=0, full=True).astype(np.float64)
         if positive_definite:
             _say(verbose, "the system is numerically singular: pseudo-inverse through eigh ...")
             coef = _pseudo_inverse_solve(M, rhs, spec, cut)

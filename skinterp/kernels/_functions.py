@@ -42,6 +42,7 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE
 from ._exp import exp_nonpositive
+from ._log import LOG_FASTMATH, fast_log
 
 KERNEL_NAMES = (
     "laplacian",
@@ -207,17 +208,14 @@ def _distances_to_scipy_kernel(d2, scale, out, code):
     """``out[j] = phi(scale * d2[j])`` for the kernels of scipy's family without an exponential
     (conditionally positive definite ones and the inverse multiquadric)."""
     real = out.dtype.type
-    zero, one, half = real(0.0), real(1.0), real(0.5)
+    one = real(1.0)
     scale = real(scale)
     n = d2.shape[0]
     if code == LINEAR:
         for j in range(n):
             out[j] = -math.sqrt(scale * d2[j])
     elif code == THIN_PLATE_SPLINE:
-        # r**2 log r = r**2 log(r**2) / 2, continuous with value 0 at r = 0.
-        for j in range(n):
-            r2 = scale * d2[j]
-            out[j] = half * r2 * math.log(r2) if r2 > zero else zero
+        _thin_plate_spline(d2, scale, out)
     elif code == CUBIC:
         for j in range(n):
             r2 = scale * d2[j]
@@ -232,6 +230,22 @@ def _distances_to_scipy_kernel(d2, scale, out, code):
     else:  # INVERSE_MULTIQUADRIC
         for j in range(n):
             out[j] = one / math.sqrt(one + scale * d2[j])
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=LOG_FASTMATH, error_model="numpy")
+def _thin_plate_spline(d2, scale, out):
+    """``out[j] = r2 log(r2) / 2 = r**2 log r`` with ``r2 = scale * d2[j]``, 0 at ``r = 0``.
+
+    One loop that vectorises: :func:`~skinterp.kernels._log.fast_log` inlines (``math.log``,
+    a scalar libm call, made the tiles 3x slower); ``log(1) = 0`` stands in for ``log(0)`` so
+    that it sees positive numbers only. ``error_model="numpy"``: see ``_log``.
+    """
+    real = out.dtype.type
+    zero, one, half = real(0.0), real(1.0), real(0.5)
+    scale = real(scale)
+    for j in range(d2.shape[0]):
+        r2 = scale * d2[j]
+        out[j] = (half * r2) * fast_log(r2 if r2 > zero else one)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -257,16 +271,36 @@ def cross_to_kernel(tile, x_sq, z_sq, code, inv_h2):
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _squared_distances(x, ZT, d2):
-    """``d2[j] = ||x - Z[j]||**2``, four features per pass over ``d2`` (half the loads and
-    stores of one per pass)."""
-    n_features, n_cols = ZT.shape
+    """``d2[j] = ||x - Z[j]||**2`` for ``j < len(d2)`` (at most ``ZT.shape[1]``): the first
+    ``d % 4`` features (or four) in one pass that writes ``d2``, then four features per pass
+    (few loads and stores of ``d2``: with one pass per feature, 2-D tiles spent more time here
+    than in the kernel)."""
+    n_features, n_cols = ZT.shape[0], d2.shape[0]
     k = n_features % 4
-    d2[:] = 0.0
-    for f in range(k):
-        a, za = x[f], ZT[f]
+    if n_features == 0:
+        d2[:] = 0.0
+    elif k == 1:
+        a, za = x[0], ZT[0]
         for j in range(n_cols):
             t = a - za[j]
-            d2[j] += t * t
+            d2[j] = t * t
+    elif k == 2:
+        a, b, za, zb = x[0], x[1], ZT[0], ZT[1]
+        for j in range(n_cols):
+            t0, t1 = a - za[j], b - zb[j]
+            d2[j] = t0 * t0 + t1 * t1
+    elif k == 3:
+        a, b, c, za, zb, zc = x[0], x[1], x[2], ZT[0], ZT[1], ZT[2]
+        for j in range(n_cols):
+            t0, t1, t2 = a - za[j], b - zb[j], c - zc[j]
+            d2[j] = (t0 * t0 + t1 * t1) + t2 * t2
+    else:
+        a, b, c, e = x[0], x[1], x[2], x[3]
+        za, zb, zc, ze = ZT[0], ZT[1], ZT[2], ZT[3]
+        for j in range(n_cols):
+            t0, t1, t2, t3 = a - za[j], b - zb[j], c - zc[j], e - ze[j]
+            d2[j] = (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        k = 4
     while k < n_features:
         a, b, c, e = x[k], x[k + 1], x[k + 2], x[k + 3]
         za, zb, zc, ze = ZT[k], ZT[k + 1], ZT[k + 2], ZT[k + 3]
@@ -292,3 +326,24 @@ def direct_kernel_tile(X, ZT, code, inv_h2, out):
     for i in range(X.shape[0]):
         _squared_distances(X[i], ZT, d2)
         _distances_to_kernel(d2, inv_h2, out[i], code, exponent, prefactor, bits)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def direct_kernel_lower(X, ZT, code, inv_h2, out, first_row):
+    """The lower triangle of a symmetric kernel matrix, rows ``first_row + i`` of it:
+    ``out[i, j] = k(X[i], Z[j])`` for ``j <= first_row + i`` (``X`` are those rows of ``Z``).
+
+    As :func:`direct_kernel_tile` (``out`` a C-ordered block of whole rows); the entries right
+    of the diagonal are not written. Half the kernel evaluations of the full matrix.
+    """
+    n_cols = ZT.shape[1]
+    d2 = np.empty(n_cols, dtype=out.dtype)
+    exponent = np.empty(n_cols, dtype=out.dtype)
+    prefactor = np.empty(n_cols, dtype=out.dtype)
+    bits = np.empty(n_cols, dtype=np.int64)
+    for i in range(X.shape[0]):
+        m = min(first_row + i + 1, n_cols)
+        _squared_distances(X[i], ZT, d2[:m])
+        _distances_to_kernel(
+            d2[:m], inv_h2, out[i, :m], code, exponent[:m], prefactor[:m], bits[:m]
+        )

@@ -30,6 +30,7 @@ from .._progress import progress
 from ._functions import (
     check_bandwidth,
     cross_to_kernel,
+    direct_kernel_lower,
     direct_kernel_tile,
     kernel_code,
     min_degree,
@@ -139,6 +140,16 @@ class _TileComputer:
             for c0 in range(0, Z.shape[0], tile_cols):
                 self.ZT_tiles[c0] = np.ascontiguousarray(Z[c0 : c0 + tile_cols].T)
 
+    def lower_rows(self, r0, r1, out):
+        """Rows ``r0:r1`` of ``K(X, X)`` into ``out`` (C-ordered, whole rows), at least their
+        entries on and left of the diagonal (only those for few features)."""
+        if self.direct:
+            direct_kernel_lower(
+                self.X[r0:r1], self.ZT_tiles[0], self.spec.code, self.inv_h2, out, r0
+            )
+            return out
+        return self.tile(r0, r1, 0, self.Z.shape[0], out)
+
     def tile(self, r0, r1, c0, c1, out):
         spec, X = self.spec, self.X
         if not spec.is_builtin:
@@ -162,6 +173,7 @@ def kernel_matrix(
     out=None,
     tile_rows=TILE_ROWS,
     verbose=0,
+    lower=False,
 ):
     """The kernel matrix ``K(X, Z)``, computed by blocks of rows.
 
@@ -183,6 +195,10 @@ def kernel_matrix(
         Rows per block.
     verbose : int
         Progress lines (blocks of rows done, time left) on stderr when > 0.
+    lower : bool
+        With ``Z=None``: only the lower triangle (diagonal included) is guaranteed; for few
+        features (``d <= DIRECT_MAX_FEATURES``) only it is computed, half the work, and the
+        strict upper triangle keeps what ``out`` held (zeros when ``out`` is None).
 
     Returns
     -------
@@ -197,15 +213,22 @@ def kernel_matrix(
     same = Z is None
     Z = X if same else np.ascontiguousarray(Z, dtype=X.dtype)
     n_x, n_z = X.shape[0], Z.shape[0]
+    lower = lower and same
     if out is None:
-        out = np.empty((n_x, n_z), dtype=X.dtype)
+        # Zeros (pages the kernel commits lazily) rather than empty for the lower triangle:
+        # the untouched upper triangle then holds no inf or NaN for a later whole-matrix pass.
+        out = (np.zeros if lower else np.empty)((n_x, n_z), dtype=X.dtype)
     # Blocks of whole rows, written in place; a thread owns a block at a time.
     computer = _TileComputer(spec, X, Z, tile_cols=max(n_z, 1))
     rows = max(1, min(int(tile_rows), CHUNK_VALUES // max(n_z, 1)))
 
     def fill(start, stop):
         for r0, r1 in chunk_bounds(stop - start, rows):
-            computer.tile(start + r0, start + r1, 0, n_z, out[start + r0 : start + r1])
+            block = out[start + r0 : start + r1]
+            if lower:
+                computer.lower_rows(start + r0, start + r1, block)
+            else:
+                computer.tile(start + r0, start + r1, 0, n_z, block)
 
     # BLAS (the cross products of d > DIRECT_MAX_FEATURES) by rule 2 of skinterp._parallel:
     # their inner dimension is the few features.

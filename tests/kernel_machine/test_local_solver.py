@@ -1,0 +1,83 @@
+"""neighbors=k: the null-space Cholesky solver of the local systems against LU on the same
+systems, its LU fallback, and the grouping of queries by neighbourhood."""
+
+import numpy as np
+import pytest
+from scipy.interpolate import RBFInterpolator
+from scipy.spatial import cKDTree
+
+from skinterp import KernelInterpolator
+from skinterp.kernel_machine._local import (
+    _fast_solve_and_evaluate,
+    _group_identical_rows,
+    _solve_and_evaluate,
+)
+from skinterp.kernel_machine._polynomial_tail import monomial_powers
+from skinterp.kernels import kernel_code
+
+
+@pytest.mark.parametrize(
+    "kernel, degree, d, k, ridge",
+    [
+        ("thin_plate_spline", 1, 2, 50, 0.0),
+        ("thin_plate_spline", 1, 3, 30, 1e-3),
+        ("cubic", 1, 2, 20, 0.0),
+        ("quintic", 2, 2, 25, 0.0),
+        ("linear", 0, 4, 15, 0.0),
+        ("multiquadric", 0, 2, 10, 0.0),
+        ("gaussian", -1, 3, 12, 0.0),
+        ("inverse_multiquadric", 1, 2, 12, 0.0),
+        ("thin_plate_spline", -1, 2, 12, 0.0),  # below the minimum degree: the LU fallback
+    ],
+)
+def test_null_space_solver_equals_lu_on_the_same_neighbourhoods(kernel, degree, d, k, ridge):
+    rng = np.random.RandomState(d * 100 + k)
+    # Smooth kernels: neighbourhoods not much smaller than the bandwidth, or the local systems
+    # are so ill-conditioned that two exact solvers differ at 1e-8.
+    smooth = kernel in ("multiquadric", "gaussian", "inverse_multiquadric")
+    X = rng.uniform(size=(300 if smooth else 2000, d))
+    Y = np.column_stack([np.sin(5 * X[:, 0]), X.sum(axis=1) ** 2])
+    Z = rng.uniform(size=(300, d))
+    index = np.sort(cKDTree(X).query(Z, k)[1], axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.full(len(X), ridge), hoods, Z, order, starts, kernel_code(kernel))
+    powers = monomial_powers(d, degree)
+    expected, out = np.empty((len(Z), 2)), np.empty((len(Z), 2))
+    _solve_and_evaluate(*args, 1.0 / 0.4**2, powers, expected)
+    _fast_solve_and_evaluate(*args, 1.0 / 0.4**2, powers, out)
+    np.testing.assert_allclose(out, expected, atol=1e-9 * np.abs(expected).max(), rtol=0)
+
+
+def test_grouping_keeps_exactly_the_identical_rows_together():
+    rng = np.random.RandomState(0)
+    rows = rng.randint(0, 5, size=(40, 3))
+    index = rows[rng.randint(0, 40, size=500)]
+    hoods, order, starts = _group_identical_rows(index)
+    assert sorted(order.tolist()) == list(range(500))
+    for b in range(len(hoods)):
+        members = order[starts[b] : starts[b + 1]]
+        assert len(members) > 0
+        np.testing.assert_array_equal(index[members], np.broadcast_to(hoods[b], (len(members), 3)))
+    # Distinct rows end in distinct groups (no collision here): as many groups as rows.
+    assert len(hoods) == len(np.unique(index, axis=0))
+
+
+def test_neighbors_below_the_minimum_degree_equals_scipy():
+    rng = np.random.RandomState(3)
+    X, y = rng.uniform(size=(400, 2)), rng.normal(size=400)
+    Z = rng.uniform(size=(60, 2))
+    with pytest.warns(UserWarning):
+        expected = RBFInterpolator(X, y, kernel="thin_plate_spline", degree=0, neighbors=20)(Z)
+    model = KernelInterpolator(kernel="thin_plate_spline", bandwidth=1.0, degree=0, neighbors=20)
+    model.fit(X, y)
+    np.testing.assert_allclose(model.predict(Z), expected, atol=1e-8 * np.abs(expected).max())
+
+
+def test_neighbors_duplicate_training_points_in_a_neighbourhood_raise_or_merge():
+    rng = np.random.RandomState(4)
+    X = rng.uniform(size=(100, 2))
+    y = rng.normal(size=100)
+    X[1] = X[0]
+    y[1] = y[0]
+    model = KernelInterpolator(kernel="thin_plate_spline", neighbors=10).fit(X, y)
+    np.testing.assert_allclose(model.predict(X[:5]), y[:5], atol=1e-8)
