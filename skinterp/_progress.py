@@ -8,11 +8,21 @@ import sys
 import time
 
 
-def _duration(seconds):
+def format_duration(seconds):
+    """The package's one way of writing a duration: ``"12.3 s"``, ``"3 min 05 s"``, ``"2.5 h"``.
+
+    Examples
+    --------
+    >>> from skinterp._progress import format_duration
+    >>> format_duration(0.25), format_duration(185), format_duration(9000)
+    ('0.2 s', '3 min 05 s', '2.5 h')
+    """
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s"
+    if seconds < 7200:
+        minutes, seconds = divmod(int(round(seconds)), 60)
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds / 3600:.3g} h"
 
 
 def progress(items, description, *, verbose=True, total=None, stream=None, min_interval=0.0):
@@ -58,7 +68,7 @@ def progress(items, description, *, verbose=True, total=None, stream=None, min_i
             continue
         last = now
         count = f"{done}/{total if total is not None else '?'}"
-        line = f"{description} [{count}] spent {_duration(spent)}"
+        line = f"{description} [{count}] spent {format_duration(spent)}"
         if total is not None and done < total:
-            line += f", left ~{_duration(spent / done * (total - done))}"
+            line += f", left ~{format_duration(spent / done * (total - done))}"
         print(line, file=stream, flush=True)

@@ -17,12 +17,13 @@ files alone and raise ``FileNotFoundError`` without them.
 """
 
 import os
-import warnings
 from numbers import Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
+
+from skinterp._base import warn_user
 
 DATA_ENV_VAR = "SKINTERP_DATA"
 
@@ -299,7 +300,7 @@ def _sample_files(names, data_home):
         folder = data_folder(data_home)
     except FileNotFoundError:
         if data_home is not None:
-            warnings.warn(f"The data folder {str(data_home)!r} does not exist.", stacklevel=3)
+            warn_user(f"The data folder {str(data_home)!r} does not exist.", UserWarning)
         return None
     paths = [folder / name for name in names]
     if not all(path.is_file() for path in paths):
@@ -343,13 +344,12 @@ def _fallback_sizes(n_train, n_test, n_available, dataset, bundled, reason):
         share = n_train / (n_train + n_test)
         n_train = max(1, min(n_available - 1, int(share * n_available)))
         n_test = n_available - n_train
-    warnings.warn(
+    warn_user(
         f"{dataset} could not be loaded ({reason}); using scikit-learn's bundled {bundled} "
         f"instead ({n_train} training and {n_test} test rows). Numbers will differ from the "
         f"paper's. Set {DATA_ENV_VAR} to a folder with the sample files, or connect to the "
         "internet once so that scikit-learn can download and cache the data.",
         UserWarning,
-        stacklevel=3,
     )
     return n_train, n_test
 

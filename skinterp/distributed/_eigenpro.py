@@ -24,14 +24,13 @@ subsample; the setup (subsample, preconditioner, batch size and step) is the loc
 
 import sys
 import time
-import warnings
 
 import numpy as np
 from distributed import wait
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skinterp._base import relative_residual, report_interpolation
+from skinterp._base import relative_residual, report_interpolation, warn_user
 from skinterp.kernel_machine._eigenpro import (
     _check_divergence,
     _report_epoch,
@@ -743,9 +742,8 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     estimator.norm_ = norm
     report_interpolation(estimator, residual, dtype)
     if not model.converged and residual > tol:
-        warnings.warn(
+        warn_user(
             estimator._convergence_message(residual, tol, centers.shape[0], dtype),
             ConvergenceWarning,
-            stacklevel=2,
         )
     return estimator

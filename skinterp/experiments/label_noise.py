@@ -35,7 +35,6 @@ run took 5 to 5.6 minutes on two cores shared with other jobs; ``quick=True`` 15
 """
 
 import time
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -48,6 +47,7 @@ from skinterp import (
     SimplicialClassifier,
     SingularKernelNNClassifier,
 )
+from skinterp._base import warn_user
 from skinterp._parallel import small_dense_blas
 from skinterp._progress import progress
 from skinterp.datasets import uniform_label_noise
@@ -348,10 +348,10 @@ def label_noise(
         add("1-NN", nearest.predict(X_train), nearest.predict(X_test))
     for row in rows:
         if row["method"].endswith("overfitted") and row["train_error"] > 0:
-            warnings.warn(
+            warn_user(
                 f"EigenPro ({row['method']}, q={row['q']}) did not reach zero training error in "
                 f"{max_epochs} epochs; its last epoch is reported.",
-                stacklevel=2,
+                UserWarning,
             )
 
     summary, reference = {}, {}

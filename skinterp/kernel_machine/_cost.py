@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._base import memory_budget_bytes
+from .._progress import format_duration
 from ..kernels import kernel_product
 
 _RATES = {}
@@ -64,16 +65,8 @@ class Cost:
     def __str__(self):
         return (
             f"{self.what}: ~{self.flops / 1e9:,.3g} Gflop, {self.bytes / 2**20:,.0f} MiB, "
-            f"~{_duration(self.seconds)} (rates measured in this process)"
+            f"~{format_duration(self.seconds)} (rates measured in this process)"
         )
-
-
-def _duration(seconds):
-    if seconds < 120:
-        return f"{seconds:.2g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.3g} min"
-    return f"{seconds / 3600:.3g} h"
 
 
 def direct_cost(n, d, n_outputs, n_monomials, itemsize, spec, dtype):

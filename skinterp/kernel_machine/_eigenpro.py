@@ -34,7 +34,6 @@ that adapt to GPUs for effective large batch training" (MLSys 2019).
 
 import sys
 import time
-import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -49,6 +48,7 @@ from .._base import (
 )
 from .._linalg import top_eigenpairs
 from .._parallel import small_dense_blas
+from .._progress import format_duration
 from ..kernels import kernel_matrix, kernel_product, squared_norms
 
 EIGENVALUE_DAMPING = 0.95  # alpha of the reference implementation
@@ -140,14 +140,13 @@ def _read_only(array):
 
 
 def nystrom_preconditioner(
-    X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None, batch_cap=None, stacklevel=5
+    X_sub, spec, n_components=None, *, memory_limit=None, n_jobs=None, batch_cap=None
 ):
     """Top eigensystem of ``K_SS / s`` and the EigenPro preconditioner built on it.
 
     Returns a dict with ``eigenvectors`` (s x q, unit), ``weights`` (``D``, length q),
     ``top_eigenvalue``, ``tail_eigenvalue``, ``preconditioned_top`` (the top eigenvalue after
     preconditioning, ``lambda_1**(1-alpha) * lambda_tail**alpha``), ``beta`` and ``q``.
-    ``stacklevel`` places the singular-subsample warning at the user's call.
     """
     s = X_sub.shape[0]
     # K_SS, eigh's copy and its eigenvectors: three s x s float64 matrices at most.
@@ -200,14 +199,13 @@ def nystrom_preconditioner(
     q = max(0, min(q, numerical_rank - 1))
     if numerical_rank < n_eig:
         what = "bandwidth" if spec.is_builtin else "the kernel"
-        warnings.warn(
+        warn_user(
             f"The kernel matrix of the {s}-point Nystrom subsample is numerically singular "
             f"(rank about {numerical_rank}): the fit cannot interpolate the training targets. "
             "Duplicate or near-duplicate points, or a bandwidth much larger than the distances "
             f"between points, cause this; check {what} (bandwidth={spec.bandwidth!r}) or merge "
             "duplicates.",
             InterpolationWarning,
-            stacklevel=stacklevel,
         )
     tail = values[q] if q < values.shape[0] else values[-1]
     top = values[:q]
@@ -300,7 +298,6 @@ def eigenpro_setup(
         memory_limit=memory_limit,
         n_jobs=n_jobs,
         batch_cap=batch_cap,
-        stacklevel=6,
     )
     beta, lambda_top = pre["beta"], pre["preconditioned_top"]
     critical = beta / lambda_top
@@ -642,7 +639,7 @@ def _report_epoch(message, epoch_seconds, epochs_run, n_epochs, stop):
     left = (n_epochs - epochs_run) * float(np.mean(epoch_seconds[-3:]))
     message += f" ({epoch_seconds[-1]:.2f}s"
     if not stop and epochs_run < n_epochs:
-        message += f"; at most ~{_duration(left)} left for n_epochs={n_epochs}"
+        message += f"; at most ~{format_duration(left)} left for n_epochs={n_epochs}"
     print(message + ")", file=sys.stderr, flush=True)
 
 
@@ -654,10 +651,3 @@ def _warn_if_no_progress(loss_curve, epochs_run, eta, auto_eta, m):
             f"batch_size={m} is {auto_eta:.3g}); raise step_size or leave it None.",
             ConvergenceWarning,
         )
-
-
-def _duration(seconds):
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, seconds = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {seconds:02d} s"
