@@ -160,8 +160,10 @@ def centre_and_scale(points):
     unit = centred / extent
     # The origin must lie in the affine hull (the SVD finds its directions, the off-hull test
     # measures from it): move it to the mean, computed on the scaled points (no overflow).
-    shift = unit.mean(axis=0)
-    return offset + extent * shift, extent, unit - shift
+    offset = offset + extent * unit.mean(axis=0)
+    # The points are reduced by the very operations that reduce_queries applies to a query,
+    # so that a training point given to predict lands bit for bit on its vertex.
+    return offset, extent, (points - offset) / extent
 
 
 def choose_method(method, dim, n_points, memory_limit=None):
@@ -488,10 +490,30 @@ def _walk_all(model, Z, eps, n_jobs, verbose=0):
     return located, weights, vertices
 
 
+def _snap_to_vertices(points, Z, vertices, weights, rows):
+    """Queries equal to a vertex of their simplex (bit for bit) get the weight 1 on it.
+
+    The barycentric transform gives a vertex its weight only to rounding: with the data at an
+    offset of 2**19 from the origin, a training point came back 4e-8 of the targets' range
+    from its target (hypothesis found it). A query that is a training point (the reduction of
+    equal inputs is bitwise equal when the data are full-rank) now returns its target exactly.
+    """
+    if rows.size == 0:
+        return
+    at_vertex = (points[vertices[rows]] == Z[rows, None, :]).all(axis=2)
+    hit = at_vertex.any(axis=1)
+    if hit.any():
+        first = np.argmax(at_vertex[hit], axis=1)
+        snapped = np.zeros((int(hit.sum()), weights.shape[1]))
+        snapped[np.arange(first.size), first] = 1.0
+        weights[rows[hit]] = snapped
+
+
 def _locate_triangulation(model, Z, need_projection, n_jobs, verbose=0):
     n, r = Z.shape
     located, weights, vertices = _walk_all(model, Z, WALK_EPS, n_jobs, verbose)
     outside = located < 0
+    _snap_to_vertices(model.points, Z, vertices, weights, np.flatnonzero(~outside))
     if need_projection and outside.any():
         rows = np.flatnonzero(outside)
         supports, support_weights, _ = _project(
