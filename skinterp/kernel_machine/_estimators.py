@@ -535,8 +535,6 @@ class _KernelMachine:
                 n_jobs=n_threads,
                 random_state=self.random_state,
                 verbose=self.verbose,
-                tile_rows=tiles["tile_rows"],
-                tile_cols=tiles["tile_cols"],
             )
             coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
             work_centers, fit_targets, index = X_work, Y_fit, None
