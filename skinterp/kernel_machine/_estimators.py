@@ -24,7 +24,14 @@ from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth
 from ._cg import cg_fit
-from ._cost import cg_cost, check_cost, direct_cost, eigenpro_cost, local_cost
+from ._cost import (
+    cg_cost,
+    check_cost,
+    direct_cost,
+    eigenpro_cost,
+    local_cost,
+    ridge_prefers_cg,
+)
 from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
 from ._local import LocalInterpolant
@@ -359,9 +366,12 @@ class _KernelMachine:
     def _spec(self, bandwidth):
         return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
 
-    def _resolve_solver(self, n_samples, itemsize, plain=True):
+    def _resolve_solver(self, n_samples, itemsize, plain=True, ridge_system=None):
         """The solver; ``plain`` is False when the system has a tail, a ridge or a kernel
-        that is not positive definite (which EigenPro does not solve)."""
+        that is not positive definite (which EigenPro does not solve). ``ridge_system``:
+        ``(n_features, n_outputs, n_monomials, spec, dtype)`` when every sample has a ridge
+        > 0 (a bounded condition number): ``"auto"`` then takes cg over the direct solve when
+        the cost model expects it to be faster (:func:`._cost.ridge_prefers_cg`)."""
         if self.solver == "eigenpro" and not plain:
             raise ValueError(
                 "solver='eigenpro' solves K a = y for a positive definite kernel only; this "
@@ -371,6 +381,16 @@ class _KernelMachine:
         if self.solver != "auto":
             return self.solver
         if direct_solver_fits(n_samples, itemsize, self.memory_limit):
+            if ridge_system is not None and ridge_system[3].is_builtin:
+                from ._cg import DEFAULT_LANDMARKS
+
+                d, n_outputs, n_monomials, spec, dtype = ridge_system
+                landmarks = min(n_samples, self.subsample_size or DEFAULT_LANDMARKS)
+                faster, _, _ = ridge_prefers_cg(
+                    n_samples, d, n_outputs, n_monomials, landmarks, self.cg_tol, spec, dtype
+                )
+                if faster:
+                    return "cg"
             return "direct"
         return "eigenpro" if plain and self.tol >= EIGENPRO_MIN_TOL else "cg"
 
@@ -488,7 +508,10 @@ class _KernelMachine:
             )
         P = basis.matrix(X_work) if basis.size else None
         plain = P is None and not regularised and spec.is_positive_definite
-        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
+        ridge_system = None
+        if ridge.size and float(np.min(ridge)) > 0:
+            ridge_system = (X_work.shape[1], Y.shape[1], basis.size, spec, dtype)
+        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain, ridge_system)
         self._check_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype)
         used_pseudo_inverse = False
         fitted = None

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import linalg
 from scipy.spatial import cKDTree
 
-from .._parallel import chunk_bounds
+from .._parallel import chunk_bounds, run_in_chunks, small_dense_blas
 from ..kernels import kernel_matrix
 
 SCHWARZ_MAX_FEATURES = 3
@@ -64,28 +64,33 @@ def nystrom_factor(X, spec, landmarks, P, n_jobs):
         C += lagrange @ (K_xixi @ L_S.T + L_S.T)
         W = C[landmarks].copy()
         tail = (unisolvent, lagrange, K_xixi)
-    W = (W + W.T) / 2
-    # A shift for the Cholesky of W (Frangella et al.: nu = eps * ||W||).
-    shift = np.finfo(np.float64).eps * max(float(np.abs(W).max()), 1e-300) * W.shape[0]
-    try:
-        factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
-    except linalg.LinAlgError:
-        shift = 1e-10 * float(np.abs(np.diagonal(W)).max() or 1.0)
-        factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
-    # B^T = factor^{-1} C^T, in place (C^T is C's memory in Fortran order).
-    B = linalg.solve_triangular(factor, C.T, lower=True, overwrite_b=True, check_finite=False).T
-    return B, shift, tail
+    # Rule 2 of skinterp._parallel: factors of s x s matrices with one BLAS thread.
+    with small_dense_blas(W.shape[0]):
+        W = (W + W.T) / 2
+        # A shift for the Cholesky of W (Frangella et al.: nu = eps * ||W||).
+        shift = np.finfo(np.float64).eps * max(float(np.abs(W).max()), 1e-300) * W.shape[0]
+        try:
+            factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
+        except linalg.LinAlgError:
+            shift = 1e-10 * float(np.abs(np.diagonal(W)).max() or 1.0)
+            factor = linalg.cholesky(W + shift * np.eye(W.shape[0]), lower=True)
+        # B = C factor^{-T}, in place, by blocks of rows (short calls: Ctrl-C stays prompt).
+        for r0, r1 in chunk_bounds(C.shape[0], 8192):
+            C[r0:r1] = linalg.solve_triangular(
+                factor, C[r0:r1].T, lower=True, check_finite=False
+            ).T
+    return C, shift, tail
 
 
 def modified_kernel_block(X, spec, index, tail):
     """``K~(X[index], X[index])`` (``K`` without a tail), float64."""
     XE = X[index]
-    block = np.asarray(kernel_matrix(XE, kernel=spec), dtype=np.float64)
+    block = np.asarray(kernel_matrix(XE, kernel=spec, n_jobs=1), dtype=np.float64)
     if tail is None:
         return block
     unisolvent, lagrange, K_xixi = tail
     L_E = lagrange[index]
-    cross = np.asarray(kernel_matrix(XE, X[unisolvent], kernel=spec), dtype=np.float64)
+    cross = np.asarray(kernel_matrix(XE, X[unisolvent], kernel=spec, n_jobs=1), dtype=np.float64)
     block -= L_E @ cross.T
     block -= cross @ L_E.T
     block += L_E @ (K_xixi + np.eye(K_xixi.shape[0])) @ L_E.T
@@ -99,7 +104,8 @@ class NystromPreconditioner:
 
     def __init__(self, B, shift, mu):
         gram = B.T @ B
-        values, vectors = linalg.eigh(gram)
+        with small_dense_blas(gram.shape[0]):
+            values, vectors = linalg.eigh(gram)
         values, vectors = values[::-1], vectors[:, ::-1]
         keep = values > max(values[0], 0.0) * 1e-14 if values.size else values > 0
         values, vectors = values[keep], vectors[:, keep]
@@ -160,38 +166,54 @@ class SchwarzPreconditioner:
         neighbours = neighbours.reshape(n, -1)
         blocks = [np.unique(neighbours[leaf].ravel()) for leaf in kd_leaves(points, leaf_size)]
         size = max(block.size for block in blocks)
-        # Padded: index n is a zero row of the extended vectors.
-        self.index = np.full((len(blocks), size), n, dtype=np.intp)
+        # Padded with index 0: the padded rows and columns of the factors are zero, so the
+        # padding neither reads nor adds anything.
+        self.index = np.zeros((len(blocks), size), dtype=np.intp)
         self.inverse_factor = np.zeros((len(blocks), size, size))
-        for b, block in enumerate(blocks):
-            D = modified_kernel_block(X, spec, block, tail)
-            D -= B[block] @ B[block].T
-            D = (D + D.T) / 2
-            D[np.diag_indices_from(D)] += ridge[block]
-            # A relative jitter keeps the Cholesky defined when near pairs make D singular.
-            jitter = 1e-13 * max(float(np.trace(D)) / block.size, 1e-300)
-            for _attempt in range(4):
-                try:
-                    L = linalg.cholesky(D + jitter * np.eye(block.size), lower=True)
-                    break
-                except linalg.LinAlgError:
-                    jitter *= 1e3
-            else:
-                L = np.diag(np.sqrt(np.maximum(np.diagonal(D), jitter)))
-            self.index[b, : block.size] = block
-            self.inverse_factor[b, : block.size, : block.size] = linalg.solve_triangular(
-                L, np.eye(block.size), lower=True
-            )
+
+        def factor_blocks(start, stop):
+            # numpy.linalg releases the GIL (scipy.linalg's wrappers hold it): the threads
+            # of run_in_chunks factor their blocks at the same time.
+            for b in range(start, stop):
+                block = blocks[b]
+                D = modified_kernel_block(X, spec, block, tail)
+                D -= B[block] @ B[block].T
+                D = (D + D.T) / 2
+                D[np.diag_indices_from(D)] += ridge[block]
+                # A relative jitter keeps the Cholesky defined when near pairs make D
+                # numerically singular.
+                jitter = 1e-13 * max(float(np.trace(D)) / block.size, 1e-300)
+                for _attempt in range(4):
+                    try:
+                        L = np.linalg.cholesky(D + jitter * np.eye(block.size))
+                        break
+                    except np.linalg.LinAlgError:
+                        jitter *= 1e3
+                else:
+                    L = np.diag(np.sqrt(np.maximum(np.diagonal(D), jitter)))
+                self.index[b, : block.size] = block
+                self.inverse_factor[b, : block.size, : block.size] = np.tril(np.linalg.inv(L))
+
+        with small_dense_blas(size):
+            run_in_chunks(factor_blocks, len(blocks), 16, n_jobs=n_jobs)
         self.n, self.n_blocks, self.block_size = n, len(blocks), size
         self.mean_block = float(np.mean([block.size for block in blocks]))
-        # Woodbury with the low-rank term: G B (n x s) and the Cholesky of I + B^T G B.
-        GB = self.local(B)
+        # Woodbury with the low-rank term: G B (n x s; columns in parallel, each the same
+        # sums whatever the threads) and the Cholesky of I + B^T G B.
+        GB = np.empty_like(B)
+
+        def local_columns(start, stop):
+            GB[:, start:stop] = self.local(B[:, start:stop])
+
+        with small_dense_blas(size):
+            run_in_chunks(local_columns, B.shape[1], 32, n_jobs=n_jobs)
         capacitance = np.eye(B.shape[1])
         for r0, r1 in chunk_bounds(n, 8192):
             capacitance += B[r0:r1].T @ GB[r0:r1]
         capacitance = (capacitance + capacitance.T) / 2
         self.GB = GB
-        self.capacitance = linalg.cho_factor(capacitance, lower=True)
+        with small_dense_blas(capacitance.shape[0]):
+            self.capacitance = linalg.cho_factor(capacitance, lower=True)
 
     def describe(self):
         return (
@@ -202,22 +224,18 @@ class SchwarzPreconditioner:
     def local(self, R):
         """``G R``: the sum of the local solves."""
         c = R.shape[1]
-        out = np.zeros((self.n + 1, c))
-        extended = np.zeros((self.n + 1, c))
-        extended[: self.n] = R
+        out = np.zeros((self.n, c))
         # A bounded number of blocks at a time (memory: blocks x size x columns).
         step = max(1, 2**22 // max(self.block_size * c, 1))
         for b0, b1 in chunk_bounds(self.n_blocks, step):
             index = self.index[b0:b1]
             W = self.inverse_factor[b0:b1]
-            local = np.matmul(W, extended[index])
+            local = np.matmul(W, R[index])
             local = np.matmul(W.transpose(0, 2, 1), local)
             flat = index.ravel()
             for j in range(c):
-                out[:, j] += np.bincount(
-                    flat, weights=local[:, :, j].ravel(), minlength=self.n + 1
-                )
-        return out[: self.n]
+                out[:, j] += np.bincount(flat, weights=local[:, :, j].ravel(), minlength=self.n)
+        return out
 
     def __call__(self, R):
         GR = self.local(R)

@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from .._parallel import n_threads, run_in_chunks, small_dense_blas
+from .._parallel import run_in_chunks, small_dense_blas
 from ..kernels._tiles import CHUNK_VALUES, _TileComputer
 
 SYMMETRIC_TILE = 512
@@ -56,7 +56,8 @@ def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, ve
     computer = _TileComputer(spec, X, X, t)
     m = -(-n // t)
     n_pairs = -(-m // 2)
-    per_chunk = max(1, min(-(-n_pairs // n_threads(n_jobs)), CHUNK_VALUES // ((m + 1) * t * t)))
+    # Chunks of a fixed size (not depending on n_jobs: the same sums whatever the threads).
+    per_chunk = max(1, CHUNK_VALUES // ((m + 1) * t * t))
     lock = threading.Lock()
     pending = {}
     state = {"next": 0}
