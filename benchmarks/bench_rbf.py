@@ -17,9 +17,13 @@ Sections (pick any; default ``tps neighbors ridge cg``):
 * ``neighbors``: ``neighbors=50`` at n = 100,000 in 2-D, ``--queries`` queries.
 * ``ridge``: ``ridge=1e-3`` against ``KernelRidge(kernel="precomputed", alpha=1e-3)`` (kernel
   matrix included in its time) on the 15k California sample, standardised, Laplacian,
-  bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct and cg).
+  bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct, cg and auto),
+  cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to about 1e-7).
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
-  bandwidth 10) and California 15k (as above): iterations, time, agreement.
+  bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
+  the cost model's estimate; then the thin-plate spline (2-D, degree 1) by cg to 1e-8 at n in
+  ``--tps-cg-sizes`` (2,000 10,000 50,000), two-level preconditioner, and Nystrom alone up to
+  ``--tps-nystrom-max``: iterations, setup and per-iteration seconds.
 
 Real data come from ``$SKINTERP_DATA`` (see ``skinterp.datasets``).
 
@@ -45,7 +49,12 @@ from sklearn.metrics.pairwise import euclidean_distances  # noqa: E402
 from skinterp import KernelInterpolator  # noqa: E402
 from skinterp.datasets import load_california_sample, load_mnist_sample  # noqa: E402
 from skinterp.kernel_machine._cg import cg_fit  # noqa: E402
-from skinterp.kernel_machine._cost import cg_cost, gemm_rate, kernel_rate  # noqa: E402
+from skinterp.kernel_machine._cost import (  # noqa: E402
+    cg_cost,
+    direct_cost,
+    gemm_rate,
+    kernel_rate,
+)
 from skinterp.kernel_machine._polynomial_tail import PolynomialBasis  # noqa: E402
 from skinterp.kernels import KernelSpec  # noqa: E402
 
@@ -170,6 +179,16 @@ def california():
     return X[:12_000], y[:12_000], X[12_000:], y[12_000:]
 
 
+def model_seconds(solver, X, n_outputs, iterations=0):
+    """The cost model's estimate of a fit (the estimator's own numbers, from rates measured
+    in this process)."""
+    spec = KernelSpec("laplacian", 1.0)
+    n, d = X.shape
+    if solver == "direct":
+        return direct_cost(n, d, n_outputs, 0, 8, spec, np.float64).seconds
+    return cg_cost(n, d, n_outputs, 0, min(n, 500), iterations, spec, np.float64).seconds
+
+
 def bench_ridge(args, rows):
     X, y, X_test, _ = california()
 
@@ -181,18 +200,31 @@ def bench_ridge(args, rows):
 
     b, t_peer, m_peer = timed(peer)
     for solver in args.ridge_solvers:
+        # Compile / load the numba cache outside the timing (the peer has none).
+        KernelInterpolator(bandwidth=2.0, ridge=1e-3, solver=solver).fit(X[:300], y[:300])
+        fitted = {}
 
-        def ours(solver=solver):
+        def ours(solver=solver, fitted=fitted):
             model = KernelInterpolator(
-                bandwidth=2.0, ridge=1e-3, memory_limit=4096, solver=solver, n_jobs=-1
+                bandwidth=2.0,
+                ridge=1e-3,
+                memory_limit=4096,
+                solver=solver,
+                cg_tol=args.ridge_cg_tol,
+                n_jobs=-1,
             )
-            return model.fit(X, y).predict(X_test)
+            fitted["model"] = model.fit(X, y)
+            return model.predict(X_test)
 
         a, t_ours, m_ours = timed(ours)
+        model = fitted["model"]
         rows.append(
             dict(
-                case=f"ridge=1e-3, California 12k, laplacian, {solver}",
+                case=f"ridge=1e-3, California 12k, laplacian, {model.solver_}"
+                + (f" to {args.ridge_cg_tol:g}" if model.solver_ == "cg" else ""),
+                iterations=model.n_iter_,
                 ours_s=t_ours,
+                model_s=model_seconds(model.solver_, X, 1, model.n_iter_),
                 ours_MiB=m_ours,
                 peer_s=t_peer,
                 peer_MiB=m_peer,
@@ -214,6 +246,7 @@ def bench_cg(args, rows):
         cases.append(("California 12k, laplacian h=2", X, y, 2.0))
     for name, X, Y, h in cases:
         params = dict(bandwidth=h, n_jobs=-1, memory_limit=4096)
+        KernelInterpolator(solver="cg", **params).fit(X[:300], Y[:300])  # compile / load
         cg = KernelInterpolator(
             solver="cg", cg_max_iter=args.cg_iterations, random_state=0, **params
         )
@@ -232,13 +265,47 @@ def bench_cg(args, rows):
                 iterations=cg.n_iter_,
                 cg_residual=cg.cg_residual_,
                 cg_s=t_cg,
+                cg_model_s=model_seconds("cg", X, Y.shape[1], cg.n_iter_),
                 cg_MiB=m_cg,
                 direct_s=t_direct,
+                direct_model_s=model_seconds("direct", X, Y.shape[1]),
                 direct_MiB=m_direct,
                 max_diff=float(diff),
             )
         )
         print_table(rows[-1:], list(rows[-1]))
+    # The thin-plate spline (2-D, degree 1) to 1e-8: iterations by n, by preconditioner.
+    for n in args.tps_cg_sizes:
+        X, y, spec, P = tps_system(n)
+        for preconditioner in ("schwarz", "nystrom"):
+            if preconditioner == "nystrom" and n > args.tps_nystrom_max:
+                continue
+            solve = partial(
+                cg_fit,
+                X,
+                y[:, None],
+                spec,
+                P=P,
+                tol=1e-8,
+                max_iter=args.cg_iterations,
+                n_jobs=-1,
+                preconditioner=preconditioner,
+            )
+            result, seconds, peak = timed(solve)
+            model = cg_cost(n, 2, 1, 3, 500, result.n_iter, spec, np.float64, two_level=None)
+            rows.append(
+                dict(
+                    case=f"tps deg 1, 2-D, n={n:,}, cg to 1e-8, {preconditioner}",
+                    iterations=result.n_iter,
+                    cg_residual=result.residual,
+                    cg_s=seconds,
+                    cg_model_s=model.seconds,
+                    setup_s=result.setup_seconds,
+                    s_per_iteration=result.iteration_seconds,
+                    cg_MiB=peak,
+                )
+            )
+            print_table(rows[-1:], list(rows[-1]))
 
 
 def main():
@@ -261,8 +328,18 @@ def main():
     parser.add_argument("--big", type=int, default=200_000, help="n of the big section")
     parser.add_argument("--big-iterations", type=int, default=5)
     parser.add_argument("--cg-data", nargs="+", default=["mnist", "california"])
-    parser.add_argument("--ridge-solvers", nargs="+", default=["direct", "cg"])
+    parser.add_argument("--ridge-solvers", nargs="+", default=["direct", "cg", "auto"])
     parser.add_argument("--cg-iterations", type=int, default=1000)
+    parser.add_argument(
+        "--ridge-cg-tol",
+        type=float,
+        default=1e-7,
+        help="cg_tol of the ridge section (1e-7: predictions equal to ~1e-7)",
+    )
+    parser.add_argument("--tps-cg-sizes", type=int, nargs="*", default=[2000, 10000, 50000])
+    parser.add_argument(
+        "--tps-nystrom-max", type=int, default=2000, help="largest n for Nystrom alone"
+    )
     args = parser.parse_args()
     print(machine_summary())
     print(f"float64 GEMM rate measured in this run: {gemm_rate() / 1e9:.1f} Gflop/s")

@@ -112,12 +112,16 @@ _SHARED_PARAMETERS_DOC = """
         ``n x n`` matrix fits in ``memory_limit`` (with the default 1024 MiB budget: up to
         11,585 distinct points in float64, 16,384 in float32), else ``"eigenpro"``: both
         deliver the interpolant to the same tolerance, or a ``ConvergenceWarning`` says that
-        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles with a
-        Nystrom preconditioner (memory ``O(n (d + subsample_size))``, one kernel pass per
-        iteration) to the relative residual ``cg_tol``; any kernel, tail or ridge. Beyond
-        the direct solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a
-        conditionally positive definite kernel or ``tol < 1e-7``, EigenPro otherwise
-        (EigenPro refuses a tail, a ridge and those kernels).
+        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles
+        (memory ``O(n (d + subsample_size))``, half a kernel matrix of values per
+        iteration) to the relative residual ``cg_tol``, preconditioned by Nystrom on
+        ``subsample_size`` landmarks, plus overlapping local solves on kd-tree
+        neighbourhoods in 1-3 dimensions; any kernel, tail or ridge. Beyond the direct
+        solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a conditionally
+        positive definite kernel or ``tol < 1e-7``, EigenPro otherwise (EigenPro refuses a
+        tail, a ridge and those kernels). Within it, with a ridge > 0 on every sample (a
+        bounded condition number), ``"auto"`` takes ``"cg"`` when the cost model expects it
+        to be faster than the direct solve (at 12 iterations per decade of ``cg_tol``).
     n_epochs : int, default=100
         Maximum number of EigenPro epochs. A fit that ends above ``tol`` warns
         (``ConvergenceWarning``) unless ``early_stopping`` or ``callback`` ended it.
