@@ -265,10 +265,10 @@ def bench_cg(args, rows):
                 iterations=cg.n_iter_,
                 cg_residual=cg.cg_residual_,
                 cg_s=t_cg,
-                cg_model_s=model_seconds("cg", X, Y.shape[1], cg.n_iter_),
+                cg_model_s=model_seconds("cg", X, Y.reshape(len(Y), -1).shape[1], cg.n_iter_),
                 cg_MiB=m_cg,
                 direct_s=t_direct,
-                direct_model_s=model_seconds("direct", X, Y.shape[1]),
+                direct_model_s=model_seconds("direct", X, Y.reshape(len(Y), -1).shape[1]),
                 direct_MiB=m_direct,
                 max_diff=float(diff),
             )
