@@ -29,7 +29,8 @@ Nystrom factor ``B`` (``K ~ B B^T``):
   neighbourhoods of the Nystrom residual ``K - B B^T + Lambda``, plus ``B B^T`` by Woodbury.
   The local solves take the small eigenvalues (near pairs of points, high frequencies) that
   Nystrom alone leaves, which for a thin-plate spline cost hundreds of iterations growing with
-  ``n``; with them the count stays in the tens (15 at n = 2,000, 23 at 10,000, to 1e-8).
+  ``n``; with them the count stays in the tens (16 at n = 2,000, 23 at 10,000, 38 at 50,000, to
+  1e-8).
 
 A conditionally positive definite kernel is not positive semi-definite, so for it the
 Nystrom approximation is built on the positive definite kernel that agrees with ``K`` on

@@ -23,8 +23,9 @@ kernel that agrees with ``K`` on ``range(Pi)`` (see :mod:`._cg`).
   the PITC approximation of Gaussian process regression (Snelson and Ghahramani 2007) with
   overlapping blocks, used as a preconditioner (Cutajar et al., ICML 2016, compare PITC and
   Nystrom preconditioners for kernel systems). Measured on a thin-plate spline in 2-D (degree
-  1, to 1e-8): 19 iterations at n = 2,000 and 22 at 10,000 where Nystrom alone took 421 and
-  1,456 (``benchmarks/bench_rbf.py cg``). Used for ``n_features <= SCHWARZ_MAX_FEATURES``: in
+  1, to 1e-8): 16 iterations at n = 2,000, 23 at 10,000 and 38 at 50,000, where Nystrom
+  alone took 389 at 2,000 and more than 600 at 10,000 (``benchmarks/bench_rbf.py cg``).
+  Used for ``n_features <= SCHWARZ_MAX_FEATURES``: in
   more dimensions the neighbourhoods of a kd-tree leaf hold most of the points (California,
   8-D: blocks of ~550 points for leaves of 128) and the blocks cost more memory than they save
   iterations.
