@@ -9,15 +9,21 @@ Sections (pick any; default ``tps neighbors ridge cg``):
 
 * ``tps``: thin-plate spline, degree 1, 2-D and 3-D, n in ``--sizes`` (1000 5000 20000): fit +
   predict of ``--queries`` (100,000) points, ours (direct, the default solver) against
-  ``RBFInterpolator``. ``--big N`` adds ours alone at n = N with ``solver="cg"``, time-boxed
-  to ``--big-iterations`` CG iterations (its residual, the time per iteration and the cost
-  model's estimate are printed).
+  ``RBFInterpolator``.
+* ``big``: ours alone, the thin-plate spline (degree 1, 2-D) at n = ``--big`` (200,000) by cg
+  to a relative residual of 1e-8 within ``memory_limit=4096``, time-boxed to
+  ``--big-iterations`` iterations: setup and per-iteration seconds and peak memory, each beside
+  the cost model's estimate.
 * ``neighbors``: ``neighbors=50`` at n = 100,000 in 2-D, ``--queries`` queries.
 * ``ridge``: ``ridge=1e-3`` against ``KernelRidge(kernel="precomputed", alpha=1e-3)`` (kernel
   matrix included in its time) on the 15k California sample, standardised, Laplacian,
-  bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct and cg).
+  bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct, cg and auto),
+  cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to about 1e-7).
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
-  bandwidth 10) and California 15k (as above): iterations, time, agreement.
+  bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
+  the cost model's estimate; then the thin-plate spline (2-D, degree 1) by cg to 1e-8 at n in
+  ``--tps-cg-sizes`` (2,000 10,000 50,000), two-level preconditioner, and Nystrom alone up to
+  ``--tps-nystrom-max``: iterations, setup and per-iteration seconds.
 
 Real data come from ``$SKINTERP_DATA`` (see ``skinterp.datasets``).
 
@@ -42,7 +48,14 @@ from sklearn.metrics.pairwise import euclidean_distances  # noqa: E402
 
 from skinterp import KernelInterpolator  # noqa: E402
 from skinterp.datasets import load_california_sample, load_mnist_sample  # noqa: E402
-from skinterp.kernel_machine._cost import cg_cost, gemm_rate  # noqa: E402
+from skinterp.kernel_machine._cg import cg_fit  # noqa: E402
+from skinterp.kernel_machine._cost import (  # noqa: E402
+    cg_cost,
+    direct_cost,
+    gemm_rate,
+    kernel_rate,
+)
+from skinterp.kernel_machine._polynomial_tail import PolynomialBasis  # noqa: E402
 from skinterp.kernels import KernelSpec  # noqa: E402
 
 
@@ -85,33 +98,51 @@ def bench_tps(args, rows):
                 )
             rows.append(row)
             print_table(rows[-1:], list(rows[-1]))
-    if args.big:
-        n, d = args.big, 2
-        X, y = field(n, d)
-        spec = KernelSpec("thin_plate_spline", 1.0)
-        estimate = cg_cost(n, d, 1, 3, 500, 1, spec, np.float64)
-        print(f"cost model, one cg iteration at n={n:,}: {estimate}")
-        model = KernelInterpolator(
-            kernel="thin_plate_spline",
-            solver="cg",
+
+
+def tps_system(n, seed=0):
+    """The 2-D thin-plate spline system of degree 1 on ``field(n, 2)``: X, y, spec, P."""
+    X, y = field(n, 2, seed)
+    return X, y, KernelSpec("thin_plate_spline", 1.0), PolynomialBasis(X, 1).matrix(X)
+
+
+def bench_big(args, rows):
+    """The n = --big thin-plate spline fit by cg to 1e-8 within 4 GB, time-boxed to
+    --big-iterations iterations; the cost model's estimate beside the measured times."""
+    n = args.big
+    X, y, spec, P = tps_system(n)
+    cost = cg_cost(n, 2, 1, 3, 500, args.big_iterations, spec, np.float64)
+    print(f"cost model: {cost}")
+    result, seconds, peak = timed(
+        lambda: cg_fit(
+            X,
+            y[:, None],
+            spec,
+            P=P,
+            tol=1e-8,
+            max_iter=args.big_iterations,
+            memory_limit=4096,
             n_jobs=-1,
-            cg_max_iter=args.big_iterations,
             verbose=1,
         )
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, t_ours, m_ours = timed(lambda: model.fit(X, y))
-        rows.append(
-            dict(
-                case=f"tps deg 1, 2-D, n={n:,}, cg x{model.n_iter_}",
-                ours_s=t_ours,
-                ours_MiB=m_ours,
-                residual=model.cg_residual_,
-            )
+    )
+    per_iteration = cg_cost(n, 2, 1, 3, 500, 1, spec, np.float64)
+    setup_estimate = per_iteration.seconds - n * n / 2 / kernel_rate(spec, 2, np.float64)
+    rows.append(
+        dict(
+            case=f"tps deg 1, 2-D, n={n:,}, cg ({result.preconditioner})",
+            iterations=result.n_iter,
+            residual=result.residual,
+            total_s=seconds,
+            setup_s=result.setup_seconds,
+            setup_model_s=setup_estimate,
+            s_per_iteration=result.iteration_seconds,
+            model_s_per_iteration=per_iteration.seconds - setup_estimate,
+            MiB=peak,
+            model_MiB=cost.bytes / 2**20,
         )
-        print_table(rows[-1:], list(rows[-1]))
+    )
+    print_table(rows[-1:], list(rows[-1]))
 
 
 def bench_neighbors(args, rows):
@@ -148,6 +179,16 @@ def california():
     return X[:12_000], y[:12_000], X[12_000:], y[12_000:]
 
 
+def model_seconds(solver, X, n_outputs, iterations=0):
+    """The cost model's estimate of a fit (the estimator's own numbers, from rates measured
+    in this process)."""
+    spec = KernelSpec("laplacian", 1.0)
+    n, d = X.shape
+    if solver == "direct":
+        return direct_cost(n, d, n_outputs, 0, 8, spec, np.float64).seconds
+    return cg_cost(n, d, n_outputs, 0, min(n, 500), iterations, spec, np.float64).seconds
+
+
 def bench_ridge(args, rows):
     X, y, X_test, _ = california()
 
@@ -159,18 +200,31 @@ def bench_ridge(args, rows):
 
     b, t_peer, m_peer = timed(peer)
     for solver in args.ridge_solvers:
+        # Compile / load the numba cache outside the timing (the peer has none).
+        KernelInterpolator(bandwidth=2.0, ridge=1e-3, solver=solver).fit(X[:300], y[:300])
+        fitted = {}
 
-        def ours(solver=solver):
+        def ours(solver=solver, fitted=fitted):
             model = KernelInterpolator(
-                bandwidth=2.0, ridge=1e-3, memory_limit=4096, solver=solver, n_jobs=-1
+                bandwidth=2.0,
+                ridge=1e-3,
+                memory_limit=4096,
+                solver=solver,
+                cg_tol=args.ridge_cg_tol,
+                n_jobs=-1,
             )
-            return model.fit(X, y).predict(X_test)
+            fitted["model"] = model.fit(X, y)
+            return model.predict(X_test)
 
         a, t_ours, m_ours = timed(ours)
+        model = fitted["model"]
         rows.append(
             dict(
-                case=f"ridge=1e-3, California 12k, laplacian, {solver}",
+                case=f"ridge=1e-3, California 12k, laplacian, {model.solver_}"
+                + (f" to {args.ridge_cg_tol:g}" if model.solver_ == "cg" else ""),
+                iterations=model.n_iter_,
                 ours_s=t_ours,
+                model_s=model_seconds(model.solver_, X, 1, model.n_iter_),
                 ours_MiB=m_ours,
                 peer_s=t_peer,
                 peer_MiB=m_peer,
@@ -192,6 +246,7 @@ def bench_cg(args, rows):
         cases.append(("California 12k, laplacian h=2", X, y, 2.0))
     for name, X, Y, h in cases:
         params = dict(bandwidth=h, n_jobs=-1, memory_limit=4096)
+        KernelInterpolator(solver="cg", **params).fit(X[:300], Y[:300])  # compile / load
         cg = KernelInterpolator(
             solver="cg", cg_max_iter=args.cg_iterations, random_state=0, **params
         )
@@ -210,13 +265,47 @@ def bench_cg(args, rows):
                 iterations=cg.n_iter_,
                 cg_residual=cg.cg_residual_,
                 cg_s=t_cg,
+                cg_model_s=model_seconds("cg", X, Y.reshape(len(Y), -1).shape[1], cg.n_iter_),
                 cg_MiB=m_cg,
                 direct_s=t_direct,
+                direct_model_s=model_seconds("direct", X, Y.reshape(len(Y), -1).shape[1]),
                 direct_MiB=m_direct,
                 max_diff=float(diff),
             )
         )
         print_table(rows[-1:], list(rows[-1]))
+    # The thin-plate spline (2-D, degree 1) to 1e-8: iterations by n, by preconditioner.
+    for n in args.tps_cg_sizes:
+        X, y, spec, P = tps_system(n)
+        for preconditioner in ("schwarz", "nystrom"):
+            if preconditioner == "nystrom" and n > args.tps_nystrom_max:
+                continue
+            solve = partial(
+                cg_fit,
+                X,
+                y[:, None],
+                spec,
+                P=P,
+                tol=1e-8,
+                max_iter=args.cg_iterations,
+                n_jobs=-1,
+                preconditioner=preconditioner,
+            )
+            result, seconds, peak = timed(solve)
+            model = cg_cost(n, 2, 1, 3, 500, result.n_iter, spec, np.float64, two_level=None)
+            rows.append(
+                dict(
+                    case=f"tps deg 1, 2-D, n={n:,}, cg to 1e-8, {preconditioner}",
+                    iterations=result.n_iter,
+                    cg_residual=result.residual,
+                    cg_s=seconds,
+                    cg_model_s=model.seconds,
+                    setup_s=result.setup_seconds,
+                    s_per_iteration=result.iteration_seconds,
+                    cg_MiB=peak,
+                )
+            )
+            print_table(rows[-1:], list(rows[-1]))
 
 
 def main():
@@ -225,7 +314,7 @@ def main():
         "sections",
         nargs="*",
         default=["tps", "neighbors", "ridge", "cg"],
-        choices=["tps", "neighbors", "ridge", "cg"],
+        choices=["tps", "neighbors", "ridge", "cg", "big"],
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--queries", type=int, default=100_000)
@@ -236,19 +325,34 @@ def main():
         default=20_000,
         help="largest n given to RBFInterpolator (dense LU of n x n)",
     )
-    parser.add_argument("--big", type=int, default=0, help="e.g. 200000 (ours alone, cg)")
-    parser.add_argument("--big-iterations", type=int, default=2)
+    parser.add_argument("--big", type=int, default=200_000, help="n of the big section")
+    parser.add_argument("--big-iterations", type=int, default=5)
     parser.add_argument("--cg-data", nargs="+", default=["mnist", "california"])
-    parser.add_argument("--ridge-solvers", nargs="+", default=["direct", "cg"])
+    parser.add_argument("--ridge-solvers", nargs="+", default=["direct", "cg", "auto"])
     parser.add_argument("--cg-iterations", type=int, default=1000)
+    parser.add_argument(
+        "--ridge-cg-tol",
+        type=float,
+        default=1e-7,
+        help="cg_tol of the ridge section (1e-7: predictions equal to ~1e-7)",
+    )
+    parser.add_argument("--tps-cg-sizes", type=int, nargs="*", default=[2000, 10000, 50000])
+    parser.add_argument(
+        "--tps-nystrom-max", type=int, default=2000, help="largest n for Nystrom alone"
+    )
     args = parser.parse_args()
     print(machine_summary())
     print(f"float64 GEMM rate measured in this run: {gemm_rate() / 1e9:.1f} Gflop/s")
     rows = []
     for section in args.sections:
-        {"tps": bench_tps, "neighbors": bench_neighbors, "ridge": bench_ridge, "cg": bench_cg}[
-            section
-        ](args, rows)
+        sections = {
+            "tps": bench_tps,
+            "neighbors": bench_neighbors,
+            "ridge": bench_ridge,
+            "cg": bench_cg,
+            "big": bench_big,
+        }
+        sections[section](args, rows)
     print("\nAll rows (ratio = peer seconds / ours; memory_ratio = peer MiB / ours):")
     columns = []
     for row in rows:

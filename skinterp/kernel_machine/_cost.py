@@ -13,23 +13,35 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._base import memory_budget_bytes
+from .._parallel import blas_threads, one_blas_thread
 from .._progress import format_duration
 from ..kernels import kernel_product
 
 _RATES = {}
+# solver="auto" with a ridge on every sample: the iterations per decade of cg_tol assumed to
+# compare cg with the direct solve (measured with the Nystrom preconditioner: California 12k,
+# 8-D, Laplacian h=2, ridge 1e-3: 87 iterations to 1e-7, 12.4 a decade; a ridge bounds the
+# condition number, so the count does not grow with n as an interpolation's does).
+CG_ITERATIONS_PER_DECADE = 12
+# The two-level preconditioner's block work runs at this fraction of the GEMM rate (see cg_cost).
+BLOCK_RATE_FRACTION = 6
 
 
 def gemm_rate():
-    """Measured float64 GEMM flops per second (best of five 256 x 256 products)."""
+    """Float64 GEMM flops per second: the best of five 256 x 256 products on one BLAS thread,
+    times BLAS's thread count. Measured on BLAS's own threads the rate swung from 2.5 to 92
+    Gflop/s between two runs on shared cores (idle threads spinning against other jobs); one
+    thread is steadier, and the estimate stays that of the machine, not of the moment."""
     if "gemm" not in _RATES:
         a = np.random.RandomState(0).normal(size=(256, 256))
-        a @ a  # wakes BLAS's threads: the first call measured 50x slower than the next
-        best = np.inf
-        for _ in range(5):
-            start = time.perf_counter()
-            a @ a
-            best = min(best, time.perf_counter() - start)
-        _RATES["gemm"] = 2 * 256**3 / max(best, 1e-9)
+        with one_blas_thread():
+            a @ a  # the first call measured 50x slower than the next
+            best = np.inf
+            for _ in range(5):
+                start = time.perf_counter()
+                a @ a
+                best = min(best, time.perf_counter() - start)
+        _RATES["gemm"] = 2 * 256**3 / max(best, 1e-9) * max(1, blas_threads())
     return _RATES["gemm"]
 
 
@@ -79,22 +91,66 @@ def direct_cost(n, d, n_outputs, n_monomials, itemsize, spec, dtype):
     return Cost(f"direct solve, n={n:,}", flops, n * n * itemsize, seconds)
 
 
-def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype):
-    """Projected Nystrom-PCG: setup (the n x s block, its Gram matrix) and ``iterations``
-    kernel passes (iterations unknown in advance: an upper bound with ``cg_max_iter``)."""
-    from ._cg import cg_memory_bytes
+def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype, two_level=None):
+    """Projected preconditioned CG: setup (the ``n x s`` landmark block, its factor, and for
+    the two-level preconditioner the local blocks and ``G B``) and ``iterations`` kernel
+    passes of ``n**2 / 2`` values each (the upper triangle of tiles; iterations unknown in
+    advance: an upper bound with ``cg_max_iter``)."""
+    from ._cg import cg_memory_bytes, uses_two_level
+    from ._preconditioner import LEAF_SIZE
 
-    setup_values = n * n_landmarks
-    setup_flops = 2 * n * n_landmarks**2 + n_landmarks**3
-    per_iteration = n * n * (3 * d + 10 + 2 * n_outputs)
+    if two_level is None:
+        two_level = uses_two_level(d)
+    s = n_landmarks
+    setup_values = n * s
+    # B = C L^-T and B^T B (or B^T G B): 2 n s^2; the eigendecomposition or Cholesky: s^3.
+    setup_flops = 2 * n * s**2 + s**3
+    block_flops = 0.0
+    if two_level:
+        # n / (0.75 L) blocks of ~1.3 L points: B_E B_E^T, the factor's inverse and G B.
+        block = 1.3 * min(LEAF_SIZE, n)
+        n_blocks = n / (0.75 * min(LEAF_SIZE, n))
+        block_flops = n_blocks * (6 * block**2 * s + block**3)
+        setup_values += n_blocks * block**2
+    setup_flops += block_flops
+    pass_values = n * n / 2
+    per_iteration = pass_values * (3 * d + 10 + 4 * n_outputs)
     rate = kernel_rate(spec, d, dtype)
-    seconds = setup_values / rate + setup_flops / gemm_rate() + iterations * n * n / rate
-    return Cost(
-        f"cg, n={n:,}, {iterations} iterations at most ({n * n / rate:.2g} s each)",
-        setup_flops + iterations * per_iteration,
-        cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize),
-        seconds,
+    per_second = pass_values / rate
+    # The blocks' small products run at about a sixth of the GEMM rate (one BLAS thread,
+    # ~150-point matrices, a Python loop; measured setup at n = 50,000: 7.0 s, at 200,000:
+    # 23 s on two shared cores).
+    setup_seconds = (
+        setup_values / rate
+        + (setup_flops - block_flops) / gemm_rate()
+        + block_flops / (gemm_rate() / BLOCK_RATE_FRACTION)
     )
+    return Cost(
+        f"cg, n={n:,}, {iterations} iterations at most ({per_second:.2g} s each, setup "
+        f"{setup_seconds:.2g} s)",
+        setup_flops + iterations * per_iteration,
+        cg_memory_bytes(
+            n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize, two_level
+        ),
+        setup_seconds + iterations * per_second,
+    )
+
+
+def cg_iterations_estimate(cg_tol):
+    """The iterations ``solver="auto"`` assumes for a ridge: ``CG_ITERATIONS_PER_DECADE``
+    per decade of ``cg_tol``."""
+    return int(np.ceil(CG_ITERATIONS_PER_DECADE * np.log10(1 / max(float(cg_tol), 1e-16))))
+
+
+def ridge_prefers_cg(n, d, n_outputs, n_monomials, n_landmarks, cg_tol, spec, dtype):
+    """``(choice, cg, direct)``: whether the cost model expects cg (at
+    :func:`cg_iterations_estimate` iterations) to be faster than the direct solve, and the two
+    estimates."""
+    cg = cg_cost(
+        n, d, n_outputs, n_monomials, n_landmarks, cg_iterations_estimate(cg_tol), spec, dtype
+    )
+    direct = direct_cost(n, d, n_outputs, n_monomials, np.dtype(dtype).itemsize, spec, dtype)
+    return cg.seconds < direct.seconds, cg, direct
 
 
 def eigenpro_cost(n, d, n_outputs, epochs, subsample, spec, dtype, memory_limit):

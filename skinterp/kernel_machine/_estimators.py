@@ -1,7 +1,6 @@
 """KernelInterpolator and KernelInterpolationClassifier: the minimum-norm kernel interpolant."""
 
 import sys
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,12 +17,20 @@ from .._base import (
     output_dtype,
     relative_residual,
     report_interpolation,
+    warn_user,
 )
 from .._duplicates import merge_duplicate_points
 from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth
 from ._cg import cg_fit
-from ._cost import cg_cost, check_cost, direct_cost, eigenpro_cost, local_cost
+from ._cost import (
+    cg_cost,
+    check_cost,
+    direct_cost,
+    eigenpro_cost,
+    local_cost,
+    ridge_prefers_cg,
+)
 from ._direct import saddle_point_fit
 from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
 from ._local import LocalInterpolant
@@ -104,12 +111,16 @@ _SHARED_PARAMETERS_DOC = """
         ``n x n`` matrix fits in ``memory_limit`` (with the default 1024 MiB budget: up to
         11,585 distinct points in float64, 16,384 in float32), else ``"eigenpro"``: both
         deliver the interpolant to the same tolerance, or a ``ConvergenceWarning`` says that
-        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles with a
-        Nystrom preconditioner (memory ``O(n (d + subsample_size))``, one kernel pass per
-        iteration) to the relative residual ``cg_tol``; any kernel, tail or ridge. Beyond
-        the direct solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a
-        conditionally positive definite kernel or ``tol < 1e-7``, EigenPro otherwise
-        (EigenPro refuses a tail, a ridge and those kernels).
+        EigenPro did not. ``"cg"``: projected conjugate gradient on the kernel tiles
+        (memory ``O(n (d + subsample_size))``, half a kernel matrix of values per
+        iteration) to the relative residual ``cg_tol``, preconditioned by Nystrom on
+        ``subsample_size`` landmarks, plus overlapping local solves on kd-tree
+        neighbourhoods in 1-3 dimensions; any kernel, tail or ridge. Beyond the direct
+        solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a conditionally
+        positive definite kernel or ``tol < 1e-7``, EigenPro otherwise (EigenPro refuses a
+        tail, a ridge and those kernels). Within it, with a ridge > 0 on every sample (a
+        bounded condition number), ``"auto"`` takes ``"cg"`` when the cost model expects it
+        to be faster than the direct solve (at 12 iterations per decade of ``cg_tol``).
     n_epochs : int, default=100
         Maximum number of EigenPro epochs. A fit that ends above ``tol`` warns
         (``ConvergenceWarning``) unless ``early_stopping`` or ``callback`` ended it.
@@ -360,9 +371,12 @@ class _KernelMachine(BaseEstimator):
     def _spec(self, bandwidth):
         return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
 
-    def _resolve_solver(self, n_samples, itemsize, plain=True):
+    def _resolve_solver(self, n_samples, itemsize, plain=True, ridge_system=None):
         """The solver; ``plain`` is False when the system has a tail, a ridge or a kernel
-        that is not positive definite (which EigenPro does not solve)."""
+        that is not positive definite (which EigenPro does not solve). ``ridge_system``:
+        ``(n_features, n_outputs, n_monomials, spec, dtype)`` when every sample has a ridge
+        > 0 (a bounded condition number): ``"auto"`` then takes cg over the direct solve when
+        the cost model expects it to be faster (:func:`._cost.ridge_prefers_cg`)."""
         if self.solver == "eigenpro" and not plain:
             raise ValueError(
                 "solver='eigenpro' solves K a = y for a positive definite kernel only; this "
@@ -372,6 +386,16 @@ class _KernelMachine(BaseEstimator):
         if self.solver != "auto":
             return self.solver
         if direct_solver_fits(n_samples, itemsize, self.memory_limit):
+            if ridge_system is not None and ridge_system[3].is_builtin:
+                from ._cg import DEFAULT_LANDMARKS
+
+                d, n_outputs, n_monomials, spec, dtype = ridge_system
+                landmarks = min(n_samples, self.subsample_size or DEFAULT_LANDMARKS)
+                faster, _, _ = ridge_prefers_cg(
+                    n_samples, d, n_outputs, n_monomials, landmarks, self.cg_tol, spec, dtype
+                )
+                if faster:
+                    return "cg"
             return "direct"
         return "eigenpro" if plain and self.tol >= EIGENPRO_MIN_TOL else "cg"
 
@@ -383,12 +407,11 @@ class _KernelMachine(BaseEstimator):
             return minimum
         degree = int(self.degree)
         if -1 < degree < minimum:
-            warnings.warn(
+            warn_user(
                 f"degree={degree} is below the minimum degree {minimum} of the "
                 f"{self.kernel!r} kernel (other than -1): the interpolation system may be "
                 "singular or indefinite, and a ridge may act unexpectedly.",
                 UserWarning,
-                stacklevel=7,
             )
         return degree
 
@@ -482,7 +505,10 @@ class _KernelMachine(BaseEstimator):
             )
         P = basis.matrix(X_work) if basis.size else None
         plain = P is None and not regularised and spec.is_positive_definite
-        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain)
+        ridge_system = None
+        if ridge.size and float(np.min(ridge)) > 0:
+            ridge_system = (X_work.shape[1], Y.shape[1], basis.size, spec, dtype)
+        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain, ridge_system)
         self._check_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype)
         used_pseudo_inverse = False
         fitted = None
@@ -529,8 +555,6 @@ class _KernelMachine(BaseEstimator):
                 n_jobs=n_threads,
                 random_state=self.random_state,
                 verbose=self.verbose,
-                tile_rows=tiles["tile_rows"],
-                tile_cols=tiles["tile_cols"],
             )
             coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
             work_centers, fit_targets, index = X_work, Y_fit, None
@@ -632,38 +656,33 @@ class _KernelMachine(BaseEstimator):
         if regularised:
             pass  # kernel ridge regression: not interpolating is the request
         elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
-            warnings.warn(
-                self._singular_message(spec, fit_residual), InterpolationWarning, stacklevel=6
-            )
+            warn_user(self._singular_message(spec, fit_residual), InterpolationWarning)
         elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
-            warnings.warn(
+            warn_user(
                 self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
                 ConvergenceWarning,
-                stacklevel=6,
             )
         if solver == "cg" and not converged:
-            warnings.warn(
+            warn_user(
                 f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations "
                 f"with a relative residual of {cg_info['cg_residual_']:.3g}, above "
                 f"cg_tol={tol:g}. "
                 "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
                 "preconditioner), accept a larger cg_tol, or use solver='direct'.",
                 ConvergenceWarning,
-                stacklevel=6,
             )
         if (
             n_duplicates
             and not self.interpolates_
             and fit_residual <= max(tol, RESIDUAL_RTOL[dtype])
         ):
-            warnings.warn(
+            warn_user(
                 f"{n_duplicates} training rows are exact duplicates of other rows with "
                 f"different targets; they were merged into {X_fit.shape[0]} distinct points "
                 "whose targets are averaged, so the fit cannot interpolate every row "
                 f"(train_residual_ = {residual:.3g}). Deduplicate X (or average the targets "
                 "yourself) to silence this.",
                 InterpolationWarning,
-                stacklevel=6,
             )
         return coef
 
@@ -758,12 +777,11 @@ class _KernelMachine(BaseEstimator):
         self.norm_ = float("nan")
         report_interpolation(self, residual, dtype)
         if not regularised and not self.interpolates_ and not n_duplicates:
-            warnings.warn(
+            warn_user(
                 f"The local interpolants (neighbors={k}) do not interpolate their training "
                 f"points (relative residual {residual:.3g}): their systems are numerically "
                 "singular; choose a bandwidth of the order of the distances between points.",
                 InterpolationWarning,
-                stacklevel=6,
             )
         return None
 

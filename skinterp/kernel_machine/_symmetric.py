@@ -1,0 +1,101 @@
+"""``K(X, X) @ V`` from the upper triangle of tiles: half the kernel values of a full pass.
+
+Conjugate gradient applies the same symmetric ``K(X, X)`` at every iteration, and a pass is
+dominated by the kernel values (an ``exp``, a ``log`` or a ``sqrt`` each), not by the
+products with ``V``. Each tile ``T = K(X_I, X_J)`` with ``J >= I`` (square tiles of ``t``
+rows) is computed once (by the tile computer of :mod:`skinterp.kernels._tiles`, the same
+kernel values as :func:`~skinterp.kernels.kernel_product`) and used twice:
+``out[I] += T V[J]`` and, for ``J > I``, ``out[J] += T^T V[I]``.
+
+Parallelism and order of summation: a chunk of work is a set of pairs of row blocks
+``(i, m - 1 - i)`` (``m`` blocks; a pair has ``m + 1`` tiles, so the chunks have equal work).
+A chunk owns its rows' ``T V[J]`` sums and returns its transposed contributions in a buffer of
+its own; the buffers are added to the output in the order of the chunks, as each chunk ends.
+The result is thus the same, bit for bit, whatever ``n_jobs`` (not the same bits as
+``kernel_product``, whose sums run in another order). Chunks hold at most ``CHUNK_VALUES``
+kernel values (a fraction of a second), so Ctrl-C is prompt (:func:`run_in_chunks`).
+"""
+
+import threading
+
+import numpy as np
+
+from .._parallel import run_in_chunks, small_dense_blas
+from ..kernels._tiles import CHUNK_VALUES, _TileComputer
+
+SYMMETRIC_TILE = 512
+
+
+def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, verbose=0):
+    """``K(X, X) @ V`` (module docstring), in the dtype of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_features), float64 or float32
+    V : ndarray of shape (n, n_outputs)
+    spec : KernelSpec
+    n_jobs : int or None
+        Threads; the result does not depend on it.
+    tile : int
+        Rows (and columns) of a tile.
+    verbose : int
+        Progress lines on stderr.
+
+    Returns
+    -------
+    KV : ndarray of shape (n, n_outputs)
+    """
+    X = np.ascontiguousarray(X)
+    V = np.ascontiguousarray(V, dtype=X.dtype)
+    n, c = V.shape
+    out = np.zeros((n, c), dtype=X.dtype)  # the transposed parts, added under the lock
+    rows = np.zeros((n, c), dtype=X.dtype)  # the row sums: disjoint rows per chunk
+    if n == 0:
+        return out
+    t = max(1, min(int(tile), n))
+    computer = _TileComputer(spec, X, X, t)
+    m = -(-n // t)
+    n_pairs = -(-m // 2)
+    # Chunks of a fixed size (not depending on n_jobs: the same sums whatever the threads).
+    per_chunk = max(1, CHUNK_VALUES // ((m + 1) * t * t))
+    lock = threading.Lock()
+    pending = {}
+    state = {"next": 0}
+
+    def block_rows(i):
+        return i * t, min((i + 1) * t, n)
+
+    def chunk(start, stop):
+        buffer = np.empty(t * t, dtype=X.dtype)
+        transposed = np.zeros((n, c), dtype=X.dtype)
+        for pair in range(start, stop):
+            for i in sorted({pair, m - 1 - pair}):
+                r0, r1 = block_rows(i)
+                row_sum = np.zeros((r1 - r0, c), dtype=X.dtype)
+                for j in range(i, m):
+                    c0, c1 = block_rows(j)
+                    T = computer.tile(
+                        r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+                    )
+                    row_sum += T @ V[c0:c1]
+                    if j > i:
+                        transposed[c0:c1] += T.T @ V[r0:r1]
+                rows[r0:r1] = row_sum
+        # Add the transposed parts in the order of the chunks, whatever order they end in.
+        with lock:
+            pending[start] = transposed
+            while state["next"] in pending:
+                out[...] += pending.pop(state["next"])
+                state["next"] += per_chunk
+
+    with small_dense_blas(max(t, X.shape[1])):
+        run_in_chunks(
+            chunk,
+            n_pairs,
+            per_chunk,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            description=f"symmetric kernel product {n} x {n}",
+        )
+    out += rows
+    return out
