@@ -500,12 +500,13 @@ def _snap_to_vertices(points, Z, vertices, weights, rows):
     """
     if rows.size == 0:
         return
-    at_vertex = (points[vertices[rows]] == Z[rows, None, :]).all(axis=2)
-    hit = at_vertex.any(axis=1)
+    # Only the vertex of largest weight can be the query (its weight is 1 to rounding).
+    heaviest = np.argmax(weights[rows], axis=1)
+    candidate = vertices[rows, heaviest]
+    hit = (points[candidate] == Z[rows]).all(axis=1)
     if hit.any():
-        first = np.argmax(at_vertex[hit], axis=1)
         snapped = np.zeros((int(hit.sum()), weights.shape[1]))
-        snapped[np.arange(first.size), first] = 1.0
+        snapped[np.arange(snapped.shape[0]), heaviest[hit]] = 1.0
         weights[rows[hit]] = snapped
 
 
