@@ -159,13 +159,17 @@ def radial_profile(code, r):
     raise ValueError(f"unknown kernel code {code!r}")
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, error_model="numpy")
 def _distances_to_kernel(d2, scale, out, code, exponent, prefactor, bits):
     """``out[j] = phi(scale * d2[j])`` for squared distances ``d2 >= 0``.
 
     Arithmetic in the precision of ``out`` (the workspaces ``d2``, ``exponent`` and
     ``prefactor`` share it); ``bits`` is an int64 workspace. Simple loops that LLVM vectorises;
     the exponent is written straight into ``out`` when there is no prefactor.
+    ``error_model="numpy"``: numba's default checks every float division for a zero divisor,
+    which keeps the Cauchy and inverse-quadratic loops scalar; their divisors are at least 1.
+    Measured (4000 x 4000, d = 8, one thread, with the product): Cauchy 2.29 -> 1.34 ns a
+    value, inverse quadratic 2.30 -> 1.35.
     """
     real = out.dtype.type
     one, half, sqrt3, sqrt5 = real(1.0), real(0.5), real(SQRT3), real(SQRT5)
@@ -203,10 +207,12 @@ def _distances_to_kernel(d2, scale, out, code, exponent, prefactor, bits):
             out[j] = prefactor[j] * exponent[j]
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
+@numba.njit(cache=NUMBA_CACHE, nogil=True, error_model="numpy")
 def _distances_to_scipy_kernel(d2, scale, out, code):
     """``out[j] = phi(scale * d2[j])`` for the kernels of scipy's family without an exponential
-    (conditionally positive definite ones and the inverse multiquadric)."""
+    (conditionally positive definite ones and the inverse multiquadric). ``error_model="numpy"``
+    as in :func:`_distances_to_kernel` (the inverse multiquadric's divisor is at least 1: 4.77
+    -> 1.92 ns a value)."""
     real = out.dtype.type
     one = real(1.0)
     scale = real(scale)
