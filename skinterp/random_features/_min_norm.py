@@ -59,7 +59,7 @@ from skinterp._base import (
     validate_features,
     warn_user,
 )
-from skinterp._linalg import blocked_cholesky, min_norm_psd_solve, reciprocal_condition
+from skinterp._linalg import CONDITION_SAFETY, cholesky_solve, min_norm_psd_solve
 from skinterp._parallel import small_dense_blas
 from skinterp._progress import progress
 from skinterp.exceptions import InterpolationThresholdWarning, InterpolationWarning
@@ -271,19 +271,20 @@ def refined_dual_solve(blocks, Y, cutoff):
     refinement stalls.
     """
     gram = _gram(blocks, np.float32)
-    # Not skinterp._linalg's rule: the float32 factor only preconditions the float64
-    # refinement, which needs cond < 1 / MIXED_PRECISION_MIN_RCOND; a cut-off that would drop
-    # singular values sends the solve to the float64 path.
-    one_norm = float(np.abs(gram).sum(axis=0).max())
-    with small_dense_blas(gram.shape[0]):
-        try:
-            blocked_cholesky(gram)
-        except linalg.LinAlgError:
-            return None
-        if reciprocal_condition(gram, one_norm) < max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2):
-            return None
-        factor = (gram.T, False)
-        dual = linalg.cho_solve(factor, Y, check_finite=False)
+    # skinterp._linalg's Cholesky step with a cut-off of its own: the float32 factor only
+    # preconditions the float64 refinement, which needs cond < 1 / MIXED_PRECISION_MIN_RCOND,
+    # and a cut-off that would drop singular values sends the solve to the float64 path.
+    # (Both cut-offs are far above the rounding level, so the check is CONDITION_SAFETY times
+    # the larger: max(MIXED_PRECISION_MIN_RCOND, 100 * cutoff**2).)
+    solved = cholesky_solve(
+        gram,
+        Y,
+        cutoff=max(MIXED_PRECISION_MIN_RCOND / CONDITION_SAFETY, cutoff**2),
+        overwrite_a=True,
+    )
+    if solved is None:
+        return None
+    factor, dual = solved.factor, solved.x
     targets_norm = np.linalg.norm(Y)
     previous = np.inf
     for _ in range(_MAX_REFINEMENTS):
