@@ -25,7 +25,7 @@ from scipy.spatial import cKDTree
 
 from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks
-from ..kernels._functions import _distances_to_kernel, _squared_distances
+from ..kernels._functions import _distances_to_kernel, _squared_distances, kernel_workspace
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -52,11 +52,8 @@ def _solve_and_evaluate(
     points = np.empty((k, d))
     system = np.empty((m, m))
     rhs = np.empty((m, c))
-    d2 = np.empty(k)
     values = np.empty(k)
-    exponent = np.empty(k)
-    prefactor = np.empty(k)
-    bits = np.empty(k, dtype=np.int64)
+    d2, exponent, prefactor, bits = kernel_workspace(k, values)
     shift = np.empty(d)
     scale = np.empty(d)
     monomials = np.empty(Q)
@@ -319,11 +316,8 @@ def _fast_solve_and_evaluate(
     coef = np.empty((c, k))
     tail_coef = np.empty((c, Q))
     box = np.empty((2, d))
-    d2 = np.empty(k)
     values = np.empty(k)
-    exponent = np.empty(k)
-    prefactor = np.empty(k)
-    bits = np.empty(k, dtype=np.int64)
+    d2, exponent, prefactor, bits = kernel_workspace(k, values)
     monomials = np.empty(Q)
     for b in range(n_hoods):
         if starts[b + 1] == starts[b]:

@@ -255,6 +255,18 @@ def _thin_plate_spline(d2, scale, out):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
+def kernel_workspace(n, like):
+    """The workspaces ``(d2, exponent, prefactor, bits)`` of :func:`_distances_to_kernel` for
+    ``n`` values in the dtype of the array ``like``."""
+    return (
+        np.empty(n, dtype=like.dtype),
+        np.empty(n, dtype=like.dtype),
+        np.empty(n, dtype=like.dtype),
+        np.empty(n, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
 def cross_to_kernel(tile, x_sq, z_sq, code, inv_h2):
     """Overwrite ``tile`` (cross products ``x_i . z_j``) with ``k(x_i, z_j)``, in place.
 
@@ -263,10 +275,7 @@ def cross_to_kernel(tile, x_sq, z_sq, code, inv_h2):
     the tile's precision, float32 tiles at twice the SIMD width.
     """
     n_rows, n_cols = tile.shape
-    d2 = np.empty(n_cols, dtype=tile.dtype)
-    exponent = np.empty(n_cols, dtype=tile.dtype)
-    prefactor = np.empty(n_cols, dtype=tile.dtype)
-    bits = np.empty(n_cols, dtype=np.int64)
+    d2, exponent, prefactor, bits = kernel_workspace(n_cols, tile)
     for i in range(n_rows):
         xi = np.float64(x_sq[i])
         row = tile[i]
@@ -325,10 +334,7 @@ def direct_kernel_tile(X, ZT, code, inv_h2, out):
     Arithmetic in the precision of ``X``, ``ZT`` and ``out`` (one dtype).
     """
     n_cols = ZT.shape[1]
-    d2 = np.empty(n_cols, dtype=out.dtype)
-    exponent = np.empty(n_cols, dtype=out.dtype)
-    prefactor = np.empty(n_cols, dtype=out.dtype)
-    bits = np.empty(n_cols, dtype=np.int64)
+    d2, exponent, prefactor, bits = kernel_workspace(n_cols, out)
     for i in range(X.shape[0]):
         _squared_distances(X[i], ZT, d2)
         _distances_to_kernel(d2, inv_h2, out[i], code, exponent, prefactor, bits)
@@ -343,10 +349,7 @@ def direct_kernel_lower(X, ZT, code, inv_h2, out, first_row):
     of the diagonal are not written. Half the kernel evaluations of the full matrix.
     """
     n_cols = ZT.shape[1]
-    d2 = np.empty(n_cols, dtype=out.dtype)
-    exponent = np.empty(n_cols, dtype=out.dtype)
-    prefactor = np.empty(n_cols, dtype=out.dtype)
-    bits = np.empty(n_cols, dtype=np.int64)
+    d2, exponent, prefactor, bits = kernel_workspace(n_cols, out)
     for i in range(X.shape[0]):
         m = min(first_row + i + 1, n_cols)
         _squared_distances(X[i], ZT, d2[:m])
