@@ -30,7 +30,15 @@ from distributed import wait
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from skinterp._base import relative_residual, report_interpolation, warn_user
+from skinterp._base import relative_residual, warn_user
+from skinterp.kernel_machine._core import (
+    CENTRING_RATIO,
+    TOL_FLOOR,
+    KernelMachineModel,
+    eigenpro_convergence_message,
+    kernel_spec,
+    resolve_bandwidth,
+)
 from skinterp.kernel_machine._eigenpro import (
     _check_divergence,
     _report_epoch,
@@ -38,8 +46,7 @@ from skinterp.kernel_machine._eigenpro import (
     eigenpro_setup,
     tile_shape,
 )
-from skinterp.kernel_machine._estimators import CENTRING_RATIO
-from skinterp.kernels import KernelSpec, kernel_product, squared_norms
+from skinterp.kernels import kernel_product, squared_norms
 
 from ._client import DEFAULT_TIMEOUT, WorkerLostError, active_client, configure_workers
 
@@ -593,7 +600,7 @@ def _iterate(
 
 
 def _dask_centring_offset(X):
-    """:func:`skinterp.kernel_machine._estimators._centring_offset` of a dask array (two
+    """:func:`skinterp.kernel_machine._core.centring_offset` of a dask array (two
     passes over ``X`` on the cluster)."""
     mean = np.asarray(X.mean(axis=0, dtype=np.float64).compute())
     centred = X.astype(np.float64) - mean
@@ -648,8 +655,7 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     import dask.array as da
     from sklearn.base import is_classifier
 
-    from skinterp.kernel_machine._estimators import TOL_FLOOR
-    from skinterp.kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
+    from skinterp.kernels._bandwidth import auto_bandwidth_rows
 
     estimator._validate_params()
     if getattr(estimator, "early_stopping", False):
@@ -676,16 +682,13 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     single = y.ndim == 1
 
     # The bandwidth and the kernel, as the local fit resolves them.
-    if callable(estimator.kernel):
-        bandwidth = None
-    elif isinstance(estimator.bandwidth, str):  # "auto": reads a fixed subsample of rows only
+    sample = None
+    if isinstance(estimator.bandwidth, str) and not callable(estimator.kernel):
+        # "auto" reads the rule's fixed subsample of rows only.
         rows = auto_bandwidth_rows(X.shape[0])
-        bandwidth = float(auto_bandwidth(np.asarray(X[rows].compute(), dtype=dtype)))
-    else:
-        bandwidth = float(estimator.bandwidth)
-    spec = KernelSpec(
-        estimator.kernel, 1.0 if bandwidth is None else bandwidth, float(estimator.nu)
-    )
+        sample = np.asarray(X[rows].compute(), dtype=dtype)
+    bandwidth = resolve_bandwidth(estimator.kernel, estimator.bandwidth, sample)
+    spec = kernel_spec(estimator.kernel, bandwidth, estimator.nu)
     offset = _dask_centring_offset(X) if spec.is_builtin else None
     X_work = X if offset is None else X - offset.astype(dtype)
     tol = max(float(estimator.tol), TOL_FLOOR[dtype])
@@ -718,32 +721,42 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     norm = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0)))
     centers = work_centers if offset is None else (work_centers + offset).astype(dtype)
 
+    fitted_model = KernelMachineModel(
+        kernel=spec,
+        bandwidth=bandwidth,
+        solver="eigenpro",
+        degree=-1,
+        centers=centers,
+        work_centers=work_centers,
+        input_offset=offset,
+        dual_coef=coef,
+        polynomial_coef=np.zeros((0, coef.shape[1])),
+        polynomial_powers=np.zeros((0, centers.shape[1]), dtype=np.int64),
+        polynomial_shift=np.zeros(centers.shape[1]),
+        polynomial_scale=np.ones(centers.shape[1]),
+        local_interpolant=None,
+        n_duplicates=0,
+        norm=norm,
+        train_residual=residual,
+        loss_curve=model.loss_curve,
+        n_epochs=model.n_epochs,
+        batch_size=model.batch_size,
+        step_size=model.step_size,
+        critical_batch_size=model.critical_batch_size,
+        n_components=model.n_components,
+    )
+
     # The fit is complete: assign (nothing above touched the estimator).
     if classes is not None:
         estimator.classes_ = classes
     estimator.n_features_in_ = int(centers.shape[1])
-    estimator.bandwidth_ = bandwidth
-    estimator.solver_ = "eigenpro"
-    estimator.used_pseudo_inverse_ = False
-    estimator.n_duplicates_ = 0
-    estimator.centers_ = centers
-    estimator._work_centers = work_centers
-    estimator._input_offset = offset
-    estimator._dual_coef_2d = coef
-    estimator._single_output = single
-    estimator.dual_coef_ = coef[:, 0] if single and not is_classifier(estimator) else coef
-    estimator.loss_curve_ = model.loss_curve
-    estimator.validation_loss_curve_ = np.empty(0)
-    estimator.n_epochs_ = model.n_epochs
-    estimator.batch_size_ = model.batch_size
-    estimator.step_size_ = model.step_size
-    estimator.critical_batch_size_ = model.critical_batch_size
-    estimator.n_components_ = model.n_components
-    estimator.norm_ = norm
-    report_interpolation(estimator, residual, dtype)
+    estimator._single_output = single  # read by the regressor's _set_model
+    estimator._set_model(fitted_model)
     if not model.converged and residual > tol:
         warn_user(
-            estimator._convergence_message(residual, tol, centers.shape[0], dtype),
+            eigenpro_convergence_message(
+                residual, tol, centers.shape[0], dtype, estimator.n_epochs, estimator.memory_limit
+            ),
             ConvergenceWarning,
         )
     return estimator

@@ -1,77 +1,39 @@
-"""KernelInterpolator and KernelInterpolationClassifier: the minimum-norm kernel interpolant."""
+"""KernelInterpolator and KernelInterpolationClassifier: the minimum-norm kernel interpolant.
+
+The estimators validate their inputs and parameters; ``fit`` and ``predict`` live in
+:mod:`._core` (:func:`._core.fit_kernel_machine` returns a frozen
+:class:`._core.KernelMachineModel`, whose fields become the attributes of the same names, and
+:func:`._core.predict_kernel_machine` evaluates it).
+"""
 
 import sys
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._base import (
-    RESIDUAL_RTOL,
     InterpolatingRegressorMixin,
-    InterpolationWarning,
     SquareLossClassifierMixin,
-    memory_budget_bytes,
-    output_dtype,
-    relative_residual,
+    fitted_model,
     report_interpolation,
-    warn_user,
+    set_fitted,
 )
-from .._duplicates import merge_duplicate_points
-from ..kernels import KERNEL_NAMES, KernelSpec, kernel_product
-from ..kernels._bandwidth import auto_bandwidth
-from ._cg import cg_fit
-from ._cost import (
-    cg_cost,
-    check_cost,
-    direct_cost,
-    eigenpro_cost,
-    local_cost,
-    ridge_prefers_cg,
+from ..kernels import KERNEL_NAMES
+from ._core import (
+    KernelMachineModel,
+    fit_kernel_machine,
+    kernel_spec,
+    predict_kernel_machine,
+    squeeze_single_output,
 )
-from ._direct import saddle_point_fit
-from ._eigenpro import EigenProEpoch, eigenpro_fit, tile_shape
-from ._local import LocalInterpolant
-from ._polynomial_tail import PolynomialBasis, check_tail_size, evaluate_monomials
 
 
 def _is_dask_array(X):
     """Whether ``X`` is a dask collection, without importing dask when it is not loaded."""
     dask = sys.modules.get("dask")
     return dask is not None and dask.is_dask_collection(X)
-
-
-# The inputs are centred (for the radial built-in kernels) when the squared norm of their mean
-# exceeds this many times their mean squared distance to it: ||x||^2 - 2 x.z + ||z||^2 then
-# loses more than about 7 digits of ||x - z||^2 to cancellation.
-CENTRING_RATIO = 100.0
-# The smallest EigenPro tolerance per working dtype: float32 kernel sums cannot resolve a
-# relative residual below the float32 interpolation tolerance of skinterp._base.
-TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): RESIDUAL_RTOL[np.dtype(np.float32)]}
-# The smallest CG tolerance per working dtype: float32 kernel tiles bound the residual's digits.
-CG_TOL_FLOOR = {np.dtype(np.float64): 0.0, np.dtype(np.float32): 1e-5}
-# solver="auto" takes EigenPro beyond the direct solver's memory only for tolerances it
-# reaches in a practical number of epochs; a tighter tol asks for CG.
-EIGENPRO_MIN_TOL = 1e-7
-# neighbors=k measures its training residual on at most this many rows (a fixed subsample).
-LOCAL_RESIDUAL_ROWS = 1000
-
-
-def _centring_offset(X):
-    """The mean of ``X`` when distances computed from raw coordinates would lose precision
-    to its offset (see ``CENTRING_RATIO``), else ``None``."""
-    mean = X.mean(axis=0, dtype=np.float64)
-    spread = float(np.mean(np.einsum("ij,ij->i", X - mean, X - mean, dtype=np.float64)))
-    if float(mean @ mean) > CENTRING_RATIO * spread:
-        return mean
-    return None
-
-
-def direct_solver_fits(n_samples, itemsize, memory_limit=None):
-    """The rule of ``solver="auto"``: whether the ``n x n`` kernel matrix fits the budget."""
-    return n_samples * n_samples * itemsize <= memory_budget_bytes(memory_limit)
 
 
 _SHARED_PARAMETERS_DOC = """
@@ -200,6 +162,31 @@ _SHARED_ATTRIBUTES_DOC = """
         ``neighbors``).
     degree_ : int
         The degree of the polynomial tail (-1: none).
+    polynomial_coef_ : ndarray of shape (n_monomials,) or (n_monomials, n_outputs), or None
+        The tail's coefficients ``b`` on the monomials ``prod_k ((x_k - shift_k) / scale_k) **
+        p_jk`` of degree at most ``degree_`` (1-D for the regressor's 1-D targets; None with
+        ``neighbors``).
+    polynomial_powers_ : ndarray of shape (n_monomials, n_features)
+        The exponents ``p_jk`` of the tail's monomials (no rows without a tail).
+    polynomial_shift_ : ndarray of shape (n_features,)
+        The centre of the training points' bounding box (in the coordinates of
+        ``work_centers_``), subtracted before the monomials are evaluated.
+    polynomial_scale_ : ndarray of shape (n_features,)
+        The half-widths of that box (1 where a coordinate has no spread), dividing after the
+        shift.
+    kernel_ : :class:`~skinterp.kernels.KernelSpec`
+        The kernel ``predict`` evaluates: ``kernel`` with the bandwidth ``bandwidth_`` (and
+        ``nu``), e.g. ``KernelSpec('laplacian', bandwidth=0.29)``.
+    input_offset_ : ndarray of shape (n_features,) or None
+        The mean of the training points, subtracted from every input before the kernel sees it
+        when the data sit far from the origin (distances would otherwise lose digits to
+        cancellation); None when the inputs are used as given.
+    work_centers_ : ndarray of shape (n_centers, n_features)
+        The centres as the kernel sees them: ``centers_ - input_offset_`` (the same array as
+        ``centers_`` when ``input_offset_`` is None).
+    local_interpolant_ : object or None
+        With ``neighbors``: the training points, targets and kd-tree from which
+        ``predict`` solves each query's local system; None otherwise.
     solver_ : str
         The solver used: ``"direct"``, ``"cg"``, ``"eigenpro"`` or ``"local"``
         (``neighbors``).
@@ -357,77 +344,9 @@ class _KernelMachine(BaseEstimator):
         self.callback = callback
 
     def __sklearn_is_fitted__(self):
-        # Fitted means the model arrays exist: validation sets n_features_in_ before a fit
-        # that Ctrl-C may interrupt.
-        return hasattr(self, "_dual_coef_2d")
-
-    def _resolve_bandwidth(self, X):
-        if callable(self.kernel):
-            return None
-        if isinstance(self.bandwidth, str):  # "auto"
-            return float(auto_bandwidth(X))
-        return float(self.bandwidth)
-
-    def _spec(self, bandwidth):
-        return KernelSpec(self.kernel, 1.0 if bandwidth is None else bandwidth, float(self.nu))
-
-    def _resolve_solver(self, n_samples, itemsize, plain=True, ridge_system=None):
-        """The solver; ``plain`` is False when the system has a tail, a ridge or a kernel
-        that is not positive definite (which EigenPro does not solve). ``ridge_system``:
-        ``(n_features, n_outputs, n_monomials, spec, dtype)`` when every sample has a ridge
-        > 0 (a bounded condition number): ``"auto"`` then takes cg over the direct solve when
-        the cost model expects it to be faster (:func:`._cost.ridge_prefers_cg`)."""
-        if self.solver == "eigenpro" and not plain:
-            raise ValueError(
-                "solver='eigenpro' solves K a = y for a positive definite kernel only; this "
-                "fit has a polynomial tail (degree >= 0), a ridge > 0 or a conditionally "
-                "positive definite kernel: use solver='direct' or 'auto'."
-            )
-        if self.solver != "auto":
-            return self.solver
-        if direct_solver_fits(n_samples, itemsize, self.memory_limit):
-            if ridge_system is not None and ridge_system[3].is_builtin:
-                from ._cg import DEFAULT_LANDMARKS
-
-                d, n_outputs, n_monomials, spec, dtype = ridge_system
-                landmarks = min(n_samples, self.subsample_size or DEFAULT_LANDMARKS)
-                faster, _, _ = ridge_prefers_cg(
-                    n_samples, d, n_outputs, n_monomials, landmarks, self.cg_tol, spec, dtype
-                )
-                if faster:
-                    return "cg"
-            return "direct"
-        return "eigenpro" if plain and self.tol >= EIGENPRO_MIN_TOL else "cg"
-
-    def _resolve_degree(self, spec):
-        """The tail's degree: ``degree``, or the kernel's minimum (scipy's rule); a warning
-        below the minimum, as scipy's."""
-        minimum = spec.min_degree
-        if self.degree is None:
-            return minimum
-        degree = int(self.degree)
-        if -1 < degree < minimum:
-            warn_user(
-                f"degree={degree} is below the minimum degree {minimum} of the "
-                f"{self.kernel!r} kernel (other than -1): the interpolation system may be "
-                "singular or indefinite, and a ridge may act unexpectedly.",
-                UserWarning,
-            )
-        return degree
-
-    def _resolve_ridge(self, n_samples):
-        """``ridge`` as a float64 array of ``n_samples`` finite non-negative values."""
-        ridge = np.asarray(self.ridge, dtype=np.float64)
-        if ridge.ndim == 0:
-            ridge = np.full(n_samples, float(ridge))
-        elif ridge.shape != (n_samples,):
-            raise ValueError(
-                f"ridge must be a non-negative number or an array of shape (n_samples,) = "
-                f"({n_samples},); got shape {ridge.shape}."
-            )
-        if not np.all(np.isfinite(ridge)) or np.any(ridge < 0):
-            raise ValueError("ridge must be finite and non-negative.")
-        return ridge
+        # Fitted means the model's attributes exist: validation sets n_features_in_ before a
+        # fit that Ctrl-C may interrupt.
+        return hasattr(self, "work_centers_")
 
     def _fit_or_route(self, fit, X, y, sample_weight):
         """A dask ``X`` goes to the sharded EigenPro fit (the optional skinterp[dask] extra);
@@ -442,449 +361,32 @@ class _KernelMachine(BaseEstimator):
         return fit(X, y, sample_weight)
 
     def _fit_targets(self, X, Y, sample_weight=None):
-        """Fit the coefficients to 2-D targets ``Y``; the maths of both estimators lives here.
+        # The maths is in ._core; the model's fields become the attributes only now, so an
+        # interrupted fit leaves the estimator as it was.
+        self._set_model(fit_kernel_machine(X, Y, sample_weight, **self.get_params()))
 
-        ``sample_weight``: validated, non-negative, rows of weight 0 included (this core
-        removes them with their per-sample ``ridge``). Everything is computed into locals and
-        assigned at the end: an interrupted fit (Ctrl-C) leaves the estimator as it was.
-        """
-        if self.dtype is not None:
-            X = np.ascontiguousarray(X, dtype=self.dtype)
-        Y = np.ascontiguousarray(Y, dtype=X.dtype)
-        weights = sample_weight
-        if weights is not None:
-            ridge_all = self._resolve_ridge(X.shape[0])
-            positive = weights > 0
-            X, Y = np.ascontiguousarray(X[positive]), np.ascontiguousarray(Y[positive])
-            weights, ridge_all = weights[positive], ridge_all[positive]
-        dtype = X.dtype
-        bandwidth = self._resolve_bandwidth(X)
-        spec = self._spec(bandwidth)
-        n_threads = self.n_jobs
-        tiles = dict(kernel=spec, n_jobs=n_threads, **self._tile_shape(dtype.itemsize))
+    def _set_model(self, model):
+        """Copy ``model``'s fields to the attributes (also called by the sharded fit)."""
+        set_fitted(self, model)
+        report_interpolation(self, model.train_residual, model.centers.dtype)
 
-        degree = self._resolve_degree(spec)
-        if weights is None:
-            ridge = self._resolve_ridge(X.shape[0])
-        else:
-            # Weighted kernel ridge regression: (K + diag(ridge_i / w_i)) a = y.
-            ridge = ridge_all / weights
-        regularised = bool(np.any(ridge > 0))
-
-        # Exact duplicates: one centre each, targets averaged (K would be singular). With a
-        # ridge the system is regular and every row is kept (kernel ridge regression's answer).
-        merged = merge_duplicate_points(X, Y, sample_weight=weights)
-        n_duplicates = 0 if regularised else X.shape[0] - merged.points.shape[0]
-        if n_duplicates:
-            X_fit = merged.points
-            Y_fit = np.ascontiguousarray(merged.targets, dtype=dtype)
-            ridge = np.zeros(X_fit.shape[0])
-        else:
-            X_fit, Y_fit = X, Y
-        check_tail_size(X_fit.shape[0], X_fit.shape[1], degree)
-        offset = _centring_offset(X_fit) if spec.is_builtin else None
-        X_work = X_fit
-        if offset is not None:
-            # Radial kernels are translation invariant: work on centred inputs (see Notes).
-            X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
-        basis = PolynomialBasis(X_work, degree)
-        if self.neighbors is not None:
-            return self._fit_local(
-                X,
-                Y,
-                X_fit,
-                X_work,
-                Y_fit,
-                spec,
-                basis,
-                ridge,
-                offset,
-                merged,
-                n_duplicates,
-                regularised,
-            )
-        P = basis.matrix(X_work) if basis.size else None
-        plain = P is None and not regularised and spec.is_positive_definite
-        ridge_system = None
-        if ridge.size and float(np.min(ridge)) > 0:
-            ridge_system = (X_work.shape[1], Y.shape[1], basis.size, spec, dtype)
-        solver = self._resolve_solver(X_work.shape[0], dtype.itemsize, plain, ridge_system)
-        self._check_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype)
-        used_pseudo_inverse = False
-        fitted = None
-        tail_coef = np.zeros((basis.size, Y.shape[1]))
-        if solver == "direct":
-            solution = saddle_point_fit(
-                X_work,
-                Y_fit,
-                spec,
-                ridge=ridge,
-                P=P,
-                positive_definite=degree >= spec.min_degree,
-                memory_limit=self.memory_limit,
-                n_jobs=n_threads,
-                verbose=self.verbose,
-            )
-            coef, tail_coef, fitted = solution.coef, solution.tail_coef, solution.fitted
-            used_pseudo_inverse = solution.used_pseudo_inverse
-            work_centers, fit_targets, index = X_work, Y_fit, None
-            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
-            iteration = dict(
-                loss_curve_=np.empty(0),
-                validation_loss_curve_=np.empty(0),
-                n_epochs_=0,
-                batch_size_=X_work.shape[0],
-                step_size_=float("nan"),
-                critical_batch_size_=float("nan"),
-                n_components_=0,
-            )
-            converged = stopped = True
-            tol = RESIDUAL_RTOL[dtype]
-        elif solver == "cg":
-            tol = max(float(self.cg_tol), CG_TOL_FLOOR[dtype])
-            result = cg_fit(
-                X_work,
-                Y_fit,
-                spec,
-                ridge=ridge,
-                P=P,
-                tol=tol,
-                max_iter=self.cg_max_iter,
-                n_landmarks=self.subsample_size,
-                memory_limit=self.memory_limit,
-                n_jobs=n_threads,
-                random_state=self.random_state,
-                verbose=self.verbose,
-            )
-            coef, tail_coef, fitted = result.coef, result.tail_coef, result.fitted
-            work_centers, fit_targets, index = X_work, Y_fit, None
-            iteration = dict(
-                loss_curve_=result.residual_curve,
-                validation_loss_curve_=np.empty(0),
-                n_epochs_=0,
-                batch_size_=X_work.shape[0],
-                step_size_=float("nan"),
-                critical_batch_size_=float("nan"),
-                n_components_=result.n_landmarks,
-            )
-            cg_info = dict(n_iter_=result.n_iter, cg_residual_=result.residual)
-            converged, stopped = result.converged, False
-        else:
-            tol = max(float(self.tol), TOL_FLOOR[dtype])
-            cg_info = dict(n_iter_=0, cg_residual_=float("nan"))
-            callback = None
-            if self.callback is not None:
-                callback = self._epoch_callback(offset)
-            result = eigenpro_fit(
-                X_work,
-                Y_fit,
-                spec,
-                n_epochs=self.n_epochs,
-                tol=tol,
-                batch_size=self.batch_size,
-                step_size=self.step_size,
-                n_components=self.n_components,
-                subsample_size=self.subsample_size,
-                early_stopping=self.early_stopping,
-                validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change,
-                memory_limit=self.memory_limit,
-                n_jobs=n_threads,
-                random_state=self.random_state,
-                verbose=self.verbose,
-                callback=callback,
-            )
-            coef, work_centers, fit_targets = result.coef, result.centers, result.targets
-            index, fitted = result.index, result.fitted
-            iteration = dict(
-                loss_curve_=result.loss_curve,
-                validation_loss_curve_=result.validation_loss_curve,
-                n_epochs_=result.n_epochs,
-                batch_size_=result.batch_size,
-                step_size_=result.step_size,
-                critical_batch_size_=result.critical_batch_size,
-                n_components_=result.n_components,
-            )
-            converged = result.converged
-            stopped = result.stopped_by_callback or self.early_stopping
-        if fitted is None:
-            # The contract, measured: K a at the centres (one kernel pass; EigenPro's
-            # confirming pass already computed it when it stopped at tol).
-            if self.verbose:
-                print("[KernelInterpolator] training residual ...", file=sys.stderr, flush=True)
-            fitted = kernel_product(
-                work_centers, work_centers, coef, verbose=self.verbose, **tiles
-            )
-        fit_residual = relative_residual(fitted, fit_targets)
-        # The residual over the training rows: duplicates keep their own targets.
-        at_rows = fitted
-        if index is not None:
-            at_rows = np.full((X_fit.shape[0], fitted.shape[1]), np.nan)
-            at_rows[index] = fitted
-        if n_duplicates:
-            at_rows = at_rows[merged.inverse]
-        rows = ~np.isnan(at_rows[:, 0]) if at_rows.shape[0] else np.zeros(0, dtype=bool)
-        residual = relative_residual(at_rows[rows], Y[rows])
-        norm = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0)))
-        centers = work_centers
-        if offset is not None:
-            centers = (work_centers + offset).astype(dtype)
-        if self.verbose:
-            print(
-                f"[KernelInterpolator] {solver}: relative training residual {residual:.3g}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-        # The fit is complete: assign (nothing above touched the estimator).
-        self.bandwidth_ = bandwidth
-        self.solver_ = solver
-        self.degree_ = int(degree)
-        self._tail = (basis.powers, basis.shift, basis.scale, tail_coef)
-        self._local = None
-        self.used_pseudo_inverse_ = used_pseudo_inverse
-        self.n_duplicates_ = int(n_duplicates)
-        self.centers_ = centers
-        self._work_centers = work_centers
-        self._input_offset = offset
-        self._dual_coef_2d = coef
-        for name, value in {**iteration, **cg_info}.items():
-            setattr(self, name, value)
-        self.norm_ = norm
-        report_interpolation(self, residual, dtype)
-
-        if regularised:
-            pass  # kernel ridge regression: not interpolating is the request
-        elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or used_pseudo_inverse):
-            warn_user(self._singular_message(spec, fit_residual), InterpolationWarning)
-        elif solver == "eigenpro" and not converged and not stopped and fit_residual > tol:
-            warn_user(
-                self._convergence_message(fit_residual, tol, X_fit.shape[0], dtype),
-                ConvergenceWarning,
-            )
-        if solver == "cg" and not converged:
-            warn_user(
-                f"Conjugate gradient stopped after cg_max_iter={self.cg_max_iter} iterations "
-                f"with a relative residual of {cg_info['cg_residual_']:.3g}, above "
-                f"cg_tol={tol:g}. "
-                "Raise cg_max_iter, raise subsample_size (more Nystrom landmarks: a better "
-                "preconditioner), accept a larger cg_tol, or use solver='direct'.",
-                ConvergenceWarning,
-            )
-        if (
-            n_duplicates
-            and not self.interpolates_
-            and fit_residual <= max(tol, RESIDUAL_RTOL[dtype])
-        ):
-            warn_user(
-                f"{n_duplicates} training rows are exact duplicates of other rows with "
-                f"different targets; they were merged into {X_fit.shape[0]} distinct points "
-                "whose targets are averaged, so the fit cannot interpolate every row "
-                f"(train_residual_ = {residual:.3g}). Deduplicate X (or average the targets "
-                "yourself) to silence this.",
-                InterpolationWarning,
-            )
-        return coef
-
-    def _check_cost(self, solver, shape, n_outputs, n_monomials, spec, dtype):
-        """The solver's estimated flops, bytes and seconds: printed with ``verbose``, and a
-        request over ``memory_limit`` refused before anything large is allocated (the
-        estimate is in the message)."""
-        if not spec.is_builtin and not self.verbose:
-            return  # a callable's rate is not worth measuring for a refusal on bytes alone
-        n, d = shape
-        if solver == "direct":
-            cost = direct_cost(n, d, n_outputs, n_monomials, dtype.itemsize, spec, dtype)
-            check_cost(
-                cost,
-                self.memory_limit,
-                advice="Use solver='cg' (any kernel, tail or "
-                "ridge) or solver='eigenpro' (positive definite kernels without tail "
-                "or ridge), both in memory O(n_samples * n_features), or raise "
-                "memory_limit (MiB; default: sklearn's working_memory).",
-            )
-        elif solver == "cg":
-            from ._cg import DEFAULT_LANDMARKS
-
-            landmarks = min(n, self.subsample_size or DEFAULT_LANDMARKS)
-            cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, self.cg_max_iter, spec, dtype)
-        else:
-            cost = eigenpro_cost(
-                n, d, n_outputs, self.n_epochs, min(n, 4000), spec, dtype, self.memory_limit
-            )
-        if self.verbose:
-            print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
-
-    def _fit_local(
-        self,
-        X,
-        Y,
-        X_fit,
-        X_work,
-        Y_fit,
-        spec,
-        basis,
-        ridge,
-        offset,
-        merged,
-        n_duplicates,
-        regularised,
-    ):
-        """``neighbors=k``: store the training set and its KD-tree; the local solves happen
-        at prediction (scipy's semantics). The training residual is measured on at most
-        ``LOCAL_RESIDUAL_ROWS`` rows (a fixed subsample), so that fit stays cheap."""
-        if not spec.is_builtin:
-            raise ValueError("neighbors=k needs a built-in kernel, not a callable.")
-        dtype = X_fit.dtype
-        k = min(int(self.neighbors), X_work.shape[0])
-        check_tail_size(k, X_work.shape[1], basis.degree)
-        local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers, k)
-        rows = np.arange(X.shape[0])
-        if rows.size > LOCAL_RESIDUAL_ROWS:
-            rows = np.sort(
-                np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS, replace=False)
-            )
-        X_rows = X[rows].astype(np.float64)
-        if offset is not None:
-            X_rows = X_rows - offset
-        fitted = local.predict(X_rows, n_jobs=self.n_jobs)
-        residual = relative_residual(fitted, Y[rows])
-        centers = X_work if offset is None else (X_work + offset).astype(dtype)
-
-        self.bandwidth_ = spec.bandwidth
-        self.solver_ = "local"
-        self.degree_ = int(basis.degree)
-        self._tail = (basis.powers, basis.shift, basis.scale, np.zeros((0, Y.shape[1])))
-        self._local = local
-        self.used_pseudo_inverse_ = False
-        self.n_duplicates_ = int(n_duplicates)
-        self.centers_ = centers
-        self._work_centers = X_work
-        self._input_offset = offset
-        self._dual_coef_2d = None
-        for name, value in dict(
-            loss_curve_=np.empty(0),
-            validation_loss_curve_=np.empty(0),
-            n_epochs_=0,
-            batch_size_=k,
-            step_size_=float("nan"),
-            critical_batch_size_=float("nan"),
-            n_components_=0,
-            n_iter_=0,
-            cg_residual_=float("nan"),
-        ).items():
-            setattr(self, name, value)
-        self.norm_ = float("nan")
-        report_interpolation(self, residual, dtype)
-        if not regularised and not self.interpolates_ and not n_duplicates:
-            warn_user(
-                f"The local interpolants (neighbors={k}) do not interpolate their training "
-                f"points (relative residual {residual:.3g}): their systems are numerically "
-                "singular; choose a bandwidth of the order of the distances between points.",
-                InterpolationWarning,
-            )
-        return None
-
-    def _epoch_callback(self, offset):
-        """The user's ``callback`` fed the state in the user's coordinates."""
-        raw_centers = {}
-
-        def call(state):
-            if offset is not None:
-                if "value" not in raw_centers:
-                    centers = (state.centers + offset).astype(state.centers.dtype)
-                    centers.flags.writeable = False
-                    raw_centers["value"] = centers
-                fields = {k: v for k, v in vars(state).items() if not k.startswith("_")}
-                fields["centers"] = raw_centers["value"]
-                state = EigenProEpoch(
-                    spec=state._spec,
-                    tiles=state._tiles,
-                    offset=offset,
-                    work_centers=state._work_centers,
-                    **fields,
-                )
-            return bool(self.callback(state))
-
-        return call
-
-    def _convergence_message(self, residual, tol, n_points, dtype):
-        need = n_points * n_points * dtype.itemsize / 2**20
-        return (
-            f"EigenPro stopped after n_epochs={self.n_epochs} epochs with a relative training "
-            f"residual of {residual:.3g}, above tol={tol:g}: the fit does not interpolate its "
-            "training targets (interpolates_ is False). Raise n_epochs to continue, raise tol "
-            "to accept this residual, or use solver='direct' (its "
-            f"{n_points} x {n_points} kernel matrix needs {need:,.0f} MiB: raise memory_limit, "
-            f"now {memory_budget_bytes(self.memory_limit) / 2**20:,.0f} MiB, for "
-            "solver='auto' to take it)."
-        )
-
-    def _singular_message(self, spec, residual):
-        what = f"bandwidth={spec.bandwidth:g}" if spec.is_builtin else "the kernel callable"
-        return (
-            f"The kernel matrix of the training points is numerically singular with {what}: "
-            f"the fit does not interpolate its training targets (relative residual "
-            f"{residual:.2g}"
-            + (", pseudo-inverse used" if self.used_pseudo_inverse_ else "")
-            + "). Near-duplicate points, or a bandwidth much larger than the distances between "
-            "points (every kernel value near 1), cause this; choose a bandwidth of the order "
-            "of those distances (or rescale X) and merge near-duplicates."
-        )
+    def _model(self):
+        return fitted_model(self, KernelMachineModel)
 
     def _predict_targets(self, X):
-        out_dtype = output_dtype(X)
-        X = np.ascontiguousarray(X, dtype=self.centers_.dtype)
-        # Defaults for a model fitted by skinterp.distributed.fit_kernel_interpolator called
-        # directly (it sets the public attributes only).
-        offset = getattr(self, "_input_offset", None)
-        centers = getattr(self, "_work_centers", self.centers_)
-        bandwidth = getattr(self, "bandwidth_", None)
-        if bandwidth is None and not callable(self.kernel):
-            bandwidth = float(self.bandwidth)
-        if getattr(self, "_local", None) is not None:
-            X_local = np.asarray(X, dtype=np.float64)
-            if offset is not None:
-                X_local = X_local - offset
-            if self.verbose:
-                cost = local_cost(
-                    X_local.shape[0],
-                    X_local.shape[1],
-                    self._local.Y.shape[1],
-                    self._local.k,
-                    self._local.powers.shape[0],
-                    self._spec(bandwidth),
-                    np.float64,
-                )
-                print(f"[KernelInterpolator] cost estimate, {cost}", file=sys.stderr, flush=True)
-            scores = self._local.predict(X_local, n_jobs=self.n_jobs, verbose=self.verbose)
-            return scores.astype(out_dtype, copy=False)
-        if offset is not None:
-            X = np.ascontiguousarray(X - offset.astype(X.dtype), dtype=X.dtype)
-        scores = kernel_product(
+        return predict_kernel_machine(
+            self._model(),
             X,
-            centers,
-            self._dual_coef_2d,
-            kernel=self._spec(bandwidth),
+            memory_limit=self.memory_limit,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
-            **self._tile_shape(self.centers_.dtype.itemsize),
         )
-        tail = getattr(self, "_tail", None)
-        if tail is not None and tail[0].shape[0]:
-            powers, shift, scale, tail_coef = tail
-            scores = scores + evaluate_monomials(X, powers, shift, scale) @ tail_coef
-        return scores.astype(out_dtype, copy=False)
-
-    def _tile_shape(self, itemsize):
-        rows, cols = tile_shape(self.memory_limit, itemsize)
-        return dict(tile_rows=rows, tile_cols=cols)
 
     def _fit_dask(self, X, y):
         """The sharded EigenPro fit (the optional skinterp[dask] extra) of a dask ``X``."""
         from skinterp.distributed import fit_kernel_interpolator
 
-        spec = None if callable(self.kernel) else self._spec(1.0)
+        spec = None if callable(self.kernel) else kernel_spec(self.kernel, 1.0, self.nu)
         degree = self.degree if self.degree is not None else (spec.min_degree if spec else -1)
         if (
             degree >= 0
@@ -915,10 +417,6 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine):
 
     Attributes
     ----------{_SHARED_ATTRIBUTES_DOC}
-    polynomial_coef_ : ndarray of shape (n_monomials,) or (n_monomials, n_outputs), or None
-        The tail's coefficients ``b`` on the monomials of degree at most ``degree_``
-        (evaluated on inputs shifted and scaled to the training bounding box; None with
-        ``neighbors``).
 
     See Also
     --------
@@ -1027,15 +525,9 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine):
         """
         return self._fit_or_route(super().fit, X, y, sample_weight)
 
-    def _fit_targets(self, X, Y, sample_weight=None):
-        coef = super()._fit_targets(X, Y, sample_weight)
-        if coef is None:  # neighbors=k: no global coefficients
-            self.dual_coef_ = self.polynomial_coef_ = None
-            return coef
-        self.dual_coef_ = coef[:, 0] if self._single_output else coef
-        tail_coef = self._tail[3]
-        self.polynomial_coef_ = tail_coef[:, 0] if self._single_output else tail_coef
-        return coef
+    def _set_model(self, model):
+        # 1-D targets: 1-D dual_coef_ and polynomial_coef_, as KernelRidge's dual_coef_.
+        super()._set_model(squeeze_single_output(model) if self._single_output else model)
 
 
 class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine):
@@ -1103,11 +595,6 @@ class KernelInterpolationClassifier(SquareLossClassifierMixin, _KernelMachine):
             The fitted classifier.
         """
         return self._fit_or_route(super().fit, X, y, sample_weight)
-
-    def _fit_targets(self, X, Y, sample_weight=None):
-        coef = super()._fit_targets(X, Y, sample_weight)
-        self.dual_coef_ = coef
-        return coef
 
     def decision_function(self, X):
         """The interpolated one-hot scores.

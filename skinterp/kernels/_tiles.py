@@ -72,6 +72,14 @@ class KernelSpec:
         self.code = kernel_code(kernel, nu)
         self.function = kernel if self.code is None else None
         self.bandwidth = check_bandwidth(bandwidth) if self.code is not None else None
+        self.name = kernel if self.code is not None else getattr(kernel, "__name__", "callable")
+        self.nu = nu if kernel == "matern" else None
+
+    def __repr__(self):
+        if not self.is_builtin:
+            return f"KernelSpec({self.name})"
+        nu = f", nu={self.nu:g}" if self.nu is not None else ""
+        return f"KernelSpec({self.name!r}, bandwidth={self.bandwidth:.6g}{nu})"
 
     @property
     def is_builtin(self):

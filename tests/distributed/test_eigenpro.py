@@ -217,7 +217,7 @@ def test_far_off_inputs_are_centred_as_locally(client):
         warnings.simplefilter("ignore", ConvergenceWarning)
         local = KernelInterpolator(**params).fit(far, SMALL_Y)
         remote = fit_kernel_interpolator(KernelInterpolator(**params), far, SMALL_Y, client)
-    np.testing.assert_allclose(remote._input_offset, local._input_offset)
+    np.testing.assert_allclose(remote.input_offset_, local.input_offset_)
     np.testing.assert_array_equal(remote.centers_, local.centers_)
     np.testing.assert_allclose(remote.dual_coef_, local.dual_coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-6)

@@ -20,7 +20,7 @@ from skinterp import KernelInterpolationClassifier, KernelInterpolator
 from skinterp._base import InterpolationWarning
 from skinterp._linalg import blocked_cholesky
 from skinterp.kernel_machine import eigenpro_fit
-from skinterp.kernel_machine._estimators import direct_solver_fits
+from skinterp.kernel_machine._core import direct_solver_fits
 from skinterp.kernels import KernelSpec, kernel_matrix
 from skinterp.kernels._bandwidth import auto_bandwidth
 
