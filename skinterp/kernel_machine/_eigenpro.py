@@ -34,6 +34,7 @@ that adapt to GPUs for effective large batch training" (MLSys 2019).
 
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -72,11 +73,30 @@ def default_subsample_size(n_samples):
     return min(n_samples, 2000 if n_samples < 100_000 else 4000)
 
 
+@dataclass(frozen=True)
 class EigenProResult:
-    """Plain result of :func:`eigenpro_fit` (arrays and scalars)."""
+    """What :func:`eigenpro_fit` returns: the coefficients ``coef`` of the ``centers`` (the
+    training points in the solver's order, ``index`` their rows of ``X``) with their
+    ``targets``, the curves and choices of the run, and ``fitted`` (``K a`` at the centres,
+    when the final confirming pass computed it, else None)."""
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    coef: np.ndarray
+    centers: np.ndarray
+    targets: np.ndarray
+    loss_curve: np.ndarray
+    validation_loss_curve: np.ndarray
+    n_epochs: int
+    batch_size: int
+    step_size: float
+    critical_batch_size: float
+    n_components: int
+    subsample_size: int
+    n_batches: int
+    setup_seconds: float
+    converged: bool
+    stopped_by_callback: bool
+    fitted: object
+    index: np.ndarray
 
 
 class EigenProEpoch:
@@ -223,11 +243,20 @@ def nystrom_preconditioner(
     )
 
 
+@dataclass(frozen=True)
 class EigenProSetup:
-    """What :func:`eigenpro_setup` chooses (plain fields)."""
+    """What :func:`eigenpro_setup` chooses: the subsample size and the working order (Nystrom
+    subsample first), the largest useful batch, the preconditioner (a dict of
+    :func:`nystrom_preconditioner`), the critical batch size, and the batch and step."""
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    subsample_size: int
+    work_order: np.ndarray
+    batch_cap: int
+    preconditioner: dict
+    critical_batch_size: float
+    batch_size: int
+    step_size: float
+    auto_step_size: bool
 
 
 def eigenpro_setup(
