@@ -12,7 +12,7 @@ from skinterp._base import fitted_model
 from skinterp.kernel_machine._core import KernelMachineModel, predict_kernel_machine
 from skinterp.neighbors._core import SingularKernelNNModel, predict_singular_kernel_nn
 from skinterp.random_features._min_norm import MinNormRFFModel
-from skinterp.simplicial._core import SimplicialModel
+from skinterp.simplicial._core import SimplicialModel, predict_simplicial
 
 RNG = np.random.RandomState(0)
 X = RNG.uniform(size=(60, 2))
@@ -53,6 +53,17 @@ def test_neighbors_predict_core_reads_the_model_alone():
     fitted = skinterp.SingularKernelNN(n_neighbors=5).fit(X, Y)
     model = fitted_model(fitted, SingularKernelNNModel)
     np.testing.assert_array_equal(predict_singular_kernel_nn(model, Q)[:, 0], fitted.predict(Q))
+
+
+@pytest.mark.parametrize("outside", ["project", "nearest", "nan"])
+def test_simplicial_predict_core_reads_the_model_alone(outside):
+    fitted = skinterp.SimplicialInterpolator(outside=outside).fit(X, Y)
+    model = fitted_model(fitted, SimplicialModel)
+    far = np.vstack([Q, [[3.0, 3.0]]])  # one query outside the hull
+    values, is_outside = predict_simplicial(model, far, outside)
+    np.testing.assert_array_equal(values[:, 0], fitted.predict(far))
+    np.testing.assert_array_equal(is_outside, fitted.is_outside(far))
+    assert is_outside[-1]
 
 
 @pytest.mark.parametrize("solver", list(KERNEL_MACHINES))

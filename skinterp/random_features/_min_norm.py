@@ -27,6 +27,10 @@ iterative refinement: solve with the float32 Gram's Cholesky factor, compute the
 by about ``cond(G) * 6e-8``; it stops at a relative residual of ``1e-12``, as a float64 solve
 would give. When the float32 Gram is too ill-conditioned for that (``cond > 1e7``) or the
 refinement stalls, the float64 Gram is formed from the stored features and solved as above.
+
+The estimators below validate (the mixins of :mod:`skinterp._base`), call :func:`fit_min_norm`
+and copy the :class:`MinNormRFFModel` built by :func:`rff_model` to attributes of the same
+names; ``predict`` calls :func:`predict_min_norm`.
 """
 
 import copy

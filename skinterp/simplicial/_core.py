@@ -1,9 +1,10 @@
-"""The functional core of simplicial interpolation: fit arrays and locate queries.
+"""The core of simplicial interpolation: ``fit`` returns a frozen model, ``predict`` reads it.
 
-``fit_simplicial(X, Y, method, memory_limit)`` returns plain arrays; ``locate(model, X, outside,
-n_jobs)`` returns, for every query, the training points of the simplex used and their
-barycentric weights (``vertices`` padded with ``-1``, ``weights``), and which queries are outside
-the convex hull. The estimators combine the weights with the targets.
+``fit_simplicial(X, Y, method, memory_limit)`` returns a frozen :class:`SimplicialModel`;
+``predict_simplicial(model, X, outside)`` returns the interpolated values and which queries are
+outside the convex hull. Underneath, ``locate(model, X, outside, n_jobs)`` gives, for every
+query, the training points of the simplex used and their barycentric weights (``vertices``
+padded with ``-1``, ``weights``), which :func:`interpolate` combines with the targets.
 
 Geometry of the fitted model
 ----------------------------
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from .._base import check_memory, memory_budget_bytes, relative_residual
+from .._base import check_memory, memory_budget_bytes, relative_residual, rows_per_chunk
 from .._duplicates import merge_duplicate_points
 from .._parallel import run_in_chunks
 from . import _hull, _lifted, _triangulation, _walk
@@ -684,3 +685,50 @@ def interpolate(vertices, weights, targets):
         out,
     )
     return out
+
+
+def _query_chunk(model, n_outputs, memory_limit):
+    """Rows of queries per chunk within the budget: per query the vertices, weights, the
+    projection's corral, the coordinates and the output."""
+    n_features = model.affine_offset.shape[0]
+    bytes_per_row = 8 * (4 * (model.affine_dim + 2) + 2 * n_features + n_outputs + 4)
+    return rows_per_chunk(bytes_per_row, memory_limit, min_rows=4096)
+
+
+def predict_simplicial(model, X, outside="project", *, memory_limit=None, n_jobs=None, verbose=0):
+    """``(values, outside_mask)`` of the validated queries ``X``: the piecewise-linear
+    interpolant's values (``(n_queries, n_outputs)``) and which queries lie outside the hull,
+    over chunks of rows within the budget. ``outside`` as the estimators' parameter: "raise"
+    raises for any outside query, "nan" gives them NaN."""
+    n_outputs = model.targets.shape[1]
+    chunk = _query_chunk(model, n_outputs, memory_limit)
+    values = np.empty((X.shape[0], n_outputs))
+    is_outside = np.empty(X.shape[0], dtype=bool)
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, min(start + chunk, X.shape[0]))
+        vertices, weights, is_outside[rows] = locate(
+            model, X[rows], outside, n_jobs, verbose=verbose
+        )
+        values[rows] = interpolate(vertices, weights, model.targets)
+    if outside == "raise" and is_outside.any():
+        raise ValueError(
+            f"{int(is_outside.sum())} of {is_outside.shape[0]} queries are outside the convex "
+            f"hull of the training points (the first is row "
+            f"{int(np.flatnonzero(is_outside)[0])}); use outside='project', 'nearest' or 'nan' "
+            "to predict there."
+        )
+    if outside == "nan":
+        values[is_outside] = np.nan
+    return values, is_outside
+
+
+def outside_mask(model, X, *, memory_limit=None, n_jobs=None, verbose=0):
+    """Which of the validated queries ``X`` lie outside the hull (or off the affine hull)."""
+    chunk = _query_chunk(model, 0, memory_limit)
+    is_outside = np.empty(X.shape[0], dtype=bool)
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, min(start + chunk, X.shape[0]))
+        is_outside[rows] = locate(
+            model, X[rows], "nan", n_jobs, need_weights=False, verbose=verbose
+        )[2]
+    return is_outside

@@ -1,4 +1,10 @@
-"""SimplicialInterpolator and SimplicialClassifier: Delaunay interpolation in any dimension."""
+"""SimplicialInterpolator and SimplicialClassifier: Delaunay interpolation in any dimension.
+
+The estimators validate (the mixins of :mod:`skinterp._base`) and copy the fitted model's
+fields to attributes; ``fit`` (:func:`~._core.fit_simplicial`, returning a
+:class:`~._core.SimplicialModel`) and ``predict`` (:func:`~._core.predict_simplicial`) live in
+:mod:`._core`.
+"""
 
 from numbers import Integral, Real
 
@@ -13,7 +19,6 @@ from .._base import (
     fitted_model,
     output_dtype,
     report_interpolation,
-    rows_per_chunk,
     set_fitted,
     validate_features,
     warn_user,
@@ -65,30 +70,14 @@ class _SimplicialBase(BaseEstimator):
         return fitted_model(self, _core.SimplicialModel)
 
     def _values_and_outside(self, X):
-        """Interpolated targets and the outside mask, over chunks of rows within the budget."""
-        r = self.affine_dim_
-        n_outputs = self.targets_.shape[1]
-        # work arrays per query: vertices, weights, the projection's corral, coordinates, output
-        bytes_per_row = 8 * (4 * (r + 2) + 2 * self.n_features_in_ + n_outputs + 4)
-        chunk = rows_per_chunk(bytes_per_row, self.memory_limit, min_rows=4096)
-        values = np.empty((X.shape[0], n_outputs))
-        outside = np.empty(X.shape[0], dtype=bool)
-        model = self._model()
-        for start in range(0, X.shape[0], chunk):
-            rows = slice(start, min(start + chunk, X.shape[0]))
-            vertices, weights, outside[rows] = _core.locate(
-                model, X[rows], self.outside, self.n_jobs, verbose=self.verbose
-            )
-            values[rows] = _core.interpolate(vertices, weights, self.targets_)
-        if self.outside == "raise" and outside.any():
-            raise ValueError(
-                f"{int(outside.sum())} of {outside.shape[0]} queries are outside the convex hull "
-                f"of the training points (the first is row {int(np.flatnonzero(outside)[0])}); "
-                "use outside='project', 'nearest' or 'nan' to predict there."
-            )
-        if self.outside == "nan":
-            values[outside] = np.nan
-        return values, outside
+        return _core.predict_simplicial(
+            self._model(),
+            X,
+            self.outside,
+            memory_limit=self.memory_limit,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
 
     def _predict_targets(self, X):
         return self._values_and_outside(X)[0]
@@ -110,16 +99,13 @@ class _SimplicialBase(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_features(self, X, reset=False)
-        model = self._model()
-        bytes_per_row = 8 * (4 * (self.affine_dim_ + 2) + 2 * self.n_features_in_ + 4)
-        chunk = rows_per_chunk(bytes_per_row, self.memory_limit, min_rows=4096)
-        outside = np.empty(X.shape[0], dtype=bool)
-        for start in range(0, X.shape[0], chunk):
-            rows = slice(start, min(start + chunk, X.shape[0]))
-            outside[rows] = _core.locate(
-                model, X[rows], "nan", self.n_jobs, need_weights=False, verbose=self.verbose
-            )[2]
-        return outside
+        return _core.outside_mask(
+            self._model(),
+            X,
+            memory_limit=self.memory_limit,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
