@@ -299,14 +299,15 @@ class _Solve:
     report: dict  # the model's solver fields
 
 
-def _solve_direct(X_work, Y_fit, spec, ridge, P, degree, n_monomials, params):
+def _solve_direct(system, P, params):
+    X_work, Y_fit, spec = system.X_work, system.Y_fit, system.spec
     solution = saddle_point_fit(
         X_work,
         Y_fit,
         spec,
-        ridge=ridge,
+        ridge=system.ridge,
         P=P,
-        positive_definite=degree >= spec.min_degree,
+        positive_definite=system.degree >= spec.min_degree,
         memory_limit=params["memory_limit"],
         n_jobs=params["n_jobs"],
         verbose=params["verbose"],
@@ -327,13 +328,14 @@ def _solve_direct(X_work, Y_fit, spec, ridge, P, degree, n_monomials, params):
     )
 
 
-def _solve_cg(X_work, Y_fit, spec, ridge, P, degree, n_monomials, params):
+def _solve_cg(system, P, params):
+    X_work, Y_fit = system.X_work, system.Y_fit
     tol = max(float(params["cg_tol"]), CG_TOL_FLOOR[X_work.dtype])
     result = cg_fit(
         X_work,
         Y_fit,
-        spec,
-        ridge=ridge,
+        system.spec,
+        ridge=system.ridge,
         P=P,
         tol=tol,
         max_iter=params["cg_max_iter"],
@@ -363,15 +365,16 @@ def _solve_cg(X_work, Y_fit, spec, ridge, P, degree, n_monomials, params):
     )
 
 
-def _solve_eigenpro(X_work, Y_fit, spec, offset, n_monomials, params):
+def _solve_eigenpro(system, params):
+    X_work, Y_fit = system.X_work, system.Y_fit
     tol = max(float(params["tol"]), TOL_FLOOR[X_work.dtype])
     callback = None
     if params["callback"] is not None:
-        callback = _epoch_callback(params["callback"], offset)
+        callback = _epoch_callback(params["callback"], system.offset)
     result = eigenpro_fit(
         X_work,
         Y_fit,
-        spec,
+        system.spec,
         n_epochs=params["n_epochs"],
         tol=tol,
         batch_size=params["batch_size"],
@@ -389,7 +392,7 @@ def _solve_eigenpro(X_work, Y_fit, spec, offset, n_monomials, params):
     )
     return _Solve(
         coef=result.coef,
-        tail_coef=np.zeros((n_monomials, Y_fit.shape[1])),
+        tail_coef=np.zeros((system.basis.size, Y_fit.shape[1])),
         fitted=result.fitted,
         work_centers=result.centers,
         targets=result.targets,
@@ -497,24 +500,98 @@ def fit_kernel_machine(
         verbose=verbose,
         callback=callback,
     )
+    system = training_system(X, Y, sample_weight, kernel, bandwidth, nu, degree, ridge, dtype)
+    if neighbors is not None:
+        return _fit_local(system, neighbors, n_jobs)
+    P = system.basis.matrix(system.X_work) if system.basis.size else None
+    solver = resolve_solver(
+        solver,
+        system.X_work.shape[0],
+        system.X_work.dtype.itemsize,
+        plain=P is None and not system.regularised and system.spec.is_positive_definite,
+        ridge_system=_ridge_system(system),
+        memory_limit=memory_limit,
+        tol=tol,
+        cg_tol=cg_tol,
+        subsample_size=subsample_size,
+    )
+    report_cost(
+        solver,
+        system.X_work.shape,
+        system.Y.shape[1],
+        system.basis.size,
+        system.spec,
+        system.X_work.dtype,
+        params=params,
+    )
+    if solver == "direct":
+        solve = _solve_direct(system, P, params)
+    elif solver == "cg":
+        solve = _solve_cg(system, P, params)
+    else:
+        solve = _solve_eigenpro(system, params)
+    return _global_model(system, solver, solve, params)
+
+
+@dataclass(frozen=True)
+class TrainingSystem:
+    """The system a solver sees, and what the model needs to map it back to the user's rows.
+
+    ``X, Y``: the training rows of positive weight; ``X_fit, Y_fit``: the distinct points and
+    their (weighted) mean targets when exact duplicates were merged (else ``X, Y``);
+    ``X_work``: ``X_fit`` less ``offset`` (the centring of far-off inputs, or ``None``);
+    ``ridge``: the per-point ridge (``ridge_i / w_i`` with weights); ``merged``: the merger's
+    record (its ``inverse`` maps rows to points).
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    X_fit: np.ndarray
+    Y_fit: np.ndarray
+    X_work: np.ndarray
+    offset: object
+    spec: KernelSpec
+    bandwidth: object
+    degree: int
+    basis: PolynomialBasis
+    ridge: np.ndarray
+    regularised: bool
+    merged: object
+    n_duplicates: int
+
+    def model_fields(self):
+        """The model's fields that every solver shares."""
+        return dict(
+            kernel=self.spec,
+            bandwidth=self.bandwidth,
+            degree=int(self.degree),
+            input_offset=self.offset,
+            polynomial_powers=self.basis.powers,
+            polynomial_shift=self.basis.shift,
+            polynomial_scale=self.basis.scale,
+            n_duplicates=int(self.n_duplicates),
+        )
+
+
+def training_system(X, Y, sample_weight, kernel, bandwidth, nu, degree, ridge, dtype):
+    """The :class:`TrainingSystem` of the validated rows: the working dtype, rows of weight 0
+    removed with their ridge, the kernel and tail resolved, exact duplicates merged (when
+    there is no ridge), far-off inputs centred."""
     if dtype is not None:
         X = np.ascontiguousarray(X, dtype=dtype)
     Y = np.ascontiguousarray(Y, dtype=X.dtype)
+    ridge = resolve_ridge(ridge, X.shape[0])
     weights = sample_weight
     if weights is not None:
-        ridge_all = resolve_ridge(ridge, X.shape[0])
         positive = weights > 0
         X, Y = np.ascontiguousarray(X[positive]), np.ascontiguousarray(Y[positive])
-        weights, ridge_all = weights[positive], ridge_all[positive]
+        # Weighted kernel ridge regression: (K + diag(ridge_i / w_i)) a = y.
+        weights = weights[positive]
+        ridge = ridge[positive] / weights
     dtype = X.dtype
     bandwidth = resolve_bandwidth(kernel, bandwidth, X)
     spec = kernel_spec(kernel, bandwidth, nu)
     degree = resolve_degree(degree, spec, kernel)
-    if weights is None:
-        ridge = resolve_ridge(ridge, X.shape[0])
-    else:
-        # Weighted kernel ridge regression: (K + diag(ridge_i / w_i)) a = y.
-        ridge = ridge_all / weights
     regularised = bool(np.any(ridge > 0))
 
     # Exact duplicates: one centre each, targets averaged (K would be singular). With a
@@ -533,58 +610,37 @@ def fit_kernel_machine(
     if offset is not None:
         # Radial kernels are translation invariant: work on centred inputs (see Notes).
         X_work = np.ascontiguousarray(X_fit - offset.astype(dtype), dtype=dtype)
-    basis = PolynomialBasis(X_work, degree)
-    common = dict(
-        kernel=spec,
+    return TrainingSystem(
+        X=X,
+        Y=Y,
+        X_fit=X_fit,
+        Y_fit=Y_fit,
+        X_work=X_work,
+        offset=offset,
+        spec=spec,
         bandwidth=bandwidth,
-        degree=int(degree),
-        input_offset=offset,
-        polynomial_powers=basis.powers,
-        polynomial_shift=basis.shift,
-        polynomial_scale=basis.scale,
-        n_duplicates=int(n_duplicates),
+        degree=degree,
+        basis=PolynomialBasis(X_work, degree),
+        ridge=ridge,
+        regularised=regularised,
+        merged=merged,
+        n_duplicates=n_duplicates,
     )
-    if neighbors is not None:
-        return _fit_local(
-            X,
-            Y,
-            X_work,
-            Y_fit,
-            spec,
-            basis,
-            ridge,
-            offset,
-            neighbors,
-            regularised,
-            n_duplicates,
-            common,
-            n_jobs,
-        )
 
-    P = basis.matrix(X_work) if basis.size else None
-    plain = P is None and not regularised and spec.is_positive_definite
-    ridge_system = None
-    if ridge.size and float(np.min(ridge)) > 0:
-        ridge_system = (X_work.shape[1], Y.shape[1], basis.size, spec, dtype)
-    solver = resolve_solver(
-        solver,
-        X_work.shape[0],
-        dtype.itemsize,
-        plain=plain,
-        ridge_system=ridge_system,
-        memory_limit=memory_limit,
-        tol=tol,
-        cg_tol=cg_tol,
-        subsample_size=subsample_size,
-    )
-    report_cost(solver, X_work.shape, Y.shape[1], basis.size, spec, dtype, params=params)
-    if solver == "direct":
-        solve = _solve_direct(X_work, Y_fit, spec, ridge, P, degree, basis.size, params)
-    elif solver == "cg":
-        solve = _solve_cg(X_work, Y_fit, spec, ridge, P, degree, basis.size, params)
-    else:
-        solve = _solve_eigenpro(X_work, Y_fit, spec, offset, basis.size, params)
 
+def _ridge_system(system):
+    """``resolve_solver``'s ``ridge_system`` when every point has a ridge > 0, else None."""
+    if system.ridge.size and float(np.min(system.ridge)) > 0:
+        X_work = system.X_work
+        return (X_work.shape[1], system.Y.shape[1], system.basis.size, system.spec, X_work.dtype)
+    return None
+
+
+def _global_model(system, solver, solve, params):
+    """The model of a direct, cg or EigenPro solve: the training residual measured (one kernel
+    pass unless the solver computed ``K a``), the norm, the centres in the user's
+    coordinates; then the warnings of a fit that is not what was asked."""
+    verbose, dtype = params["verbose"], system.X_work.dtype
     fitted = solve.fitted
     if fitted is None:
         # The contract, measured: K a at the centres (one kernel pass; EigenPro's
@@ -595,17 +651,17 @@ def fit_kernel_machine(
             solve.work_centers,
             solve.work_centers,
             solve.coef,
-            kernel=spec,
-            n_jobs=n_jobs,
+            kernel=system.spec,
+            n_jobs=params["n_jobs"],
             verbose=verbose,
-            **tiles(memory_limit, dtype.itemsize),
+            **tiles(params["memory_limit"], dtype.itemsize),
         )
     fit_residual = relative_residual(fitted, solve.targets)
-    residual = _residual_at_rows(fitted, solve.index, X_fit.shape[0], merged, n_duplicates, Y)
+    residual = _residual_at_rows(fitted, solve.index, system)
     norm = float(np.sqrt(max(np.einsum("ij,ij->", solve.coef, fitted, dtype=np.float64), 0.0)))
     centers = solve.work_centers
-    if offset is not None:
-        centers = (solve.work_centers + offset).astype(dtype)
+    if system.offset is not None:
+        centers = (solve.work_centers + system.offset).astype(dtype)
     if verbose:
         print(
             f"[KernelInterpolator] {solver}: relative training residual {residual:.3g}",
@@ -621,31 +677,32 @@ def fit_kernel_machine(
         local_interpolant=None,
         norm=norm,
         train_residual=residual,
-        **common,
+        **system.model_fields(),
         **solve.report,
     )
-    _warn_about_fit(model, solve, spec, fit_residual, regularised, X_fit, params)
+    _warn_about_fit(model, solve, system, fit_residual, params)
     return model
 
 
-def _residual_at_rows(fitted, index, n_points, merged, n_duplicates, Y):
+def _residual_at_rows(fitted, index, system):
     """The relative residual over the training rows: duplicates against their own targets,
     rows that are not centres (EigenPro's validation points) left out."""
     at_rows = fitted
     if index is not None:
-        at_rows = np.full((n_points, fitted.shape[1]), np.nan)
+        at_rows = np.full((system.X_fit.shape[0], fitted.shape[1]), np.nan)
         at_rows[index] = fitted
-    if n_duplicates:
-        at_rows = at_rows[merged.inverse]
+    if system.n_duplicates:
+        at_rows = at_rows[system.merged.inverse]
     rows = ~np.isnan(at_rows[:, 0]) if at_rows.shape[0] else np.zeros(0, dtype=bool)
-    return relative_residual(at_rows[rows], Y[rows])
+    return relative_residual(at_rows[rows], system.Y[rows])
 
 
-def _warn_about_fit(model, solve, spec, fit_residual, regularised, X_fit, params):
+def _warn_about_fit(model, solve, system, fit_residual, params):
     """The warnings of a fit that is not what was asked: a singular direct system, EigenPro
     or cg ending above their tolerance, duplicates with different targets."""
-    solver, dtype, tol = model.solver, X_fit.dtype, solve.tol
-    if regularised:
+    solver, tol, spec, X_fit = model.solver, solve.tol, system.spec, system.X_fit
+    dtype = X_fit.dtype
+    if system.regularised:
         pass  # kernel ridge regression: not interpolating is the request
     elif solver == "direct" and (fit_residual > RESIDUAL_RTOL[dtype] or model.used_pseudo_inverse):
         warn_user(
@@ -686,38 +743,27 @@ def _warn_about_fit(model, solve, spec, fit_residual, regularised, X_fit, params
         )
 
 
-def _fit_local(
-    X,
-    Y,
-    X_work,
-    Y_fit,
-    spec,
-    basis,
-    ridge,
-    offset,
-    neighbors,
-    regularised,
-    n_duplicates,
-    common,
-    n_jobs,
-):
+def _fit_local(system, neighbors, n_jobs):
     """``neighbors=k``: store the training set and its KD-tree; the local solves happen
     at prediction (scipy's semantics). The training residual is measured on at most
     ``LOCAL_RESIDUAL_ROWS`` rows (a fixed subsample), so that fit stays cheap."""
+    spec, basis, X_work, offset = system.spec, system.basis, system.X_work, system.offset
     if not spec.is_builtin:
         raise ValueError("neighbors=k needs a built-in kernel, not a callable.")
     dtype = X_work.dtype
     k = min(int(neighbors), X_work.shape[0])
     check_tail_size(k, X_work.shape[1], basis.degree)
-    local = LocalInterpolant(X_work, Y_fit, spec.code, spec.bandwidth, ridge, basis.powers, k)
-    rows = np.arange(X.shape[0])
+    local = LocalInterpolant(
+        X_work, system.Y_fit, spec.code, spec.bandwidth, system.ridge, basis.powers, k
+    )
+    rows = np.arange(system.X.shape[0])
     if rows.size > LOCAL_RESIDUAL_ROWS:
         rows = np.sort(np.random.RandomState(0).choice(rows, LOCAL_RESIDUAL_ROWS, replace=False))
-    X_rows = X[rows].astype(np.float64)
+    X_rows = system.X[rows].astype(np.float64)
     if offset is not None:
         X_rows = X_rows - offset
     fitted = local.predict(X_rows, n_jobs=n_jobs)
-    residual = relative_residual(fitted, Y[rows])
+    residual = relative_residual(fitted, system.Y[rows])
     centers = X_work if offset is None else (X_work + offset).astype(dtype)
     model = KernelMachineModel(
         solver="local",
@@ -729,9 +775,9 @@ def _fit_local(
         norm=float("nan"),
         train_residual=residual,
         batch_size=k,
-        **common,
+        **system.model_fields(),
     )
-    if not regularised and residual > RESIDUAL_RTOL[dtype] and not n_duplicates:
+    if not system.regularised and residual > RESIDUAL_RTOL[dtype] and not system.n_duplicates:
         warn_user(
             f"The local interpolants (neighbors={k}) do not interpolate their training "
             f"points (relative residual {residual:.3g}): their systems are numerically "
