@@ -97,3 +97,20 @@ def test_kernel_machine_classifier_keeps_two_dimensional_coefficients():
     assert classifier.polynomial_coef_.shape == (3, 2)
     assert regressor.dual_coef_.shape == (60,)
     assert regressor.polynomial_coef_.shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        skinterp.SingularKernelNN(n_neighbors=5),
+        skinterp.SimplicialInterpolator(),
+        skinterp.KernelInterpolator(),
+        skinterp.KernelInterpolator(kernel="thin_plate_spline", neighbors=20),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_one_name_for_the_rows_and_the_distinct_points(estimator):
+    X_dup = np.vstack([X, X[:7]])  # seven exact duplicates, same targets
+    fitted = clone(estimator).fit(X_dup, np.concatenate([Y, Y[:7]]))
+    assert fitted.n_samples_fit_ == 67
+    assert fitted.n_points_fit_ == 60

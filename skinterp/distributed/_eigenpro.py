@@ -735,6 +735,8 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
         polynomial_shift=np.zeros(centers.shape[1]),
         polynomial_scale=np.ones(centers.shape[1]),
         local_interpolant=None,
+        n_samples_fit=int(centers.shape[0]),
+        n_points_fit=int(centers.shape[0]),
         n_duplicates=0,
         norm=norm,
         train_residual=residual,

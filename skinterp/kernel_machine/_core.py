@@ -87,6 +87,8 @@ class KernelMachineModel:
     polynomial_shift: np.ndarray
     polynomial_scale: np.ndarray
     local_interpolant: object  # LocalInterpolant with neighbors, else None
+    n_samples_fit: int
+    n_points_fit: int
     n_duplicates: int
     norm: float
     train_residual: float
@@ -569,6 +571,8 @@ class TrainingSystem:
             polynomial_powers=self.basis.powers,
             polynomial_shift=self.basis.shift,
             polynomial_scale=self.basis.scale,
+            n_samples_fit=int(self.X.shape[0]),
+            n_points_fit=int(self.X_fit.shape[0]),
             n_duplicates=int(self.n_duplicates),
         )
 

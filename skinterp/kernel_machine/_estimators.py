@@ -201,8 +201,15 @@ _SHARED_ATTRIBUTES_DOC = """
     interpolates_ : bool
         Whether ``train_residual_`` is within the interpolation tolerance of the working
         dtype (1e-6 in float64, 1e-2 in float32).
+    n_samples_fit_ : int
+        Number of training rows (of positive sample weight), duplicates included.
+    n_points_fit_ : int
+        Number of points the solver fitted: the distinct training points (exact duplicates
+        merged), or every row with ``ridge > 0`` (which keeps duplicates); EigenPro's
+        ``early_stopping`` then holds out some of them (``centers_`` has the rest).
     n_duplicates_ : int
-        Training rows that were exact duplicates of another row and were merged into it.
+        Training rows that were exact duplicates of another row and were merged into it
+        (``n_samples_fit_ - n_points_fit_``).
     loss_curve_ : ndarray of shape (n_epochs,) or (n_iterations,)
         Mean training MSE of each EigenPro epoch (measured on each batch before its update,
         ``n_epochs_`` values); for ``"cg"`` the (recursive) relative residual of each

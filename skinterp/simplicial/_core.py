@@ -247,6 +247,7 @@ class SimplicialModel:
 
     method: str
     affine_dim: int
+    n_samples_fit: int
     n_points_fit: int
     points: np.ndarray
     targets: np.ndarray
@@ -288,6 +289,7 @@ def fit_simplicial(X, Y, method="auto", memory_limit=None, verbose=0, *, sample_
     fields = dict(
         method=choose_method(method, rank, points.shape[0], memory_limit),
         affine_dim=rank,
+        n_samples_fit=X.shape[0],
         n_points_fit=points.shape[0],
         points=reduced,
         targets=targets,

@@ -275,6 +275,8 @@ class SimplicialInterpolator(InterpolatingRegressorMixin, _SimplicialBase):
         line) or ``"point"`` (a single distinct input).
     affine_dim_ : int
         Dimension ``r`` of the affine hull of the training inputs.
+    n_samples_fit_ : int
+        Number of training rows (of positive sample weight), duplicates included.
     n_points_fit_ : int
         Number ``m`` of distinct training inputs (duplicates merged).
     points_ : ndarray of shape (m, r)
@@ -417,6 +419,8 @@ class SimplicialClassifier(SquareLossClassifierMixin, _SimplicialBase):
         The method used (see :class:`SimplicialInterpolator`).
     affine_dim_ : int
         Dimension ``r`` of the affine hull of the training inputs.
+    n_samples_fit_ : int
+        Number of training rows (of positive sample weight), duplicates included.
     n_points_fit_ : int
         Number ``m`` of distinct training inputs; duplicates get the mean one-hot vector.
     points_ : ndarray of shape (m, r)
