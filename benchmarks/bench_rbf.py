@@ -50,7 +50,7 @@ from sklearn.metrics.pairwise import euclidean_distances  # noqa: E402
 
 from skinterp import KernelInterpolator  # noqa: E402
 from skinterp.datasets import load_california_sample, load_mnist_sample  # noqa: E402
-from skinterp.kernel_machine._cg import cg_fit  # noqa: E402
+from skinterp.kernel_machine._cg import cg_fit, default_landmarks  # noqa: E402
 from skinterp.kernel_machine._cost import (  # noqa: E402
     cg_cost,
     direct_cost,
@@ -213,7 +213,8 @@ def model_seconds(solver, X, n_outputs, iterations=0):
     n, d = X.shape
     if solver == "direct":
         return direct_cost(n, d, n_outputs, 0, 8, spec, np.float64).seconds
-    return cg_cost(n, d, n_outputs, 0, min(n, 500), iterations, spec, np.float64).seconds
+    landmarks = min(n, default_landmarks(d))
+    return cg_cost(n, d, n_outputs, 0, landmarks, iterations, spec, np.float64).seconds
 
 
 def bench_ridge(args, rows):

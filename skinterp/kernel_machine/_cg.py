@@ -56,6 +56,7 @@ from scipy import linalg
 from sklearn.utils import check_random_state
 
 from .._base import check_memory, memory_budget_bytes
+from .._parallel import one_blas_thread
 from ._preconditioner import (
     SCHWARZ_MAX_FEATURES,
     NystromPreconditioner,
@@ -220,6 +221,13 @@ def cg_fit(
     def project(V):
         return V if Q1 is None else V - Q1 @ (Q1.T @ V)
 
+    def apply_preconditioner(R):
+        """``M^{-1} R`` with one BLAS thread: its products are memory-bound matrix-vector
+        products, and OpenBLAS workers woken for them spin after the call and slow the next
+        kernel pass (rule 2 of skinterp._parallel)."""
+        with one_blas_thread():
+            return project(precondition(R))
+
     def operator(V):
         """``(K + Lambda) V`` (before projection)."""
         KV = symmetric_kernel_product(X, V.astype(X.dtype), spec, n_jobs=n_jobs)
@@ -259,7 +267,7 @@ def cg_fit(
     AA = None
     while n_iter < max_iter and exact > tol:
         # (Re)start CG from A with the exact projected residual.
-        Z = project(precondition(residual))
+        Z = apply_preconditioner(residual)
         direction = Z.copy()
         rz = np.einsum("ij,ij->j", residual, Z)
         while n_iter < max_iter:
@@ -289,7 +297,7 @@ def cg_fit(
                 )
             if relative <= tol or not np.any(active):
                 break
-            Z = project(precondition(residual))
+            Z = apply_preconditioner(residual)
             rz_new = np.einsum("ij,ij->j", residual, Z)
             beta = np.where(rz != 0, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
             direction = Z + beta * direction
