@@ -20,7 +20,8 @@ Sections (pick any; default ``tps neighbors ridge cg``):
   bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct, cg and auto),
   cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to about 1e-7). Each
   side is run ``--repeats`` times (3): its best time and its largest peak memory are reported,
-  with the GEMM rate (BLAS threads) measured before and after the section.
+  with the GEMM rate (BLAS threads) measured before and after the section, and the CPU
+  seconds of each side's best run (all its threads).
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
   bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
   the cost model's estimate; then the thin-plate spline (2-D, degree 1) by cg to 1e-8 at n in
@@ -69,15 +70,18 @@ def timed(function):
 
 
 def best_of(function, repeats):
-    """(result of the last call, best seconds, largest peak MiB) of ``repeats`` calls: the
-    machine is shared, so the best time is the one least disturbed by other jobs, and the
-    largest peak the safe one for a memory ratio."""
-    seconds, peaks = [], []
+    """(result of the last call, best seconds, largest peak MiB, CPU seconds of the best call)
+    of ``repeats`` calls: the machine is shared, so the best time is the one least disturbed
+    by other jobs, and the largest peak the safe one for a memory ratio. The CPU seconds (all
+    threads of the process, spinning BLAS workers included) say how much of the machine a
+    call needs whatever the other jobs take."""
+    runs = []
     for _ in range(max(1, repeats)):
+        cpu = time.process_time()
         result, t, peak = timed(function)
-        seconds.append(t)
-        peaks.append(peak)
-    return result, min(seconds), max(peaks)
+        runs.append((t, peak, time.process_time() - cpu))
+    best = min(runs)
+    return result, best[0], max(run[1] for run in runs), best[2]
 
 
 def gemm_rate_now():
@@ -227,7 +231,7 @@ def bench_ridge(args, rows):
         return model.predict(np.exp(-euclidean_distances(X_test, X) / 2.0))
 
     print(f"float64 GEMM rate before the ridge section: {gemm_rate_now() / 1e9:.1f} Gflop/s")
-    b, t_peer, m_peer = best_of(peer, args.repeats)
+    b, t_peer, m_peer, cpu_peer = best_of(peer, args.repeats)
     for solver in args.ridge_solvers:
         # Compile / load the numba cache outside the timing (the peer has none).
         KernelInterpolator(bandwidth=2.0, ridge=1e-3, solver=solver).fit(X[:300], y[:300])
@@ -245,7 +249,7 @@ def bench_ridge(args, rows):
             fitted["model"] = model.fit(X, y)
             return model.predict(X_test)
 
-        a, t_ours, m_ours = best_of(ours, args.repeats)
+        a, t_ours, m_ours, cpu_ours = best_of(ours, args.repeats)
         model = fitted["model"]
         rows.append(
             dict(
@@ -258,6 +262,9 @@ def bench_ridge(args, rows):
                 peer_s=t_peer,
                 peer_MiB=m_peer,
                 ratio=t_peer / t_ours,
+                ours_cpu_s=cpu_ours,
+                peer_cpu_s=cpu_peer,
+                cpu_ratio=cpu_peer / cpu_ours,
                 memory_ratio=m_peer / m_ours,
                 max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
             )

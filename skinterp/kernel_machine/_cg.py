@@ -17,14 +17,19 @@ plus ``O(n (s + Q))`` for the projector and the preconditioner.
 Preconditioners (:mod:`._preconditioner`), both on ``s`` landmark points ``S`` and their
 Nystrom factor ``B`` (``K ~ B B^T``):
 
-* randomised Nystrom (Frangella, Tropp and Udell, "Randomized Nystrom preconditioning", SIAM
-  J. Matrix Anal. Appl. 44, 2023): ``K ~ U diag(lam) U^T`` (``U``: ``n x s``, orthonormal),
-  applied as
+* Nystrom (Frangella, Tropp and Udell, "Randomized Nystrom preconditioning", SIAM J. Matrix
+  Anal. Appl. 44, 2023): ``B B^T = U diag(lam) U^T`` (``U``: ``n x s``, orthonormal),
 
       M^{-1} = (lam_s + mu) U (diag(lam) + mu)^{-1} U^T + (I - U U^T),   mu = mean ridge,
 
-  which maps the top ``s`` eigenvalues of ``K + mu`` to about ``lam_s + mu``; used in more than
-  ``SCHWARZ_MAX_FEATURES`` (3) dimensions;
+  which maps the top ``s`` eigenvalues of ``K + mu`` to about ``lam_s + mu`` (with a ridge
+  this is ``(lam_s + mu) (B B^T + mu I)^{-1}`` on ``range(U)``: the ridge-aware Woodbury
+  inverse, but with the identity, not ``(lam_s + mu) / mu``, on the complement, which took
+  56 iterations where the plain Woodbury inverse took 68 on California 12k, ridge 1e-3).
+  Applied as ``R + B W B^T R`` (one ``n x s`` block). Its landmarks are drawn by randomly
+  pivoted Cholesky (:func:`._preconditioner.rpcholesky_factor`: ``B`` is the Cholesky factor
+  itself), ``s = 1,000`` by default. Used in more than ``SCHWARZ_MAX_FEATURES`` (3)
+  dimensions;
 * two-level, in at most 3 dimensions: overlapping additive Schwarz solves on kd-tree
   neighbourhoods of the Nystrom residual ``K - B B^T + Lambda``, plus ``B B^T`` by Woodbury.
   The local solves take the small eigenvalues (near pairs of points, high frequencies) that

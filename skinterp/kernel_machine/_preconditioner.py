@@ -5,7 +5,9 @@ is ``K`` for a positive definite kernel and, with a polynomial tail, the positiv
 kernel that agrees with ``K`` on ``range(Pi)`` (see :mod:`._cg`).
 
 * :class:`NystromPreconditioner` (Frangella, Tropp and Udell, SIAM J. Matrix Anal. Appl. 44,
-  2023): ``B B^T = U diag(lam) U^T``, ``M^{-1} = (lam_s + mu) U (lam + mu)^{-1} U^T + I - U U^T``.
+  2023): ``B B^T = U diag(lam) U^T``, ``M^{-1} = (lam_s + mu) U (lam + mu)^{-1} U^T + I - U U^T``,
+  on landmarks drawn uniformly (:func:`nystrom_factor`) or, for kernels without a tail, by
+  randomly pivoted Cholesky (:func:`rpcholesky_factor`, fewer iterations for the same ``s``).
   It moves the ``s`` largest eigenvalues; it cannot move the small ones, which for smooth
   kernels in few dimensions (a thin-plate spline: near pairs of points, high frequencies) set
   the iteration count: hundreds of iterations, growing with ``n``.
