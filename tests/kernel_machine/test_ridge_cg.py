@@ -131,3 +131,37 @@ def test_rpcholesky_landmarks_are_refused_with_a_tail():
     P = np.hstack([np.ones((50, 1)), X])
     with pytest.raises(ValueError, match="without a tail"):
         cg_fit(X, X[:, :1], KernelSpec("thin_plate_spline", 1.0), P=P, landmarks="rpcholesky")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 40),
+    cols=st.integers(1, 70),
+    d=st.integers(1, 10),
+    c=st.integers(1, 4),
+    code=st.sampled_from([0, 1, 3, 4]),  # laplacian, gaussian, matern 3/2, matern 5/2
+    log_inv_h2=st.floats(-6.0, 6.0),  # up to distances whose kernel values underflow
+    dtype=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_tile_is_the_stored_tile_times_the_vectors(
+    rows, cols, d, c, code, log_inv_h2, dtype, seed
+):
+    from skinterp.kernel_machine._symmetric import _fused_tile
+    from skinterp.kernels._functions import direct_kernel_tile
+
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(rows + cols, d)).astype(dtype)
+    ZT = np.ascontiguousarray(X[rows:].T)
+    VT = rng.normal(size=(c, rows + cols)).astype(dtype)
+    inv_h2 = 10.0**log_inv_h2
+    tile = np.empty((rows, cols), dtype=dtype)
+    direct_kernel_tile(X[:rows], ZT, code, inv_h2, tile)
+    rows_T = np.zeros((c, rows + cols), dtype=dtype)
+    columns_T = np.zeros((c, rows + cols), dtype=dtype)
+    _fused_tile(X, ZT, 0, rows, rows, code, inv_h2, VT, rows_T, columns_T, True)
+    tol = (1e-12 if dtype == np.float64 else 1e-5) * (cols + rows)
+    np.testing.assert_allclose(rows_T[:, :rows], VT[:, rows:] @ tile.T, rtol=0, atol=tol)
+    np.testing.assert_allclose(columns_T[:, rows:], VT[:, :rows] @ tile, rtol=0, atol=tol)
+    assert not rows_T[:, rows:].any() and not columns_T[:, :rows].any()
+    assert np.all(np.isfinite(rows_T)) and np.all(np.isfinite(columns_T))
