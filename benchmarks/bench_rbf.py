@@ -18,7 +18,7 @@ Sections (pick any; default ``tps neighbors ridge cg``):
 * ``ridge``: ``ridge=1e-3`` against ``KernelRidge(kernel="precomputed", alpha=1e-3)`` (kernel
   matrix included in its time) on the 15k California sample, standardised, Laplacian,
   bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct, cg and auto),
-  cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to about 1e-7). Each
+  cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to 1-4e-7). Each
   side is run ``--repeats`` times (3): its best time and its largest peak memory are reported,
   with the GEMM rate (BLAS threads) measured before and after the section, and the CPU
   seconds of each side's best run (all its threads).
@@ -371,7 +371,7 @@ def main():
         "--ridge-cg-tol",
         type=float,
         default=1e-7,
-        help="cg_tol of the ridge section (1e-7: predictions equal to ~1e-7)",
+        help="cg_tol of the ridge section (1e-7: predictions equal to a few 1e-7)",
     )
     parser.add_argument(
         "--repeats",
