@@ -147,8 +147,10 @@ def rpcholesky_factor(X, spec, rank, *, random_state, n_jobs, block_size=RPCHOLE
             def subtract(r0, r1, G=G, F_c=F_c, k=k):
                 G[r0:r1] -= B[r0:r1, :k] @ F_c.T
 
-            # Rule 1 of skinterp._parallel: row blocks in threads, one BLAS thread each.
-            run_in_chunks(subtract, n, 2048, n_jobs=n_jobs)
+            # Row blocks of a fixed size in threads, one BLAS thread each (rules 1 and 2 of
+            # skinterp._parallel: the inner dimension is k <= s): the same bits whatever n_jobs.
+            with small_dense_blas(k):
+                run_in_chunks(subtract, n, 2048, n_jobs=n_jobs)
         H = G[candidates].copy()
         accepted = []
         for j in range(m):

@@ -165,3 +165,18 @@ def test_fused_tile_is_the_stored_tile_times_the_vectors(
     np.testing.assert_allclose(columns_T[:, rows:], VT[:, :rows] @ tile, rtol=0, atol=tol)
     assert not rows_T[:, rows:].any() and not columns_T[:, :rows].any()
     assert np.all(np.isfinite(rows_T)) and np.all(np.isfinite(columns_T))
+
+
+def test_ridge_cg_with_rpcholesky_is_the_same_bits_with_one_or_two_threads():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(3000, 6))
+    y = np.sin(X[:, 0])
+    # The default 1,000 landmarks: products large enough for BLAS to split them by threads.
+    fits = [
+        KernelInterpolator(solver="cg", ridge=1e-3, bandwidth=2.0, random_state=0, n_jobs=j).fit(
+            X, y
+        )
+        for j in (1, 2)
+    ]
+    assert fits[0].n_components_ == 1000
+    assert np.array_equal(fits[0].dual_coef_, fits[1].dual_coef_)
