@@ -19,10 +19,15 @@ from ..kernels import kernel_product
 
 _RATES = {}
 # solver="auto" with a ridge on every sample: the iterations per decade of cg_tol assumed to
-# compare cg with the direct solve (measured with the Nystrom preconditioner: California 12k,
-# 8-D, Laplacian h=2, ridge 1e-3: 87 iterations to 1e-7, 12.4 a decade; a ridge bounds the
+# compare cg with the direct solve (measured with the Nystrom preconditioner on 1,000
+# randomly pivoted Cholesky landmarks: California 12k, 8-D, Laplacian h=2, ridge 1e-3: 57-58
+# iterations to 1e-7, 8.2 a decade; 87 with 500 uniform landmarks; a ridge bounds the
 # condition number, so the count does not grow with n as an interpolation's does).
-CG_ITERATIONS_PER_DECADE = 12
+CG_ITERATIONS_PER_DECADE = 9
+# The dense Cholesky (LAPACK, BLAS threads) runs at about this fraction of the GEMM rate
+# measured by gemm_rate (California 12k: 11.97 s measured against 7.7 s estimated at the full
+# rate, on two quiet cores).
+CHOLESKY_RATE_FRACTION = 0.5
 # The two-level preconditioner's block work runs at this fraction of the GEMM rate (see cg_cost).
 BLOCK_RATE_FRACTION = 6
 
@@ -81,13 +86,19 @@ class Cost:
         )
 
 
+def _threads():
+    """The threads of the kernel passes by default (``n_jobs=None``: as many as BLAS's);
+    :func:`kernel_rate` is one thread's rate."""
+    return max(1, blas_threads())
+
+
 def direct_cost(n, d, n_outputs, n_monomials, itemsize, spec, dtype):
     """The direct saddle-point solve: kernel matrix, projection, Cholesky, refinement."""
     values = n * n * (1 + 3)  # the matrix, the residual pass and up to two refinement passes
     flops = n * n * (3 * d + 10) + n**3 / 3 + 4 * n * n * n_monomials
-    seconds = values / kernel_rate(spec, d, dtype) + (n**3 / 3 + 4 * n * n * n_monomials) / (
-        gemm_rate() * (1 if itemsize == 8 else 2)
-    )
+    seconds = values / (kernel_rate(spec, d, dtype) * _threads()) + (
+        n**3 / 3 + 4 * n * n * n_monomials
+    ) / (gemm_rate() * CHOLESKY_RATE_FRACTION * (1 if itemsize == 8 else 2))
     return Cost(f"direct solve, n={n:,}", flops, n * n * itemsize, seconds)
 
 
@@ -115,7 +126,7 @@ def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype, 
     setup_flops += block_flops
     pass_values = n * n / 2
     per_iteration = pass_values * (3 * d + 10 + 4 * n_outputs)
-    rate = kernel_rate(spec, d, dtype)
+    rate = kernel_rate(spec, d, dtype) * _threads()
     per_second = pass_values / rate
     # The blocks' small products run at about a sixth of the GEMM rate (one BLAS thread,
     # ~150-point matrices, a Python loop; measured setup at n = 50,000: 7.0 s, at 200,000:

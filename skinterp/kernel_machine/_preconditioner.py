@@ -5,7 +5,9 @@ is ``K`` for a positive definite kernel and, with a polynomial tail, the positiv
 kernel that agrees with ``K`` on ``range(Pi)`` (see :mod:`._cg`).
 
 * :class:`NystromPreconditioner` (Frangella, Tropp and Udell, SIAM J. Matrix Anal. Appl. 44,
-  2023): ``B B^T = U diag(lam) U^T``, ``M^{-1} = (lam_s + mu) U (lam + mu)^{-1} U^T + I - U U^T``.
+  2023): ``B B^T = U diag(lam) U^T``, ``M^{-1} = (lam_s + mu) U (lam + mu)^{-1} U^T + I - U U^T``,
+  on landmarks drawn uniformly (:func:`nystrom_factor`) or, for kernels without a tail, by
+  randomly pivoted Cholesky (:func:`rpcholesky_factor`, fewer iterations for the same ``s``).
   It moves the ``s`` largest eigenvalues; it cannot move the small ones, which for smooth
   kernels in few dimensions (a thin-plate spline: near pairs of points, high frequencies) set
   the iteration count: hundreds of iterations, growing with ``n``.
@@ -34,6 +36,7 @@ kernel that agrees with ``K`` on ``range(Pi)`` (see :mod:`._cg`).
 import numpy as np
 from scipy import linalg
 from scipy.spatial import cKDTree
+from sklearn.utils import check_random_state
 
 from .._parallel import chunk_bounds, run_in_chunks, small_dense_blas
 from ..kernels import kernel_matrix
@@ -41,6 +44,10 @@ from ..kernels import kernel_matrix
 SCHWARZ_MAX_FEATURES = 3
 LEAF_SIZE = 128
 OVERLAP = 8
+# Randomly pivoted Cholesky: candidates drawn per round, and the residual trace (relative to
+# the kernel's) below which the factor is exact.
+RPCHOLESKY_BLOCK = 128
+RPCHOLESKY_EXACT = 1e-13
 
 
 def nystrom_factor(X, spec, landmarks, P, n_jobs):
@@ -98,8 +105,94 @@ def modified_kernel_block(X, spec, index, tail):
     return block
 
 
+def rpcholesky_factor(X, spec, rank, *, random_state, n_jobs, block_size=RPCHOLESKY_BLOCK):
+    """``(B, pivots)``: ``K ~ B B^T`` (``B``: ``n x k``, float64, ``k <= rank``) by accelerated
+    randomly pivoted Cholesky (Epperly, Tropp and Webber, "Embrace rejection: kernel matrix
+    approximation by accelerated randomly pivoted Cholesky", 2024), for a kernel without tail.
+
+    ``B B^T`` is the Nystrom approximation of ``K`` on the pivots, which are drawn with
+    probabilities proportional to the diagonal of the residual ``K - B B^T``: points that the
+    pivots so far explain badly are likely next. Each round draws ``block_size`` candidates
+    at once (one ``n x block_size`` kernel block and one product with ``B``), then accepts
+    candidate ``j`` with probability ``H_jj / d_j`` (``H``: the residual on the candidates,
+    updated by the candidates accepted before ``j``; ``d``: the residual diagonal at the
+    round's start), which makes the accepted pivots those of sequential RPCholesky. Measured
+    on California 12k (8-D, Laplacian h=2, ridge 1e-3, cg to 1e-7): 76 iterations at rank
+    500 and 56 at 1,000, against 89 and 75 with uniformly drawn landmarks; the residual's
+    trace falls faster too (3,300 against 3,380 at 500 of a trace of 12,000).
+
+    Work: ``rank`` kernel columns and ``n rank**2`` flops; memory: ``B`` and one block.
+    """
+    rng = check_random_state(random_state)
+    n = X.shape[0]
+    rank = min(int(rank), n)
+    B = np.empty((n, rank))
+    residual = np.asarray(spec.diagonal(X), dtype=np.float64).copy()
+    total = float(residual.sum())
+    floor = 1e-12 * total / max(n, 1)
+    pivots = []
+    k = 0
+    rounds = 0
+    while k < rank and rounds < 4 * (rank // max(block_size, 1) + 1) + 16:
+        rounds += 1
+        mass = float(residual.sum())
+        if not mass > RPCHOLESKY_EXACT * total:
+            break  # B B^T is K up to rounding: K has rank k
+        m = min(block_size, rank - k)
+        candidates = rng.choice(n, size=m, p=residual / mass)
+        G = np.asarray(kernel_matrix(X, X[candidates], kernel=spec, n_jobs=n_jobs), np.float64)
+        if k:
+            F_c = B[candidates, :k].copy()
+
+            def subtract(r0, r1, G=G, F_c=F_c, k=k):
+                G[r0:r1] -= B[r0:r1, :k] @ F_c.T
+
+            # Row blocks of a fixed size in threads, one BLAS thread each (rules 1 and 2 of
+            # skinterp._parallel: the inner dimension is k <= s): the same bits whatever n_jobs.
+            with small_dense_blas(k):
+                run_in_chunks(subtract, n, 2048, n_jobs=n_jobs)
+        H = G[candidates].copy()
+        accepted = []
+        for j in range(m):
+            # Positive and above rounding (a candidate drawn twice has H_jj ~ 0 after its copy).
+            if H[j, j] > floor and rng.uniform() * residual[candidates[j]] < H[j, j]:
+                accepted.append(j)
+                H[j + 1 :, j + 1 :] -= np.outer(H[j + 1 :, j], H[j, j + 1 :]) / H[j, j]
+        if not accepted:
+            continue
+        chosen = candidates[accepted]
+        block = G[:, accepted]
+        with small_dense_blas(len(accepted)):
+            core = (block[chosen] + block[chosen].T) / 2
+            jitter = 0.0
+            for _attempt in range(4):
+                try:
+                    factor = linalg.cholesky(
+                        core + jitter * np.eye(len(accepted)), lower=True, check_finite=False
+                    )
+                    break
+                except linalg.LinAlgError:
+                    jitter = max(jitter * 1e3, 1e-13 * float(np.trace(core)) / len(accepted))
+            else:  # pragma: no cover - the accepted pivots have positive residuals
+                break
+            t = len(accepted)
+            for r0, r1 in chunk_bounds(n, 8192):
+                B[r0:r1, k : k + t] = linalg.solve_triangular(
+                    factor, block[r0:r1].T, lower=True, check_finite=False
+                ).T
+        residual -= np.einsum("ij,ij->i", B[:, k : k + t], B[:, k : k + t])
+        np.maximum(residual, 0.0, out=residual)
+        residual[chosen] = 0.0
+        pivots.extend(int(i) for i in chosen)
+        k += t
+    return B[:, :k], np.asarray(pivots, dtype=np.intp)
+
+
 class NystromPreconditioner:
-    """``M^{-1}`` from the eigendecomposition of ``B B^T`` (module docstring)."""
+    """``M^{-1}`` from the eigendecomposition of ``B^T B`` (module docstring), applied as
+    ``R + B W B^T R`` with ``W = V diag((lam_s + mu) / (lam + mu) - 1) diag(values)^{-1} V^T``
+    (``B^T B = V diag(values) V^T``, ``U = B V diag(values)^{-1/2}``): the same operator as
+    ``U (...) U^T`` without the second ``n x s`` block ``U``."""
 
     kind = "nystrom"
 
@@ -107,25 +200,30 @@ class NystromPreconditioner:
         gram = B.T @ B
         with small_dense_blas(gram.shape[0]):
             values, vectors = linalg.eigh(gram)
+        del gram
         values, vectors = values[::-1], vectors[:, ::-1]
         keep = values > max(values[0], 0.0) * 1e-14 if values.size else values > 0
-        values, vectors = values[keep], vectors[:, keep]
-        self.U = B @ (vectors / np.sqrt(values))
-        self.lam = np.maximum(values - shift, 0.0)
+        lam = np.maximum(values - shift, 0.0)
+        keep &= lam + mu > 0
+        values, vectors, lam = values[keep], vectors[:, keep], lam[keep]
+        self.B = B
+        self.lam = lam
         self.mu = mu
         self.scale = (self.lam[-1] + mu) if self.lam.size else 1.0
+        weights = (self.scale / (lam + mu) - 1.0) / values
+        self.W = (vectors * weights) @ vectors.T
 
     def describe(self):
         if not self.lam.size:
             return "no preconditioner"
-        return f"Nystrom, eigenvalues {self.lam[0]:.3g} .. {self.lam[-1]:.3g}"
+        return (
+            f"Nystrom, eigenvalues {self.lam[0]:.3g} .. {self.lam[-1]:.3g} (rank {self.lam.size})"
+        )
 
     def __call__(self, R):
         if not self.lam.size:
             return R.copy()
-        UR = self.U.T @ R
-        inner = (self.scale / (self.lam + self.mu))[:, None] * UR - UR
-        return R + self.U @ inner
+        return R + self.B @ (self.W @ (self.B.T @ R))
 
 
 def kd_leaves(X, leaf_size):

@@ -18,12 +18,60 @@ kernel values (a fraction of a second), so Ctrl-C is prompt (:func:`run_in_chunk
 
 import threading
 
+import numba
 import numpy as np
 
+from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks, small_dense_blas
+from ..kernels._functions import _distances_to_kernel, _squared_distances, kernel_workspace
 from ..kernels._tiles import CHUNK_VALUES, _TileComputer
 
 SYMMETRIC_TILE = 512
+# Up to this many outputs the built-in kernels' direct tiles (few features) are multiplied in
+# numba as they are computed, a row at a time (:func:`_fused_tile`); more outputs go to BLAS.
+FUSED_MAX_OUTPUTS = 4
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):
+    """``sum(a * b)`` (reassociated: LLVM vectorises the sum)."""
+    total = a.dtype.type(0.0)
+    for j in range(a.shape[0]):
+        total += a[j] * b[j]
+    return total
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"})
+def _axpy(alpha, x, y):
+    """``y += alpha * x``."""
+    for j in range(x.shape[0]):
+        y[j] += alpha * x[j]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _fused_tile(X, ZT, r0, r1, c0, code, inv_h2, VT, rows_T, columns_T, transposed):
+    """One tile ``T = K(X[r0:r1], Z[c0:c0 + t])`` (``ZT``: that tile of ``Z`` transposed) of
+    a built-in kernel by explicit distances, a row at a time, never stored:
+    ``rows_T[o, i] += T[i] . VT[o, c0:c1]`` and, when ``transposed``,
+    ``columns_T[o, c0:c1] += VT[o, i] T[i]`` (whole arrays and offsets: their rows stay
+    contiguous for numba, so the loops vectorise).
+
+    The same kernel values as :func:`~skinterp.kernels._functions.direct_kernel_tile`; the
+    row of values stays in L1 where the BLAS products of a stored tile read 2 MiB (a 512 x 512
+    float64 tile) twice from outside L2. Measured (California 12k, 8-D, Laplacian, one
+    thread): 3.08 -> 2.55 ns a kernel value for the whole pass.
+    """
+    n_cols, n_outputs = ZT.shape[1], VT.shape[0]
+    c1 = c0 + n_cols
+    d2, exponent, prefactor, bits = kernel_workspace(n_cols, rows_T)
+    values = np.empty(n_cols, dtype=rows_T.dtype)
+    for i in range(r0, r1):
+        _squared_distances(X[i], ZT, d2)
+        _distances_to_kernel(d2, inv_h2, values, code, exponent, prefactor, bits)
+        for o in range(n_outputs):
+            rows_T[o, i] += _dot(values, VT[o, c0:c1])
+            if transposed:
+                _axpy(VT[o, i], values, columns_T[o, c0:c1])
 
 
 def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, verbose=0):
@@ -54,6 +102,8 @@ def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, ve
         return out
     t = max(1, min(int(tile), n))
     computer = _TileComputer(spec, X, X, t)
+    if computer.direct and c <= FUSED_MAX_OUTPUTS:
+        return _fused_product(X, V, computer, t, n_jobs, verbose)
     m = -(-n // t)
     n_pairs = -(-m // 2)
     # Chunks of a fixed size (not depending on n_jobs: the same sums whatever the threads).
@@ -99,3 +149,56 @@ def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, ve
         )
     out += rows
     return out
+
+
+def _fused_product(X, V, computer, t, n_jobs, verbose):
+    """:func:`symmetric_kernel_product` by :func:`_fused_tile` (the same chunks, order of
+    tiles and merging of the transposed parts; outputs transposed, ``c x n``)."""
+    n, c = V.shape
+    VT = np.ascontiguousarray(V.T)
+    out_T = np.zeros((c, n), dtype=X.dtype)
+    rows_T = np.zeros((c, n), dtype=X.dtype)
+    m = -(-n // t)
+    n_pairs = -(-m // 2)
+    per_chunk = max(1, CHUNK_VALUES // ((m + 1) * t * t))
+    lock = threading.Lock()
+    pending = {}
+    state = {"next": 0}
+    spec = computer.spec
+
+    def chunk(start, stop):
+        transposed = np.zeros((c, n), dtype=X.dtype)
+        for pair in range(start, stop):
+            for i in sorted({pair, m - 1 - pair}):
+                r0, r1 = i * t, min((i + 1) * t, n)
+                for j in range(i, m):
+                    c0 = j * t
+                    _fused_tile(
+                        X,
+                        computer.ZT_tiles[c0],
+                        r0,
+                        r1,
+                        c0,
+                        spec.code,
+                        computer.inv_h2,
+                        VT,
+                        rows_T,
+                        transposed,
+                        j > i,
+                    )
+        with lock:
+            pending[start] = transposed
+            while state["next"] in pending:
+                out_T[...] += pending.pop(state["next"])
+                state["next"] += per_chunk
+
+    run_in_chunks(
+        chunk,
+        n_pairs,
+        per_chunk,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        description=f"symmetric kernel product {n} x {n}",
+    )
+    out_T += rows_T
+    return np.ascontiguousarray(out_T.T)

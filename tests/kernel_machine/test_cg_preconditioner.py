@@ -121,13 +121,13 @@ def rates(monkeypatch):
 def test_ridge_prefers_cg_when_kernel_values_are_cheap_against_the_cholesky(rates):
     spec = KernelSpec("laplacian", 1.0)
     rates(1e8)
-    # cg: 120 iterations of n^2/2 values; direct: 4 n^2 values and n^3/3 flops.
+    # cg: 90 iterations of n^2/2 values; direct: 4 n^2 values and n^3/3 flops.
     small = _cost.ridge_prefers_cg(1000, 8, 1, 0, 500, 1e-10, spec, np.float64)
     large = _cost.ridge_prefers_cg(100_000, 8, 1, 0, 500, 1e-10, spec, np.float64)
     assert not small[0] and large[0]
     assert large[1].seconds < large[2].seconds
-    assert _cost.cg_iterations_estimate(1e-10) == 120
-    assert _cost.cg_iterations_estimate(1e-7) == 84
+    assert _cost.cg_iterations_estimate(1e-10) == 90
+    assert _cost.cg_iterations_estimate(1e-7) == 63
 
 
 def test_auto_takes_cg_for_a_ridge_when_the_cost_model_says_faster_and_direct_otherwise(rates):
