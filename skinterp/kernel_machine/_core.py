@@ -28,7 +28,7 @@ from .._base import (
 from .._duplicates import merge_duplicate_points
 from ..kernels import KernelSpec, kernel_product
 from ..kernels._bandwidth import auto_bandwidth
-from ._cg import DEFAULT_LANDMARKS, cg_fit
+from ._cg import cg_fit, default_landmarks
 from ._cost import (
     cg_cost,
     check_cost,
@@ -207,7 +207,7 @@ def resolve_solver(
     if direct_solver_fits(n_samples, itemsize, memory_limit):
         if ridge_system is not None and ridge_system[3].is_builtin:
             d, n_outputs, n_monomials, spec, dtype = ridge_system
-            landmarks = min(n_samples, subsample_size or DEFAULT_LANDMARKS)
+            landmarks = min(n_samples, subsample_size or default_landmarks(d))
             faster, _, _ = ridge_prefers_cg(
                 n_samples, d, n_outputs, n_monomials, landmarks, cg_tol, spec, dtype
             )
@@ -236,7 +236,7 @@ def report_cost(solver, shape, n_outputs, n_monomials, spec, dtype, *, params):
             "memory_limit (MiB; default: sklearn's working_memory).",
         )
     elif solver == "cg":
-        landmarks = min(n, params["subsample_size"] or DEFAULT_LANDMARKS)
+        landmarks = min(n, params["subsample_size"] or default_landmarks(d))
         cost = cg_cost(n, d, n_outputs, n_monomials, landmarks, params["cg_max_iter"], spec, dtype)
     else:
         cost = eigenpro_cost(
