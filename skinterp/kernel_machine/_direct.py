@@ -31,7 +31,7 @@ import numpy as np
 from scipy import linalg
 
 from .._base import check_memory
-from .._linalg import cholesky_solve, eigh_solve, rounding_cutoff
+from .._linalg import cholesky_solve, eigh_solve, lapack_cholesky, rounding_cutoff
 from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks
 from ..kernels import kernel_matrix, kernel_product
@@ -259,7 +259,7 @@ def saddle_point_fit(
     # skinterp._linalg's minimum-norm PSD solve at the rounding cut-off (the interpolant
     # whenever floating point can represent it), step 1: Cholesky, blocked for Ctrl-C.
     cut = rounding_cutoff(n, dtype)
-    solved = cholesky_solve(M, rhs, cutoff=cut, overwrite_a=True)
+    solved = cholesky_solve(M, rhs, cutoff=cut, overwrite_a=True, factorize=lapack_cholesky)
     if solved is not None:
         _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
         coef = _refine(solved.x, solved.factor, X, Y, spec, ridge, Q1, n_jobs, verbose)
