@@ -1,14 +1,17 @@
-"""neighbors=k: the null-space Cholesky solver of the local systems against LU on the same
-systems, its LU fallback, and the grouping of queries by neighbourhood."""
+"""neighbors=k: the lanes-batched null-space Cholesky solver of the local systems against LU
+on the same systems, its LU fallback, and the grouping of queries by neighbourhood."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
 
 from skinterp import KernelInterpolator
 from skinterp.kernel_machine._local import (
-    _fast_solve_and_evaluate,
+    LANES,
+    _batched_solve_and_evaluate,
     _group_identical_rows,
     _solve_and_evaluate,
 )
@@ -44,8 +47,65 @@ def test_null_space_solver_equals_lu_on_the_same_neighbourhoods(kernel, degree, 
     powers = monomial_powers(d, degree)
     expected, out = np.empty((len(Z), 2)), np.empty((len(Z), 2))
     _solve_and_evaluate(*args, 1.0 / 0.4**2, powers, expected)
-    _fast_solve_and_evaluate(*args, 1.0 / 0.4**2, powers, out)
+    _batched_solve_and_evaluate(*args, 1.0 / 0.4**2, powers, out)
     np.testing.assert_allclose(out, expected, atol=1e-9 * np.abs(expected).max(), rtol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    d=st.integers(1, 4),
+    degree=st.integers(1, 2),
+    extra=st.integers(1, 30),
+    n_queries=st.integers(1, 3 * LANES + 5),
+    kernel=st.sampled_from(["thin_plate_spline", "cubic", "linear", "quintic"]),
+    duplicate=st.booleans(),
+)
+def test_lanes_solver_equals_lu_on_random_neighbourhoods(
+    seed, d, degree, extra, n_queries, kernel, duplicate
+):
+    """Any number of neighbourhoods (full and partial groups of LANES), any k above the tail's
+    size, with or without a duplicated training point: the same values as LU, and the same
+    LinAlgError when a system is singular."""
+    degree = max(degree, 2) if kernel == "quintic" else degree
+    powers = monomial_powers(d, degree)
+    k = powers.shape[0] + extra
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(k + 40, d))
+    if duplicate:
+        X[1] = X[0]
+    Y = np.column_stack([np.cos(3 * X[:, 0]), X.sum(axis=1)])
+    Z = rng.uniform(size=(n_queries, d))
+    index = np.sort(cKDTree(X).query(Z, k)[1].reshape(n_queries, k), axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code(kernel), 1.0, powers)
+    expected, out = np.empty((n_queries, 2)), np.empty((n_queries, 2))
+    try:
+        _solve_and_evaluate(*args, expected)
+    except np.linalg.LinAlgError:
+        with pytest.raises(np.linalg.LinAlgError):
+            _batched_solve_and_evaluate(*args, out)
+        return
+    _batched_solve_and_evaluate(*args, out)
+    scale = np.abs(expected).max()
+    if np.all(np.isfinite(expected)) and scale < 1e8:  # LU on a numerically singular system
+        np.testing.assert_allclose(out, expected, atol=1e-7 * scale, rtol=0)
+
+
+def test_lanes_solver_sends_a_tail_without_unisolvent_points_to_lu():
+    """Collinear points in 2-D with a degree-1 tail: the tail's columns are dependent; the
+    batched solver must not return a number for it (LU then raises), whatever the other
+    lanes hold."""
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(size=60), np.zeros(60)])
+    X = np.vstack([X, rng.uniform(size=(200, 2)) + [0.0, 5.0]])
+    Y = rng.normal(size=(len(X), 1))
+    Z = np.vstack([[[0.5, 0.0]], rng.uniform(size=(40, 2)) + [0.0, 5.0]])
+    index = np.sort(cKDTree(X).query(Z, 20)[1], axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code("thin_plate_spline"))
+    with pytest.raises(np.linalg.LinAlgError):
+        _batched_solve_and_evaluate(*args, 1.0, monomial_powers(2, 1), np.empty((len(Z), 1)))
 
 
 def test_grouping_keeps_exactly_the_identical_rows_together():
