@@ -13,6 +13,7 @@ from skinterp.kernel_machine._local import (
     LANES,
     _batched_solve_and_evaluate,
     _group_identical_rows,
+    _morton_order,
     _solve_and_evaluate,
 )
 from skinterp.kernel_machine._polynomial_tail import monomial_powers
@@ -141,3 +142,23 @@ def test_neighbors_duplicate_training_points_in_a_neighbourhood_raise_or_merge()
     y[1] = y[0]
     model = KernelInterpolator(kernel="thin_plate_spline", neighbors=10).fit(X, y)
     np.testing.assert_allclose(model.predict(X[:5]), y[:5], atol=1e-8)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_morton_order_is_a_permutation_that_keeps_quadrants_together(d):
+    rng = np.random.RandomState(d)
+    Z = rng.uniform(size=(1000, d))
+    Z[:, 0] = np.where(Z[:, 0] < 0.5, Z[:, 0], 1.0)  # repeated values
+    Z[10] = Z[11]
+    order = _morton_order(Z)
+    assert sorted(order.tolist()) == list(range(1000))
+    # The first coordinate's top bit is the key's top bit when d == 1; in every dimension the
+    # points of the lower half-box in all coordinates come before those of the upper one.
+    middle = (Z.min(axis=0) + Z.max(axis=0)) / 2
+    low = np.all(Z[order] < middle - 1e-3, axis=1)
+    high = np.all(Z[order] > middle + 1e-3, axis=1)
+    assert np.flatnonzero(low).max() < np.flatnonzero(high).min()
+    # A constant column does not stop the ordering.
+    np.testing.assert_array_equal(
+        np.sort(_morton_order(np.column_stack([Z, np.ones(1000)]))), np.arange(1000)
+    )
