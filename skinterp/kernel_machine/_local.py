@@ -285,8 +285,11 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
         offset = i * (i + 1) // 2
         for j in range(i + 1):
             out = Kp[offset + j]
-            out[:] = 0.0
-            for t in range(d):
+            a, b = pts[i, 0], pts[j, 0]
+            for u in range(lanes):
+                diff = a[u] - b[u]
+                out[u] = diff * diff
+            for t in range(1, d):
                 a, b = pts[i, t], pts[j, t]
                 for u in range(lanes):
                     diff = a[u] - b[u]
@@ -361,16 +364,18 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
         W[:, :, :] = 0.0
         for i in range(k):
             offset = i * (i + 1) // 2
-            for j in range(i + 1):
+            for j in range(i):
                 kij = Kp[offset + j]
                 for q in range(Q):
-                    wi, qj = W[i, q], P[j, q]
+                    wi, qj, wj, qi = W[i, q], P[j, q], W[j, q], P[i, q]
                     for u in range(lanes):
                         wi[u] += kij[u] * qj[u]
-                    if j < i:
-                        wj, qi = W[j, q], P[i, q]
-                        for u in range(lanes):
-                            wj[u] += kij[u] * qi[u]
+                        wj[u] += kij[u] * qi[u]
+            kii = Kp[offset + i]
+            for q in range(Q):
+                wi, qi = W[i, q], P[i, q]
+                for u in range(lanes):
+                    wi[u] += kii[u] * qi[u]
         # G = Q1^T W, c = (trace(K) - trace(G)) / (k - Q), V = W - Q1 (G + c I).
         middle[:, :, :] = 0.0
         for q in range(Q):
