@@ -7,18 +7,19 @@ of that neighbourhood. Queries that share a neighbourhood share its solve.
 
 Where scipy solves one small system per neighbourhood in a Python loop, the neighbourhoods
 here are handled in batches by one ``nogil`` numba kernel (:func:`_batched_solve_and_evaluate`):
-it forms the saddle-point systems of ``LANES`` (32) neighbourhoods at once, one per SIMD lane
+it forms the saddle-point systems of ``LANES`` (32) neighbourhoods at once (up to
+``LANES_MAX_NEIGHBORS`` = 160 neighbours; LU beyond), one per SIMD lane
 (:func:`_lanes_solve`: every loop over the lanes is innermost and contiguous, so that the
 ``k x k`` systems are factored at SIMD width where one system at a time runs loops of a few
 elements), from exact pairwise differences with the fused kernel transforms of
 :mod:`skinterp.kernels._functions`, solves them by the null-space method of the direct solver
 (Gram-Schmidt for the tail, Cholesky of ``Pi (K + Lambda) Pi + c Q1 Q1^T`` in packed storage,
 one step of iterative refinement) and evaluates the queries of each neighbourhood. Measured at
-k = 50 in 2-D (one thread, loaded machine): 19 us a neighbourhood, against 27 us for the
+k = 50 in 2-D (one thread, loaded machine): 15 us a neighbourhood, against 27 us for the
 previous one-system-at-a-time null-space solver (Householder reflectors and Cholesky of the
-projected block) and about 30 us for LAPACK's LU (numpy's stacked solve of the 53 x 53
-systems). A neighbourhood whose system
-is not numerically positive definite there (a tail below the kernel's minimum degree, points
+projected block) and 30-50 us for LAPACK's LU (numpy's stacked solve of the 53 x 53 systems,
+or :func:`_solve_and_evaluate`). A neighbourhood whose system is not numerically positive
+definite there (a tail below the kernel's minimum degree, points
 on which the tail is not unisolvent, a numerically singular system) goes to the LU path
 (:func:`_solve_and_evaluate`), which raises ``LinAlgError`` when the system is singular. The
 KD-tree search and the batches run on ``n_jobs`` threads
@@ -128,8 +129,13 @@ def _solve_and_evaluate(
                 out[query, o] = total
 
 
-# Neighbourhoods solved together by :func:`_lanes_solve`, one per SIMD lane of its loops.
+# Neighbourhoods solved together by :func:`_lanes_solve`, one per SIMD lane of its loops, up
+# to this many neighbours; larger systems go to LU. Measured (one thread, 2-D, degree 1, us a
+# neighbourhood, lanes / LU): k = 50: 19 / 49, 100: 80 / 113, 160: 388 / 402, 200: 600 / 596;
+# at k = 256 the two packed matrices (8 MiB each at 32 lanes) leave the caches and the lanes
+# took 50x LU's time.
 LANES = 32
+LANES_MAX_NEIGHBORS = 160
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -511,11 +517,18 @@ def _batched_solve_and_evaluate(
     X, Y, ridge, neighborhoods, Z, query_order, starts, code, inv_h2, powers, out
 ):
     """:func:`_solve_and_evaluate` with the systems solved ``LANES`` at a time by
-    :func:`_lanes_solve`; a neighbourhood whose system is not numerically positive definite
-    there (a tail below the kernel's minimum degree, a numerically singular system) is solved
-    by LU as before, which raises ``LinAlgError`` when it is singular."""
+    :func:`_lanes_solve` (up to ``LANES_MAX_NEIGHBORS`` neighbours; LU beyond); a
+    neighbourhood whose system is not numerically positive definite there (a tail below the
+    kernel's minimum degree, a numerically singular system) is solved by LU as before, which
+    raises ``LinAlgError`` when it is singular."""
     n_hoods, k = neighborhoods.shape
     d, c, Q = X.shape[1], Y.shape[1], powers.shape[0]
+    if k > LANES_MAX_NEIGHBORS:
+        # Large systems: LAPACK's LU on each is faster than short loops over a few lanes.
+        _solve_and_evaluate(
+            X, Y, ridge, neighborhoods, Z, query_order, starts, code, inv_h2, powers, out
+        )
+        return
     lanes = max(1, min(LANES, n_hoods))
     work = _lanes_workspace(k, d, c, Q, lanes)
     box, A, tail = work[1], work[7], work[12]

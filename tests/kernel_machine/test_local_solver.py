@@ -11,6 +11,7 @@ from scipy.spatial import cKDTree
 from skinterp import KernelInterpolator
 from skinterp.kernel_machine._local import (
     LANES,
+    LANES_MAX_NEIGHBORS,
     _batched_solve_and_evaluate,
     _group_identical_rows,
     _morton_order,
@@ -162,3 +163,21 @@ def test_morton_order_is_a_permutation_that_keeps_quadrants_together(d):
     np.testing.assert_array_equal(
         np.sort(_morton_order(np.column_stack([Z, np.ones(1000)]))), np.arange(1000)
     )
+
+
+def test_large_neighbourhoods_go_to_lu_with_the_same_values():
+    """Above LANES_MAX_NEIGHBORS the systems are solved by LU (the lanes' matrices would leave
+    the caches): the same values as the LU reference."""
+    rng = np.random.RandomState(5)
+    k = LANES_MAX_NEIGHBORS + 7
+    X = rng.uniform(size=(k + 100, 2))
+    Y = np.sin(4 * X[:, :1])
+    Z = rng.uniform(size=(3, 2))
+    index = np.sort(cKDTree(X).query(Z, k)[1], axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code("thin_plate_spline"))
+    powers = monomial_powers(2, 1)
+    expected, out = np.empty((3, 1)), np.empty((3, 1))
+    _solve_and_evaluate(*args, 1.0, powers, expected)
+    _batched_solve_and_evaluate(*args, 1.0, powers, out)
+    np.testing.assert_array_equal(out, expected)
