@@ -687,6 +687,8 @@ class LocalInterpolant:
         # Batches of a few groups of LANES neighbourhoods (a few milliseconds each): Ctrl-C is
         # prompt, threads share well.
         batch = LANES * max(1, 4_000_000 // (LANES * (k + Q) ** 2 * max(d, 1)))
+        if k > LANES_MAX_NEIGHBORS:  # LU one system at a time
+            batch = max(1, 200_000 // ((k + Q) ** 2 * max(d, 1)))
         inv_h2 = 1.0 / self.bandwidth**2
         powers = np.ascontiguousarray(self.powers, dtype=np.int64)
 
