@@ -15,13 +15,18 @@ Sections (pick any; default ``tps neighbors ridge cg``):
   ``--big-iterations`` iterations: setup and per-iteration seconds and peak memory, each beside
   the cost model's estimate.
 * ``neighbors``: ``neighbors=50`` at n = 100,000 in 2-D, ``--queries`` queries.
+
+In ``tps`` and ``neighbors`` each side runs once untimed (peak memory; our numba cache) and then
+``--repeats`` (3) times: ``ratio`` is the best wall-clock time of scipy over ours, each with its
+default threads (scipy's LU on BLAS's threads and its evaluation on one; ours on all cores: the
+comparison a user sees), ``cpu_ratio`` the same with the process's CPU seconds (all threads).
 * ``ridge``: ``ridge=1e-3`` against ``KernelRidge(kernel="precomputed", alpha=1e-3)`` (kernel
   matrix included in its time) on the 15k California sample, standardised, Laplacian,
   bandwidth 2; 12,000 train / 3,000 test; ours by ``--ridge-solvers`` (direct, cg and auto),
   cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to 1-4e-7). Each
-  side is run ``--repeats`` times (3): its best time and its largest peak memory are reported,
-  with the GEMM rate (BLAS threads) measured before and after the section, and the CPU
-  seconds of each side's best run (all its threads).
+  side as in ``tps`` (peak memory from an untimed run, then the best wall-clock and CPU
+  seconds of ``--repeats`` runs), with the GEMM rate (BLAS threads) measured before and after
+  the section.
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
   bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
   the cost model's estimate; then the thin-plate spline (2-D, degree 1) by cg to 1e-8 at n in
@@ -71,18 +76,35 @@ def timed(function):
 
 
 def best_of(function, repeats):
-    """(result of the last call, best seconds, largest peak MiB, CPU seconds of the best call)
-    of ``repeats`` calls: the machine is shared, so the best time is the one least disturbed
-    by other jobs, and the largest peak the safe one for a memory ratio. The CPU seconds (all
-    threads of the process, spinning BLAS workers included) say how much of the machine a
-    call needs whatever the other jobs take."""
-    runs = []
-    for _ in range(max(1, repeats)):
-        cpu = time.process_time()
-        result, t, peak = timed(function)
-        runs.append((t, peak, time.process_time() - cpu))
-    best = min(runs)
-    return result, best[0], max(run[1] for run in runs), best[2]
+    """``(result, wall seconds, CPU seconds, peak MiB)``: a first, untimed call measures peak
+    memory (tracemalloc slows Python-heavy code, so it is never timed; for our side it also
+    compiles or loads the numba cache), then the best wall-clock time (``time.perf_counter``)
+    and, separately, the best CPU time of the process (``time.process_time``: all its threads,
+    BLAS's included) over ``repeats`` calls in this process."""
+    result, peak = measure_peak_memory(function)
+    walls, cpus = [], []
+    for _ in range(max(int(repeats), 1)):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return result, min(walls), min(cpus), peak
+
+
+def compare(row, ours, peer):
+    """Add the peer's columns and the ratios (peer / ours) of wall-clock and CPU seconds to
+    ``row``, from two :func:`best_of` results."""
+    a, wall, cpu, peak = ours
+    b, peer_wall, peer_cpu, peer_peak = peer
+    row.update(
+        peer_s=peer_wall,
+        peer_cpu_s=peer_cpu,
+        peer_MiB=peer_peak,
+        ratio=peer_wall / wall,
+        cpu_ratio=peer_cpu / cpu,
+        max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
+    )
+    return row
 
 
 def gemm_rate_now():
@@ -106,6 +128,9 @@ def field(n, d, seed=0):
 
 
 def bench_tps(args, rows):
+    """Fit + predict, ours (default threads) and scipy's (its LU on BLAS's threads, its
+    evaluation single-threaded), each the best of ``--repeats`` runs: wall-clock and CPU
+    ratios."""
     for d in args.dims:
         for n in args.sizes:
             X, y = field(n, d)
@@ -117,17 +142,16 @@ def bench_tps(args, rows):
                 )
                 return model.fit(X, y).predict(Q)
 
-            ours() if n <= 1000 else None  # compile / load the numba cache outside the timing
-            a, t_ours, m_ours = timed(ours)
-            row = dict(case=f"tps deg 1, {d}-D, n={n:,}", ours_s=t_ours, ours_MiB=m_ours)
+            mine = best_of(ours, args.repeats)
+            row = dict(
+                case=f"tps deg 1, {d}-D, n={n:,}",
+                ours_s=mine[1],
+                ours_cpu_s=mine[2],
+                ours_MiB=mine[3],
+            )
             if n <= args.scipy_max:
-                b, t_peer, m_peer = timed(lambda X=X, y=y, Q=Q: RBFInterpolator(X, y)(Q))
-                row.update(
-                    peer_s=t_peer,
-                    peer_MiB=m_peer,
-                    ratio=t_peer / t_ours,
-                    max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
-                )
+                peer = best_of(lambda X=X, y=y, Q=Q: RBFInterpolator(X, y)(Q), args.repeats)
+                compare(row, mine, peer)
             rows.append(row)
             print_table(rows[-1:], list(rows[-1]))
 
@@ -181,31 +205,29 @@ def bench_big(args, rows):
 
 
 def bench_neighbors(args, rows):
+    """``neighbors=50`` at n = 100,000 in 2-D, ours with ``n_jobs=1`` and ``-1`` against
+    scipy's, each the best of ``--repeats`` runs: wall-clock and CPU ratios."""
     n, d, k = 100_000, 2, 50
     X, y = field(n, d)
     Q = np.random.RandomState(1).uniform(size=(args.queries, d))
-    warm = KernelInterpolator(kernel="thin_plate_spline", neighbors=k).fit(X[:500], y[:500])
-    warm.predict(Q[:10])
+    peer = best_of(lambda: RBFInterpolator(X, y, neighbors=k)(Q), args.repeats)
     for n_jobs in (1, -1):
-        a, t_ours, m_ours = timed(
+        mine = best_of(
             lambda n_jobs=n_jobs: (
                 KernelInterpolator(kernel="thin_plate_spline", neighbors=k, n_jobs=n_jobs)
                 .fit(X, y)
                 .predict(Q)
-            )
+            ),
+            args.repeats,
         )
-        rows.append(
-            dict(case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}", ours_s=t_ours, ours_MiB=m_ours)
+        row = dict(
+            case=f"neighbors={k}, n={n:,}, n_jobs={n_jobs}",
+            ours_s=mine[1],
+            ours_cpu_s=mine[2],
+            ours_MiB=mine[3],
         )
-    b, t_peer, m_peer = timed(lambda: RBFInterpolator(X, y, neighbors=k)(Q))
-    for row in rows[-2:]:
-        row.update(
-            peer_s=t_peer,
-            peer_MiB=m_peer,
-            ratio=t_peer / row["ours_s"],
-            max_diff=float(np.abs(a - b).max() / np.abs(b).max()),
-        )
-    print_table(rows[-2:], list(rows[-1]))
+        rows.append(compare(row, mine, peer))
+        print_table(rows[-1:], list(rows[-1]))
 
 
 def california():
@@ -235,7 +257,7 @@ def bench_ridge(args, rows):
         return model.predict(np.exp(-euclidean_distances(X_test, X) / 2.0))
 
     print(f"float64 GEMM rate before the ridge section: {gemm_rate_now() / 1e9:.1f} Gflop/s")
-    b, t_peer, m_peer, cpu_peer = best_of(peer, args.repeats)
+    b, t_peer, cpu_peer, m_peer = best_of(peer, args.repeats)
     for solver in args.ridge_solvers:
         # Compile / load the numba cache outside the timing (the peer has none).
         KernelInterpolator(bandwidth=2.0, ridge=1e-3, solver=solver).fit(X[:300], y[:300])
@@ -253,7 +275,7 @@ def bench_ridge(args, rows):
             fitted["model"] = model.fit(X, y)
             return model.predict(X_test)
 
-        a, t_ours, m_ours, cpu_ours = best_of(ours, args.repeats)
+        a, t_ours, cpu_ours, m_ours = best_of(ours, args.repeats)
         model = fitted["model"]
         rows.append(
             dict(
@@ -366,6 +388,12 @@ def main():
         default=20_000,
         help="largest n given to RBFInterpolator (dense LU of n x n)",
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="tps, neighbors and ridge: timed runs of each side (best of), after a run for memory",
+    )
     parser.add_argument("--big", type=int, default=200_000, help="n of the big section")
     parser.add_argument("--big-iterations", type=int, default=5)
     parser.add_argument("--cg-data", nargs="+", default=["mnist", "california"])
@@ -376,12 +404,6 @@ def main():
         type=float,
         default=1e-7,
         help="cg_tol of the ridge section (1e-7: predictions equal to a few 1e-7)",
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=3,
-        help="ridge section: best time (and largest peak memory) of this many runs per side",
     )
     parser.add_argument("--tps-cg-sizes", type=int, nargs="*", default=[2000, 10000, 50000])
     parser.add_argument(
@@ -400,7 +422,10 @@ def main():
             "big": bench_big,
         }
         sections[section](args, rows)
-    print("\nAll rows (ratio = peer seconds / ours; memory_ratio = peer MiB / ours):")
+    print(
+        "\nAll rows (ratio = peer seconds / ours, wall clock; cpu_ratio = peer CPU seconds / "
+        "ours; memory_ratio = peer MiB / ours):"
+    )
     columns = []
     for row in rows:
         columns += [key for key in row if key not in columns]

@@ -340,6 +340,39 @@ def direct_kernel_tile(X, ZT, code, inv_h2, out):
         _distances_to_kernel(d2, inv_h2, out[i], code, exponent, prefactor, bits)
 
 
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):
+    """``a . b`` as a vectorised reduction (partial sums in SIMD lanes, one fixed order: the
+    result does not depend on the caller's thread)."""
+    total = a.dtype.type(0.0)
+    for j in range(a.shape[0]):
+        total += a[j] * b[j]
+    return total
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def direct_kernel_product(X, ZT, code, inv_h2, AT):
+    """``K(X, Z) @ A`` for few features, one row of kernel values at a time (``AT = A.T``,
+    C-ordered ``outputs x n_z``; ``ZT`` as in :func:`direct_kernel_tile`).
+
+    The row of values stays in L1 and is reduced at once, where a tile of values followed by a
+    BLAS product writes the tile to memory and reads it back (a 1024 x 4096 float64 tile is
+    32 MiB): measured on the thin-plate spline, 100,000 queries x 5,000 centres in 2-D, one
+    thread, CPU time on a loaded machine, 1024 x 4096 tiles (the estimator's predict): 5.7 ->
+    1.5 ns a value.
+    """
+    n_cols = ZT.shape[1]
+    out = np.empty((X.shape[0], AT.shape[0]), dtype=X.dtype)
+    values = np.empty(n_cols, dtype=X.dtype)
+    d2, exponent, prefactor, bits = kernel_workspace(n_cols, values)
+    for i in range(X.shape[0]):
+        _squared_distances(X[i], ZT, d2)
+        _distances_to_kernel(d2, inv_h2, values, code, exponent, prefactor, bits)
+        for o in range(AT.shape[0]):
+            out[i, o] = _dot(values, AT[o])
+    return out
+
+
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
 def direct_kernel_lower(X, ZT, code, inv_h2, out, first_row):
     """The lower triangle of a symmetric kernel matrix, rows ``first_row + i`` of it:

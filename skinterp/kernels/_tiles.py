@@ -31,6 +31,7 @@ from ._functions import (
     check_bandwidth,
     cross_to_kernel,
     direct_kernel_lower,
+    direct_kernel_product,
     direct_kernel_tile,
     kernel_code,
     min_degree,
@@ -317,8 +318,18 @@ def kernel_product(
     keep_first = min(int(keep_first), n_z)
     kept = np.empty((n_x, keep_first), dtype=X.dtype) if keep_first > 0 else None
 
+    AT_tiles = {}
+    if computer.direct and kept is None:
+        # Few features: rows of kernel values reduced as they are made (no tile in memory).
+        for c0, c1 in chunk_bounds(n_z, tile_cols):
+            AT_tiles[c0] = np.ascontiguousarray(A2[c0:c1].T)
+
     def tile_product(r0, r1, c0, c1, buffer):
         """``K(X[r0:r1], Z[c0:c1]) @ A[c0:c1]`` (and the kept columns copied out)."""
+        if AT_tiles:
+            return direct_kernel_product(
+                X[r0:r1], computer.ZT_tiles[c0], spec.code, computer.inv_h2, AT_tiles[c0]
+            )
         tile = computer.tile(
             r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
         )

@@ -1,15 +1,20 @@
-"""neighbors=k: the null-space Cholesky solver of the local systems against LU on the same
-systems, its LU fallback, and the grouping of queries by neighbourhood."""
+"""neighbors=k: the lanes-batched null-space Cholesky solver of the local systems against LU
+on the same systems, its LU fallback, and the grouping of queries by neighbourhood."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
 
 from skinterp import KernelInterpolator
 from skinterp.kernel_machine._local import (
-    _fast_solve_and_evaluate,
+    LANES,
+    LANES_MAX_NEIGHBORS,
+    _batched_solve_and_evaluate,
     _group_identical_rows,
+    _morton_order,
     _solve_and_evaluate,
 )
 from skinterp.kernel_machine._polynomial_tail import monomial_powers
@@ -44,8 +49,65 @@ def test_null_space_solver_equals_lu_on_the_same_neighbourhoods(kernel, degree, 
     powers = monomial_powers(d, degree)
     expected, out = np.empty((len(Z), 2)), np.empty((len(Z), 2))
     _solve_and_evaluate(*args, 1.0 / 0.4**2, powers, expected)
-    _fast_solve_and_evaluate(*args, 1.0 / 0.4**2, powers, out)
+    _batched_solve_and_evaluate(*args, 1.0 / 0.4**2, powers, out)
     np.testing.assert_allclose(out, expected, atol=1e-9 * np.abs(expected).max(), rtol=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    d=st.integers(1, 4),
+    degree=st.integers(1, 2),
+    extra=st.integers(1, 30),
+    n_queries=st.integers(1, 3 * LANES + 5),
+    kernel=st.sampled_from(["thin_plate_spline", "cubic", "linear", "quintic"]),
+    duplicate=st.booleans(),
+)
+def test_lanes_solver_equals_lu_on_random_neighbourhoods(
+    seed, d, degree, extra, n_queries, kernel, duplicate
+):
+    """Any number of neighbourhoods (full and partial groups of LANES), any k above the tail's
+    size, with or without a duplicated training point: the same values as LU, and the same
+    LinAlgError when a system is singular."""
+    degree = max(degree, 2) if kernel == "quintic" else degree
+    powers = monomial_powers(d, degree)
+    k = powers.shape[0] + extra
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(k + 40, d))
+    if duplicate:
+        X[1] = X[0]
+    Y = np.column_stack([np.cos(3 * X[:, 0]), X.sum(axis=1)])
+    Z = rng.uniform(size=(n_queries, d))
+    index = np.sort(cKDTree(X).query(Z, k)[1].reshape(n_queries, k), axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code(kernel), 1.0, powers)
+    expected, out = np.empty((n_queries, 2)), np.empty((n_queries, 2))
+    try:
+        _solve_and_evaluate(*args, expected)
+    except np.linalg.LinAlgError:
+        with pytest.raises(np.linalg.LinAlgError):
+            _batched_solve_and_evaluate(*args, out)
+        return
+    _batched_solve_and_evaluate(*args, out)
+    scale = np.abs(expected).max()
+    if np.all(np.isfinite(expected)) and scale < 1e8:  # LU on a numerically singular system
+        np.testing.assert_allclose(out, expected, atol=1e-7 * scale, rtol=0)
+
+
+def test_lanes_solver_sends_a_tail_without_unisolvent_points_to_lu():
+    """Collinear points in 2-D with a degree-1 tail: the tail's columns are dependent; the
+    batched solver must not return a number for it (LU then raises), whatever the other
+    lanes hold."""
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.uniform(size=60), np.zeros(60)])
+    X = np.vstack([X, rng.uniform(size=(200, 2)) + [0.0, 5.0]])
+    Y = rng.normal(size=(len(X), 1))
+    Z = np.vstack([[[0.5, 0.0]], rng.uniform(size=(40, 2)) + [0.0, 5.0]])
+    index = np.sort(cKDTree(X).query(Z, 20)[1], axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code("thin_plate_spline"))
+    with pytest.raises(np.linalg.LinAlgError):
+        _batched_solve_and_evaluate(*args, 1.0, monomial_powers(2, 1), np.empty((len(Z), 1)))
 
 
 def test_grouping_keeps_exactly_the_identical_rows_together():
@@ -81,3 +143,41 @@ def test_neighbors_duplicate_training_points_in_a_neighbourhood_raise_or_merge()
     y[1] = y[0]
     model = KernelInterpolator(kernel="thin_plate_spline", neighbors=10).fit(X, y)
     np.testing.assert_allclose(model.predict(X[:5]), y[:5], atol=1e-8)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_morton_order_is_a_permutation_that_keeps_quadrants_together(d):
+    rng = np.random.RandomState(d)
+    Z = rng.uniform(size=(1000, d))
+    Z[:, 0] = np.where(Z[:, 0] < 0.5, Z[:, 0], 1.0)  # repeated values
+    Z[10] = Z[11]
+    order = _morton_order(Z)
+    assert sorted(order.tolist()) == list(range(1000))
+    # The first coordinate's top bit is the key's top bit when d == 1; in every dimension the
+    # points of the lower half-box in all coordinates come before those of the upper one.
+    middle = (Z.min(axis=0) + Z.max(axis=0)) / 2
+    low = np.all(Z[order] < middle - 1e-3, axis=1)
+    high = np.all(Z[order] > middle + 1e-3, axis=1)
+    assert np.flatnonzero(low).max() < np.flatnonzero(high).min()
+    # A constant column does not stop the ordering.
+    np.testing.assert_array_equal(
+        np.sort(_morton_order(np.column_stack([Z, np.ones(1000)]))), np.arange(1000)
+    )
+
+
+def test_large_neighbourhoods_go_to_lu_with_the_same_values():
+    """Above LANES_MAX_NEIGHBORS the systems are solved by LU (the lanes' matrices would leave
+    the caches): the same values as the LU reference."""
+    rng = np.random.RandomState(5)
+    k = LANES_MAX_NEIGHBORS + 7
+    X = rng.uniform(size=(k + 100, 2))
+    Y = np.sin(4 * X[:, :1])
+    Z = rng.uniform(size=(3, 2))
+    index = np.sort(cKDTree(X).query(Z, k)[1], axis=1)
+    hoods, order, starts = _group_identical_rows(index)
+    args = (X, Y, np.zeros(len(X)), hoods, Z, order, starts, kernel_code("thin_plate_spline"))
+    powers = monomial_powers(2, 1)
+    expected, out = np.empty((3, 1)), np.empty((3, 1))
+    _solve_and_evaluate(*args, 1.0, powers, expected)
+    _batched_solve_and_evaluate(*args, 1.0, powers, out)
+    np.testing.assert_array_equal(out, expected)
