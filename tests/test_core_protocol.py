@@ -114,3 +114,11 @@ def test_one_name_for_the_rows_and_the_distinct_points(estimator):
     fitted = clone(estimator).fit(X_dup, np.concatenate([Y, Y[:7]]))
     assert fitted.n_samples_fit_ == 67
     assert fitted.n_points_fit_ == 60
+
+
+def test_local_training_residual_uses_fewer_rows_for_large_neighbourhoods():
+    from skinterp.kernel_machine._core import LOCAL_RESIDUAL_ROWS, local_residual_rows
+
+    sizes = [local_residual_rows(k) for k in (1, 50, 60, 100, 600, 10_000)]
+    assert sizes[0] == sizes[1] == LOCAL_RESIDUAL_ROWS
+    assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 100

@@ -55,6 +55,7 @@ drifts): if the exact residual is above ``tol``, CG restarts from the current ``
 
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
@@ -85,6 +86,7 @@ def default_landmarks(n_features):
     return TWO_LEVEL_LANDMARKS if uses_two_level(n_features) else DEFAULT_LANDMARKS
 
 
+@dataclass(frozen=True)
 class CGResult:
     """What :func:`cg_fit` returns: ``coef``, ``tail_coef``, ``fitted`` (``K a + P b``),
     ``n_iter``, ``residual`` (the exact relative residual of the system), ``residual_curve``
@@ -92,8 +94,17 @@ class CGResult:
     ``preconditioner`` (``"nystrom"`` or ``"schwarz"``), ``setup_seconds`` (landmarks and
     preconditioner) and ``iteration_seconds`` (per iteration, the confirming passes included)."""
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    coef: np.ndarray
+    tail_coef: np.ndarray
+    fitted: np.ndarray
+    n_iter: int
+    residual: float
+    residual_curve: np.ndarray
+    converged: bool
+    n_landmarks: int
+    preconditioner: str
+    setup_seconds: float
+    iteration_seconds: float
 
 
 def _say(verbose, message):

@@ -28,6 +28,7 @@ two shared cores). It replaced the Python-blocked Cholesky
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -98,13 +99,17 @@ def direct_fit(X, Y, spec, *, memory_limit=None, n_jobs=None, verbose=0):
     return solution.coef, solution.used_pseudo_inverse
 
 
+@dataclass(frozen=True)
 class SaddlePointSolution:
     """What :func:`saddle_point_fit` returns: ``coef`` (``n x outputs``), ``tail_coef``
     (``Q x outputs``), ``fitted`` (``K a + P b`` at the training points, without the ridge
     term), ``used_pseudo_inverse`` and ``indefinite`` (the symmetric indefinite fallback)."""
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    coef: np.ndarray
+    tail_coef: np.ndarray
+    fitted: np.ndarray
+    used_pseudo_inverse: bool
+    indefinite: bool
 
 
 def _assemble(X, spec, ridge, Q1, *, n_jobs, verbose, full=False):
