@@ -11,7 +11,7 @@ import skinterp
 from skinterp._base import fitted_model
 from skinterp.kernel_machine._core import KernelMachineModel, predict_kernel_machine
 from skinterp.neighbors._core import SingularKernelNNModel, predict_singular_kernel_nn
-from skinterp.random_features._min_norm import MinNormRFFModel
+from skinterp.random_features._min_norm import MinNormRFFModel, predict_min_norm
 from skinterp.simplicial._core import SimplicialModel, predict_simplicial
 
 RNG = np.random.RandomState(0)
@@ -53,6 +53,13 @@ def test_neighbors_predict_core_reads_the_model_alone():
     fitted = skinterp.SingularKernelNN(n_neighbors=5).fit(X, Y)
     model = fitted_model(fitted, SingularKernelNNModel)
     np.testing.assert_array_equal(predict_singular_kernel_nn(model, Q)[:, 0], fitted.predict(Q))
+
+
+def test_random_features_predict_core_reads_the_model_alone():
+    fitted = skinterp.MinNormRFFRegressor(n_components=200, cutoff=1e-7, random_state=0)
+    fitted = fitted.fit(X, Y)
+    model = fitted_model(fitted, MinNormRFFModel)
+    np.testing.assert_array_equal(predict_min_norm(model, Q, "fourier")[:, 0], fitted.predict(Q))
 
 
 @pytest.mark.parametrize("outside", ["project", "nearest", "nan"])

@@ -53,6 +53,7 @@ from skinterp._base import (
     check_class_labels,
     check_finite_targets,
     check_memory,
+    fitted_model,
     memory_budget_bytes,
     output_dtype,
     positive_weight_rows,
@@ -508,14 +509,15 @@ def fit_min_norm(
     )
 
 
-def predict_min_norm(
-    X, coef, weights, offsets, kind, *, memory_limit=None, n_jobs=None, verbose=0
-):
-    """``Phi(X) @ coef`` over chunks of rows and blocks of features, in bounded memory (float64).
+def predict_min_norm(model, X, kind, *, memory_limit=None, n_jobs=None, verbose=0):
+    """``Phi(X) @ coef`` of a :class:`MinNormRFFModel` at the float64 queries ``X``, over chunks
+    of rows and blocks of features, in bounded memory; ``kind`` is the estimator's
+    ``features`` ("fourier" or "relu").
 
     Each BLAS call does at most :data:`FLOPS_PER_CALL` multiply-adds (Ctrl-C is seen between
     them); ``verbose`` writes progress lines over the chunks of rows.
     """
+    coef, weights, offsets = model.coef, model.random_weights, model.random_offset
     n_components = weights.shape[1]
     scale = feature_scale(n_components)
     block = min(n_components, _MAX_BLOCK)
@@ -780,10 +782,8 @@ class _MinNormRFFBase(BaseEstimator):
 
     def _predict_targets(self, X):
         scores = predict_min_norm(
+            fitted_model(self, MinNormRFFModel),
             np.asarray(X, dtype=np.float64),
-            self.coef_,
-            self.random_weights_,
-            self.random_offset_,
             self.features,
             memory_limit=self.memory_limit,
             n_jobs=self.n_jobs,
