@@ -160,10 +160,10 @@ def test_singular_and_zero_matrices(dtype):
     assert zero.rank == 0 and not np.any(zero.x)
 
 
-def test_cholesky_is_interruptible():
+def test_blocked_cholesky_is_interruptible_between_calls():
     """A real SIGINT 0.3 s into the factorisation of an 8,000-row matrix (seconds of work in
-    one LAPACK call, run with the GIL released) raises KeyboardInterrupt before it ends."""
-    from skinterp._linalg import lapack_cholesky
+    calls of a fraction of a second) raises KeyboardInterrupt before the factorisation ends."""
+    from skinterp._linalg import blocked_cholesky
 
     rng = np.random.default_rng(3)
     G = rng.normal(size=(8000, 100))
@@ -173,7 +173,7 @@ def test_cholesky_is_interruptible():
     timer.start()
     finished = False
     with pytest.raises(KeyboardInterrupt):
-        lapack_cholesky(A)
+        blocked_cholesky(A, block=256, update_rows=128)
         finished = True
     timer.cancel()
     assert not finished

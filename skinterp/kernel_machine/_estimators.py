@@ -254,7 +254,7 @@ _SHARED_NOTES_DOC = """
     numerically singular, which the direct solver reports (warning naming ``bandwidth``).
 
     **Interrupts.** Ctrl-C raises ``KeyboardInterrupt`` within about a second during kernel
-    tiles, the Cholesky factorisation and EigenPro's epochs (measured: 0.3-0.7 s into the epochs of
+    tiles, the blocked Cholesky and EigenPro's epochs (measured: 0.3-0.7 s into the epochs of
     a 100k x 50 fit); an interrupted fit leaves the estimator as it was (unfitted, or its
     previous fit). One exception: EigenPro's setup eigendecomposes the ``s x s`` Nystrom
     matrix in a single LAPACK call that holds the GIL, which Ctrl-C waits for (about 1 s at
@@ -449,7 +449,7 @@ class KernelInterpolator(InterpolatingRegressorMixin, _KernelMachine):
     **Tails, ridge, cg, neighbors** (the superset of scipy's ``RBFInterpolator`` and
     scikit-learn's ``KernelRidge``; user guide, :ref:`rbf_superset`). With a tail or a ridge the
     system is ``(K + ridge) a + P b = y``, ``P^T a = 0``: the direct solver uses the null-space
-    method (``Pi (K + ridge) Pi + c Q1 Q1^T`` through the same Cholesky, then two
+    method (``Pi (K + ridge) Pi + c Q1 Q1^T`` through the same blocked Cholesky, then two
     steps of iterative refinement), ``"cg"`` projected conjugate gradient with a Nystrom
     preconditioner, built on Wendland's positive definite companion kernel when there is a
     tail. Our ``degree=None`` gives the positive definite kernels no tail where scipy gives a
