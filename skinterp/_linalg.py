@@ -25,8 +25,10 @@ on the singular values of ``C``, as ``rcond`` of :func:`numpy.linalg.lstsq`). Tw
 2. Otherwise the symmetric eigendecomposition (:func:`eigh_solve`), which drops the eigenvalues
    at or below the cut-off and reports the rank kept.
 
-The Cholesky factorisation is blocked (:func:`blocked_cholesky`): every LAPACK/BLAS call is a
-fraction of a second, so Ctrl-C interrupts it between calls.
+The Cholesky factorisation (:func:`cholesky_in_place`) is one in-place LAPACK ``potrf`` call
+(:func:`lapack_cholesky`, interruptible as below) up to ``POTRF_MAX_SIZE`` rows, and blocked
+beyond (:func:`blocked_cholesky`: every LAPACK/BLAS call a fraction of a second, so Ctrl-C
+interrupts it between calls), where OpenBLAS's multithreaded whole-matrix ``potrf`` crashes.
 
 **Interruptible LAPACK.** scipy.linalg's LAPACK wrappers hold the GIL for the whole call
 (measured: a thread waiting beside ``eigh`` woke 2-9 times in 2-10 s), so a long
@@ -63,6 +65,12 @@ CHOLESKY_BLOCK = 1024
 UPDATE_ROWS = 128
 UPDATE_FLOPS = 1.25e10
 MAX_UPDATE_ROWS = 1024
+# The largest matrix factored by one whole-matrix LAPACK potrf (lapack_cholesky); larger ones
+# by blocks (blocked_cholesky, whose potrf calls are one block each, on one BLAS thread).
+# OpenBLAS's multithreaded potrf crashes on large matrices (measured with this scipy's
+# OpenBLAS on two threads: a segmentation fault from n = 16,000, through scipy.linalg.lapack's
+# dpotrf too; fine up to 15,000, and at 20,000 on one thread; OpenBLAS issues #352, #2562).
+POTRF_MAX_SIZE = 12_000
 
 _INT = ctypes.POINTER(ctypes.c_int)
 _CHAR = ctypes.c_char_p
@@ -370,12 +378,22 @@ def _resolved_cutoff(cutoff, n, dtype):
     return rounding_cutoff(n, dtype) if cutoff is None else float(cutoff)
 
 
-def cholesky_solve(A, B, *, cutoff=None, overwrite_a=False, factorize=None):
+def cholesky_in_place(A):
+    """Lower Cholesky factor of the symmetric positive definite, C-ordered ``A``, in place: the
+    package's one factorisation. Up to ``POTRF_MAX_SIZE`` rows one LAPACK call
+    (:func:`lapack_cholesky`, the fastest: 0.92 against 1.67 CPU s at n = 5,000 on one
+    thread); beyond, by blocks (:func:`blocked_cholesky`), because OpenBLAS's multithreaded
+    whole-matrix ``potrf`` crashes on large matrices (see ``POTRF_MAX_SIZE``). Both read only
+    the lower triangle, stop on Ctrl-C and raise ``LinAlgError`` when ``A`` is not numerically
+    positive definite."""
+    if A.shape[0] <= POTRF_MAX_SIZE:
+        return lapack_cholesky(A)
+    return blocked_cholesky(A)
+
+
+def cholesky_solve(A, B, *, cutoff=None, overwrite_a=False):
     """Step 1 of :func:`min_norm_psd_solve`: the Cholesky solution when the condition estimate
     shows that the cut-off would drop nothing (the module's rule), ``None`` otherwise.
-
-    ``factorize`` computes the lower factor in place (default :func:`blocked_cholesky`;
-    :func:`lapack_cholesky` is one LAPACK call, faster for a C-contiguous matrix).
 
     Only the lower triangle of ``A`` (float32 or float64) is read. It is overwritten by the
     factor when ``overwrite_a``, and is then unusable after a ``None`` (rebuild it for
@@ -388,7 +406,7 @@ def cholesky_solve(A, B, *, cutoff=None, overwrite_a=False, factorize=None):
     work = A if overwrite_a else A.copy()
     with small_dense_blas(n):
         try:
-            (blocked_cholesky if factorize is None else factorize)(work)
+            cholesky_in_place(work)
         except linalg.LinAlgError:
             return None
         if not np.all(np.isfinite(work.diagonal())):

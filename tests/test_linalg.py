@@ -195,3 +195,30 @@ def test_only_the_lower_triangle_is_read(seed, n, log_condition):
     assert (full is None) == (lower is None)
     if full is not None:
         np.testing.assert_array_equal(full.x, lower.x)
+
+
+def test_large_matrices_are_factored_by_blocks(monkeypatch):
+    """Above POTRF_MAX_SIZE the factorisation goes by blocks (OpenBLAS's multithreaded
+    whole-matrix potrf crashed from n = 16,000); both paths give numpy's factor."""
+    import skinterp._linalg as linalg_module
+
+    calls = []
+    for name in ("lapack_cholesky", "blocked_cholesky"):
+        original = getattr(linalg_module, name)
+
+        def recorded(A, original=original, name=name):
+            calls.append(name)
+            return original(A)
+
+        monkeypatch.setattr(linalg_module, name, recorded)
+    rng = np.random.default_rng(0)
+    G = rng.normal(size=(300, 300))
+    A = G @ G.T + 300 * np.eye(300)
+    L = np.linalg.cholesky(A)
+    for limit, expected in ((1000, "lapack_cholesky"), (200, "blocked_cholesky")):
+        monkeypatch.setattr(linalg_module, "POTRF_MAX_SIZE", limit)
+        calls.clear()
+        factor = linalg_module.cholesky_in_place(A.copy())
+        assert calls == [expected]
+        np.testing.assert_allclose(np.tril(factor), L, atol=1e-10 * np.abs(L).max())
+    assert linalg_module.POTRF_MAX_SIZE < 16_000

@@ -16,13 +16,13 @@ much larger than the data's spread): Cholesky then fails and the solver falls ba
 minimum-norm least-squares solution through the symmetric eigendecomposition, which averages
 the targets of duplicated points.
 
-Ctrl-C: the kernel matrix is computed by blocks of rows and factored by one in-place LAPACK
-``potrf`` (:func:`skinterp._linalg.lapack_cholesky`) in a worker thread with the GIL released,
-so that ``KeyboardInterrupt`` is raised in the caller within a tenth of a second; the abandoned
-factorisation finishes in the background (a few seconds at n = 5,000, about 30 s at 10,000 on
-two shared cores). It replaced the Python-blocked Cholesky
-(:func:`skinterp._linalg.blocked_cholesky`, whose panel copies and product temporaries cost
-1.67 CPU s against potrf's 0.92 at n = 5,000).
+Ctrl-C: the kernel matrix is computed by blocks of rows and factored by
+:func:`skinterp._linalg.cholesky_in_place`: up to 12,000 rows one in-place LAPACK ``potrf`` in
+a worker thread with the GIL released, so that ``KeyboardInterrupt`` is raised in the caller
+within a tenth of a second (the abandoned factorisation finishes in the background: a few
+seconds at n = 5,000, about 30 s at 10,000 on two shared cores); beyond, by blocks, each call
+a fraction of a second (OpenBLAS's multithreaded whole-matrix ``potrf`` crashes from about
+16,000 rows).
 """
 
 import sys
@@ -35,7 +35,7 @@ import numpy as np
 from scipy import linalg
 
 from .._base import check_memory
-from .._linalg import cholesky_solve, eigh_solve, lapack_cholesky, rounding_cutoff
+from .._linalg import cholesky_solve, eigh_solve, rounding_cutoff
 from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks
 from ..kernels import kernel_matrix, kernel_product
@@ -267,7 +267,7 @@ def saddle_point_fit(
     # whenever floating point can represent it), step 1: Cholesky (one LAPACK call, which
     # Ctrl-C leaves at once).
     cut = rounding_cutoff(n, dtype)
-    solved = cholesky_solve(M, rhs, cutoff=cut, overwrite_a=True, factorize=lapack_cholesky)
+    solved = cholesky_solve(M, rhs, cutoff=cut, overwrite_a=True)
     if solved is not None:
         _say(verbose, f"Cholesky and solve done in {time.perf_counter() - start:.1f} s")
         coef = _refine(solved.x, solved.factor, X, Y, spec, ridge, Q1, n_jobs, verbose)
