@@ -36,6 +36,7 @@ from skinterp.kernel_machine._core import (
     TOL_FLOOR,
     KernelMachineModel,
     eigenpro_convergence_message,
+    eigenpro_report,
     kernel_spec,
     resolve_bandwidth,
 )
@@ -379,6 +380,7 @@ random_state, verbose, max_batches :
         bounds,
         timeout,
         n_epochs=model["epochs_run"],
+        validation_loss_curve=np.empty(0),  # early stopping is not supported here
         batch_size=m,
         step_size=float(model["eta"]),
         critical_batch_size=float(critical),
@@ -740,12 +742,7 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
         n_duplicates=0,
         norm=norm,
         train_residual=residual,
-        loss_curve=model.loss_curve,
-        n_epochs=model.n_epochs,
-        batch_size=model.batch_size,
-        step_size=model.step_size,
-        critical_batch_size=model.critical_batch_size,
-        n_components=model.n_components,
+        **eigenpro_report(model),
     )
 
     # The fit is complete: assign (nothing above touched the estimator).
