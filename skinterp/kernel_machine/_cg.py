@@ -48,6 +48,24 @@ polynomials,
 and ``a^T K~ a = a^T K a`` for every ``a`` with ``P^T a = 0`` (the local blocks use ``K~``
 too); the preconditioner is then projected, ``Pi M^{-1} Pi``, which keeps projected CG exact.
 
+Mixed precision (:func:`uses_mixed_precision`: float64 points, a built-in positive definite
+kernel, no tail): the kernel passes of the iterations run on float32 copies of the points
+(float32 kernel values at twice the SIMD width: 0.98 against 2.8 ns a value, California 12k,
+8-D, Laplacian, one thread), the vectors and every other step in float64. The float32
+rounding (about 1e-7 of ``K``) makes the recursive residual drift from the true one, so
+*reliable updates* (Sleijpen and van der Vorst, "Reliable updated residuals in hybrid Bi-CG
+methods", Computing 56, 1996; the form of lattice QCD's mixed-precision CG) replace it by the
+exact residual ``Pi (Y - (K + Lambda) a)``, one float64 pass, whenever it has fallen
+``RELIABLE_DROP`` (1e-2) below the last exact one, and restore the residual's orthogonality to
+the search direction; the iteration goes on along the same direction. The exact residual is
+what stops the iteration, so the result meets ``tol`` as in float64. Measured: 59 iterations
+(4 float64 passes) against 58 to 1e-7 on California 12k with ridge 1e-3, 7.2 against 13.0
+CPU s; 85 (5) against 82 to 1e-10 without a ridge, 9.5 against 17.9 s; MNIST 5k to 1e-10: 43
+(6) against 38, 15.5 against 21.1 s. When float32 cannot resolve the system (a reliable update
+that does not halve the exact residual, ``RELIABLE_PATIENCE`` iterations without progress, or
+a direction of non-positive curvature), the passes switch to float64 and CG restarts from the
+current coefficients.
+
 Stopping: the relative residual ``max_j ||Pi (Y - (K + Lambda) a)_j|| / ||Y_j||`` (2-norms
 per output column) at most ``tol``, confirmed by one exact pass (CG's recursive residual
 drifts): if the exact residual is above ``tol``, CG restarts from the current ``a``.
@@ -77,6 +95,16 @@ DEFAULT_LANDMARKS = 1000
 """Landmarks of the Nystrom preconditioner by default (randomly pivoted Cholesky)."""
 TWO_LEVEL_LANDMARKS = 500
 """Landmarks of the two-level preconditioner's Nystrom factor by default (uniform draw)."""
+RELIABLE_DROP = 1e-2
+"""Mixed precision: an exact (float64) residual whenever the recursive one has fallen this
+far below the last exact one."""
+RELIABLE_STALL = 0.5
+"""Mixed precision: float64 passes from the first reliable update that does not bring the
+exact residual below this fraction of the last one."""
+RELIABLE_PATIENCE = 20
+"""Mixed precision: a reliable update, and float64 passes from there, when the recursive
+residual has not reached a new low for this many iterations (float32 rounding can stall it
+above the next reliable update's threshold)."""
 
 
 def default_landmarks(n_features):
@@ -92,7 +120,9 @@ class CGResult:
     ``n_iter``, ``residual`` (the exact relative residual of the system), ``residual_curve``
     (the recursive relative residual of every iteration), ``converged``, ``n_landmarks``,
     ``preconditioner`` (``"nystrom"`` or ``"schwarz"``), ``setup_seconds`` (landmarks and
-    preconditioner) and ``iteration_seconds`` (per iteration, the confirming passes included)."""
+    preconditioner), ``iteration_seconds`` (per iteration, the confirming passes included),
+    ``exact_passes`` (float64 passes for exact residuals) and ``mixed_precision`` (whether the
+    iterations' passes ran in float32)."""
 
     coef: np.ndarray
     tail_coef: np.ndarray
@@ -105,6 +135,8 @@ class CGResult:
     preconditioner: str
     setup_seconds: float
     iteration_seconds: float
+    exact_passes: int = 0
+    mixed_precision: bool = False
 
 
 def _say(verbose, message):
@@ -128,6 +160,17 @@ def cg_memory_bytes(n, n_outputs, n_landmarks, n_monomials, itemsize, two_level=
     )
 
 
+def uses_mixed_precision(spec, dtype, n_monomials):
+    """Whether :func:`cg_fit` runs its kernel passes in float32 (module docstring): for
+    float64 points and a built-in positive definite kernel without a polynomial tail."""
+    return (
+        np.dtype(dtype) == np.float64
+        and spec.is_builtin
+        and spec.is_positive_definite
+        and not n_monomials
+    )
+
+
 def uses_two_level(n_features):
     """The preconditioner rule: two-level Schwarz for few features, Nystrom otherwise."""
     return n_features <= SCHWARZ_MAX_FEATURES
@@ -148,6 +191,7 @@ def cg_fit(
     random_state=0,
     preconditioner="auto",
     landmarks="auto",
+    mixed_precision=True,
     verbose=0,
 ):
     """Solve ``(K + diag(ridge)) a + P b = Y``, ``P^T a = 0`` by projected Nystrom-PCG.
@@ -187,6 +231,9 @@ def cg_fit(
         ``"uniform"`` uniformly without replacement. ``"auto"``: ``"rpcholesky"`` for the
         Nystrom preconditioner without a tail, ``"uniform"`` otherwise (the two-level
         preconditioner's counts were measured with it).
+    mixed_precision : bool
+        Kernel passes in float32 with float64 reliable updates where
+        :func:`uses_mixed_precision` says so (module docstring); ``False``: float64 passes.
     verbose : int
         Setup and one line per iteration (relative residual, time, time left) on stderr.
 
@@ -244,9 +291,14 @@ def cg_fit(
         with one_blas_thread():
             return project(precondition(R))
 
-    def operator(V):
-        """``(K + Lambda) V`` (before projection)."""
-        KV = symmetric_kernel_product(X, V.astype(X.dtype), spec, n_jobs=n_jobs)
+    X_low = None
+    if mixed_precision and uses_mixed_precision(spec, X.dtype, n_monomials):
+        X_low = X.astype(np.float32)
+
+    def operator(V, low=False):
+        """``(K + Lambda) V`` (before projection); ``low``: the kernel pass in float32."""
+        points = X_low if low else X
+        KV = symmetric_kernel_product(points, V.astype(points.dtype), spec, n_jobs=n_jobs)
         return np.asarray(KV, dtype=np.float64) + ridge[:, None] * V
 
     rng = check_random_state(random_state)
@@ -277,24 +329,62 @@ def cg_fit(
     A = np.zeros((n, c))
     residual = project(Y.copy())
     curve = []
-    n_iter = 0
+    n_iter = n_exact = 0
     iteration_start = time.perf_counter()
     exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
+    # The last exact residual's column norms: a reliable update when the recursive residual
+    # of some column has fallen RELIABLE_DROP below them.
+    anchor = np.linalg.norm(residual, axis=0)
+    sloppy = X_low is not None
     AA = None
     while n_iter < max_iter and exact > tol:
         # (Re)start CG from A with the exact projected residual.
         Z = apply_preconditioner(residual)
         direction = Z.copy()
         rz = np.einsum("ij,ij->j", residual, Z)
+        confirmed = False  # whether residual is the exact one of the current A
+        best, since_best = np.inf, 0  # the recursive residual's least ratio to the anchor
         while n_iter < max_iter:
-            Ad = project(operator(direction))
+            confirmed = False
+            Ad = project(operator(direction, low=sloppy))
             curvature = np.einsum("ij,ij->j", direction, Ad)
             active = (rz != 0) & (curvature > 0)
             step = np.where(active, rz / np.where(active, curvature, 1.0), 0.0)
             A += step * direction
             residual -= step * Ad
             n_iter += 1
-            relative = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
+            norms = np.linalg.norm(residual, axis=0)
+            relative = float(np.max(norms / b_norm))
+            progress = float(np.max(norms / np.where(anchor > 0, anchor, 1.0)))
+            if progress < best:
+                best, since_best = progress, 0
+            else:
+                since_best += 1
+            stagnant = since_best >= RELIABLE_PATIENCE
+            if sloppy and (relative <= tol or stagnant or np.any(norms < RELIABLE_DROP * anchor)):
+                # Reliable update (Sleijpen and van der Vorst 1996): the float32 passes'
+                # rounding has drifted the recursive residual; replace it by the exact one
+                # and go on along the same direction.
+                AA = operator(A)
+                residual = project(Y - AA)
+                n_exact += 1
+                exact_norms = np.linalg.norm(residual, axis=0)
+                relative = float(np.max(exact_norms / b_norm))
+                confirmed = True
+                fell = norms < RELIABLE_STALL * anchor
+                if stagnant or np.any(fell & (exact_norms >= RELIABLE_STALL * anchor)):
+                    # The float32 kernel no longer brings the exact residual down (a system
+                    # too ill-conditioned for its rounding): float64 passes from here on.
+                    sloppy = False
+                    _say(verbose, f"iteration {n_iter}: float32 passes stalled, float64 on")
+                    curve.append(relative)
+                    break  # restart: the directions of the stalled passes are not conjugate
+                anchor, best, since_best = exact_norms, np.inf, 0
+                # Exact CG keeps the new residual orthogonal to the last direction; restore
+                # that for the replaced residual (as QUDA's reliable updates do).
+                overlap = np.einsum("ij,ij->j", residual, direction)
+                r2 = np.einsum("ij,ij->j", residual, residual)
+                direction -= residual * np.where(r2 > 0, overlap / np.where(r2 > 0, r2, 1), 0)
             curve.append(relative)
             if verbose:
                 elapsed = time.perf_counter() - iteration_start
@@ -311,18 +401,34 @@ def cg_fit(
                     f"iteration {n_iter}: relative residual {relative:.3g} "
                     f"({per:.2f} s/iteration{left})",
                 )
-            if relative <= tol or not np.any(active):
+            if relative <= tol:
+                break
+            if not np.any(active):
+                if sloppy:
+                    # A direction of non-positive curvature in float32 (rounding of a system
+                    # too ill-conditioned for it): float64 passes, restarted from A.
+                    sloppy, active = False, np.ones(c, dtype=bool)
+                    _say(verbose, f"iteration {n_iter}: float32 curvature lost, float64 on")
                 break
             Z = apply_preconditioner(residual)
             rz_new = np.einsum("ij,ij->j", residual, Z)
             beta = np.where(rz != 0, rz_new / np.where(rz != 0, rz, 1.0), 0.0)
             direction = Z + beta * direction
             rz = rz_new
-        # Confirm with the exact residual (one more kernel pass).
-        AA = operator(A)
-        residual = project(Y - AA)
+        if not confirmed:
+            # Confirm with the exact residual (one more kernel pass).
+            AA = operator(A)
+            residual = project(Y - AA)
+            n_exact += 1
         exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
-        _say(verbose, f"exact relative residual after {n_iter} iterations: {exact:.3g}")
+        anchor = np.linalg.norm(residual, axis=0)
+        _say(
+            verbose,
+            f"exact relative residual after {n_iter} iterations: {exact:.3g} "
+            f"({n_exact} float64 passes)"
+            if X_low is not None
+            else f"exact relative residual after {n_iter} iterations: {exact:.3g}",
+        )
         if not np.all(np.isfinite(A)):
             raise FloatingPointError("Conjugate gradient diverged (non-finite coefficients).")
         if curve and curve[-1] > tol and not np.any(active):
@@ -349,4 +455,6 @@ def cg_fit(
         preconditioner=precondition.kind,
         setup_seconds=iteration_start - start,
         iteration_seconds=(end - iteration_start) / max(n_iter, 1),
+        exact_passes=n_exact,
+        mixed_precision=X_low is not None,
     )

@@ -24,6 +24,10 @@ _RATES = {}
 # iterations to 1e-7, 8.2 a decade; 87 with 500 uniform landmarks; a ridge bounds the
 # condition number, so the count does not grow with n as an interpolation's does).
 CG_ITERATIONS_PER_DECADE = 9
+# Mixed-precision cg: iterations between two reliable updates (float64 passes) on average
+# (RELIABLE_DROP = 1e-2: about two decades of the residual; measured: 4 float64 passes for 59
+# iterations to 1e-7 on California 12k, 5 for 85 to 1e-10, 6 for 43 on MNIST 5k).
+ITERATIONS_PER_RELIABLE_UPDATE = 15
 # The dense Cholesky (LAPACK, BLAS threads) runs at about this fraction of the GEMM rate
 # measured by gemm_rate (California 12k: 11.97 s measured against 7.7 s estimated at the full
 # rate, on two quiet cores).
@@ -124,10 +128,19 @@ def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype, 
         block_flops = n_blocks * (6 * block**2 * s + block**3)
         setup_values += n_blocks * block**2
     setup_flops += block_flops
+    from ._cg import uses_mixed_precision
+
     pass_values = n * n / 2
     per_iteration = pass_values * (3 * d + 10 + 4 * n_outputs)
     rate = kernel_rate(spec, d, dtype) * _threads()
     per_second = pass_values / rate
+    exact_seconds = 0.0
+    if uses_mixed_precision(spec, dtype, n_monomials):
+        # float32 passes, and about one float64 pass (a reliable update) every
+        # ITERATIONS_PER_RELIABLE_UPDATE iterations.
+        exact_passes = 1 + iterations / ITERATIONS_PER_RELIABLE_UPDATE
+        exact_seconds = exact_passes * per_second
+        per_second = pass_values / (kernel_rate(spec, d, np.float32) * _threads())
     # The blocks' small products run at about a sixth of the GEMM rate (one BLAS thread,
     # ~150-point matrices, a Python loop; measured setup at n = 50,000: 7.0 s, at 200,000:
     # 23 s on two shared cores).
@@ -143,7 +156,7 @@ def cg_cost(n, d, n_outputs, n_monomials, n_landmarks, iterations, spec, dtype, 
         cg_memory_bytes(
             n, n_outputs, n_landmarks, n_monomials, np.dtype(dtype).itemsize, two_level
         ),
-        setup_seconds + iterations * per_second,
+        setup_seconds + iterations * per_second + exact_seconds,
     )
 
 

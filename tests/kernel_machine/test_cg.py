@@ -146,3 +146,71 @@ def test_verbose_prints_the_cost_estimate(capsys):
     assert "cost estimate, direct solve, n=200: ~" in capsys.readouterr().err
     KernelInterpolator(kernel="cubic", solver="cg", verbose=1).fit(X, Y)
     assert "cost estimate, cg, n=200, 1000 iterations at most" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kernel, bandwidth, ridge",
+    [
+        ("laplacian", 0.5, 0.0),
+        ("laplacian", 2.0, 1e-3),
+        ("matern", 0.3, 0.0),
+        ("cauchy", 0.2, 0.0),
+        ("gaussian", 0.1, 1e-6),
+        ("inverse_multiquadric", 0.1, 0.0),
+    ],
+)
+def test_mixed_precision_cg_reaches_the_float64_solution(kernel, bandwidth, ridge):
+    from skinterp.kernel_machine._cg import cg_fit
+    from skinterp.kernels._tiles import KernelSpec
+
+    X, Y, _ = data(500, 3, seed=2)
+    spec = KernelSpec(kernel, bandwidth)
+    ridge = np.full(len(X), ridge)
+    common = dict(ridge=ridge, tol=1e-10, n_landmarks=60, n_jobs=1)
+    mixed = cg_fit(X, Y, spec, **common)
+    plain = cg_fit(X, Y, spec, mixed_precision=False, **common)
+    assert mixed.mixed_precision and not plain.mixed_precision
+    assert mixed.converged and mixed.residual <= 1e-10
+    # The exact residual was computed in float64: the float32 passes' drift was corrected.
+    assert mixed.exact_passes >= 2 and plain.exact_passes == 1
+    scale = np.abs(plain.coef).max()
+    np.testing.assert_allclose(mixed.coef, plain.coef, atol=1e-6 * scale, rtol=0)
+    fitted = mixed.fitted
+    np.testing.assert_allclose(fitted + ridge[:, None] * mixed.coef, Y, atol=1e-8, rtol=0)
+
+
+def test_mixed_precision_falls_back_to_float64_when_float32_stalls(capsys):
+    from skinterp.kernel_machine._cg import cg_fit
+    from skinterp.kernels._tiles import KernelSpec
+
+    # A smooth kernel, wide for 400 points in the square: float32 rounding loses the
+    # system's small eigenvalues (measured: float64 from the first reliable update, 65
+    # iterations in all against 55 in float64 throughout).
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(400, 2))
+    Y = np.sin(6 * X[:, :1])
+    spec = KernelSpec("inverse_multiquadric", 0.15)
+    common = dict(tol=1e-10, n_landmarks=50, n_jobs=1, max_iter=400)
+    result = cg_fit(X, Y, spec, verbose=1, **common)
+    assert "float64 on" in capsys.readouterr().err
+    assert result.converged and result.residual <= 1e-10
+    plain = cg_fit(X, Y, spec, mixed_precision=False, **common)
+    assert plain.converged and result.n_iter < 2 * plain.n_iter
+    scale = np.abs(plain.coef).max()
+    np.testing.assert_allclose(result.coef, plain.coef, atol=1e-6 * scale, rtol=0)
+
+
+def test_mixed_precision_only_for_float64_positive_definite_kernels_without_a_tail():
+    from skinterp.kernel_machine._cg import cg_fit, uses_mixed_precision
+    from skinterp.kernels._tiles import KernelSpec
+
+    laplacian, tps = KernelSpec("laplacian", 1.0), KernelSpec("thin_plate_spline", 1.0)
+    assert uses_mixed_precision(laplacian, np.float64, 0)
+    assert not uses_mixed_precision(laplacian, np.float32, 0)
+    assert not uses_mixed_precision(laplacian, np.float64, 3)
+    assert not uses_mixed_precision(tps, np.float64, 3)
+    assert not uses_mixed_precision(KernelSpec(lambda A, B: A @ B.T, 1.0), np.float64, 0)
+    X, Y, _ = data(200, 2)
+    P = np.column_stack([np.ones(len(X)), X])
+    result = cg_fit(X, Y, tps, P=P, tol=1e-10, n_jobs=1)
+    assert not result.mixed_precision and result.exact_passes == 1 and result.converged
