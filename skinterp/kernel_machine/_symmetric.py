@@ -23,7 +23,14 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks, small_dense_blas
-from ..kernels._functions import _distances_to_kernel, _squared_distances, kernel_workspace
+from ..kernels._exp import exp_row_axpy
+from ..kernels._functions import (
+    GAUSSIAN,
+    LAPLACIAN,
+    _distances_to_kernel,
+    _squared_distances,
+    kernel_workspace,
+)
 from ..kernels._tiles import CHUNK_VALUES, _TileComputer
 
 SYMMETRIC_TILE = 512
@@ -65,12 +72,20 @@ def _fused_tile(X, ZT, r0, r1, c0, code, inv_h2, VT, rows_T, columns_T, transpos
     c1 = c0 + n_cols
     d2, exponent, prefactor, bits = kernel_workspace(n_cols, rows_T)
     values = np.empty(n_cols, dtype=rows_T.dtype)
+    real = rows_T.dtype.type
+    # The exponential kernels' values and the first output's transposed part in one loop
+    # (exp_row_axpy: the same bits as _distances_to_kernel).
+    fused = transposed and (code == LAPLACIAN or code == GAUSSIAN)
+    scale = real(inv_h2) if code == LAPLACIAN else real(inv_h2) * real(0.5)
     for i in range(r0, r1):
         _squared_distances(X[i], ZT, d2)
-        _distances_to_kernel(d2, inv_h2, values, code, exponent, prefactor, bits)
+        if fused:
+            exp_row_axpy(d2, scale, code == LAPLACIAN, values, VT[0, i], columns_T[0, c0:c1])
+        else:
+            _distances_to_kernel(d2, inv_h2, values, code, exponent, prefactor, bits)
         for o in range(n_outputs):
             rows_T[o, i] += _dot(values, VT[o, c0:c1])
-            if transposed:
+            if transposed and not (fused and o == 0):
                 _axpy(VT[o, i], values, columns_T[o, c0:c1])
 
 

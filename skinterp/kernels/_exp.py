@@ -24,6 +24,7 @@ import numpy as np
 
 from .._numba import NUMBA_CACHE
 from .._polynomial import horner
+from ._log import bits_to_float, float_to_bits
 
 # Fused multiply-adds only ("contract"): they halve the polynomial's instructions (2.0 -> 1.1
 # ns per float64 entry here) and keep every rounding step of the reduction exact or improved.
@@ -96,4 +97,63 @@ def exp_nonpositive(values, bits):
     else:
         _exp_in_place(
             values, bits, bits.view(np.float64), _CONSTANTS, _TAYLOR, 52, 1023, _ROUND_MAGIC_BITS
+        )
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath=EXP_FASTMATH, error_model="numpy")
+def _exp_row_axpy(
+    d2, scale, root, out, alpha, column, constants, taylor, exponent_shift, bias, magic_bits
+):
+    """``out[j] = exp(-sqrt(scale d2[j]))`` (``root``) or ``exp(-scale d2[j])``, and
+    ``column[j] += alpha out[j]``, in one loop: the arithmetic of :func:`_exp_in_place`, the
+    same bits, with ``2**k`` made by a bit cast instead of a pass over a workspace."""
+    log2e, ln2_hi, ln2_lo, magic, min_arg = constants
+    for j in range(d2.shape[0]):
+        x = -math.sqrt(scale * d2[j]) if root else -scale * d2[j]
+        x = max(x, min_arg)
+        shifted = x * log2e + magic
+        k = shifted - magic
+        r = (x - k * ln2_hi) - k * ln2_lo
+        power = bits_to_float((float_to_bits(shifted) - magic_bits + bias) << exponent_shift, x)
+        value = horner(taylor, r) * power
+        out[j] = value
+        column[j] += alpha * value
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def exp_row_axpy(d2, scale, root, out, alpha, column):
+    """``out[:] = exp(-sqrt(scale d2))`` (``root``, the Laplacian kernel) or
+    ``exp(-scale d2)`` (the Gaussian's, with ``scale`` including its 1/2), and
+    ``column += alpha out``, in the precision of ``out`` (``d2`` and ``column`` share it):
+    the values of :func:`exp_nonpositive` on those arguments, bit for bit. One loop where the
+    kernel transform, :func:`exp_nonpositive` and an axpy take five (measured in float32 on
+    512-value rows: 0.47-0.54 against 0.64 ns a value with the dot product)."""
+    real = out.dtype.type
+    if out.itemsize == 4:
+        _exp_row_axpy(
+            d2,
+            real(scale),
+            root,
+            out,
+            real(alpha),
+            column,
+            _CONSTANTS_32,
+            _TAYLOR_32,
+            23,
+            127,
+            _ROUND_MAGIC_BITS_32,
+        )
+    else:
+        _exp_row_axpy(
+            d2,
+            real(scale),
+            root,
+            out,
+            real(alpha),
+            column,
+            _CONSTANTS,
+            _TAYLOR,
+            52,
+            1023,
+            _ROUND_MAGIC_BITS,
         )

@@ -11,7 +11,7 @@ from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 
 from skinterp.kernels import KernelSpec, kernel_matrix, kernel_product
 from skinterp.kernels._bandwidth import auto_bandwidth, auto_bandwidth_rows
-from skinterp.kernels._exp import exp_nonpositive
+from skinterp.kernels._exp import exp_nonpositive, exp_row_axpy
 from skinterp.kernels._tiles import DIRECT_MAX_FEATURES
 
 
@@ -205,6 +205,33 @@ def test_vectorised_exp_clamps_far_arguments_to_a_tiny_positive_value(dtype, sma
     exp_nonpositive(values, np.empty(3, dtype=np.int64))
     np.testing.assert_allclose(values, [np.exp(-smallest)] * 2 + [1.0], rtol=1e-6)
     assert np.all(values > 0) and np.all(np.isfinite(values))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1e6), min_size=1, max_size=300),
+    st.floats(1e-8, 1e3),
+    st.floats(-10.0, 10.0),
+    st.booleans(),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_fused_exp_row_is_the_vectorised_exp_bit_for_bit(d2, scale, alpha, root, dtype):
+    d2 = np.asarray(d2, dtype=dtype)
+    real = np.dtype(dtype).type
+    arguments = -np.sqrt(real(scale) * d2) if root else -real(scale) * d2
+    expected = arguments.astype(dtype)
+    exp_nonpositive(expected, np.empty(expected.size, dtype=np.int64))
+    from skinterp.kernel_machine._symmetric import _axpy
+
+    column = np.linspace(-1.0, 1.0, d2.size).astype(dtype)
+    separate = column.copy()
+    _axpy(real(alpha), expected, separate)  # what the symmetric pass did before the fusion
+    out = np.empty_like(d2)
+    exp_row_axpy(d2, scale, root, out, alpha, column)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(column, separate)
+    reference = np.linspace(-1, 1, d2.size) + alpha * expected.astype(float)
+    np.testing.assert_allclose(column, reference, rtol=0, atol=1e-6 * (1 + abs(alpha)))
 
 
 def test_threaded_calls_leave_the_blas_thread_count_alone():
