@@ -315,7 +315,7 @@ def cg_fit(
     if two_level:
         precondition = SchwarzPreconditioner(X, spec, B, tail, ridge, n_jobs=n_jobs)
     else:
-        precondition = NystromPreconditioner(B, shift, float(np.mean(ridge)))
+        precondition = NystromPreconditioner(B, shift, float(np.mean(ridge)), n_jobs=n_jobs)
     del B  # the Nystrom preconditioner keeps it (its n x s block), the two-level one G B
     _say(
         verbose,

@@ -44,6 +44,8 @@ from ..kernels import kernel_matrix
 SCHWARZ_MAX_FEATURES = 3
 LEAF_SIZE = 128
 OVERLAP = 8
+# Rows of B per block of the Nystrom preconditioner's products (a block per thread).
+PRECONDITIONER_ROWS = 2048
 # Randomly pivoted Cholesky: candidates drawn per round, and the residual trace (relative to
 # the kernel's) below which the factor is exact.
 RPCHOLESKY_BLOCK = 128
@@ -196,7 +198,7 @@ class NystromPreconditioner:
 
     kind = "nystrom"
 
-    def __init__(self, B, shift, mu):
+    def __init__(self, B, shift, mu, n_jobs=1):
         gram = B.T @ B
         with small_dense_blas(gram.shape[0]):
             values, vectors = linalg.eigh(gram)
@@ -209,6 +211,7 @@ class NystromPreconditioner:
         self.B = B
         self.lam = lam
         self.mu = mu
+        self.n_jobs = n_jobs
         self.scale = (self.lam[-1] + mu) if self.lam.size else 1.0
         weights = (self.scale / (lam + mu) - 1.0) / values
         self.W = (vectors * weights) @ vectors.T
@@ -221,9 +224,26 @@ class NystromPreconditioner:
         )
 
     def __call__(self, R):
+        """``R + B W B^T R`` by blocks of ``PRECONDITIONER_ROWS`` rows on ``n_jobs`` threads:
+        two memory-bound passes over ``B``; ``B^T R`` summed over the blocks in their order,
+        so the bits do not depend on ``n_jobs``. Call it with one BLAS thread."""
         if not self.lam.size:
             return R.copy()
-        return R + self.B @ (self.W @ (self.B.T @ R))
+        B, n = self.B, R.shape[0]
+        partial = run_in_chunks(
+            lambda r0, r1: B[r0:r1].T @ R[r0:r1], n, PRECONDITIONER_ROWS, n_jobs=self.n_jobs
+        )
+        BtR = partial[0]
+        for block in partial[1:]:
+            BtR = BtR + block
+        T = self.W @ BtR
+        out = R.copy()
+
+        def add(r0, r1):
+            out[r0:r1] += B[r0:r1] @ T
+
+        run_in_chunks(add, n, PRECONDITIONER_ROWS, n_jobs=self.n_jobs)
+        return out
 
 
 def kd_leaves(X, leaf_size):

@@ -96,6 +96,20 @@ def test_nystrom_preconditioner_is_the_eigenvector_form_without_its_second_block
     assert linalg.eigvalsh(reference)[0] > 0
 
 
+def test_nystrom_preconditioner_by_row_blocks_is_the_same_bits_on_any_threads():
+    from skinterp.kernel_machine._preconditioner import PRECONDITIONER_ROWS
+
+    rng = np.random.RandomState(3)
+    n = 2 * PRECONDITIONER_ROWS + 123  # three blocks, the last one short
+    B = rng.normal(size=(n, 30)) / 10
+    R = rng.normal(size=(n, 2))
+    one = NystromPreconditioner(B, 0.0, 1e-3, n_jobs=1)(R)
+    two = NystromPreconditioner(B, 0.0, 1e-3, n_jobs=2)(R)
+    np.testing.assert_array_equal(one, two)
+    M = NystromPreconditioner(B, 0.0, 1e-3)
+    np.testing.assert_allclose(one, R + B @ (M.W @ (B.T @ R)), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("n, d, ridge", [(400, 8, 1e-3), (300, 3, 1e-2), (250, 5, 1.0)])
 def test_ridge_cg_predicts_as_kernel_ridge(n, d, ridge):
     rng = np.random.RandomState(n)
