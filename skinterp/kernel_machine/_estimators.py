@@ -77,7 +77,9 @@ _SHARED_PARAMETERS_DOC = """
         (memory ``O(n (d + subsample_size))``, half a kernel matrix of values per
         iteration) to the relative residual ``cg_tol``, preconditioned by Nystrom on
         ``subsample_size`` landmarks, plus overlapping local solves on kd-tree
-        neighbourhoods in 1-3 dimensions; any kernel, tail or ridge. Beyond the direct
+        neighbourhoods in 1-3 dimensions; any kernel, tail or ridge (for float64 data and
+        a positive definite kernel without tail its kernel passes run in float32, with
+        float64 passes for the exact residual: see the user guide). Beyond the direct
         solver's memory, ``"auto"`` takes ``"cg"`` for a tail, a ridge, a conditionally
         positive definite kernel or ``tol < 1e-7``, EigenPro otherwise (EigenPro refuses a
         tail, a ridge and those kernels). Within it, with a ridge > 0 on every sample (a
