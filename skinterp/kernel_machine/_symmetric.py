@@ -111,109 +111,92 @@ def symmetric_kernel_product(X, V, spec, *, n_jobs=None, tile=SYMMETRIC_TILE, ve
     X = np.ascontiguousarray(X)
     V = np.ascontiguousarray(V, dtype=X.dtype)
     n, c = V.shape
-    out = np.zeros((n, c), dtype=X.dtype)  # the transposed parts, added under the lock
-    rows = np.zeros((n, c), dtype=X.dtype)  # the row sums: disjoint rows per chunk
     if n == 0:
-        return out
+        return np.zeros((n, c), dtype=X.dtype)
     t = max(1, min(int(tile), n))
-    computer = _TileComputer(spec, X, X, t)
-    if computer.direct and c <= FUSED_MAX_OUTPUTS:
-        return _fused_product(X, V, computer, t, n_jobs, verbose)
     m = -(-n // t)
+    computer = _TileComputer(spec, X, X, t)
+    description = f"symmetric kernel product {n} x {n}"
+    if computer.direct and c <= FUSED_MAX_OUTPUTS:
+        # Built-in kernel, few features: _fused_tile, outputs transposed (c x n).
+        VT = np.ascontiguousarray(V.T)
+        out_T = np.zeros((c, n), dtype=X.dtype)  # the transposed parts, merged in order
+        rows_T = np.zeros((c, n), dtype=X.dtype)  # the row sums: disjoint rows per chunk
+
+        def fused_block_row(i, transposed):
+            r0, r1 = i * t, min((i + 1) * t, n)
+            for j in range(i, m):
+                c0 = j * t
+                _fused_tile(
+                    X,
+                    computer.ZT_tiles[c0],
+                    r0,
+                    r1,
+                    c0,
+                    computer.spec.code,
+                    computer.inv_h2,
+                    VT,
+                    rows_T,
+                    transposed,
+                    j > i,
+                )
+
+        _by_pairs_of_block_rows(
+            m, t, (c, n), X.dtype, fused_block_row, out_T, n_jobs, verbose, description
+        )
+        out_T += rows_T
+        return np.ascontiguousarray(out_T.T)
+
+    out = np.zeros((n, c), dtype=X.dtype)
+    rows = np.zeros((n, c), dtype=X.dtype)
+    buffers = threading.local()
+
+    def block_row(i, transposed):
+        if not hasattr(buffers, "tile"):
+            buffers.tile = np.empty(t * t, dtype=X.dtype)
+        r0, r1 = i * t, min((i + 1) * t, n)
+        row_sum = np.zeros((r1 - r0, c), dtype=X.dtype)
+        for j in range(i, m):
+            c0, c1 = j * t, min((j + 1) * t, n)
+            T = computer.tile(
+                r0, r1, c0, c1, buffers.tile[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+            )
+            row_sum += T @ V[c0:c1]
+            if j > i:
+                transposed[c0:c1] += T.T @ V[r0:r1]
+        rows[r0:r1] = row_sum
+
+    with small_dense_blas(max(t, X.shape[1])):
+        _by_pairs_of_block_rows(
+            m, t, (n, c), X.dtype, block_row, out, n_jobs, verbose, description
+        )
+    out += rows
+    return out
+
+
+def _by_pairs_of_block_rows(m, t, shape, dtype, block_row, out, n_jobs, verbose, description):
+    """Run ``block_row(i, transposed)`` for the ``m`` block rows in chunks of pairs
+    ``(i, m - 1 - i)`` (module docstring): each chunk adds its transposed contributions to a
+    zeroed buffer of ``shape`` of its own, and the buffers are added to ``out`` in the order
+    of the chunks, as each chunk ends; chunks of a fixed size (not depending on ``n_jobs``),
+    so the sums are the same whatever the threads."""
     n_pairs = -(-m // 2)
-    # Chunks of a fixed size (not depending on n_jobs: the same sums whatever the threads).
     per_chunk = max(1, CHUNK_VALUES // ((m + 1) * t * t))
     lock = threading.Lock()
     pending = {}
     state = {"next": 0}
 
-    def block_rows(i):
-        return i * t, min((i + 1) * t, n)
-
     def chunk(start, stop):
-        buffer = np.empty(t * t, dtype=X.dtype)
-        transposed = np.zeros((n, c), dtype=X.dtype)
+        transposed = np.zeros(shape, dtype=dtype)
         for pair in range(start, stop):
             for i in sorted({pair, m - 1 - pair}):
-                r0, r1 = block_rows(i)
-                row_sum = np.zeros((r1 - r0, c), dtype=X.dtype)
-                for j in range(i, m):
-                    c0, c1 = block_rows(j)
-                    T = computer.tile(
-                        r0, r1, c0, c1, buffer[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-                    )
-                    row_sum += T @ V[c0:c1]
-                    if j > i:
-                        transposed[c0:c1] += T.T @ V[r0:r1]
-                rows[r0:r1] = row_sum
-        # Add the transposed parts in the order of the chunks, whatever order they end in.
+                block_row(i, transposed)
         with lock:
             pending[start] = transposed
             while state["next"] in pending:
                 out[...] += pending.pop(state["next"])
                 state["next"] += per_chunk
 
-    with small_dense_blas(max(t, X.shape[1])):
-        run_in_chunks(
-            chunk,
-            n_pairs,
-            per_chunk,
-            n_jobs=n_jobs,
-            verbose=verbose,
-            description=f"symmetric kernel product {n} x {n}",
-        )
-    out += rows
-    return out
-
-
-def _fused_product(X, V, computer, t, n_jobs, verbose):
-    """:func:`symmetric_kernel_product` by :func:`_fused_tile` (the same chunks, order of
-    tiles and merging of the transposed parts; outputs transposed, ``c x n``)."""
-    n, c = V.shape
-    VT = np.ascontiguousarray(V.T)
-    out_T = np.zeros((c, n), dtype=X.dtype)
-    rows_T = np.zeros((c, n), dtype=X.dtype)
-    m = -(-n // t)
-    n_pairs = -(-m // 2)
-    per_chunk = max(1, CHUNK_VALUES // ((m + 1) * t * t))
-    lock = threading.Lock()
-    pending = {}
-    state = {"next": 0}
-    spec = computer.spec
-
-    def chunk(start, stop):
-        transposed = np.zeros((c, n), dtype=X.dtype)
-        for pair in range(start, stop):
-            for i in sorted({pair, m - 1 - pair}):
-                r0, r1 = i * t, min((i + 1) * t, n)
-                for j in range(i, m):
-                    c0 = j * t
-                    _fused_tile(
-                        X,
-                        computer.ZT_tiles[c0],
-                        r0,
-                        r1,
-                        c0,
-                        spec.code,
-                        computer.inv_h2,
-                        VT,
-                        rows_T,
-                        transposed,
-                        j > i,
-                    )
-        with lock:
-            pending[start] = transposed
-            while state["next"] in pending:
-                out_T[...] += pending.pop(state["next"])
-                state["next"] += per_chunk
-
     run_in_chunks(
-        chunk,
-        n_pairs,
-        per_chunk,
-        n_jobs=n_jobs,
-        verbose=verbose,
-        description=f"symmetric kernel product {n} x {n}",
+        chunk, n_pairs, per_chunk, n_jobs=n_jobs, verbose=verbose, description=description
     )
-    out_T += rows_T
-    return np.ascontiguousarray(out_T.T)

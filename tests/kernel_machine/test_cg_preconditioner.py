@@ -51,6 +51,12 @@ def test_symmetric_pass_is_the_same_bits_with_one_or_two_threads_and_float32_sta
     single = symmetric_kernel_product(X.astype(np.float32), V, spec, tile=100)
     assert single.dtype == np.float32
     np.testing.assert_allclose(single, one, rtol=0, atol=1e-4 * np.abs(one).max())
+    # The BLAS tiles' path (many features, more outputs than the fused tiles take).
+    X, V = rng.normal(size=(1300, 12)), rng.normal(size=(1300, 6))
+    one = symmetric_kernel_product(X, V, spec, n_jobs=1, tile=100)
+    two = symmetric_kernel_product(X, V, spec, n_jobs=2, tile=100)
+    assert np.array_equal(one, two)
+    np.testing.assert_allclose(one, kernel_product(X, X, V, kernel=spec), rtol=0, atol=1e-10)
 
 
 # ------------------------------------------------------------------ two-level preconditioner
