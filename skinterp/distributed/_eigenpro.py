@@ -47,6 +47,7 @@ from skinterp.kernel_machine._eigenpro import (
     eigenpro_setup,
     tile_shape,
 )
+from skinterp.kernel_machine._polynomial_tail import PolynomialBasis
 from skinterp.kernels import kernel_product, squared_norms
 
 from ._client import DEFAULT_TIMEOUT, WorkerLostError, active_client, configure_workers
@@ -722,6 +723,7 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     residual = relative_residual(fitted, targets)
     norm = float(np.sqrt(max(np.einsum("ij,ij->", coef, fitted, dtype=np.float64), 0.0)))
     centers = work_centers if offset is None else (work_centers + offset).astype(dtype)
+    no_tail = PolynomialBasis(centers, -1)
 
     fitted_model = KernelMachineModel(
         kernel=spec,
@@ -733,9 +735,10 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
         input_offset=offset,
         dual_coef=coef,
         polynomial_coef=np.zeros((0, coef.shape[1])),
-        polynomial_powers=np.zeros((0, centers.shape[1]), dtype=np.int64),
-        polynomial_shift=np.zeros(centers.shape[1]),
-        polynomial_scale=np.ones(centers.shape[1]),
+        # No tail, described as the local fit describes it (the inputs' bounding box).
+        polynomial_powers=no_tail.powers,
+        polynomial_shift=no_tail.shift,
+        polynomial_scale=no_tail.scale,
         local_interpolant=None,
         n_samples_fit=int(centers.shape[0]),
         n_points_fit=int(centers.shape[0]),

@@ -89,6 +89,10 @@ def test_fit_kernel_interpolator_predicts_as_the_local_estimator(client):
     )
     np.testing.assert_allclose(remote.loss_curve_, local.loss_curve_, rtol=1e-9)
     np.testing.assert_allclose(remote.norm_, local.norm_, rtol=1e-9)
+    # The same model fields, the tail's (none) described the same way.
+    for name in ("polynomial_powers_", "polynomial_shift_", "polynomial_scale_"):
+        np.testing.assert_array_equal(getattr(remote, name), getattr(local, name))
+    assert remote.polynomial_coef_.shape == local.polynomial_coef_.shape
     if hasattr(local, "train_residual_"):
         np.testing.assert_allclose(remote.train_residual_, local.train_residual_, rtol=1e-6)
     with pytest.raises(ValueError, match="early_stopping"):
