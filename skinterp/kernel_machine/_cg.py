@@ -293,7 +293,8 @@ def cg_fit(
 
     X_low = None
     if mixed_precision and uses_mixed_precision(spec, X.dtype, n_monomials):
-        X_low = X.astype(np.float32)
+        # Centred first: float32 keeps 24 bits of the coordinates, not of their offset.
+        X_low = (X - X.mean(axis=0)).astype(np.float32)
 
     def operator(V, low=False):
         """``(K + Lambda) V`` (before projection); ``low``: the kernel pass in float32."""

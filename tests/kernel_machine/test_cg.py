@@ -214,3 +214,19 @@ def test_mixed_precision_only_for_float64_positive_definite_kernels_without_a_ta
     P = np.column_stack([np.ones(len(X)), X])
     result = cg_fit(X, Y, tps, P=P, tol=1e-10, n_jobs=1)
     assert not result.mixed_precision and result.exact_passes == 1 and result.converged
+
+
+def test_mixed_precision_float32_passes_do_not_lose_digits_to_an_offset(capsys):
+    from skinterp.kernel_machine._cg import cg_fit
+    from skinterp.kernels._tiles import KernelSpec
+
+    # An offset of 10,000 bandwidths: float32 coordinates there are spaced 5e-4 apart, which
+    # would blur the kernel values by 1e-3 without the centring of the float32 copy.
+    X, Y, _ = data(400, 2, seed=4)
+    spec = KernelSpec("laplacian", 0.5)
+    common = dict(tol=1e-10, n_landmarks=50, n_jobs=1, verbose=1)
+    near = cg_fit(X, Y, spec, **common)
+    far = cg_fit(X + 5000.0, Y, spec, **common)
+    assert "float64 on" not in capsys.readouterr().err
+    assert far.converged and abs(far.n_iter - near.n_iter) <= 3
+    np.testing.assert_allclose(far.coef, near.coef, rtol=0, atol=1e-7 * np.abs(near.coef).max())
