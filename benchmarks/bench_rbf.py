@@ -25,8 +25,8 @@ comparison a user sees), ``cpu_ratio`` the same with the process's CPU seconds (
   bandwidth 2; 12,000 train / 3,000 test (``--ridge-rows 15000``: all 15,000 rows fitted,
   predictions at the last 3,000); ours (``random_state=0``) by ``--ridge-solvers`` (direct,
   cg and auto), cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to
-  1-4e-7). Each side as in ``tps`` (peak memory from an untimed run, then the best wall-clock and CPU
-  seconds of ``--repeats`` runs), with the GEMM rate (BLAS threads) measured before and after
+  1-4e-7). Each side as in ``tps`` (peak memory from an untimed run, then the best
+  wall-clock and CPU seconds of ``--repeats`` runs), with the GEMM rate (BLAS threads) measured before and after
   the section.
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
   bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
