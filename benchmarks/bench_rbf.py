@@ -26,8 +26,8 @@ comparison a user sees), ``cpu_ratio`` the same with the process's CPU seconds (
   predictions at the last 3,000); ours (``random_state=0``) by ``--ridge-solvers`` (direct,
   cg and auto), cg to ``--ridge-cg-tol`` (1e-7: the predictions then equal KernelRidge's to
   1-4e-7). Each side as in ``tps`` (peak memory from an untimed run, then the best
-  wall-clock and CPU seconds of ``--repeats`` runs), with the GEMM rate (BLAS threads) measured before and after
-  the section.
+  wall-clock and CPU seconds of ``--repeats`` runs), with the GEMM rate (BLAS threads)
+  measured before and after the section.
 * ``cg``: ``solver="cg"`` to ``cg_tol=1e-10`` against the direct solve on MNIST 5k (Laplacian,
   bandwidth 10) and California 12k (as above): iterations, time, agreement, each time beside
   the cost model's estimate; then the thin-plate spline (2-D, degree 1) by cg to 1e-8 at n in
