@@ -86,9 +86,9 @@ def _recording_sigint_handler(signum, frame):
 
 @contextmanager
 def ctrl_c_remembered():
-    """Within the block (or the decorated function), a Ctrl-C is recorded as well as raised,
-    so that :func:`raise_if_interrupted` (called by every :func:`sliced_wait`) raises it again
-    if its ``KeyboardInterrupt`` was dropped in a ``__del__`` or a gc callback.
+    """Within the block, a Ctrl-C is recorded as well as raised, so that
+    :func:`raise_if_interrupted` (called by every :func:`sliced_wait`) raises it again if its
+    ``KeyboardInterrupt`` was dropped in a ``__del__`` or a gc callback.
 
     Only in the main thread and over Python's default handler (a program's own SIGINT handler
     is left alone); re-entrant. Leaving the outermost block restores the default handler.
