@@ -305,7 +305,9 @@ def lapack_cholesky(A):
     ``KeyboardInterrupt`` in the caller within a tenth of a second (the abandoned call finishes
     in the background, on a matrix the caller then drops).
 
-    Raises ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite.
+    Raises ``numpy.linalg.LinAlgError`` when ``A`` is not numerically positive definite (a
+    NaN or infinite entry in its lower triangle included), and ``ValueError`` for anything but
+    a square, writeable, C-contiguous float32 or float64 ndarray.
 
     Examples
     --------
@@ -316,13 +318,35 @@ def lapack_cholesky(A):
     array([[2., 0.],
            [1., 2.]])
     """
-    if not (A.flags.c_contiguous and A.dtype in (np.float32, np.float64)):
-        raise ValueError("lapack_cholesky needs a C-contiguous float32 or float64 matrix.")
+    # LAPACK reads n * n values from A's memory: anything but a square, writeable C-ordered
+    # float matrix would be read (or written) out of bounds, or factored as the wrong matrix.
+    if not (
+        isinstance(A, np.ndarray)
+        and A.ndim == 2
+        and A.shape[0] == A.shape[1]
+        and A.dtype in (np.float32, np.float64)
+        and A.flags.c_contiguous
+        and A.flags.writeable
+    ):
+        described = (
+            f"shape {A.shape}, dtype {A.dtype}, C-contiguous {A.flags.c_contiguous}, "
+            f"writeable {A.flags.writeable}"
+            if isinstance(A, np.ndarray)
+            else type(A).__name__
+        )
+        raise ValueError(
+            "lapack_cholesky factors in place a square, writeable, C-contiguous float32 or "
+            f"float64 ndarray; got {described}."
+        )
     info = interruptible(_potrf_in_place, A)
     if info > 0:
         raise linalg.LinAlgError(f"leading minor of order {info} not positive")
     if info < 0:  # pragma: no cover - a wrong argument is a bug here
         raise ValueError(f"LAPACK potrf: argument {-info} invalid")
+    # potrf stops on a pivot <= 0 but not on a NaN one: a NaN or infinity in the lower
+    # triangle reaches the diagonal of the factor (L_ii depends on every L_ik, k < i).
+    if not np.isfinite(A.diagonal()).all():
+        raise linalg.LinAlgError("the factor is not finite: A has a NaN or infinite entry")
     return A
 
 

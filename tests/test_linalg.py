@@ -222,3 +222,166 @@ def test_large_matrices_are_factored_by_blocks(monkeypatch):
         assert calls == [expected]
         np.testing.assert_allclose(np.tril(factor), L, atol=1e-10 * np.abs(L).max())
     assert linalg_module.POTRF_MAX_SIZE < 16_000
+
+
+# ------------------------------------------------------------------------------------------
+# lapack_cholesky: one in-place LAPACK potrf (cholesky_in_place's path up to POTRF_MAX_SIZE)
+# ------------------------------------------------------------------------------------------
+def _spd(rng, n, dtype, log_condition=0.0):
+    """A symmetric positive definite matrix with eigenvalues from 1 down to 10**-log_condition."""
+    basis, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    A = (basis * np.logspace(0, -log_condition, n)) @ basis.T
+    return ((A + A.T) / 2).astype(dtype)
+
+
+def _with_garbage_above(A, rng, kind):
+    """``A`` with its strict upper triangle overwritten (``nan``, ``inf`` or random values)."""
+    garbage = A.copy()
+    upper = np.triu_indices(A.shape[0], 1)
+    values = {"nan": np.nan, "inf": np.inf}.get(kind)
+    garbage[upper] = rng.normal(size=len(upper[0])) * 1e3 if values is None else values
+    return garbage
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(0, 90),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    log_condition=st.sampled_from([0.0, 3.0]),
+    garbage=st.sampled_from(["nan", "inf", "random"]),
+)
+def test_lapack_cholesky_is_numpys_factor_from_the_lower_triangle(
+    seed, n, dtype, log_condition, garbage
+):
+    """The lower triangle of the result is numpy's Cholesky factor of the symmetric matrix
+    that A's lower triangle describes, whatever the strict upper triangle holds; that
+    triangle is left as it was; the factorisation is in place, in A's dtype."""
+    from skinterp._linalg import lapack_cholesky
+
+    rng = np.random.default_rng(seed)
+    A = _spd(rng, n, dtype, log_condition)
+    work = _with_garbage_above(A, rng, garbage)
+    above = work[np.triu_indices(n, 1)].copy()
+    factor = lapack_cholesky(work)
+    assert factor is work and factor.dtype == dtype
+    expected = np.linalg.cholesky(A.astype(np.float64)) if n else np.zeros((0, 0))
+    eps = float(np.finfo(dtype).eps)
+    # Backward stable: |L - L_numpy| <~ n eps cond(A) |L|, cond(A) = 10**log_condition.
+    tolerance = 50 * max(n, 1) * eps * 10**log_condition * np.abs(expected).max(initial=1.0)
+    np.testing.assert_allclose(np.tril(factor), expected, rtol=0, atol=tolerance)
+    np.testing.assert_array_equal(factor[np.triu_indices(n, 1)], above)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [257, 600])
+def test_lapack_cholesky_on_larger_matrices(n, dtype):
+    """Sizes where OpenBLAS's potrf recurses into blocks (and threads): still numpy's factor,
+    still blind to (and leaving) a NaN strict upper triangle."""
+    from skinterp._linalg import lapack_cholesky
+
+    rng = np.random.default_rng(n)
+    G = rng.normal(size=(n, n // 2))
+    A = (G @ G.T + n * np.eye(n)).astype(dtype)
+    work = _with_garbage_above(A, rng, "nan")
+    lapack_cholesky(work)
+    expected = np.linalg.cholesky(A.astype(np.float64))
+    atol = 50 * n * float(np.finfo(dtype).eps) * np.abs(expected).max()
+    np.testing.assert_allclose(np.tril(work), expected, rtol=0, atol=atol)
+    assert np.isnan(work[np.triu_indices(n, 1)]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lapack_cholesky_refuses_a_matrix_that_is_not_positive_definite(dtype):
+    """LinAlgError naming the first leading minor that is not positive: an indefinite matrix,
+    a singular one, and NaN or infinite entries of the lower triangle (LAPACK's potrf itself
+    lets a NaN pivot through and returns a NaN factor)."""
+    from skinterp._linalg import lapack_cholesky
+
+    indefinite = np.diag([1.0, 2.0, -1.0, 4.0]).astype(dtype)
+    indefinite[3, 0] = indefinite[0, 3] = 0.5
+    with pytest.raises(linalg.LinAlgError, match="leading minor of order 3 not positive"):
+        lapack_cholesky(indefinite)
+    rng = np.random.default_rng(4)
+    v = rng.normal(size=(6, 1))
+    with pytest.raises(linalg.LinAlgError, match="not positive"):
+        lapack_cholesky((v @ v.T).astype(dtype))  # rank 1
+    with pytest.raises(linalg.LinAlgError, match="leading minor of order 1 not positive"):
+        lapack_cholesky(np.zeros((3, 3), dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        for position in [(0, 0), (5, 2), (6, 0), (6, 6)]:
+            A = _spd(rng, 7, dtype)
+            A[position] = bad
+            with pytest.raises(linalg.LinAlgError):
+                lapack_cholesky(A)
+
+
+def test_lapack_cholesky_refuses_what_it_cannot_factor_in_place():
+    """Only a square, writeable, C-contiguous float32/float64 ndarray: anything else is a
+    ValueError before LAPACK runs (which would read n * n values from its memory: out of
+    bounds for a wide 1-D or a tall non-square array), and the input is left untouched."""
+    from skinterp._linalg import lapack_cholesky
+
+    spd = np.array([[4.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, 1.0, 3.0]])
+    read_only = spd.copy()
+    read_only.flags.writeable = False
+    bad_inputs = {
+        "Fortran-ordered": np.asfortranarray(spd + np.tril(spd, -1)),  # not symmetric
+        "a strided view": np.kron(spd, np.ones((2, 2)))[::2, ::2],
+        "float16": spd.astype(np.float16),
+        "int": np.array([[4, 2], [2, 5]]),
+        "complex": spd.astype(complex),
+        "tall": np.ones((3, 2)),
+        "wide": np.ones((2, 3)),
+        "1-D": np.ones(4),
+        "3-D": np.ones((2, 2, 2)),
+        "read-only": read_only,
+    }
+    for name, A in bad_inputs.items():
+        before = A.copy()
+        with pytest.raises(ValueError, match="square, writeable, C-contiguous"):
+            lapack_cholesky(A)
+        np.testing.assert_array_equal(A, before, err_msg=name)
+    with pytest.raises(ValueError, match="got list"):
+        lapack_cholesky(spd.tolist())
+    # The same matrix, C-ordered and writeable, is factored.
+    np.testing.assert_allclose(np.tril(lapack_cholesky(spd.copy())), np.linalg.cholesky(spd))
+
+
+def _interruptible_threads():
+    return [
+        t for t in threading.enumerate() if t.name == "skinterp-interruptible" and t.is_alive()
+    ]
+
+
+def test_ctrl_c_interrupts_lapack_cholesky_mid_call():
+    """A real SIGINT 0.2 s into the one potrf call on an 8,000-row matrix (seconds of work,
+    GIL released in a worker thread) raises KeyboardInterrupt within a second, while the call
+    is still running: the caller did not wait for LAPACK."""
+    from skinterp._linalg import lapack_cholesky
+
+    rng = np.random.default_rng(5)
+    G = rng.normal(size=(8000, 64)).astype(np.float32)
+    A = G @ G.T
+    A[np.diag_indices(8000)] += 8000.0
+    assert not _interruptible_threads()
+    sent = {}
+
+    def interrupt():
+        sent["at"] = time.perf_counter()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.2, interrupt)
+    finished = False
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lapack_cholesky(A)
+            finished = True
+        raised_at = time.perf_counter()
+        still_running = bool(_interruptible_threads())
+    finally:
+        timer.cancel()
+    assert not finished
+    assert still_running  # LAPACK had not returned: interrupted mid-call
+    assert raised_at - sent["at"] < 1.0

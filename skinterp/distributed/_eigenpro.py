@@ -26,7 +26,6 @@ import sys
 import time
 
 import numpy as np
-from distributed import wait
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
@@ -50,7 +49,16 @@ from skinterp.kernel_machine._eigenpro import (
 from skinterp.kernel_machine._polynomial_tail import PolynomialBasis
 from skinterp.kernels import kernel_product, squared_norms
 
-from ._client import DEFAULT_TIMEOUT, WorkerLostError, active_client, configure_workers
+from ._client import (
+    DEFAULT_TIMEOUT,
+    WorkerLostError,
+    active_client,
+    computed,
+    configure_workers,
+    ctrl_c_remembered,
+    result_of,
+    sliced_wait,
+)
 
 
 class Shard:
@@ -132,8 +140,9 @@ class Shard:
 
 
 def _result(future, timeout, what):
+    """An actor call's result, waited for in slices (a recorded Ctrl-C stops the wait)."""
     try:
-        return future.result(timeout=timeout)
+        return sliced_wait(lambda seconds: future.result(timeout=seconds), timeout)
     except TimeoutError as error:
         raise TimeoutError(f"{what} did not answer within {timeout:.0f} s.") from error
     except (OSError, RuntimeError, ValueError) as error:
@@ -265,6 +274,44 @@ random_state, verbose, max_batches :
     >>> model = eigenpro_fit(X, y, KernelSpec("laplacian", 10.0), n_epochs=2)  # doctest: +SKIP
     >>> model.predict(X_test)  # doctest: +SKIP
     """
+    with ctrl_c_remembered():
+        return _eigenpro_fit(
+            X,
+            Y,
+            spec,
+            n_epochs=n_epochs,
+            tol=tol,
+            batch_size=batch_size,
+            step_size=step_size,
+            n_components=n_components,
+            subsample_size=subsample_size,
+            memory_limit=memory_limit,
+            random_state=random_state,
+            verbose=verbose,
+            max_batches=max_batches,
+            client=client,
+            timeout=timeout,
+        )
+
+
+def _eigenpro_fit(
+    X,
+    Y,
+    spec,
+    *,
+    n_epochs,
+    tol,
+    batch_size,
+    step_size,
+    n_components,
+    subsample_size,
+    memory_limit,
+    random_state,
+    verbose,
+    max_batches,
+    client,
+    timeout,
+):
     import dask.array as da
 
     start_time = time.perf_counter()
@@ -298,7 +345,9 @@ random_state, verbose, max_batches :
         dtype,
         spec,
         rng,
-        lambda index: np.ascontiguousarray(X[index].compute(), dtype=dtype),
+        lambda index: np.ascontiguousarray(
+            computed(X[index], client, timeout=timeout, what="the Nystrom subsample"), dtype=dtype
+        ),
         batch_size=batch_size,
         step_size=step_size,
         n_components=n_components,
@@ -331,9 +380,8 @@ random_state, verbose, max_batches :
             E,
             ED,
             submitted,
-            timeout,
         )
-        shards = [future.result(timeout=timeout) for future in shard_futures]
+        shards = result_of(shard_futures, timeout=timeout, what="the shards' setup")
         # What the tolerance and the divergence test compare with, from the shards' targets
         # (a second pass over a dask Y would recompute its graph).
         stats = [_result(shard.target_stats(), timeout, "the targets") for shard in shards]
@@ -395,9 +443,10 @@ random_state, verbose, max_batches :
 
 
 def _start_shards(
-    client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED, submitted, timeout
+    client, workers, X, Y, spec, tiles, work_order, bounds, s, pre, E, ED, submitted
 ):
-    """One :class:`Shard` actor per worker holding its rows of the working order."""
+    """The futures of one :class:`Shard` actor per worker holding its rows of the working
+    order (each also appended to ``submitted``)."""
     data = []
     for w, (lo, hi) in enumerate(bounds):
         # Each shard's rows are gathered by dask onto its own worker (sorted reads, then the
@@ -429,7 +478,6 @@ def _start_shards(
         )
         submitted.append(future)
         shard_futures.append(future)
-    wait(shard_futures, timeout=timeout)
     return shard_futures
 
 
@@ -602,12 +650,12 @@ def _iterate(
     )
 
 
-def _dask_centring_offset(X):
+def _dask_centring_offset(X, compute):
     """:func:`skinterp.kernel_machine._core.centring_offset` of a dask array (two
-    passes over ``X`` on the cluster)."""
-    mean = np.asarray(X.mean(axis=0, dtype=np.float64).compute())
+    passes over ``X`` on the cluster, each ``compute(collection, what)``)."""
+    mean = np.asarray(compute(X.mean(axis=0, dtype=np.float64), "the mean of X"))
     centred = X.astype(np.float64) - mean
-    spread = float((centred**2).sum(axis=1).mean().compute())
+    spread = float(compute((centred**2).sum(axis=1).mean(), "the spread of X"))
     if float(mean @ mean) > CENTRING_RATIO * spread:
         return mean
     return None
@@ -655,6 +703,11 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     >>> estimator = KernelInterpolator(solver="eigenpro")
     >>> model = fit_kernel_interpolator(estimator, X, y)  # doctest: +SKIP
     """
+    with ctrl_c_remembered():
+        return _fit_kernel_interpolator(estimator, X, y, client, timeout)
+
+
+def _fit_kernel_interpolator(estimator, X, y, client, timeout):
     import dask.array as da
     from sklearn.base import is_classifier
 
@@ -668,6 +721,11 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
             "callback is not supported by the distributed EigenPro fit (the coefficients "
             "stay on the workers between epochs)."
         )
+    client = active_client(client)
+
+    def compute(collection, what):
+        return computed(collection, client, timeout=timeout, what=what)
+
     X = da.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
@@ -680,7 +738,7 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     classes = None
     if is_classifier(estimator):
         # One-hot targets of the sorted labels, as SquareLossClassifierMixin.fit encodes them.
-        classes = np.unique(np.asarray(y.compute()))
+        classes = np.unique(np.asarray(compute(y, "the class labels")))
         y = (y[:, None] == classes[None, :]).astype(dtype)
     single = y.ndim == 1
 
@@ -689,10 +747,10 @@ def fit_kernel_interpolator(estimator, X, y, client=None, *, timeout=DEFAULT_TIM
     if isinstance(estimator.bandwidth, str) and not callable(estimator.kernel):
         # "auto" reads the rule's fixed subsample of rows only.
         rows = auto_bandwidth_rows(X.shape[0])
-        sample = np.asarray(X[rows].compute(), dtype=dtype)
+        sample = np.asarray(compute(X[rows], "the bandwidth's rows"), dtype=dtype)
     bandwidth = resolve_bandwidth(estimator.kernel, estimator.bandwidth, sample)
     spec = kernel_spec(estimator.kernel, bandwidth, estimator.nu)
-    offset = _dask_centring_offset(X) if spec.is_builtin else None
+    offset = _dask_centring_offset(X, compute) if spec.is_builtin else None
     X_work = X if offset is None else X - offset.astype(dtype)
     tol = max(float(estimator.tol), TOL_FLOOR[dtype])
     model = eigenpro_fit(

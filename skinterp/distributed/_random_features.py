@@ -50,7 +50,13 @@ from skinterp.random_features._min_norm import (
     rff_model,
 )
 
-from ._client import DEFAULT_TIMEOUT, active_client, configure_workers, result_of
+from ._client import (
+    DEFAULT_TIMEOUT,
+    active_client,
+    configure_workers,
+    ctrl_c_remembered,
+    result_of,
+)
 
 _weights_cache = OrderedDict()  # on a worker: token of the draw -> (weights, offsets)
 _weights_lock = threading.Lock()
@@ -284,61 +290,63 @@ def fit_min_norm(
     )
     draw = (kind, X.shape[1], int(n_components), float(bandwidth), state)
     draw = draw + (_token(draw),)
-    submitted = []  # every future of the fit: cancelled on Ctrl-C or an error
-    try:
-        X_future = client.scatter(X, broadcast=True, hash=False)
-        submitted.append(X_future)
-        X_test_future = None
-        if X_test is not None:
-            X_test_future = client.scatter(
-                np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+    # A Ctrl-C lost in a __del__ or gc callback still stops the waits (_client).
+    with ctrl_c_remembered():
+        submitted = []  # every future of the fit: cancelled on Ctrl-C or an error
+        try:
+            X_future = client.scatter(X, broadcast=True, hash=False)
+            submitted.append(X_future)
+            X_test_future = None
+            if X_test is not None:
+                X_test_future = client.scatter(
+                    np.ascontiguousarray(X_test, dtype=np.float64), broadcast=True, hash=False
+                )
+                submitted.append(X_test_future)
+            pieces = _column_pieces(int(n_components), len(workers))
+            columns = task_columns(
+                n_samples * (n_samples + n_test) + (n_samples + n_test) * X.shape[1]
             )
-            submitted.append(X_test_future)
-        pieces = _column_pieces(int(n_components), len(workers))
-        columns = task_columns(
-            n_samples * (n_samples + n_test) + (n_samples + n_test) * X.shape[1]
-        )
-        summed = _summed_gram(
-            client, workers, X_future, X_test_future, draw, pieces, block, columns
-        )
-        submitted.append(summed)
-        if verbose:
-            print(
-                f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
-                f"{len(pieces)} Gram pieces",
-                file=sys.stderr,
-                flush=True,
+            summed = _summed_gram(
+                client, workers, X_future, X_test_future, draw, pieces, block, columns
             )
-        gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
-        dual, rank = min_norm_solve(gram, Y, cutoff)
-        # The local dual solver's measures: the max-norm relative residual of C C^T a, and the
-        # singular directions the cut-off dropped.
-        residual = relative_residual(gram @ dual, Y)
-        del gram
-        dual_future = client.scatter(dual, broadcast=True, hash=False)
-        submitted.append(dual_future)
-        step = task_columns(n_samples * (X.shape[1] + Y.shape[1]))
-        projections = [
-            client.submit(
-                _projection,
-                X_future,
-                dual_future,
-                draw,
-                first,
-                min(first + step, stop),
-                block,
-                workers=[workers[i % len(workers)]],
-                allow_other_workers=True,
-                pure=False,
-            )
-            for i, (start, stop) in enumerate(pieces)
-            for first in range(start, stop, step)
-        ]
-        submitted.extend(projections)
-        coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
-    except BaseException:
-        client.cancel(submitted, force=True)
-        raise
+            submitted.append(summed)
+            if verbose:
+                print(
+                    f"[distributed RFF] n={n_samples} N={n_components} on {len(workers)} workers: "
+                    f"{len(pieces)} Gram pieces",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            gram, cross = result_of(summed, timeout=timeout, what="the distributed RFF Gram")
+            dual, rank = min_norm_solve(gram, Y, cutoff)
+            # The local dual solver's measures: the max-norm relative residual of C C^T a, and the
+            # singular directions the cut-off dropped.
+            residual = relative_residual(gram @ dual, Y)
+            del gram
+            dual_future = client.scatter(dual, broadcast=True, hash=False)
+            submitted.append(dual_future)
+            step = task_columns(n_samples * (X.shape[1] + Y.shape[1]))
+            projections = [
+                client.submit(
+                    _projection,
+                    X_future,
+                    dual_future,
+                    draw,
+                    first,
+                    min(first + step, stop),
+                    block,
+                    workers=[workers[i % len(workers)]],
+                    allow_other_workers=True,
+                    pure=False,
+                )
+                for i, (start, stop) in enumerate(pieces)
+                for first in range(start, stop, step)
+            ]
+            submitted.extend(projections)
+            coef = np.concatenate(result_of(projections, timeout=timeout, what="C^T a"))
+        except BaseException:
+            client.cancel(submitted, force=True)
+            raise
     coef /= feature_scale(n_components)
     test_predictions = None if cross is None else cross @ dual
     solution = MinNormSolution(
@@ -395,7 +403,8 @@ def fit_min_norm_rff(estimator, X, y, client=None, *, timeout=DEFAULT_TIMEOUT):
             "workers); solver='primal' fits locally."
         )
     classifier = is_classifier(estimator)
-    with restored_on_error(estimator):  # Ctrl-C or an error: the estimator as it was
+    # Ctrl-C or an error: the estimator as it was.
+    with ctrl_c_remembered(), restored_on_error(estimator):
         if classifier:
             from sklearn.utils.multiclass import check_classification_targets
 

@@ -1,8 +1,14 @@
 """Ctrl-C during a distributed fit: KeyboardInterrupt within a couple of seconds, the fit's
-tasks cancelled, the estimator as it was, and the cluster usable for the next fit."""
+tasks cancelled, the estimator as it was, and the cluster usable for the next fit; also when
+Python drops the first KeyboardInterrupt (raised inside a ``__del__`` or a gc callback, which
+a client process runs in its main thread: distributed's ``Future.__del__``, the in-process
+scheduler's ``GCDiagnosis``) and when the kernel hands the SIGINT to a thread other than the
+main one (which then stays asleep in its wait)."""
 
+import gc
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -17,6 +23,10 @@ import dask.array as da  # noqa: E402
 
 from skinterp import KernelInterpolator, MinNormRFFRegressor  # noqa: E402
 from skinterp.distributed import fit_kernel_interpolator, fit_min_norm_rff  # noqa: E402
+from skinterp.distributed._client import (  # noqa: E402
+    ctrl_c_remembered,
+    result_of,
+)
 
 RNG = np.random.RandomState(0)
 SMALL = RNG.uniform(size=(200, 4))
@@ -46,10 +56,16 @@ def _interrupted(call, delay):
     return time.perf_counter() - sent["at"]
 
 
-def _wait_for_tasks(client, count, seconds=10.0):
+def _wait_for_tasks(client, count, seconds=30.0):
+    """The scheduler's task count once at most ``count`` (or after ``seconds``). Futures that
+    only garbage holds (a reference cycle through an exception's frames, e.g. in
+    distributed's ``sync``) are collected first: the count would depend on when Python's gc
+    last ran."""
     deadline = time.perf_counter() + seconds
+    gc.collect()
     while _n_tasks(client) > count and time.perf_counter() < deadline:
         time.sleep(0.1)
+        gc.collect()
     return _n_tasks(client)
 
 
@@ -120,3 +136,119 @@ def test_ctrl_c_during_a_distributed_rff_fit(client):
         MinNormRFFRegressor(n_components=1000, **params), SMALL, SMALL_Y, client
     )
     np.testing.assert_allclose(again.coef_, estimator.coef_, rtol=1e-10, atol=1e-12)
+
+
+class _DropsCtrlC:
+    """Sends SIGINT to the process when deleted: ``os.kill`` runs the handler at once, inside
+    ``__del__``, where Python drops its KeyboardInterrupt ("Exception ignored in ...")."""
+
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+def _dropped_ctrl_c(signum, frame):
+    """SIGUSR1's handler (run by Python in the main thread, wherever it is): a Ctrl-C whose
+    KeyboardInterrupt is dropped, as when the SIGINT arrives while the main thread runs
+    distributed's ``Future.__del__`` or the in-process scheduler's gc callback."""
+    _DropsCtrlC()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_ctrl_c_whose_keyboard_interrupt_python_dropped_still_stops_the_fit(client, monkeypatch):
+    """3 s into a fit of half a minute, a Ctrl-C whose KeyboardInterrupt Python drops (the
+    SIGINT handler runs inside a ``__del__``): the fit still stops within a wait slice, as
+    after a plain Ctrl-C."""
+    params = dict(bandwidth=0.5, solver="eigenpro", subsample_size=150, random_state=0)
+    estimator = fit_kernel_interpolator(
+        KernelInterpolator(n_epochs=3, **params), SMALL, SMALL_Y, client
+    )
+    before = _snapshot(estimator)
+    idle = _wait_for_tasks(client, 0)
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: dropped.append(hook.exc_type))
+    previous = signal.signal(signal.SIGUSR1, _dropped_ctrl_c)
+    X = RNG.uniform(size=(20_000, 20))
+    y = np.sin(X.sum(axis=1))
+    # About 4 s an epoch here: half a minute if the Ctrl-C were lost.
+    estimator.set_params(n_epochs=8, batch_size=100, tol=0.0)
+    sent = {}
+
+    def drop_a_ctrl_c():
+        sent["at"] = time.perf_counter()
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    timer = threading.Timer(3.0, drop_a_ctrl_c)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit_kernel_interpolator(
+                estimator, da.from_array(X, chunks=5000), da.from_array(y, chunks=5000), client
+            )
+        stopped_at = time.perf_counter()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)
+    assert KeyboardInterrupt in dropped  # Python did drop the first one
+    assert stopped_at - sent["at"] < 2.5
+    assert _wait_for_tasks(client, idle) == idle
+    estimator.set_params(n_epochs=3, batch_size=None, tol=1e-6)
+    _assert_unchanged(estimator, before)
+    # The handler is Python's default again once the fit has ended.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def _busy_workers(client):
+    return sum(client.run(lambda dask_worker: len(dask_worker.state.executing)).values())
+
+
+def test_a_sigint_delivered_to_another_thread_stops_a_long_wait(client):
+    """The kernel may hand a process's SIGINT to any thread that does not block it; Python
+    then runs the handler in the main thread only when that thread next runs bytecode. A wait
+    on a 4 s task is sliced, so KeyboardInterrupt comes within a slice, not after 4 s."""
+    sent = {}
+
+    def interrupt_from_this_thread():
+        sent["at"] = time.perf_counter()
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    future = client.submit(_sleep, 4.0, pure=False)
+    timer = threading.Timer(0.5, interrupt_from_this_thread)
+    with ctrl_c_remembered():
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                result_of(future, timeout=60, what="a sleep")
+            stopped_at = time.perf_counter()
+        finally:
+            timer.cancel()
+    assert stopped_at - sent["at"] < 1.5
+    assert future.cancelled()
+    deadline = time.perf_counter() + 30  # the worker's sleep itself cannot be stopped
+    while _busy_workers(client) and time.perf_counter() < deadline:
+        time.sleep(0.1)
+
+
+def test_ctrl_c_remembered_restores_the_handler_and_leaves_others_alone():
+    def own_handler(signum, frame):
+        pass
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with ctrl_c_remembered():
+        installed = signal.getsignal(signal.SIGINT)
+        with ctrl_c_remembered():
+            assert signal.getsignal(signal.SIGINT) is installed
+        assert signal.getsignal(signal.SIGINT) is installed
+    assert installed is not signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, own_handler)
+    try:
+        with ctrl_c_remembered():
+            assert signal.getsignal(signal.SIGINT) is own_handler
+        assert signal.getsignal(signal.SIGINT) is own_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
