@@ -258,6 +258,9 @@ def blocked_cholesky(A, block=CHOLESKY_BLOCK, update_rows=None):
             factor, info = potrf(A[k0:k1, k0:k1], lower=1, clean=1, overwrite_a=0)
         if info != 0:
             raise linalg.LinAlgError(f"leading minor of order {k0 + info} not positive")
+        if not np.isfinite(np.diagonal(factor)).all():
+            # potrf lets a NaN pivot through; every NaN or inf of the block reaches its diagonal.
+            raise linalg.LinAlgError(f"non-finite values in the rows {k0}-{k1 - 1} of the matrix")
         A[k0:k1, k0:k1] = factor
         if k1 == n:
             break

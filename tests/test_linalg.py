@@ -320,6 +320,21 @@ def test_lapack_cholesky_refuses_a_matrix_that_is_not_positive_definite(dtype):
                 lapack_cholesky(A)
 
 
+def test_blocked_cholesky_refuses_non_finite_entries_in_any_block():
+    """The blocked factorisation's potrf calls let a NaN pivot through as the whole-matrix
+    one does: a NaN or inf anywhere in the lower triangle is a LinAlgError, not a NaN
+    factor."""
+    from skinterp._linalg import blocked_cholesky
+
+    rng = np.random.default_rng(5)
+    for bad in (np.nan, np.inf):
+        for position in [(0, 0), (9, 3), (17, 2), (19, 19)]:
+            A = _spd(rng, 20, np.float64)
+            A[position] = bad
+            with pytest.raises(linalg.LinAlgError):
+                blocked_cholesky(A, block=8, update_rows=4)
+
+
 def test_lapack_cholesky_refuses_what_it_cannot_factor_in_place():
     """Only a square, writeable, C-contiguous float32/float64 ndarray: anything else is a
     ValueError before LAPACK runs (which would read n * n values from its memory: out of
