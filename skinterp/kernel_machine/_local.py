@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks
 from ..kernels._functions import _distances_to_kernel, kernel_workspace
+from ._simd import WIDTH, vdiv, vfma, vfnma, vload, vmul, vstore, vsub, vzero
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -129,12 +130,12 @@ def _solve_and_evaluate(
                 out[query, o] = total
 
 
-# Neighbourhoods solved together by :func:`_lanes_solve`, one per SIMD lane of its loops, up
-# to this many neighbours; larger systems go to LU. Measured (one thread, 2-D, degree 1, us a
-# neighbourhood, lanes / LU): k = 50: 19 / 49, 100: 80 / 113, 160: 388 / 402, 200: 600 / 596;
-# at k = 256 the two packed matrices (8 MiB each at 32 lanes) leave the caches and the lanes
-# took 50x LU's time.
-LANES = 32
+# Neighbourhoods solved together by :func:`_lanes_solve`, one per SIMD lane (one :data:`vec8`
+# group: each neighbourhood's packed matrices are then contiguous, 81 KB at k = 50, where
+# 32 lanes spread a group's cache lines over 326 KB), up to this many neighbours; larger
+# systems go to LU. Measured (one thread, loaded machine, 2-D, degree 1, us a neighbourhood,
+# lanes / LU): k = 50: 16 / 56, 100: 67 / 196, 160: 228 / 461.
+LANES = 8
 LANES_MAX_NEIGHBORS = 160
 
 
@@ -159,25 +160,82 @@ def _lanes_workspace(k, d, c, Q, lanes):
     )
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _packed_product_group(Kp, A, out, base, stride, g, k):
+    """``y = K a`` for the lanes ``g:g + 8``, ``K`` symmetric packed as its lower triangle
+    (``Kp[i (i + 1) / 2 + j]``, ``j <= i``), ``a_i`` and ``y_i`` at the flat offset
+    ``base + i * stride`` of ``A`` and ``out``."""
+    lanes = Kp.shape[1]
+    for i in range(k):
+        offset = i * (i + 1) // 2
+        ai = vload(A, base + i * stride)
+        acc = vzero()
+        for j in range(i):
+            kij = vload(Kp, (offset + j) * lanes + g)
+            acc = vfma(acc, kij, vload(A, base + j * stride))
+            at = base + j * stride
+            vstore(out, at, vfma(vload(out, at), kij, ai))
+        acc = vfma(acc, vload(Kp, (offset + i) * lanes + g), ai)
+        vstore(out, base + i * stride, acc)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _packed_product(Kp, A, out):
     """``out[o] = K a[o]`` per lane for the symmetric ``K`` packed as its lower triangle
-    (``Kp[i (i + 1) / 2 + j]``, ``j <= i``)."""
-    k, lanes = A.shape[1], A.shape[2]
-    for o in range(A.shape[0]):
-        a, y = A[o], out[o]
-        y[:, :] = 0.0
+    (``A`` and ``out``: ``c x k x lanes``)."""
+    c, k, lanes = A.shape
+    for o in range(c):
+        for g in range(0, lanes, WIDTH):
+            _packed_product_group(Kp, A, out, o * k * lanes + g, lanes, g, k)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _packed_product_columns(Kp, P, out):
+    """``out[:, q] = K P[:, q]`` per lane (``P`` and ``out``: ``k x Q x lanes``)."""
+    k, Q, lanes = P.shape
+    for q in range(Q):
+        for g in range(0, lanes, WIDTH):
+            _packed_product_group(Kp, P, out, q * lanes + g, Q * lanes, g, k)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _packed_squared_distances(points, D):
+    """``D[i (i + 1) / 2 + j] = |p_i - p_j|^2`` per lane for ``j <= i`` (``points``:
+    ``k x d x lanes``), the coordinates' squares summed in order."""
+    k, d, lanes = points.shape
+    for g in range(0, lanes, WIDTH):
         for i in range(k):
             offset = i * (i + 1) // 2
-            ai, yi = a[i], y[i]
-            for j in range(i):
-                kij, aj, yj = Kp[offset + j], a[j], y[j]
-                for u in range(lanes):
-                    yi[u] += kij[u] * aj[u]
-                    yj[u] += kij[u] * ai[u]
-            kii = Kp[offset + i]
-            for u in range(lanes):
-                yi[u] += kii[u] * ai[u]
+            for j in range(i + 1):
+                diff = vsub(vload(points, (i * d) * lanes + g), vload(points, (j * d) * lanes + g))
+                acc = vmul(diff, diff)
+                for t in range(1, d):
+                    diff = vsub(
+                        vload(points, (i * d + t) * lanes + g),
+                        vload(points, (j * d + t) * lanes + g),
+                    )
+                    acc = vfma(acc, diff, diff)
+                vstore(D, (offset + j) * lanes + g, acc)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _packed_projected(Kp, P, V, W, Mp):
+    """``M = K - Q1 V^T - W Q1^T`` per lane, lower triangle packed (``P`` holds ``Q1``;
+    ``P``, ``V``, ``W``: ``k x Q x lanes``)."""
+    k, Q, lanes = P.shape
+    for g in range(0, lanes, WIDTH):
+        for i in range(k):
+            offset = i * (i + 1) // 2
+            for j in range(i + 1):
+                acc = vload(Kp, (offset + j) * lanes + g)
+                for q in range(Q):
+                    acc = vfnma(
+                        acc, vload(P, (i * Q + q) * lanes + g), vload(V, (j * Q + q) * lanes + g)
+                    )
+                    acc = vfnma(
+                        acc, vload(W, (i * Q + q) * lanes + g), vload(P, (j * Q + q) * lanes + g)
+                    )
+                vstore(Mp, (offset + j) * lanes + g, acc)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
@@ -198,31 +256,91 @@ def _project(Q1, B, scratch):
                     bi[u] -= qi[u] * scratch[u]
 
 
-@numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _packed_cholesky_solve(Lp, B):
     """``B[o] <- M^{-1} B[o]`` per lane from the packed lower Cholesky factor of ``M``."""
-    k, lanes = B.shape[1], B.shape[2]
-    for o in range(B.shape[0]):
-        b = B[o]
-        for i in range(k):  # L z = b, by rows of L
-            offset = i * (i + 1) // 2
-            bi = b[i]
-            for j in range(i):
-                lij, bj = Lp[offset + j], b[j]
-                for u in range(lanes):
-                    bi[u] -= lij[u] * bj[u]
-            lii = Lp[offset + i]
-            for u in range(lanes):
-                bi[u] /= lii[u]
-        for i in range(k - 1, -1, -1):  # L^T a = z, by columns of L
-            offset = i * (i + 1) // 2
-            bi, lii = b[i], Lp[offset + i]
-            for u in range(lanes):
-                bi[u] /= lii[u]
-            for j in range(i):
-                lij, bj = Lp[offset + j], b[j]
-                for u in range(lanes):
-                    bj[u] -= lij[u] * bi[u]
+    c, k, lanes = B.shape
+    for o in range(c):
+        for g in range(0, lanes, WIDTH):
+            b = (o * k) * lanes + g
+            for i in range(k):  # L z = b, by rows of L
+                offset = i * (i + 1) // 2
+                acc = vload(B, b + i * lanes)
+                for j in range(i):
+                    acc = vfnma(acc, vload(Lp, (offset + j) * lanes + g), vload(B, b + j * lanes))
+                vstore(B, b + i * lanes, vdiv(acc, vload(Lp, (offset + i) * lanes + g)))
+            for i in range(k - 1, -1, -1):  # L^T a = z, by columns of L
+                offset = i * (i + 1) // 2
+                bi = vdiv(vload(B, b + i * lanes), vload(Lp, (offset + i) * lanes + g))
+                vstore(B, b + i * lanes, bi)
+                for j in range(i):
+                    at = b + j * lanes
+                    vstore(B, at, vfnma(vload(B, at), vload(Lp, (offset + j) * lanes + g), bi))
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _packed_cholesky(Mp, floor, ok, inv):
+    """The lower Cholesky factor of each lane's ``M`` (packed by rows, ``Mp[i (i + 1) / 2 + j]``)
+    in place, row by row (left-looking): an entry is its dot product of two rows of ``L``, kept
+    in a register, four of them at a time (independent chains that share the loads of row
+    ``i``), so that each lane group's factor is read from the cache ``k**3 / 24`` times in
+    vector loads instead of read and written ``k**3 / 6`` times. The operations on an entry and
+    their order are those of the right-looking factorisation. A pivot not above ``floor[u]``
+    (or NaN) sets ``ok[u] = False`` and is replaced by 1. ``inv``: ``k x lanes`` workspace."""
+    pairs, lanes = Mp.shape
+    k = inv.shape[0]
+    for g in range(0, lanes, WIDTH):
+        for i in range(k):
+            oi = i * (i + 1) // 2
+            j = 0
+            while j + 4 <= i:
+                o0 = j * (j + 1) // 2
+                o1 = o0 + j + 1
+                o2 = o1 + j + 2
+                o3 = o2 + j + 3
+                a0 = vload(Mp, (oi + j) * lanes + g)
+                a1 = vload(Mp, (oi + j + 1) * lanes + g)
+                a2 = vload(Mp, (oi + j + 2) * lanes + g)
+                a3 = vload(Mp, (oi + j + 3) * lanes + g)
+                for m in range(j):
+                    x = vload(Mp, (oi + m) * lanes + g)
+                    a0 = vfnma(a0, x, vload(Mp, (o0 + m) * lanes + g))
+                    a1 = vfnma(a1, x, vload(Mp, (o1 + m) * lanes + g))
+                    a2 = vfnma(a2, x, vload(Mp, (o2 + m) * lanes + g))
+                    a3 = vfnma(a3, x, vload(Mp, (o3 + m) * lanes + g))
+                a0 = vmul(a0, vload(inv, j * lanes + g))
+                a1 = vfnma(a1, a0, vload(Mp, (o1 + j) * lanes + g))
+                a2 = vfnma(a2, a0, vload(Mp, (o2 + j) * lanes + g))
+                a3 = vfnma(a3, a0, vload(Mp, (o3 + j) * lanes + g))
+                a1 = vmul(a1, vload(inv, (j + 1) * lanes + g))
+                a2 = vfnma(a2, a1, vload(Mp, (o2 + j + 1) * lanes + g))
+                a3 = vfnma(a3, a1, vload(Mp, (o3 + j + 1) * lanes + g))
+                a2 = vmul(a2, vload(inv, (j + 2) * lanes + g))
+                a3 = vfnma(a3, a2, vload(Mp, (o3 + j + 2) * lanes + g))
+                a3 = vmul(a3, vload(inv, (j + 3) * lanes + g))
+                vstore(Mp, (oi + j) * lanes + g, a0)
+                vstore(Mp, (oi + j + 1) * lanes + g, a1)
+                vstore(Mp, (oi + j + 2) * lanes + g, a2)
+                vstore(Mp, (oi + j + 3) * lanes + g, a3)
+                j += 4
+            while j <= i:
+                oj = j * (j + 1) // 2
+                acc = vload(Mp, (oi + j) * lanes + g)
+                for m in range(j):
+                    acc = vfnma(
+                        acc, vload(Mp, (oi + m) * lanes + g), vload(Mp, (oj + m) * lanes + g)
+                    )
+                if j < i:
+                    acc = vmul(acc, vload(inv, j * lanes + g))
+                vstore(Mp, (oi + j) * lanes + g, acc)
+                j += 1
+            diagonal = Mp[oi + i]
+            for u in range(g, g + WIDTH):
+                pivot = diagonal[u]
+                good = pivot > floor[u]
+                ok[u] = ok[u] and good
+                diagonal[u] = np.sqrt(pivot if good else 1.0)
+                inv[i, u] = 1.0 / diagonal[u]
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
@@ -286,21 +404,10 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
                 for _ in range(powers[q, t]):
                     for u in range(lanes):
                         value[u] *= (p[u] - shift[u]) * inv_scale[u]
-    # Squared distances of the lower triangle's pairs, then the kernel over all at once.
-    for i in range(k):
-        offset = i * (i + 1) // 2
-        for j in range(i + 1):
-            out = Kp[offset + j]
-            a, b = pts[i, 0], pts[j, 0]
-            for u in range(lanes):
-                diff = a[u] - b[u]
-                out[u] = diff * diff
-            for t in range(1, d):
-                a, b = pts[i, t], pts[j, t]
-                for u in range(lanes):
-                    diff = a[u] - b[u]
-                    out[u] += diff * diff
-    flat, values = Kp.reshape(-1), Mp.reshape(-1)
+    # Squared distances of the lower triangle's pairs (in Mp), then the kernel over all at
+    # once (into Kp).
+    _packed_squared_distances(pts, Mp)
+    flat, values = Mp.reshape(-1), Kp.reshape(-1)
     d2, exponent, prefactor, bits = kernel_workspace(k * lanes, values)
     for i in range(k):  # a row of the triangle at a time: its (i + 1) * lanes values
         start, stop = i * (i + 1) // 2 * lanes, (i + 1) * (i + 2) // 2 * lanes
@@ -319,12 +426,14 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
     for u in range(lanes):
         hood = hoods[min(first + u, n_hoods - 1)]
         for i in range(k):
-            Mp[i * (i + 1) // 2 + i, u] += ridge[hood[i]]
+            Kp[i * (i + 1) // 2 + i, u] += ridge[hood[i]]
     for i in range(k):
-        diagonal = Mp[i * (i + 1) // 2 + i]
+        diagonal = Kp[i * (i + 1) // 2 + i]
         for u in range(lanes):
             trace[u] += diagonal[u]
-    Kp[:, :] = Mp  # K + Lambda, kept for the refinement step
+    # Kp keeps K + Lambda for the refinement step; M goes to Mp.
+    if Q == 0:
+        Mp[:, :] = Kp
     if Q > 0:
         # P = Q1 R by Gram-Schmidt, twice (columns orthonormal to rounding).
         scratch = scalars[1]
@@ -367,21 +476,7 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
                 for u in range(lanes):
                     b[u] *= scratch[u]
         # W = (K + Lambda) Q1 from the packed lower triangle.
-        W[:, :, :] = 0.0
-        for i in range(k):
-            offset = i * (i + 1) // 2
-            for j in range(i):
-                kij = Kp[offset + j]
-                for q in range(Q):
-                    wi, qj, wj, qi = W[i, q], P[j, q], W[j, q], P[i, q]
-                    for u in range(lanes):
-                        wi[u] += kij[u] * qj[u]
-                        wj[u] += kij[u] * qi[u]
-            kii = Kp[offset + i]
-            for q in range(Q):
-                wi, qi = W[i, q], P[i, q]
-                for u in range(lanes):
-                    wi[u] += kii[u] * qi[u]
+        _packed_product_columns(Kp, P, W)
         # G = Q1^T W, c = (trace(K) - trace(G)) / (k - Q), V = W - Q1 (G + c I).
         middle[:, :, :] = 0.0
         for q in range(Q):
@@ -418,18 +513,11 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
                     for u in range(lanes):
                         v[u] -= a[u] * g[u]
         # M = K + Lambda - Q1 V^T - W Q1^T (lower triangle).
-        for i in range(k):
-            offset = i * (i + 1) // 2
-            for j in range(i + 1):
-                m = Mp[offset + j]
-                for q in range(Q):
-                    qi, vj, wi, qj = P[i, q], V[j, q], W[i, q], P[j, q]
-                    for u in range(lanes):
-                        m[u] -= qi[u] * vj[u] + wi[u] * qj[u]
+        _packed_projected(Kp, P, V, W, Mp)
         _project(P, A, scratch)
-    # Cholesky of M, right-looking, in the packed lower triangle. A pivot at the rounding
+    # Cholesky of M (:func:`_packed_cholesky`), packed lower triangle. A pivot at the rounding
     # level of M's diagonal means a numerically singular system (duplicate points): LU's.
-    inv, floor = scalars[3], scalars[5]
+    floor = scalars[5]
     floor[:] = 0.0
     for j in range(k):
         dj = Mp[j * (j + 1) // 2 + j]
@@ -437,25 +525,7 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
             floor[u] = max(floor[u], abs(dj[u]))
     for u in range(lanes):
         floor[u] *= 16 * k * 2.220446049250313e-16
-    for j in range(k):
-        dj = Mp[j * (j + 1) // 2 + j]
-        for u in range(lanes):
-            pivot = dj[u]
-            good = pivot > floor[u]
-            ok[u] = ok[u] and good
-            dj[u] = np.sqrt(pivot if good else 1.0)
-            inv[u] = 1.0 / dj[u]
-        for i in range(j + 1, k):
-            lij = Mp[i * (i + 1) // 2 + j]
-            for u in range(lanes):
-                lij[u] *= inv[u]
-        for i in range(j + 1, k):
-            offset = i * (i + 1) // 2
-            lij = Mp[offset + j]
-            for m in range(j + 1, i + 1):
-                row, lmj = Mp[offset + m], Mp[m * (m + 1) // 2 + j]
-                for u in range(lanes):
-                    row[u] -= lij[u] * lmj[u]
+    _packed_cholesky(Mp, floor, ok, residual[0])
     # a = M^{-1} Pi y (Pi y is in A), then one step of iterative refinement against the exact
     # residual Pi (y - (K + Lambda) a): the rank-2Q projection rounds M's entries at
     # eps * |K|, which can cost digits.
@@ -529,7 +599,8 @@ def _batched_solve_and_evaluate(
             X, Y, ridge, neighborhoods, Z, query_order, starts, code, inv_h2, powers, out
         )
         return
-    lanes = max(1, min(LANES, n_hoods))
+    # A whole number of vec8 groups (the last neighbourhood repeated in the lanes past the end).
+    lanes = min(LANES, -(-n_hoods // WIDTH) * WIDTH)
     work = _lanes_workspace(k, d, c, Q, lanes)
     box, A, tail = work[1], work[7], work[12]
     ok = np.empty(lanes, dtype=np.bool_)
