@@ -280,19 +280,53 @@ def _packed_cholesky_solve(Lp, B):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _cholesky_entry(Mp, lanes, g, oi, oj, j, inv, diagonal):
+    """``L[i, j]`` (``j < i``; or ``L[i, i]`` squared, before its square root, when
+    ``diagonal``) of the lanes ``g:g + 8`` from the rows ``i`` and ``j`` of ``L`` at the packed
+    offsets ``oi`` and ``oj``, stored in place."""
+    acc = vload(Mp, (oi + j) * lanes + g)
+    for m in range(j):
+        acc = vfnma(acc, vload(Mp, (oi + m) * lanes + g), vload(Mp, (oj + m) * lanes + g))
+    if not diagonal:
+        acc = vmul(acc, vload(inv, j * lanes + g))
+    vstore(Mp, (oi + j) * lanes + g, acc)
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _cholesky_pivot(Mp, lanes, g, oi, i, floor, ok, inv):
+    """The square root of the diagonal entry ``i`` (at ``oi + i``) of the lanes ``g:g + 8``;
+    a pivot not above ``floor[u]`` (or NaN) sets ``ok[u] = False`` and is replaced by 1."""
+    diagonal = Mp[oi + i]
+    for u in range(g, g + WIDTH):
+        pivot = diagonal[u]
+        good = pivot > floor[u]
+        ok[u] = ok[u] and good
+        diagonal[u] = np.sqrt(pivot if good else 1.0)
+        inv[i, u] = 1.0 / diagonal[u]
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _packed_cholesky(Mp, floor, ok, inv):
     """The lower Cholesky factor of each lane's ``M`` (packed by rows, ``Mp[i (i + 1) / 2 + j]``)
-    in place, row by row (left-looking): an entry is its dot product of two rows of ``L``, kept
-    in a register, four of them at a time (independent chains that share the loads of row
-    ``i``), so that each lane group's factor is read from the cache ``k**3 / 24`` times in
-    vector loads instead of read and written ``k**3 / 6`` times. The operations on an entry and
-    their order are those of the right-looking factorisation. A pivot not above ``floor[u]``
-    (or NaN) sets ``ok[u] = False`` and is replaced by 1. ``inv``: ``k x lanes`` workspace."""
+    in place, two rows at a time (left-looking): an entry is the dot product of two rows of
+    ``L``, kept in a register, eight of them at a time (rows ``i`` and ``i + 1`` against rows
+    ``j`` to ``j + 3``: independent chains that share their loads), so that each lane group's
+    factor is read from the cache about ``k**3 / 48`` times in vector loads instead of read and
+    written ``k**3 / 6`` times. The operations on an entry and their order are those of the
+    right-looking factorisation. A pivot not above ``floor[u]`` (or NaN) sets
+    ``ok[u] = False`` and is replaced by 1. ``inv``: ``k x lanes`` workspace."""
     pairs, lanes = Mp.shape
     k = inv.shape[0]
     for g in range(0, lanes, WIDTH):
-        for i in range(k):
+        for i in range(0, k, 2):
             oi = i * (i + 1) // 2
+            if i + 1 == k:  # the last row alone
+                for j in range(i):
+                    _cholesky_entry(Mp, lanes, g, oi, j * (j + 1) // 2, j, inv, False)
+                _cholesky_entry(Mp, lanes, g, oi, oi, i, inv, True)
+                _cholesky_pivot(Mp, lanes, g, oi, i, floor, ok, inv)
+                continue
+            oh = oi + i + 1  # row i + 1
             j = 0
             while j + 4 <= i:
                 o0 = j * (j + 1) // 2
@@ -303,45 +337,63 @@ def _packed_cholesky(Mp, floor, ok, inv):
                 a1 = vload(Mp, (oi + j + 1) * lanes + g)
                 a2 = vload(Mp, (oi + j + 2) * lanes + g)
                 a3 = vload(Mp, (oi + j + 3) * lanes + g)
+                b0 = vload(Mp, (oh + j) * lanes + g)
+                b1 = vload(Mp, (oh + j + 1) * lanes + g)
+                b2 = vload(Mp, (oh + j + 2) * lanes + g)
+                b3 = vload(Mp, (oh + j + 3) * lanes + g)
                 for m in range(j):
                     x = vload(Mp, (oi + m) * lanes + g)
-                    a0 = vfnma(a0, x, vload(Mp, (o0 + m) * lanes + g))
-                    a1 = vfnma(a1, x, vload(Mp, (o1 + m) * lanes + g))
-                    a2 = vfnma(a2, x, vload(Mp, (o2 + m) * lanes + g))
-                    a3 = vfnma(a3, x, vload(Mp, (o3 + m) * lanes + g))
-                a0 = vmul(a0, vload(inv, j * lanes + g))
-                a1 = vfnma(a1, a0, vload(Mp, (o1 + j) * lanes + g))
-                a2 = vfnma(a2, a0, vload(Mp, (o2 + j) * lanes + g))
-                a3 = vfnma(a3, a0, vload(Mp, (o3 + j) * lanes + g))
-                a1 = vmul(a1, vload(inv, (j + 1) * lanes + g))
-                a2 = vfnma(a2, a1, vload(Mp, (o2 + j + 1) * lanes + g))
-                a3 = vfnma(a3, a1, vload(Mp, (o3 + j + 1) * lanes + g))
-                a2 = vmul(a2, vload(inv, (j + 2) * lanes + g))
-                a3 = vfnma(a3, a2, vload(Mp, (o3 + j + 2) * lanes + g))
-                a3 = vmul(a3, vload(inv, (j + 3) * lanes + g))
+                    y = vload(Mp, (oh + m) * lanes + g)
+                    l0 = vload(Mp, (o0 + m) * lanes + g)
+                    l1 = vload(Mp, (o1 + m) * lanes + g)
+                    l2 = vload(Mp, (o2 + m) * lanes + g)
+                    l3 = vload(Mp, (o3 + m) * lanes + g)
+                    a0 = vfnma(a0, x, l0)
+                    a1 = vfnma(a1, x, l1)
+                    a2 = vfnma(a2, x, l2)
+                    a3 = vfnma(a3, x, l3)
+                    b0 = vfnma(b0, y, l0)
+                    b1 = vfnma(b1, y, l1)
+                    b2 = vfnma(b2, y, l2)
+                    b3 = vfnma(b3, y, l3)
+                # The 4 x 4 triangle of the columns j..j+3, for both rows.
+                r0 = vload(inv, j * lanes + g)
+                r1 = vload(inv, (j + 1) * lanes + g)
+                r2 = vload(inv, (j + 2) * lanes + g)
+                r3 = vload(inv, (j + 3) * lanes + g)
+                l10 = vload(Mp, (o1 + j) * lanes + g)
+                l20 = vload(Mp, (o2 + j) * lanes + g)
+                l30 = vload(Mp, (o3 + j) * lanes + g)
+                l21 = vload(Mp, (o2 + j + 1) * lanes + g)
+                l31 = vload(Mp, (o3 + j + 1) * lanes + g)
+                l32 = vload(Mp, (o3 + j + 2) * lanes + g)
+                a0 = vmul(a0, r0)
+                a1 = vmul(vfnma(a1, a0, l10), r1)
+                a2 = vmul(vfnma(vfnma(a2, a0, l20), a1, l21), r2)
+                a3 = vmul(vfnma(vfnma(vfnma(a3, a0, l30), a1, l31), a2, l32), r3)
+                b0 = vmul(b0, r0)
+                b1 = vmul(vfnma(b1, b0, l10), r1)
+                b2 = vmul(vfnma(vfnma(b2, b0, l20), b1, l21), r2)
+                b3 = vmul(vfnma(vfnma(vfnma(b3, b0, l30), b1, l31), b2, l32), r3)
                 vstore(Mp, (oi + j) * lanes + g, a0)
                 vstore(Mp, (oi + j + 1) * lanes + g, a1)
                 vstore(Mp, (oi + j + 2) * lanes + g, a2)
                 vstore(Mp, (oi + j + 3) * lanes + g, a3)
+                vstore(Mp, (oh + j) * lanes + g, b0)
+                vstore(Mp, (oh + j + 1) * lanes + g, b1)
+                vstore(Mp, (oh + j + 2) * lanes + g, b2)
+                vstore(Mp, (oh + j + 3) * lanes + g, b3)
                 j += 4
-            while j <= i:
+            while j < i:
                 oj = j * (j + 1) // 2
-                acc = vload(Mp, (oi + j) * lanes + g)
-                for m in range(j):
-                    acc = vfnma(
-                        acc, vload(Mp, (oi + m) * lanes + g), vload(Mp, (oj + m) * lanes + g)
-                    )
-                if j < i:
-                    acc = vmul(acc, vload(inv, j * lanes + g))
-                vstore(Mp, (oi + j) * lanes + g, acc)
+                _cholesky_entry(Mp, lanes, g, oi, oj, j, inv, False)
+                _cholesky_entry(Mp, lanes, g, oh, oj, j, inv, False)
                 j += 1
-            diagonal = Mp[oi + i]
-            for u in range(g, g + WIDTH):
-                pivot = diagonal[u]
-                good = pivot > floor[u]
-                ok[u] = ok[u] and good
-                diagonal[u] = np.sqrt(pivot if good else 1.0)
-                inv[i, u] = 1.0 / diagonal[u]
+            _cholesky_entry(Mp, lanes, g, oi, oi, i, inv, True)
+            _cholesky_pivot(Mp, lanes, g, oi, i, floor, ok, inv)
+            _cholesky_entry(Mp, lanes, g, oh, oi, i, inv, False)
+            _cholesky_entry(Mp, lanes, g, oh, oh, i + 1, inv, True)
+            _cholesky_pivot(Mp, lanes, g, oh, i + 1, floor, ok, inv)
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
