@@ -10,7 +10,12 @@ from scipy.interpolate import RBFInterpolator
 from scipy.spatial import KDTree
 
 from skinterp import KernelInterpolator
-from skinterp.kernel_machine._grid_search import CellGrid, grid_search
+from skinterp.kernel_machine._grid_search import (
+    BITMAP_WORDS,
+    CellGrid,
+    _sorted_positions,
+    grid_search,
+)
 from skinterp.kernel_machine._local import LocalInterpolant
 from skinterp.kernel_machine._polynomial_tail import monomial_powers
 from skinterp.kernels import kernel_code
@@ -153,3 +158,23 @@ def test_neighbors_on_a_lattice_with_ties_equals_scipy():
     model.fit(X, y)
     assert model.local_interpolant_.grid is not None
     np.testing.assert_allclose(model.predict(Z), expected, atol=1e-8 * np.abs(expected).max())
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    positions=st.lists(st.integers(0, 2**40), min_size=1, max_size=80, unique=True),
+    near=st.booleans(),
+)
+def test_sorted_positions_sorts_through_the_bitmap_or_by_insertion(positions, near):
+    """Positions close together (the bitmap) or far apart (insertion sort): ascending, and the
+    bitmap left clean for the next query."""
+    values = np.array(positions, dtype=np.int64)
+    if near:
+        values = values % (64 * BITMAP_WORDS) + 12345
+        values = np.unique(values)
+    np.random.RandomState(0).shuffle(values)
+    out = np.empty_like(values)
+    bitmap = np.zeros(BITMAP_WORDS, dtype=np.uint64)
+    _sorted_positions(values, out, bitmap)
+    np.testing.assert_array_equal(out, np.sort(values))
+    assert not bitmap.any()
