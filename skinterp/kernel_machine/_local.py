@@ -35,7 +35,7 @@ from .._numba import NUMBA_CACHE
 from .._parallel import run_in_chunks
 from ..kernels._functions import _distances_to_kernel, kernel_workspace
 from ._grid_search import GRID_MAX_FEATURES, CellGrid, grid_search
-from ._simd import WIDTH, vdiv, vfma, vfnma, vload, vmul, vstore, vsub, vzero
+from ._simd import WIDTH, vadd, vbroadcast, vdiv, vfma, vfnma, vload, vmul, vstore, vsub, vzero
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
@@ -396,6 +396,27 @@ def _packed_cholesky(Mp, floor, ok, inv):
             _cholesky_pivot(Mp, lanes, g, oh, i + 1, floor, ok, inv)
 
 
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _column_dot(acc, A, a, a_step, B, b, b_step, k, subtract):
+    """``acc + sum_i A_i B_i`` (or ``acc - ...`` when ``subtract``), the sum in order, for
+    the 8-lane vectors ``A_i`` at the flat offsets ``a + i a_step`` of ``A`` (``B`` alike)."""
+    if subtract:
+        for i in range(k):
+            acc = vfnma(acc, vload(A, a + i * a_step), vload(B, b + i * b_step))
+    else:
+        for i in range(k):
+            acc = vfma(acc, vload(A, a + i * a_step), vload(B, b + i * b_step))
+    return acc
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _column_subtract(A, a, a_step, s, B, b, b_step, k):
+    """``A_i -= s B_i`` for the 8-lane vectors at ``a + i a_step`` and ``b + i b_step``."""
+    for i in range(k):
+        at = a + i * a_step
+        vstore(A, at, vfnma(vload(A, at), s, vload(B, b + i * b_step)))
+
+
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
 def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
     """Solve the saddle-point systems of the neighbourhoods ``hoods[first + u]``, one per lane
@@ -448,15 +469,18 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
             low[u] = (high[u] + low[u]) / 2  # shift
             high[u] = 1.0 / half if half != 0 else 1.0  # 1 / scale
     # P: the scaled monomials at the points.
-    for i in range(k):
-        for q in range(Q):
-            value = P[i, q]
-            value[:] = 1.0
-            for t in range(d):
-                p, shift, inv_scale = pts[i, t], box[0, t], box[1, t]
-                for _ in range(powers[q, t]):
-                    for u in range(lanes):
-                        value[u] *= (p[u] - shift[u]) * inv_scale[u]
+    for g in range(0, lanes, WIDTH):
+        for i in range(k):
+            for q in range(Q):
+                value = vbroadcast(1.0)
+                for t in range(d):
+                    x = vload(pts, (i * d + t) * lanes + g)
+                    scaled = vmul(
+                        vsub(x, vload(box, t * lanes + g)), vload(box, (d + t) * lanes + g)
+                    )
+                    for _ in range(powers[q, t]):
+                        value = vmul(value, scaled)
+                vstore(P, (i * Q + q) * lanes + g, value)
     # Squared distances of the lower triangle's pairs (in Mp), then the kernel over all at
     # once (into Kp).
     _packed_squared_distances(pts, Mp)
@@ -492,53 +516,43 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
         scratch = scalars[1]
         R[:, :, :] = 0.0
         before = scalars[4]
-        for q in range(Q):
-            before[:] = 0.0
-            for i in range(k):
-                b = P[i, q]
-                for u in range(lanes):
-                    before[u] += b[u] * b[u]
-            for _ in range(2):
-                for r in range(q):
-                    scratch[:] = 0.0
-                    for i in range(k):
-                        a, b = P[i, r], P[i, q]
-                        for u in range(lanes):
-                            scratch[u] += a[u] * b[u]
-                    for i in range(k):
-                        a, b = P[i, r], P[i, q]
-                        for u in range(lanes):
-                            b[u] -= scratch[u] * a[u]
-                    for u in range(lanes):
-                        R[r, q, u] += scratch[u]
-            scratch[:] = 0.0
-            for i in range(k):
-                b = P[i, q]
-                for u in range(lanes):
-                    scratch[u] += b[u] * b[u]
-            for u in range(lanes):
-                norm = np.sqrt(scratch[u])
-                # P of (numerically) lower rank: the tail is not unisolvent on these points.
-                if not norm > 1e-12 * np.sqrt(before[u]):
-                    ok[u] = False
-                    norm = 1.0
-                R[q, q, u] = norm
-                scratch[u] = 1.0 / norm
-            for i in range(k):
-                b = P[i, q]
-                for u in range(lanes):
-                    b[u] *= scratch[u]
+        step = Q * lanes
+        for g in range(0, lanes, WIDTH):
+            for q in range(Q):
+                column = q * lanes + g
+                vstore(before, g, _column_dot(vzero(), P, column, step, P, column, step, k, False))
+                for _ in range(2):
+                    for r in range(q):
+                        other = r * lanes + g
+                        dot = _column_dot(vzero(), P, other, step, P, column, step, k, False)
+                        _column_subtract(P, column, step, dot, P, other, step, k)
+                        at = (r * Q + q) * lanes + g
+                        vstore(R, at, vadd(vload(R, at), dot))
+                vstore(
+                    scratch, g, _column_dot(vzero(), P, column, step, P, column, step, k, False)
+                )
+                for u in range(g, g + WIDTH):
+                    norm = np.sqrt(scratch[u])
+                    # P of (numerically) lower rank: the tail is not unisolvent on these points.
+                    if not norm > 1e-12 * np.sqrt(before[u]):
+                        ok[u] = False
+                        norm = 1.0
+                    R[q, q, u] = norm
+                    scratch[u] = 1.0 / norm
+                inverse = vload(scratch, g)
+                for i in range(k):
+                    at = column + i * step
+                    vstore(P, at, vmul(vload(P, at), inverse))
         # W = (K + Lambda) Q1 from the packed lower triangle.
         _packed_product_columns(Kp, P, W)
         # G = Q1^T W, c = (trace(K) - trace(G)) / (k - Q), V = W - Q1 (G + c I).
-        middle[:, :, :] = 0.0
-        for q in range(Q):
-            for r in range(Q):
-                g = middle[q, r]
-                for i in range(k):
-                    a, b = P[i, q], W[i, r]
-                    for u in range(lanes):
-                        g[u] += a[u] * b[u]
+        for g in range(0, lanes, WIDTH):
+            for q in range(Q):
+                for r in range(Q):
+                    dot = _column_dot(
+                        vzero(), P, q * lanes + g, step, W, r * lanes + g, step, k, False
+                    )
+                    vstore(middle, (q * Q + r) * lanes + g, dot)
         for q in range(Q):
             for r in range(q):
                 a, b = middle[q, r], middle[r, q]
@@ -557,14 +571,21 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
             diagonal = middle[q, q]
             for u in range(lanes):
                 diagonal[u] += shift[u]
-        for i in range(k):
-            for r in range(Q):
-                v, w = V[i, r], W[i, r]
-                v[:] = w
-                for q in range(Q):
-                    a, g = P[i, q], middle[q, r]
-                    for u in range(lanes):
-                        v[u] -= a[u] * g[u]
+        for g in range(0, lanes, WIDTH):
+            for i in range(k):
+                for r in range(Q):
+                    v = _column_dot(
+                        vload(W, (i * Q + r) * lanes + g),
+                        P,
+                        (i * Q) * lanes + g,
+                        lanes,
+                        middle,
+                        r * lanes + g,
+                        Q * lanes,
+                        Q,
+                        True,
+                    )
+                    vstore(V, (i * Q + r) * lanes + g, v)
         # M = K + Lambda - Q1 V^T - W Q1^T (lower triangle).
         _packed_projected(Kp, P, V, W, Mp)
         _project(P, A, scratch)
@@ -591,30 +612,46 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
                 residual[o, i, u] = Y[hood[i], o] - residual[o, i, u]
     if Q > 0:
         # Q1^T (y - (K + Lambda) a) for the tail, before the residual is projected.
-        tail[:, :, :] = 0.0
-        for o in range(c):
-            for q in range(Q):
-                acc = tail[o, q]
-                for i in range(k):
-                    a, r = P[i, q], residual[o, i]
-                    for u in range(lanes):
-                        acc[u] += a[u] * r[u]
+        for g in range(0, lanes, WIDTH):
+            for o in range(c):
+                for q in range(Q):
+                    dot = _column_dot(
+                        vzero(),
+                        P,
+                        q * lanes + g,
+                        Q * lanes,
+                        residual,
+                        o * k * lanes + g,
+                        lanes,
+                        k,
+                        False,
+                    )
+                    vstore(tail, (o * tail.shape[1] + q) * lanes + g, dot)
         _project(P, residual, scalars[1])
     _packed_cholesky_solve(Mp, residual)
-    for o in range(c):
-        for i in range(k):
-            a, r = A[o, i], residual[o, i]
-            for u in range(lanes):
-                a[u] += r[u]
+    for g in range(0, lanes, WIDTH):
+        for o in range(c):
+            for i in range(k):
+                at = (o * k + i) * lanes + g
+                vstore(A, at, vadd(vload(A, at), vload(residual, at)))
     if Q > 0:
         # The correction changed Q1^T (K + Lambda) a by W^T (correction): b from the refined a.
-        for o in range(c):
-            for q in range(Q):
-                acc = tail[o, q]
-                for i in range(k):
-                    w, r = W[i, q], residual[o, i]
-                    for u in range(lanes):
-                        acc[u] -= w[u] * r[u]
+        for g in range(0, lanes, WIDTH):
+            for o in range(c):
+                for q in range(Q):
+                    at = (o * tail.shape[1] + q) * lanes + g
+                    acc = _column_dot(
+                        vload(tail, at),
+                        W,
+                        q * lanes + g,
+                        Q * lanes,
+                        residual,
+                        o * k * lanes + g,
+                        lanes,
+                        k,
+                        True,
+                    )
+                    vstore(tail, at, acc)
         for o in range(c):
             for q in range(Q - 1, -1, -1):
                 acc = tail[o, q]

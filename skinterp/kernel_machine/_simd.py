@@ -8,7 +8,8 @@ cycles for 4 vector FMAs), and a loop over a constant 8 lanes is unrolled into s
 instead, because it cannot prove the arrays distinct. Here a value of :data:`vec8` *is* an LLVM
 ``<8 x double>``: :func:`vload` and :func:`vstore` move 8 consecutive float64 (one 64-byte
 cache line when the offset is a multiple of 8) between an array and a register, and the
-arithmetic (:func:`vfnma`, :func:`vfma`, :func:`vmul`, :func:`vdiv`, :func:`vsub`) is one vector
+arithmetic (:func:`vfnma`, :func:`vfma`, :func:`vmul`, :func:`vdiv`, :func:`vadd`,
+:func:`vsub`) is one vector
 instruction, with loop-carried accumulators kept in registers. Fused multiply-adds are explicit
 (``llvm.fma``), so these kernels need no ``fastmath`` flag: NaN and inf propagate as IEEE says.
 
@@ -131,6 +132,35 @@ def vsub(typingctx, a, b):
         return builder.fsub(args[0], args[1])
 
     return vec8(a, b), codegen
+
+
+@intrinsic
+def vadd(typingctx, a, b):
+    """``a + b``."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1])
+
+    return vec8(a, b), codegen
+
+
+@intrinsic
+def vbroadcast(typingctx, x):
+    """Eight copies of the float64 ``x``."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        vector = builder.insert_element(
+            ir.Constant(_VECTOR, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0)
+        )
+        return builder.shuffle_vector(
+            vector,
+            ir.Constant(_VECTOR, ir.Undefined),
+            ir.Constant(ir.VectorType(ir.IntType(32), WIDTH), [0] * WIDTH),
+        )
+
+    return vec8(x), codegen
 
 
 @intrinsic
