@@ -137,6 +137,8 @@ def _solve_and_evaluate(
 # systems go to LU. Measured (one thread, loaded machine, 2-D, degree 1, us a neighbourhood,
 # lanes / LU): k = 50: 16 / 56, 100: 67 / 196, 160: 228 / 461.
 LANES = 8
+# Kernel values computed per call of the kernel transform in a solve (its workspaces: 3 x 8 KiB).
+KERNEL_BLOCK = 1024
 LANES_MAX_NEIGHBORS = 160
 
 
@@ -485,9 +487,9 @@ def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
     # once (into Kp).
     _packed_squared_distances(pts, Mp)
     flat, values = Mp.reshape(-1), Kp.reshape(-1)
-    d2, exponent, prefactor, bits = kernel_workspace(k * lanes, values)
-    for i in range(k):  # a row of the triangle at a time: its (i + 1) * lanes values
-        start, stop = i * (i + 1) // 2 * lanes, (i + 1) * (i + 2) // 2 * lanes
+    d2, exponent, prefactor, bits = kernel_workspace(KERNEL_BLOCK, values)
+    for start in range(0, flat.shape[0], KERNEL_BLOCK):  # blocks of KERNEL_BLOCK values
+        stop = min(start + KERNEL_BLOCK, flat.shape[0])
         width = stop - start
         _distances_to_kernel(
             flat[start:stop],
