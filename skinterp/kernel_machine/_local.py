@@ -7,24 +7,44 @@ of that neighbourhood. Queries that share a neighbourhood share its solve.
 
 Where scipy solves one small system per neighbourhood in a Python loop, the neighbourhoods
 here are handled in batches by one ``nogil`` numba kernel (:func:`_batched_solve_and_evaluate`):
-it forms the saddle-point systems of ``LANES`` (32) neighbourhoods at once (up to
-``LANES_MAX_NEIGHBORS`` = 160 neighbours; LU beyond), one per SIMD lane
-(:func:`_lanes_solve`: every loop over the lanes is innermost and contiguous, so that the
-``k x k`` systems are factored at SIMD width where one system at a time runs loops of a few
-elements), from exact pairwise differences with the fused kernel transforms of
+it forms the saddle-point systems of ``LANES`` (8) neighbourhoods at once (up to
+``LANES_MAX_NEIGHBORS`` = 160 neighbours; LU beyond), one per SIMD lane of an explicit
+8-wide vector (:func:`_lanes_solve`; :mod:`._simd`: every array holds the lanes innermost, and
+each step is one vector instruction for the 8 systems, where one system at a time runs loops
+of a few elements and plain loops over the lanes cost more in LLVM's run-time checks than in
+arithmetic), from exact pairwise differences with the fused kernel transforms of
 :mod:`skinterp.kernels._functions`, solves them by the null-space method of the direct solver
 (Gram-Schmidt for the tail, Cholesky of ``Pi (K + Lambda) Pi + c Q1 Q1^T`` in packed storage,
-one step of iterative refinement) and evaluates the queries of each neighbourhood. Measured at
-k = 50 in 2-D (one thread, loaded machine): 15 us a neighbourhood, against 27 us for the
-previous one-system-at-a-time null-space solver (Householder reflectors and Cholesky of the
-projected block) and 30-50 us for LAPACK's LU (numpy's stacked solve of the 53 x 53 systems,
-or :func:`_solve_and_evaluate`). A neighbourhood whose system is not numerically positive
-definite there (a tail below the kernel's minimum degree, points
-on which the tail is not unisolvent, a numerically singular system) goes to the LU path
-(:func:`_solve_and_evaluate`), which raises ``LinAlgError`` when the system is singular. The
-KD-tree search and the batches run on ``n_jobs`` threads
+left-looking with the dot products in registers, one step of iterative refinement) and
+evaluates the queries of each neighbourhood. A neighbourhood whose system is not numerically
+positive definite there (a tail below the kernel's minimum degree, points on which the tail
+is not unisolvent, a numerically singular system) goes to the LU path
+(:func:`_solve_and_evaluate`), which raises ``LinAlgError`` when the system is singular.
+
+The neighbourhoods are scipy's: ``cKDTree`` with ``KDTree``'s leaf size (which decides among
+points tied on a neighbourhood's boundary), or, in 1 to 3 dimensions when it pays, a grid of
+cells (:mod:`._grid_search`) that hands every query with a tie on the boundary to the tree.
+The searches of the queries in Morton order and the batches run on ``n_jobs`` threads
 (:func:`skinterp._parallel.run_in_chunks`, Ctrl-C between chunks); queries are grouped by
 neighbourhood with a hash (:func:`_group_identical_rows`).
+
+Measured at k = 50, n = 10**5 training points, 10**5 queries, thin-plate spline of degree 1
+(one thread, CPU us a query, best of 3 alternating runs in one process on a loaded machine;
+``benchmarks`` on free cores are the reference):
+
+=====  ==========================  ======  =====  ======  =====
+d      version                     search  group  solves  total
+=====  ==========================  ======  =====  ======  =====
+2      32 lanes, loops (4ba970a)   5.7     0.7    18.4    24.7
+2      8-wide vectors, grid        2.7     0.5    7.6     10.8
+3      32 lanes, loops (4ba970a)   8.5     0.6    18.8    27.9
+3      8-wide vectors, grid        4.5     0.5    9.8     14.7
+=====  ==========================  ======  =====  ======  =====
+
+(the solves include the evaluation at the queries; 97,932 distinct neighbourhoods in 2-D).
+Inside a solve (us a neighbourhood, 2-D): the kernel transform (the logarithm) 1.3, the
+Cholesky factor 1.5, ``M``'s formation 1.1, ``(K + Lambda) Q1`` 0.6, the distances 0.5, the
+triangular solves 0.3 each.
 """
 
 import numba
@@ -422,12 +442,13 @@ def _column_subtract(A, a, a_step, s, B, b, b_step, k):
 @numba.njit(cache=NUMBA_CACHE, nogil=True, fastmath={"contract"}, error_model="numpy")
 def _lanes_solve(X, Y, ridge, hoods, first, code, inv_h2, powers, work, ok):
     """Solve the saddle-point systems of the neighbourhoods ``hoods[first + u]``, one per lane
-    ``u`` (the last one repeated past the end), all at once.
+    ``u`` (the last one repeated past the end), all at once; ``lanes`` is a multiple of 8.
 
-    The loops over the lanes are the innermost ones (contiguous, of a length known only at run
-    time, so that LLVM vectorises them instead of unrolling them into scalar code), and every
-    step is the same for all the lanes: the ``k x k`` systems are solved at SIMD width, where
-    one system at a time runs loops of a few elements. The null-space method of
+    The lanes are the innermost, contiguous axis of every array, and every step is the same
+    for all of them: the ``k x k`` systems are solved at SIMD width, where one system at a time
+    runs loops of a few elements. The heavy steps work on :data:`._simd.vec8` values (8 lanes
+    in a register); the light ones (loading, bounding boxes, per-lane checks) loop over the
+    lanes. The null-space method of
     :mod:`skinterp.kernel_machine._direct`: with ``P = Q1 R`` (Gram-Schmidt, twice),
     ``M = Pi (K + Lambda) Pi + c Q1 Q1^T`` (``c`` the mean eigenvalue of the null-space block)
     is symmetric positive definite for a kernel conditionally positive definite of the tail's
