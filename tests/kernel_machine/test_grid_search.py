@@ -2,6 +2,11 @@
 the boundary and queries far from the data included), and the predictions do not depend on
 which search found them."""
 
+import os
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -178,3 +183,23 @@ def test_sorted_positions_sorts_through_the_bitmap_or_by_insertion(positions, ne
     _sorted_positions(values, out, bitmap)
     np.testing.assert_array_equal(out, np.sort(values))
     assert not bitmap.any()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_sigint_during_a_local_prediction_stops_between_chunks(n_jobs):
+    """A real SIGINT during the grid searches and local solves of 300,000 queries (several
+    seconds): KeyboardInterrupt within about a second."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(20_000, 2))
+    model = local(X, 50, "auto")
+    assert model.grid is not None
+    Z = rng.uniform(size=(300_000, 2))  # about 3 s of work on one thread
+    model.predict(Z[:100], n_jobs=1)  # compiled / loaded outside the timing
+    timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    begin = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        model.predict(Z, n_jobs=n_jobs)
+    elapsed = time.perf_counter() - begin
+    timer.cancel()
+    assert elapsed < 1.5
