@@ -127,6 +127,13 @@ def test_grouping_keeps_exactly_the_identical_rows_together():
         np.testing.assert_array_equal(index[members], np.broadcast_to(hoods[b], (len(members), 3)))
     # Distinct rows end in distinct groups (no collision here): as many groups as rows.
     assert len(hoods) == len(np.unique(index, axis=0))
+    # Groups in the order of their first row, members ascending; in place, the same groups.
+    first_rows = [order[starts[b]] for b in range(len(hoods))]
+    assert first_rows == sorted(first_rows)
+    assert all(np.all(np.diff(order[starts[b] : starts[b + 1]]) > 0) for b in range(len(hoods)))
+    again = _group_identical_rows(index.copy(), in_place=True)
+    for expected, got in zip((hoods, order, starts), again):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_neighbors_below_the_minimum_degree_equals_scipy():
