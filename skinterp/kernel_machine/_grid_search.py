@@ -64,10 +64,8 @@ class CellGrid:
         self.points = np.zeros((n, 3))
         self.points[:, :d] = X
         cell = _cells_of(self.points, self.low, self.inverse_width, self.shape)
-        self.order = np.argsort(cell, kind="stable")
+        self.order, self.starts = _counting_sort(cell, int(np.prod(shape)))
         self.points = np.ascontiguousarray(self.points[self.order])
-        counts = np.bincount(cell, minlength=int(np.prod(shape)))
-        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         self.n_features = d
 
 
@@ -89,6 +87,22 @@ def _cells_of(points, low, inverse_width, shape):
             cell = cell * shape[t] + c
         out[i] = cell
     return out
+
+
+@numba.njit(cache=NUMBA_CACHE, nogil=True)
+def _counting_sort(cell, n_cells):
+    """The stable order of the points by cell, and the start of each cell in it."""
+    starts = np.zeros(n_cells + 1, dtype=np.int64)
+    for c in cell:
+        starts[c + 1] += 1
+    for c in range(n_cells):
+        starts[c + 1] += starts[c]
+    cursor = starts[:-1].copy()
+    order = np.empty(cell.shape[0], dtype=np.int64)
+    for i in range(cell.shape[0]):
+        order[cursor[cell[i]]] = i
+        cursor[cell[i]] += 1
+    return order, starts
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
