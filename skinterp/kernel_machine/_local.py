@@ -35,16 +35,16 @@ Measured at k = 50, n = 10**5 training points, 10**5 queries, thin-plate spline 
 =====  ==========================  ======  =====  ======  =====
 d      version                     search  group  solves  total
 =====  ==========================  ======  =====  ======  =====
-2      32 lanes, loops (4ba970a)   5.7     0.7    18.4    24.7
-2      8-wide vectors, grid        2.7     0.5    7.6     10.8
-3      32 lanes, loops (4ba970a)   8.5     0.6    18.8    27.9
-3      8-wide vectors, grid        4.5     0.5    9.8     14.7
+2      32 lanes, loops (4ba970a)   5.9     0.6    17.9    24.4
+2      8-wide vectors, grid        2.7     0.3    7.5     10.5
+3      32 lanes, loops (4ba970a)   9.5     0.8    24.0    34.2
+3      8-wide vectors, grid        4.4     0.3    10.5    15.2
 =====  ==========================  ======  =====  ======  =====
 
 (the solves include the evaluation at the queries; 97,932 distinct neighbourhoods in 2-D).
 Inside a solve (us a neighbourhood, 2-D): the kernel transform (the logarithm) 1.3, the
-Cholesky factor 1.5, ``M``'s formation 1.1, ``(K + Lambda) Q1`` 0.6, the distances 0.5, the
-triangular solves 0.3 each.
+Cholesky factor 1.5, ``M``'s formation 0.9, ``(K + Lambda) Q1`` 0.6, the distances 0.5, the
+triangular solves 0.3 each. The machine's load moves the old rows by 20-30 % between runs.
 """
 
 import numba
