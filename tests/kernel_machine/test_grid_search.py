@@ -3,6 +3,7 @@ the boundary and queries far from the data included), and the predictions do not
 which search found them."""
 
 import os
+import pickle
 import signal
 import threading
 import time
@@ -203,3 +204,18 @@ def test_sigint_during_a_local_prediction_stops_between_chunks(n_jobs):
     elapsed = time.perf_counter() - begin
     timer.cancel()
     assert elapsed < 1.5
+
+
+def test_the_tree_is_built_only_when_a_query_needs_it_and_pickles():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(5000, 2))
+    Z = rng.uniform(size=(300, 2))
+    model = local(X, 20, "auto")
+    assert model.grid is not None
+    values = model.predict(Z, n_jobs=2)
+    assert model._tree is None  # scattered data, queries inside: the grid alone
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(Z, n_jobs=2), values)
+    far = np.array([[40.0, 0.5], [0.5, -30.0]])  # far from the data: the tree's
+    np.testing.assert_array_equal(training_indices(restored, far), tree_indices(X, far, 20))
+    assert restored._tree is not None
