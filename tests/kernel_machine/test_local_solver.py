@@ -14,7 +14,12 @@ from skinterp.kernel_machine._local import (
     LANES_MAX_NEIGHBORS,
     _batched_solve_and_evaluate,
     _group_identical_rows,
+    _lanes_solve,
+    _lanes_workspace,
     _morton_order,
+    _packed_cholesky,
+    _packed_cholesky_solve,
+    _packed_product,
     _solve_and_evaluate,
 )
 from skinterp.kernel_machine._polynomial_tail import monomial_powers
@@ -122,6 +127,13 @@ def test_grouping_keeps_exactly_the_identical_rows_together():
         np.testing.assert_array_equal(index[members], np.broadcast_to(hoods[b], (len(members), 3)))
     # Distinct rows end in distinct groups (no collision here): as many groups as rows.
     assert len(hoods) == len(np.unique(index, axis=0))
+    # Groups in the order of their first row, members ascending; in place, the same groups.
+    first_rows = [order[starts[b]] for b in range(len(hoods))]
+    assert first_rows == sorted(first_rows)
+    assert all(np.all(np.diff(order[starts[b] : starts[b + 1]]) > 0) for b in range(len(hoods)))
+    again = _group_identical_rows(index.copy(), in_place=True)
+    for expected, got in zip((hoods, order, starts), again):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_neighbors_below_the_minimum_degree_equals_scipy():
@@ -181,3 +193,60 @@ def test_large_neighbourhoods_go_to_lu_with_the_same_values():
     _solve_and_evaluate(*args, 1.0, powers, expected)
     _batched_solve_and_evaluate(*args, 1.0, powers, out)
     np.testing.assert_array_equal(out, expected)
+
+
+def packed(matrices):
+    """``lanes x k x k`` symmetric matrices packed by rows of their lower triangle:
+    ``(k (k + 1) / 2) x lanes``."""
+    k = matrices.shape[1]
+    rows, cols = np.tril_indices(k)
+    order = np.lexsort((cols, rows))  # row by row, then column
+    return np.ascontiguousarray(matrices[:, rows[order], cols[order]].T)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), k=st.integers(1, 40), groups=st.integers(1, 3))
+def test_packed_vector_kernels_equal_numpy(seed, k, groups):
+    """The 8-wide packed kernels (Cholesky two rows at a time, its solves, the symmetric
+    product) against numpy on random positive definite matrices, any k (odd and even, below
+    and above the 4-column blocks), several lane groups."""
+    lanes = 8 * groups
+    rng = np.random.RandomState(seed)
+    B = rng.standard_normal((lanes, k, k))
+    M = B @ B.transpose(0, 2, 1) + k * np.eye(k)
+    Mp = packed(M)
+    A = rng.standard_normal((2, k, lanes))
+    product = np.empty_like(A)
+    _packed_product(Mp, A, product)
+    np.testing.assert_allclose(product, np.einsum("uij,oju->oiu", M, A), rtol=1e-12, atol=1e-11)
+    ok = np.ones(lanes, dtype=np.bool_)
+    _packed_cholesky(Mp, np.zeros(lanes), ok, np.empty((k, lanes)))
+    assert ok.all()
+    np.testing.assert_allclose(Mp, packed(np.linalg.cholesky(M)), rtol=1e-12, atol=1e-12)
+    solved = A.copy()
+    _packed_cholesky_solve(Mp, solved)
+    expected = np.linalg.solve(M, A.transpose(2, 1, 0)).transpose(2, 1, 0)
+    np.testing.assert_allclose(solved, expected, rtol=1e-9, atol=1e-10)
+    # A pivot at or below the floor (here: the matrix made singular in lane 3) flags its lane
+    # only.
+    M[3] = np.outer(M[3][0], M[3][0]) if k > 1 else 0.0
+    ok = np.ones(lanes, dtype=np.bool_)
+    Mp = packed(M)
+    _packed_cholesky(Mp, np.full(lanes, 1e-8 * np.abs(M).max()), ok, np.empty((k, lanes)))
+    assert ok.tolist() == [u != 3 for u in range(lanes)]
+
+
+def test_lanes_solver_takes_well_posed_systems_itself():
+    """Well-posed neighbourhoods are solved in the lanes (none sent to LU), to LU's values."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(3000, 2))
+    Y = np.sin(4 * X[:, :1])
+    Z = rng.uniform(size=(3 * LANES, 2))
+    powers = monomial_powers(2, 1)
+    hoods = np.sort(cKDTree(X).query(Z, 50)[1], axis=1)
+    work = _lanes_workspace(50, 2, 1, powers.shape[0], LANES)
+    for first in range(0, len(hoods), LANES):
+        ok = np.empty(LANES, dtype=np.bool_)
+        code = kernel_code("thin_plate_spline")
+        _lanes_solve(X, Y, np.zeros(len(X)), hoods, first, code, 1.0, powers, work, ok)
+        assert ok.all()
