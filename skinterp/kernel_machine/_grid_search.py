@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 from .._numba import NUMBA_CACHE
+from ..neighbors._select import sift_down
 
 # The grid is used up to this dimension (its rings grow as (2 r + 1)**d).
 GRID_MAX_FEATURES = 3
@@ -106,22 +107,6 @@ def _counting_sort(cell, n_cells):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _sift_down_from(values, indices, parent, size):
-    """Restore the max-heap property below ``parent`` in ``values[:size]``."""
-    while True:
-        child = 2 * parent + 1
-        if child >= size:
-            return
-        if child + 1 < size and values[child + 1] > values[child]:
-            child += 1
-        if values[child] <= values[parent]:
-            return
-        values[parent], values[child] = values[child], values[parent]
-        indices[parent], indices[child] = indices[child], indices[parent]
-        parent = child
-
-
-@numba.njit(cache=NUMBA_CACHE, nogil=True)
 def _scan_cell(points, start, stop, z0, z1, z2, heap, heap_index, filled):
     """Offer the points ``start:stop`` to the bounded max-heap ``heap`` (of ``len(heap)``
     entries, of which ``filled`` are set: the first ones are appended, and the heap built once
@@ -140,11 +125,11 @@ def _scan_cell(points, start, stop, z0, z1, z2, heap, heap_index, filled):
             filled += 1
             if filled == size:
                 for parent in range(size // 2 - 1, -1, -1):
-                    _sift_down_from(heap, heap_index, parent, size)
+                    sift_down(heap, heap_index, parent, size)
         elif d2 < heap[0]:
             heap[0] = d2
             heap_index[0] = p
-            _sift_down_from(heap, heap_index, 0, size)
+            sift_down(heap, heap_index, 0, size)
     return filled
 
 

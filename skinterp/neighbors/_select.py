@@ -12,10 +12,9 @@ from skinterp._numba import NUMBA_CACHE
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _sift_down(heap_values, heap_indices):
-    # Restore a max-heap whose root was just replaced.
-    size = heap_values.shape[0]
-    parent = 0
+def sift_down(heap_values, heap_indices, parent, size):
+    """Restore the max-heap property of ``heap_values[:size]`` (``heap_indices`` moved along)
+    below ``parent``, whose value was just replaced."""
     while True:
         child = 2 * parent + 1
         if child >= size:
@@ -46,7 +45,7 @@ def push_smallest(scores, column_offset, heap_values, heap_indices):
             if score < threshold:
                 values[0] = score
                 indices[0] = column_offset + column
-                _sift_down(values, indices)
+                sift_down(values, indices, 0, values.shape[0])
                 threshold = values[0]
 
 
