@@ -153,7 +153,11 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None, *, verbose=0, desc
         min_interval=1.0,
     )
     if threads <= 1:
-        return [function(start, stop) for start, stop in report(bounds)]
+        try:
+            return [function(start, stop) for start, stop in report(bounds)]
+        except SystemError as error:
+            raise_keyboard_interrupt_inside(error)
+            raise
     with one_blas_thread():
         pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="skinterp")
         try:
@@ -162,6 +166,25 @@ def run_in_chunks(function, n_items, chunk_size, n_jobs=None, *, verbose=0, desc
         finally:
             # On an exception (KeyboardInterrupt included) the queued chunks never start.
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def raise_keyboard_interrupt_inside(error):
+    """Raise ``KeyboardInterrupt`` when ``error`` was caused by one.
+
+    Python runs the SIGINT handler in the main thread between bytecodes, also inside the
+    Python callbacks a numba function makes as it returns (boxing a returned array unpickles
+    ``numpy.ndarray``); the ``KeyboardInterrupt`` raised there reaches the caller as a
+    ``SystemError`` ("returned a result with an exception set"). Called in ``except
+    SystemError`` around numba calls of the main thread: Ctrl-C then means
+    ``KeyboardInterrupt`` there too.
+    """
+    seen = set()
+    cause = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
 
 
 def small_dense_blas(size):

@@ -94,3 +94,24 @@ def test_exit_after_an_interrupted_lapack_call_waits_for_it_cleanly():
         assert "waiting for an interrupted LAPACK/Qhull call" in result.stderr
         # Python ends an uncaught KeyboardInterrupt by SIGINT (not SIGSEGV, not a timeout).
         assert result.returncode == -signal.SIGINT
+
+
+def test_a_keyboard_interrupt_wrapped_in_a_system_error_is_a_keyboard_interrupt():
+    """A SIGINT handled inside a numba function's return (boxing an array calls Python) comes
+    out as SystemError caused by KeyboardInterrupt: on one thread run_in_chunks raises
+    KeyboardInterrupt instead; any other SystemError passes through unchanged."""
+
+    def boxed_interrupt(start, stop):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_in_chunks(boxed_interrupt, 10, 5, n_jobs=1)
+
+    def other(start, stop):
+        raise SystemError("something else")
+
+    with pytest.raises(SystemError, match="something else"):
+        run_in_chunks(other, 10, 5, n_jobs=1)

@@ -54,7 +54,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._numba import NUMBA_CACHE
-from .._parallel import run_in_chunks
+from .._parallel import interruptible, run_in_chunks
 from ..kernels._functions import _distances_to_kernel, kernel_workspace
 from ._grid_search import GRID_MAX_FEATURES, CellGrid, grid_search
 from ._simd import WIDTH, vadd, vbroadcast, vdiv, vfma, vfnma, vload, vmul, vstore, vsub, vzero
@@ -1059,7 +1059,9 @@ class LocalInterpolant:
             verbose=verbose,
             description=f"{k} nearest neighbours of {Z.shape[0]} queries",
         )
-        neighborhoods, order, starts = _group_identical_rows(index, in_place=True)
+        # In a worker thread (interruptible): a SIGINT that lands while numba boxes the
+        # returned arrays (a Python callback in the main thread) became a SystemError.
+        neighborhoods, order, starts = interruptible(_group_identical_rows, index, in_place=True)
         order = spatial[order]
         # Batches of a few groups of LANES neighbourhoods (a few milliseconds each): Ctrl-C is
         # prompt, threads share well.
