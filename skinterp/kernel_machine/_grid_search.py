@@ -107,12 +107,14 @@ def _counting_sort(cell, n_cells):
 
 
 @numba.njit(cache=NUMBA_CACHE, nogil=True)
-def _scan_cell(points, start, stop, z0, z1, z2, heap, heap_index, filled):
-    """Offer the points ``start:stop`` to the bounded max-heap ``heap`` (of ``len(heap)``
-    entries, of which ``filled`` are set: the first ones are appended, and the heap built once
-    full); returns the new ``filled``."""
+def _scan_cell(points, starts, cell, z, heap, heap_index, filled):
+    """Offer the points of ``cell`` (``starts[cell]:starts[cell + 1]``) at squared distances
+    from ``z`` to the bounded max-heap ``heap`` (of ``len(heap)`` entries, of which ``filled``
+    are set: the first ones are appended, and the heap built once full); returns the new
+    ``filled``."""
     size = heap.shape[0]
-    for p in range(start, stop):
+    z0, z1, z2 = z[0], z[1], z[2]
+    for p in range(starts[cell], starts[cell + 1]):
         t = points[p, 0] - z0
         d2 = t * t
         t = points[p, 1] - z1
@@ -226,32 +228,14 @@ def grid_search(
                         for c2 in range(lo2, hi2 + 1):
                             cell = base + c2
                             count += starts[cell + 1] - starts[cell]
-                            filled = _scan_cell(
-                                points,
-                                starts[cell],
-                                starts[cell + 1],
-                                z[0],
-                                z[1],
-                                z[2],
-                                heap,
-                                heap_index,
-                                filled,
-                            )
+                            filled = _scan_cell(points, starts, cell, z, heap, heap_index, filled)
                     else:  # only the two end cells of this row are on the ring (r > 0)
                         for c2 in (center[2] - r, center[2] + r):
                             if 0 <= c2 < shape[2]:
                                 cell = base + c2
                                 count += starts[cell + 1] - starts[cell]
                                 filled = _scan_cell(
-                                    points,
-                                    starts[cell],
-                                    starts[cell + 1],
-                                    z[0],
-                                    z[1],
-                                    z[2],
-                                    heap,
-                                    heap_index,
-                                    filled,
+                                    points, starts, cell, z, heap, heap_index, filled
                                 )
             # Every unvisited point is outside the block: at least `bound` from z.
             bound = np.inf
