@@ -454,76 +454,40 @@ def _epoch_callback(user_callback, offset):
 # --------------------------------------------------------------------------------------------
 # fit and predict
 # --------------------------------------------------------------------------------------------
-def fit_kernel_machine(
-    X,
-    Y,
-    sample_weight=None,
-    *,
-    kernel="laplacian",
-    bandwidth="auto",
-    nu=1.5,
-    degree=None,
-    ridge=0.0,
-    neighbors=None,
-    solver="auto",
-    n_epochs=100,
-    tol=1e-6,
-    cg_tol=1e-10,
-    cg_max_iter=1000,
-    batch_size=None,
-    step_size=None,
-    n_components=None,
-    subsample_size=None,
-    early_stopping=False,
-    validation_fraction=0.1,
-    n_iter_no_change=3,
-    dtype=None,
-    memory_limit=None,
-    n_jobs=None,
-    random_state=None,
-    verbose=0,
-    callback=None,
-):
+def fit_kernel_machine(X, Y, sample_weight=None, **params):
     """Fit the kernel machine to 2-D targets ``Y``; returns a :class:`KernelMachineModel`.
 
-    Parameters are the estimators' (documented there). ``sample_weight``: validated,
-    non-negative, rows of weight 0 included (removed here together with their per-sample
-    ``ridge``). Nothing outside the returned model is touched, so an interrupted fit (Ctrl-C)
-    leaves the estimator as it was. Its ``train_residual`` is the relative residual over the
-    training rows (duplicates against their own targets).
+    ``params``: every parameter of the estimators (their ``get_params()``; defaults and meaning
+    are documented there, and only there). ``sample_weight``: validated, non-negative, rows of
+    weight 0 included (removed here together with their per-sample ``ridge``). Nothing outside
+    the returned model is touched, so an interrupted fit (Ctrl-C) leaves the estimator as it
+    was. Its ``train_residual`` is the relative residual over the training rows (duplicates
+    against their own targets).
     """
-    params = dict(
-        n_epochs=n_epochs,
-        tol=tol,
-        cg_tol=cg_tol,
-        cg_max_iter=cg_max_iter,
-        batch_size=batch_size,
-        step_size=step_size,
-        n_components=n_components,
-        subsample_size=subsample_size,
-        early_stopping=early_stopping,
-        validation_fraction=validation_fraction,
-        n_iter_no_change=n_iter_no_change,
-        memory_limit=memory_limit,
-        n_jobs=n_jobs,
-        random_state=random_state,
-        verbose=verbose,
-        callback=callback,
+    system = training_system(
+        X,
+        Y,
+        sample_weight,
+        params["kernel"],
+        params["bandwidth"],
+        params["nu"],
+        params["degree"],
+        params["ridge"],
+        params["dtype"],
     )
-    system = training_system(X, Y, sample_weight, kernel, bandwidth, nu, degree, ridge, dtype)
-    if neighbors is not None:
-        return _fit_local(system, neighbors, n_jobs)
+    if params["neighbors"] is not None:
+        return _fit_local(system, params["neighbors"], params["n_jobs"])
     P = system.basis.matrix(system.X_work) if system.basis.size else None
     solver = resolve_solver(
-        solver,
+        params["solver"],
         system.X_work.shape[0],
         system.X_work.dtype.itemsize,
         plain=P is None and not system.regularised and system.spec.is_positive_definite,
         ridge_system=_ridge_system(system),
-        memory_limit=memory_limit,
-        tol=tol,
-        cg_tol=cg_tol,
-        subsample_size=subsample_size,
+        memory_limit=params["memory_limit"],
+        tol=params["tol"],
+        cg_tol=params["cg_tol"],
+        subsample_size=params["subsample_size"],
     )
     report_cost(
         solver,
