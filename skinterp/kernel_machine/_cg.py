@@ -332,10 +332,10 @@ def cg_fit(
     curve = []
     n_iter = n_exact = 0
     iteration_start = time.perf_counter()
-    exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
     # The last exact residual's column norms: a reliable update when the recursive residual
     # of some column has fallen RELIABLE_DROP below them.
     anchor = np.linalg.norm(residual, axis=0)
+    exact = float(np.max(anchor / b_norm))
     sloppy = X_low is not None
     AA = None
     while n_iter < max_iter and exact > tol:
@@ -421,15 +421,10 @@ def cg_fit(
             AA = operator(A)
             residual = project(Y - AA)
             n_exact += 1
-        exact = float(np.max(np.linalg.norm(residual, axis=0) / b_norm))
         anchor = np.linalg.norm(residual, axis=0)
-        _say(
-            verbose,
-            f"exact relative residual after {n_iter} iterations: {exact:.3g} "
-            f"({n_exact} float64 passes)"
-            if X_low is not None
-            else f"exact relative residual after {n_iter} iterations: {exact:.3g}",
-        )
+        exact = float(np.max(anchor / b_norm))
+        passes = f" ({n_exact} float64 passes)" if X_low is not None else ""
+        _say(verbose, f"exact relative residual after {n_iter} iterations: {exact:.3g}{passes}")
         if not np.all(np.isfinite(A)):
             raise FloatingPointError("Conjugate gradient diverged (non-finite coefficients).")
         if curve and curve[-1] > tol and not np.any(active):
